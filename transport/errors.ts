@@ -1,0 +1,52 @@
+/**
+ * Typed errors of the transport layer. Callers match on the class (or its `name`); every error says
+ * what went wrong and, where it helps, what to do.
+ * @module
+ */
+
+/** Base class of every error raincore raises on purpose. */
+export class RaincoreError extends Error {
+  /** Error name, stable across versions. */
+  static readonly errorName: string = "RaincoreError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = (this.constructor as typeof RaincoreError).errorName;
+  }
+}
+
+/**
+ * A message could not be delivered: every resend on every address of the node went
+ * unacknowledged. This is the local failure detector of the group layer.
+ */
+export class DeliveryFailedError extends RaincoreError {
+  static override readonly errorName = "DeliveryFailedError";
+  constructor(readonly nodeId: string, readonly channel: number, detail: string) {
+    super(`delivery to node "${nodeId}" on channel ${channel} failed: ${detail}`);
+  }
+}
+
+/** Bytes that are not a valid packet or message of the expected format. */
+export class DecodeError extends RaincoreError {
+  static override readonly errorName = "DecodeError";
+}
+
+/** An operation on something already closed. */
+export class ClosedError extends RaincoreError {
+  static override readonly errorName = "ClosedError";
+}
+
+/** A message larger than the configured `maxMessageBytes`. */
+export class MessageTooLargeError extends RaincoreError {
+  static override readonly errorName = "MessageTooLargeError";
+  constructor(readonly size: number, readonly limit: number) {
+    super(`message of ${size} bytes exceeds maxMessageBytes (${limit}); raise the option or split the message`);
+  }
+}
+
+/** Sending to a node whose addresses the manager does not know. */
+export class UnknownNodeError extends RaincoreError {
+  static override readonly errorName = "UnknownNodeError";
+  constructor(readonly nodeId: string) {
+    super(`no address known for node "${nodeId}"; add it with setAddresses() first`);
+  }
+}
