@@ -50,3 +50,12 @@ export class UnknownNodeError extends RaincoreError {
     super(`no address known for node "${nodeId}"; add it with setAddresses() first`);
   }
 }
+
+/** A backend could not open its socket (e.g. the port is in use or the address is not local). */
+export class TransportBindError extends RaincoreError {
+  static override readonly errorName = "TransportBindError";
+  constructor(readonly address: string, options?: { cause?: unknown }) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(`cannot bind ${address}${why}`, options);
+  }
+}
