@@ -1,0 +1,84 @@
+/** Shared helpers of the transport tests: a simulated cluster of Transport Managers. */
+import { VirtualClock } from "../../transport/clock.ts";
+import { type TransportManagerOptions, TransportManager } from "../../transport/manager.ts";
+import { type LinkOptions, SimNetwork } from "../../transport/memory.ts";
+import { Random } from "../../transport/random.ts";
+
+/** Outcome of a tracked send. */
+export type Outcome = { state: "pending" } | { state: "resolved"; at: number } | { state: "rejected"; error: unknown; at: number };
+
+/** A send whose settlement the test can inspect synchronously. */
+export function track(clock: VirtualClock, promise: Promise<void>): Outcome & { readonly settled: boolean } {
+  const o = {
+    state: "pending",
+    get settled() {
+      return o.state !== "pending";
+    },
+  } as Outcome & { settled: boolean; at?: number; error?: unknown };
+  promise.then(
+    () => {
+      if (o.state !== "pending") throw new Error("settled twice");
+      Object.assign(o, { state: "resolved", at: clock.now() });
+    },
+    (error: unknown) => {
+      if (o.state !== "pending") throw new Error("settled twice");
+      Object.assign(o, { state: "rejected", error, at: clock.now() });
+    },
+  );
+  return o;
+}
+
+/**
+ * Runs the virtual clock, letting promise callbacks run between timer steps (they are
+ * microtasks), until `done()` or `limitMs` of virtual time passed. Returns whether `done()` held.
+ */
+export async function runUntil(clock: VirtualClock, done: () => boolean, limitMs: number): Promise<boolean> {
+  const end = clock.now() + limitMs;
+  for (;;) {
+    await flushMicrotasks();
+    if (done()) return true;
+    const at = clock.nextTimerAt();
+    if (at === undefined || at > end) {
+      clock.advance(Math.max(0, end - clock.now()));
+      await flushMicrotasks();
+      return done();
+    }
+    // Fire everything due at this instant, then let promise reactions run.
+    while (clock.nextTimerAt() === at) clock.step();
+  }
+}
+
+/** Lets pending promise reactions run. */
+export async function flushMicrotasks(): Promise<void> {
+  for (let i = 0; i < 4; i++) await Promise.resolve();
+}
+
+/** A network plus helpers to start managers on it. */
+export function simCluster(seed: number, link: Partial<LinkOptions> = {}, mtu?: number) {
+  const clock = new VirtualClock();
+  const random = new Random(seed);
+  const net = new SimNetwork({ clock, random: random.fork(), link, mtu });
+  let nextInc = 1000;
+  const start = (nodeId: string, addresses: string[] = [`mem://${nodeId}`], opts: Partial<TransportManagerOptions> = {}) =>
+    new TransportManager({
+      nodeId,
+      transports: addresses.map((a) => net.createTransport(a)),
+      clock,
+      incarnation: nextInc++,
+      ...opts,
+    });
+  return { clock, net, random, start };
+}
+
+/** Bytes with a recognisable pattern (so corruption or truncation shows). */
+export function pattern(length: number, salt: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = (salt * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}

@@ -1,0 +1,423 @@
+/**
+ * The Transport Manager (thesis 3.2): atomic, reliable, connectionless message delivery between
+ * node IDs over any number of unreliable packet backends at once.
+ *
+ * - `send()` resolves when the receiver acknowledged every byte of the message and rejects with
+ *   {@link DeliveryFailedError} once every resend on every address of the node went unanswered —
+ *   the local failure detector of the group layer.
+ * - Atomic: a message of any size (up to `maxMessageBytes`) is cut into fragments that fit every
+ *   backend and handed up whole or not at all.
+ * - Exactly once: packets carry the sender's incarnation, a session epoch and a sequence number;
+ *   the receiver processes each packet once and drops leftovers of older incarnations and
+ *   sessions. Packets also carry the receiver's incarnation as the sender believes it, so a
+ *   restarted receiver refuses what was meant for its old self (and says so with a HELLO), and the
+ *   sender fails the messages that may have reached the old one instead of confusing the two.
+ * - No ordering between different messages: each is handed up as soon as it is complete. (In
+ *   practice small messages from one sender arrive in order unless the network reorders them.)
+ * - Sliding window per destination, cumulative plus selective acks, Jacobson/Karels retransmission
+ *   timeout with Karn's rule and back-off, fast retransmit of holes.
+ * - Small messages sent in the same instant share packets (the flush waits for a zero-delay timer).
+ * - Several addresses per node, tried in sequence (stay on the first that works) or in parallel;
+ *   the address scheme (`mem://`, `udp://`, …) picks the backend; a backend's `isUnreachable()`
+ *   makes an address count as failed at once.
+ * - A packet from an unknown node teaches its source address, so replies (e.g. to a join) work.
+ *
+ * The manager is a protocol core: its only notion of time is the injected {@link Clock}.
+ * @module
+ */
+
+import { type Clock, SystemClock, type TimerId } from "./clock.ts";
+import {
+  DATA_FIXED_BYTES,
+  decodePacket,
+  type DecodeLimits,
+  encodeAck,
+  encodeHello,
+  encodeNodeId,
+  FRAGMENT_FRAME_OVERHEAD,
+  headerSize,
+  MAX_ACK_RANGES,
+  MAX_INCARNATION,
+  MAX_PACKET_BYTES,
+  type Packet,
+  TYPE_ACK,
+  TYPE_DATA,
+} from "./codec.ts";
+import { ClosedError, MessageTooLargeError, type RaincoreError, UnknownNodeError } from "./errors.ts";
+import { newIncarnation } from "./incarnation.ts";
+import { addressScheme, type PacketTransport } from "./packet_transport.ts";
+import { PeerReceiver } from "./receiver.ts";
+import { type OutMessage, PeerSender, type SenderHost } from "./sender.ts";
+
+/** Options of a {@link TransportManager}. */
+export interface TransportManagerOptions {
+  /** This node's ID: non-empty, at most 255 bytes of UTF-8. */
+  nodeId: string;
+  /** The packet backends to use, at most one per address scheme (the first one of a scheme wins). */
+  transports: readonly PacketTransport[];
+  /** Source of time. @default {new SystemClock()} */
+  clock?: Clock;
+  /**
+   * This process's incarnation, an integer in [1, 2^53); a restart must use a greater one.
+   * @default {Date.now() * 4096 + 12 random bits}
+   */
+  incarnation?: number;
+  /** Retransmission timeout before a round trip was measured, in ms. @default {200} */
+  rtoInitialMs?: number;
+  /** Floor of the adaptive retransmission timeout, in ms. @default {20} */
+  rtoMinMs?: number;
+  /** Ceiling of the retransmission timeout, back-off included, in ms. @default {1000} */
+  rtoMaxMs?: number;
+  /** Resends on one address, without any acknowledgement, before the address counts as failed. @default {4} */
+  retries?: number;
+  /** Try a node's addresses one after another, or send on all at once. @default {"sequence"} */
+  addressMode?: "sequence" | "parallel";
+  /** Most packets in flight (sent, not acknowledged) per destination, 1..65536. @default {256} */
+  windowPackets?: number;
+  /** Largest message, in bytes (at most 2^32 − 1). @default {67108864} (64 MiB) */
+  maxMessageBytes?: number;
+  /** Most messages of one sender under reassembly at once. @default {64} */
+  maxReassembliesPerPeer?: number;
+  /** Most bytes of one sender's messages under reassembly at once (≥ maxMessageBytes). @default {2 × maxMessageBytes} */
+  maxReassemblyBytesPerPeer?: number;
+}
+
+/** Handler of the messages of one channel. */
+export type MessageHandler = (from: string, message: Uint8Array) => void;
+
+/** Counters of a {@link TransportManager}, for tests, benchmarks and monitoring. */
+export interface TransportStats {
+  /** Packets handed to a backend (first transmissions, resends, acks, hellos). */
+  packetsSent: number;
+  /** Packets received from the backends. */
+  packetsReceived: number;
+  /** DATA packets sent again after a timeout, a fast-retransmit or an address switch. */
+  retransmissions: number;
+  /** Received packets that failed to decode. */
+  decodeErrors: number;
+  /** Received DATA packets seen before (dropped after re-acknowledging). */
+  duplicatePackets: number;
+  /** Messages handed to a handler. */
+  messagesDelivered: number;
+  /** Complete messages for a channel without a handler (dropped). */
+  messagesUnhandled: number;
+}
+
+interface Peer {
+  readonly idBytes: Uint8Array;
+  readonly sender: PeerSender;
+  receiver: PeerReceiver | undefined;
+  ackTimer: TimerId | undefined;
+}
+
+const MAX_LEARNED_ADDRESSES = 8;
+
+/** Reliable, atomic message delivery between node IDs; see the module documentation. */
+export class TransportManager {
+  /** This node's ID. */
+  readonly nodeId: string;
+  /** This process's incarnation. */
+  readonly incarnation: number;
+  /** Counters; see {@link TransportStats}. */
+  readonly stats: TransportStats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    retransmissions: 0,
+    decodeErrors: 0,
+    duplicatePackets: 0,
+    messagesDelivered: 0,
+    messagesUnhandled: 0,
+  };
+  readonly #clock: Clock;
+  readonly #transports: readonly PacketTransport[];
+  readonly #byAddress = new Map<string, PacketTransport | null>();
+  readonly #byScheme = new Map<string, PacketTransport>();
+  readonly #localId: Uint8Array;
+  readonly #host: SenderHost;
+  readonly #limits: DecodeLimits;
+  readonly #maxReassemblies: number;
+  readonly #maxReassemblyBytes: number;
+  readonly #peers = new Map<string, Peer>();
+  readonly #handlers = new Map<number, MessageHandler>();
+  readonly #loopback = new Map<TimerId, (error: RaincoreError) => void>();
+  #closed = false;
+
+  /**
+   * Creates a manager and takes over the backends' packet handlers.
+   * @throws {RangeError} for an invalid option.
+   */
+  constructor(options: TransportManagerOptions) {
+    this.nodeId = options.nodeId;
+    this.#localId = encodeNodeId(options.nodeId);
+    if (options.transports.length === 0) throw new RangeError("'transports' must not be empty");
+    this.#transports = [...options.transports];
+    this.#clock = options.clock ?? new SystemClock();
+    this.incarnation = options.incarnation ?? newIncarnation();
+    if (!Number.isInteger(this.incarnation) || this.incarnation < 1 || this.incarnation >= MAX_INCARNATION) {
+      throw new RangeError("'incarnation' must be an integer in [1, 2^53)");
+    }
+    const rto = {
+      initialMs: options.rtoInitialMs ?? 200,
+      minMs: options.rtoMinMs ?? 20,
+      maxMs: options.rtoMaxMs ?? 1000,
+    };
+    if (!(rto.minMs > 0 && rto.minMs <= rto.maxMs && rto.initialMs > 0)) {
+      throw new RangeError("need 0 < rtoMinMs ≤ rtoMaxMs and rtoInitialMs > 0");
+    }
+    const retries = positiveInt(options.retries ?? 4, "retries", 0, 1000);
+    const windowPackets = positiveInt(options.windowPackets ?? 256, "windowPackets", 1, 65_536);
+    const maxMessageBytes = positiveInt(options.maxMessageBytes ?? 64 * 1024 * 1024, "maxMessageBytes", 0, 2 ** 32 - 1);
+    this.#maxReassemblies = positiveInt(options.maxReassembliesPerPeer ?? 64, "maxReassembliesPerPeer", 1, 1 << 20);
+    this.#maxReassemblyBytes = options.maxReassemblyBytesPerPeer ?? 2 * maxMessageBytes;
+    if (!(this.#maxReassemblyBytes >= maxMessageBytes)) {
+      throw new RangeError("'maxReassemblyBytesPerPeer' must be ≥ maxMessageBytes");
+    }
+    const mode = options.addressMode ?? "sequence";
+    if (mode !== "sequence" && mode !== "parallel") throw new RangeError("'addressMode' must be sequence or parallel");
+    this.#limits = { maxMessageBytes };
+    // Every packet must fit every backend, so that a resend may take any of a node's addresses.
+    let packetBytes = MAX_PACKET_BYTES;
+    for (const t of this.#transports) {
+      packetBytes = Math.min(packetBytes, t.mtu);
+      const scheme = addressScheme(t.addresses[0] ?? `${t.kind}://`);
+      if (!this.#byScheme.has(scheme)) this.#byScheme.set(scheme, t);
+      t.onPacket((from, packet) => this.#onPacket(t, from, packet));
+    }
+    const self = this;
+    this.#host = {
+      clock: this.#clock,
+      localId: this.#localId,
+      localInc: this.incarnation,
+      packetBytes,
+      windowPackets,
+      retries,
+      parallel: mode === "parallel",
+      rto,
+      transmit: (address, packet) => self.#transmit(address, packet),
+      countRetransmission: () => {
+        self.stats.retransmissions++;
+      },
+    };
+  }
+
+  /**
+   * Sets the addresses of a node, in order of preference (replacing those known or learned).
+   * An empty list forgets them.
+   * @throws {RangeError} for an invalid node ID, or one too long to leave room for data in a packet.
+   */
+  setAddresses(nodeId: string, addresses: readonly string[]): void {
+    this.#peer(nodeId).sender.setAddresses(addresses);
+  }
+
+  /** The addresses known for a node (set or learned), in order of preference. */
+  addressesOf(nodeId: string): readonly string[] {
+    return this.#peers.get(nodeId)?.sender.addresses ?? [];
+  }
+
+  /** Current retransmission timeout towards a node in ms, or `undefined` for an unknown node. */
+  rtoOf(nodeId: string): number | undefined {
+    return this.#peers.get(nodeId)?.sender.rtoMs;
+  }
+
+  /**
+   * Sends a message to a node. Resolves when the node acknowledged all of it. `message` is not
+   * copied: do not change it until the promise settles. A message to this node's own ID is handed
+   * to the local handler after the current event.
+   *
+   * Rejects with {@link DeliveryFailedError} when every resend on every address went unanswered or
+   * the node restarted while the message was in flight (it may or may not have reached the old
+   * process), {@link UnknownNodeError} when no address is known, {@link MessageTooLargeError},
+   * {@link ClosedError} after {@link TransportManager.close}, and `RangeError`/`TypeError` for bad
+   * arguments.
+   */
+  send(nodeId: string, channel: number, message: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError("the transport manager is closed"));
+    if (!Number.isInteger(channel) || channel < 0 || channel > 0xffff) {
+      return Promise.reject(new RangeError(`channel must be an integer in 0..65535, got ${channel}`));
+    }
+    if (!(message instanceof Uint8Array)) return Promise.reject(new TypeError("message must be a Uint8Array"));
+    const limit = this.#limits.maxMessageBytes;
+    if (message.length > limit) return Promise.reject(new MessageTooLargeError(message.length, limit));
+    if (nodeId === this.nodeId) return this.#sendLocal(channel, message);
+    const peer = this.#peers.get(nodeId);
+    if (peer === undefined || peer.sender.addresses.length === 0) return Promise.reject(new UnknownNodeError(nodeId));
+    return new Promise<void>((resolve, reject) => {
+      const out: OutMessage = { channel, data: message, msgId: 0, offset: 0, packed: false, unacked: 0, resolve, reject };
+      peer.sender.enqueue(out);
+    });
+  }
+
+  /** Sets the handler of a channel (a later call replaces it). Messages for a channel without one are dropped. */
+  onMessage(channel: number, handler: MessageHandler): void {
+    if (!Number.isInteger(channel) || channel < 0 || channel > 0xffff) {
+      throw new RangeError(`channel must be an integer in 0..65535, got ${channel}`);
+    }
+    this.#handlers.set(channel, handler);
+  }
+
+  /** Stops the manager: pending sends reject with {@link ClosedError}, timers stop, the backends close. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new ClosedError("the transport manager was closed");
+    for (const peer of this.#peers.values()) {
+      peer.sender.close(error);
+      if (peer.ackTimer !== undefined) this.#clock.clearTimer(peer.ackTimer);
+      peer.ackTimer = undefined;
+    }
+    for (const [id, reject] of this.#loopback) {
+      this.#clock.clearTimer(id);
+      reject(error);
+    }
+    this.#loopback.clear();
+    await Promise.all(this.#transports.map((t) => t.close()));
+  }
+
+  #sendLocal(channel: number, message: Uint8Array): Promise<void> {
+    const copy = message.slice();
+    return new Promise<void>((resolve, reject) => {
+      const id = this.#clock.setTimer(0, () => {
+        this.#loopback.delete(id);
+        this.#deliver(channel, this.nodeId, copy);
+        resolve();
+      });
+      this.#loopback.set(id, reject);
+    });
+  }
+
+  #peer(nodeId: string): Peer {
+    let peer = this.#peers.get(nodeId);
+    if (peer === undefined) {
+      const idBytes = encodeNodeId(nodeId);
+      const room = this.#host.packetBytes - headerSize(this.#localId.length, idBytes.length) - DATA_FIXED_BYTES;
+      if (room < FRAGMENT_FRAME_OVERHEAD + 1) {
+        throw new RangeError(`packets of ${this.#host.packetBytes} bytes leave no room for data to "${nodeId}"`);
+      }
+      peer = { idBytes, sender: new PeerSender(this.#host, nodeId, idBytes), receiver: undefined, ackTimer: undefined };
+      this.#peers.set(nodeId, peer);
+    }
+    return peer;
+  }
+
+  #backendFor(address: string): PacketTransport | null {
+    let t = this.#byAddress.get(address);
+    if (t === undefined) {
+      t = this.#byScheme.get(addressScheme(address)) ?? null;
+      this.#byAddress.set(address, t);
+    }
+    return t;
+  }
+
+  #transmit(address: string, packet: Uint8Array): boolean {
+    const t = this.#backendFor(address);
+    if (t === null || this.#closed) return false;
+    if (t.isUnreachable !== undefined && t.isUnreachable(address)) return false;
+    try {
+      t.send(address, packet);
+    } catch {
+      return false; // a backend that cannot send to this address right now: same as unreachable
+    }
+    this.stats.packetsSent++;
+    return true;
+  }
+
+  #reply(transport: PacketTransport, address: string, packet: Uint8Array): void {
+    try {
+      transport.send(address, packet);
+      this.stats.packetsSent++;
+    } catch {
+      // Best effort, like the packet itself: the sender will resend and we answer again.
+    }
+  }
+
+  #onPacket(transport: PacketTransport, from: string, bytes: Uint8Array): void {
+    if (this.#closed) return;
+    this.stats.packetsReceived++;
+    let packet: Packet;
+    try {
+      packet = decodePacket(bytes, this.#limits);
+    } catch {
+      this.stats.decodeErrors++; // decodePacket throws DecodeError only
+      return;
+    }
+    if (packet.dstId !== this.nodeId || packet.srcId === this.nodeId) return;
+    let peer: Peer;
+    try {
+      peer = this.#peer(packet.srcId);
+    } catch {
+      return; // an ID we could never answer
+    }
+    this.#learnAddress(peer, from);
+    peer.sender.learnIncarnation(packet.srcInc);
+    if (packet.type === TYPE_DATA) {
+      if (packet.dstInc !== this.incarnation) {
+        // Meant for an earlier incarnation of ours, or the sender does not know us yet.
+        this.#reply(transport, from, encodeHello(this.#localId, peer.idBytes, this.incarnation, packet.dstInc, packet.epoch));
+        return;
+      }
+      const receiver = (peer.receiver ??= new PeerReceiver(this.#maxReassemblies, this.#maxReassemblyBytes));
+      const outcome = receiver.accept(packet);
+      if (outcome === "drop") return;
+      receiver.replyAddress = from;
+      receiver.replyTransport = transport;
+      this.#scheduleAck(peer);
+      if (outcome === "duplicate") {
+        this.stats.duplicatePackets++;
+        return;
+      }
+      const frames = packet.frames;
+      for (let i = 0; i < frames.length && !this.#closed; i++) {
+        const f = frames[i];
+        const message = f.whole ? f.bytes.slice() : receiver.reassembly.add(f);
+        if (message !== undefined) this.#deliver(f.channel, packet.srcId, message);
+      }
+    } else if (packet.type === TYPE_ACK) {
+      if (packet.dstInc !== this.incarnation || packet.srcInc !== peer.sender.knownInc) return;
+      peer.sender.onAck(packet.epoch, packet.cum, packet.ranges);
+    }
+    // HELLO: its whole content, the sender's incarnation, was taken in above.
+  }
+
+  #learnAddress(peer: Peer, from: string): void {
+    const addresses = peer.sender.addresses;
+    if (addresses.length === 0) peer.sender.setAddresses([from]);
+    else if (addresses.length < MAX_LEARNED_ADDRESSES && !addresses.includes(from)) addresses.push(from);
+  }
+
+  #scheduleAck(peer: Peer): void {
+    if (peer.ackTimer !== undefined) return;
+    // One ack per sender per instant covers every packet that arrived in it.
+    peer.ackTimer = this.#clock.setTimer(0, () => {
+      peer.ackTimer = undefined;
+      const r = peer.receiver;
+      if (r === undefined || r.replyTransport === undefined || this.#closed) return;
+      const w = r.window;
+      const ack = encodeAck(this.#localId, peer.idBytes, this.incarnation, r.inc, r.epoch, w.cum, w.ranges(MAX_ACK_RANGES));
+      this.#reply(r.replyTransport, r.replyAddress, ack);
+    });
+  }
+
+  #deliver(channel: number, from: string, message: Uint8Array): void {
+    const handler = this.#handlers.get(channel);
+    if (handler === undefined) {
+      this.stats.messagesUnhandled++;
+      return;
+    }
+    this.stats.messagesDelivered++;
+    try {
+      handler(from, message);
+    } catch (error) {
+      // A faulty handler must not break the protocol state; surface its error after this event.
+      this.#clock.setTimer(0, () => {
+        throw error;
+      });
+    }
+  }
+}
+
+function positiveInt(value: number, name: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`'${name}' must be an integer in ${min}..${max}, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,48 @@
+/**
+ * The transport layer of raincore: the {@link TransportManager} (reliable, atomic, connectionless
+ * messages between node IDs, thesis 3.2), the {@link PacketTransport} contract every backend
+ * implements, the memory backend with its deterministic {@link SimNetwork}, clocks, the seeded
+ * PRNG and the typed errors.
+ *
+ * ```ts
+ * import { SimNetwork, TransportManager, VirtualClock, Random } from "./mod.ts";
+ * const clock = new VirtualClock();
+ * const net = new SimNetwork({ clock, random: new Random(1), link: { loss: 0.1, delayMs: { min: 1, max: 5 } } });
+ * const a = new TransportManager({ nodeId: "a", transports: [net.createTransport("mem://a")], clock });
+ * const b = new TransportManager({ nodeId: "b", transports: [net.createTransport("mem://b")], clock });
+ * b.onMessage(7, (from, message) => console.log(from, message));
+ * a.setAddresses("b", ["mem://b"]);
+ * let done = false;
+ * a.send("b", 7, new TextEncoder().encode("hello")).then(() => (done = true));
+ * clock.runUntil(() => done, 10_000);
+ * ```
+ * @module
+ */
+
+export { type Clock, SystemClock, type TimerId, VirtualClock } from "./clock.ts";
+export {
+  ClosedError,
+  DecodeError,
+  DeliveryFailedError,
+  MessageTooLargeError,
+  RaincoreError,
+  UnknownNodeError,
+} from "./errors.ts";
+export { addressScheme, type PacketHandler, type PacketTransport } from "./packet_transport.ts";
+export { Random } from "./random.ts";
+export {
+  type LinkOptions,
+  MemoryTransport,
+  SimNetwork,
+  type SimNetworkEvent,
+  type SimNetworkOptions,
+  type SimNetworkStats,
+} from "./memory.ts";
+export {
+  type MessageHandler,
+  TransportManager,
+  type TransportManagerOptions,
+  type TransportStats,
+} from "./manager.ts";
+export { newIncarnation } from "./incarnation.ts";
+export { PROTOCOL_VERSION } from "./codec.ts";

@@ -1,0 +1,73 @@
+/**
+ * The adaptive retransmission timeout of the Transport Manager: Jacobson/Karels smoothing of
+ * measured round trips (RFC 6298) with a floor, a ceiling and exponential back-off. Callers feed
+ * only unambiguous samples (Karn's rule: never from a retransmitted packet).
+ * @module
+ */
+
+/** Settings of an {@link RtoEstimator}. */
+export interface RtoOptions {
+  /** Timeout before any round trip was measured, in ms. */
+  initialMs: number;
+  /** Floor of the timeout, in ms. */
+  minMs: number;
+  /** Ceiling of the timeout, also after back-off, in ms. */
+  maxMs: number;
+}
+
+/** Smoothed round-trip time and the retransmission timeout derived from it. */
+export class RtoEstimator {
+  #srtt = 0;
+  #rttvar = 0;
+  #measured = false;
+  #rto: number;
+  #backoff = 1;
+  readonly #opts: RtoOptions;
+
+  /** Starts with `initialMs` as the timeout. */
+  constructor(opts: RtoOptions) {
+    this.#opts = opts;
+    this.#rto = clamp(opts.initialMs, opts.minMs, opts.maxMs);
+  }
+
+  /** Smoothed round trip in ms (0 before the first sample). */
+  get srtt(): number {
+    return this.#srtt;
+  }
+
+  /** The current timeout in ms, back-off included. */
+  get rto(): number {
+    return Math.min(this.#rto * this.#backoff, this.#opts.maxMs);
+  }
+
+  /** Feeds one measured round trip (ms) and ends any back-off. */
+  sample(rttMs: number): void {
+    const r = Math.max(0, rttMs);
+    if (!this.#measured) {
+      this.#srtt = r;
+      this.#rttvar = r / 2;
+      this.#measured = true;
+    } else {
+      // RFC 6298: beta = 1/4 for the variance, alpha = 1/8 for the mean; variance first.
+      this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - r);
+      this.#srtt = 0.875 * this.#srtt + 0.125 * r;
+    }
+    // The 1 ms term stands in for the clock granularity G of RFC 6298.
+    this.#rto = clamp(this.#srtt + Math.max(1, 4 * this.#rttvar), this.#opts.minMs, this.#opts.maxMs);
+    this.#backoff = 1;
+  }
+
+  /** Doubles the timeout after a timeout expired without progress (up to the ceiling). */
+  backOff(): void {
+    if (this.#rto * this.#backoff < this.#opts.maxMs) this.#backoff *= 2;
+  }
+
+  /** Ends back-off without a sample (e.g. when switching to another address). */
+  resetBackoff(): void {
+    this.#backoff = 1;
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(Math.max(v, lo), hi);
+}

@@ -1,0 +1,451 @@
+/**
+ * The sending half of the Transport Manager for one destination node: a queue of messages, the
+ * sliding window of packets in flight, acknowledgements, the adaptive retransmission timer, and
+ * the walk over the node's addresses that ends in a delivery failure.
+ *
+ * Messages are packed into packets only when the window has room, so small messages queued in the
+ * same instant share packets and a large message is cut into fragments lazily (memory stays at
+ * about one window). A packet is built once and resent byte for byte (only `dstInc` is patched), so
+ * the receiver deduplicates packets and thereby frames and messages.
+ *
+ * A session (`epoch`) ends when the sender gives up on the node or learns that the node restarted:
+ * messages that may have reached the old session are rejected, the packet numbering starts over
+ * under a new epoch, and the receiver drops whatever of the old session is still in flight.
+ * @module
+ */
+
+import type { Clock, TimerId } from "./clock.ts";
+import {
+  DATA_FIXED_BYTES,
+  FRAGMENT_FRAME_OVERHEAD,
+  headerSize,
+  MAX_PACKET_BYTES,
+  patchDstInc,
+  TYPE_DATA,
+  WHOLE_FRAME_OVERHEAD,
+  writeDataFields,
+  writeFragmentFrame,
+  writeHeader,
+  writeWholeFrame,
+} from "./codec.ts";
+import { DeliveryFailedError, type RaincoreError } from "./errors.ts";
+import { RtoEstimator } from "./rtt.ts";
+
+/** One `send()` call on its way. */
+export interface OutMessage {
+  /** Channel of the message. */
+  readonly channel: number;
+  /** The caller's bytes (not copied; the caller must not change them until the send settles). */
+  readonly data: Uint8Array;
+  /** Message number in the session, assigned when the first fragment is packed (0 = whole). */
+  msgId: number;
+  /** Bytes packed into packets so far. */
+  offset: number;
+  /** Whether every byte is in some packet. */
+  packed: boolean;
+  /** Packets carrying part of this message that are not acknowledged yet. */
+  unacked: number;
+  /** Settles the caller's promise. */
+  readonly resolve: () => void;
+  /** Settles the caller's promise. */
+  readonly reject: (error: RaincoreError) => void;
+}
+
+interface OutPacket {
+  seq: number;
+  bytes: Uint8Array;
+  sentAt: number;
+  transmissions: number;
+  acked: boolean;
+  messages: OutMessage[];
+}
+
+/** What a {@link PeerSender} needs from its manager. */
+export interface SenderHost {
+  readonly clock: Clock;
+  /** Local node ID, UTF-8. */
+  readonly localId: Uint8Array;
+  /** Local incarnation. */
+  readonly localInc: number;
+  /** Largest packet to build. */
+  readonly packetBytes: number;
+  readonly windowPackets: number;
+  readonly retries: number;
+  readonly parallel: boolean;
+  readonly rto: { initialMs: number; minMs: number; maxMs: number };
+  /** Sends one packet to one address; false when the address is unusable right now. */
+  transmit(address: string, packet: Uint8Array): boolean;
+  /** Counts a retransmission (statistics). */
+  countRetransmission(): void;
+}
+
+// Fast retransmit: a packet this many seqs below the highest acknowledged one is taken as lost.
+const FAST_RETRANSMIT_GAP = 3;
+
+/** Sending state towards one node. */
+export class PeerSender {
+  /** The node's addresses, in preference order. */
+  addresses: string[] = [];
+  /** The node's incarnation as last learned (0 = not known yet). */
+  knownInc = 0;
+  readonly #host: SenderHost;
+  readonly #nodeId: string;
+  readonly #dstId: Uint8Array;
+  readonly #headerBytes: number;
+  #epoch = 1;
+  #nextSeq = 1;
+  #nextMsgId = 1;
+  readonly #queue: OutMessage[] = [];
+  #queueHead = 0;
+  readonly #inflight: OutPacket[] = [];
+  #inflightHead = 0;
+  #addrIndex = 0;
+  #attempts = 0;
+  #rto: RtoEstimator;
+  #timer: TimerId | undefined;
+  #flushTimer: TimerId | undefined;
+  // Scratch for planning a packet, reused to avoid allocations on the hot path.
+  readonly #planMsgs: OutMessage[] = [];
+  readonly #planLens: number[] = [];
+  readonly #planWhole: boolean[] = [];
+
+  /** Creates the sender for `nodeId` (UTF-8 bytes `dstId`). */
+  constructor(host: SenderHost, nodeId: string, dstId: Uint8Array) {
+    this.#host = host;
+    this.#nodeId = nodeId;
+    this.#dstId = dstId;
+    this.#headerBytes = headerSize(host.localId.length, dstId.length);
+    this.#rto = new RtoEstimator(host.rto);
+  }
+
+  /** Current retransmission timeout (ms). */
+  get rtoMs(): number {
+    return this.#rto.rto;
+  }
+
+  /** Sends pending or in flight. */
+  get pending(): number {
+    return this.#queue.length - this.#queueHead + this.#inflight.length - this.#inflightHead;
+  }
+
+  /** Replaces the address list; the next transmission starts from the first address. */
+  setAddresses(addresses: readonly string[]): void {
+    this.addresses = [...addresses];
+    this.#addrIndex = 0;
+    this.#attempts = 0;
+  }
+
+  /** Queues a message; packets leave after the current event so that small messages batch. */
+  enqueue(message: OutMessage): void {
+    this.#queue.push(message);
+    if (this.#flushTimer === undefined) {
+      this.#flushTimer = this.#host.clock.setTimer(0, () => {
+        this.#flushTimer = undefined;
+        this.#pump();
+      });
+    }
+  }
+
+  /**
+   * Takes note of the node's incarnation from any packet it sent. The first one learned releases
+   * the packets that were waiting for it; a greater one means the node restarted, so everything
+   * that may have reached its old self fails.
+   */
+  learnIncarnation(inc: number): void {
+    if (inc <= this.knownInc) return;
+    const first = this.knownInc === 0;
+    this.knownInc = inc;
+    if (first) {
+      this.#retransmitAll(false);
+      this.#pump();
+    } else if (this.#inflight.length > this.#inflightHead) {
+      this.#endSession(`node "${this.#nodeId}" restarted (new incarnation)`, false);
+      this.#pump();
+    }
+  }
+
+  /** Processes an acknowledgement of session `epoch`: cumulative point and selective ranges. */
+  onAck(epoch: number, cum: number, ranges: readonly number[]): void {
+    if (epoch !== this.#epoch) return;
+    const inflight = this.#inflight;
+    if (inflight.length === this.#inflightHead) return;
+    const baseSeq = inflight[this.#inflightHead].seq;
+    const now = this.#host.clock.now();
+    let progress = false;
+    let sample = -1;
+    const ack = (from: number, to: number) => {
+      const lo = Math.max(from, baseSeq);
+      const hi = Math.min(to, this.#nextSeq - 1);
+      for (let s = lo; s <= hi; s++) {
+        const packet = inflight[this.#inflightHead + s - baseSeq];
+        if (packet.acked) continue;
+        packet.acked = true;
+        progress = true;
+        // Karn's rule: a retransmitted packet gives no unambiguous round trip.
+        if (packet.transmissions === 1) sample = now - packet.sentAt;
+        this.#settle(packet);
+      }
+    };
+    ack(baseSeq, cum);
+    let highest = cum;
+    for (let i = 0; i < ranges.length; i += 2) {
+      ack(ranges[i], ranges[i + 1]);
+      highest = ranges[i + 1];
+    }
+    while (this.#inflightHead < inflight.length && inflight[this.#inflightHead].acked) {
+      this.#inflightHead++;
+    }
+    this.#compact();
+    if (!progress) return;
+    if (sample >= 0) this.#rto.sample(sample);
+    this.#attempts = 0;
+    this.#fastRetransmit(highest, now);
+    this.#armTimer(true);
+    this.#pump();
+  }
+
+  /** Rejects everything with `error` and stops all timers (manager closing). */
+  close(error: RaincoreError): void {
+    this.#cancelTimers();
+    const failed = new Set<OutMessage>();
+    for (let i = this.#inflightHead; i < this.#inflight.length; i++) {
+      for (const m of this.#inflight[i].messages) failed.add(m);
+    }
+    for (let i = this.#queueHead; i < this.#queue.length; i++) failed.add(this.#queue[i]);
+    this.#inflight.length = this.#inflightHead = 0;
+    this.#queue.length = this.#queueHead = 0;
+    for (const m of failed) m.reject(error);
+  }
+
+  #settle(packet: OutPacket): void {
+    for (const m of packet.messages) {
+      if (--m.unacked === 0 && m.packed) m.resolve();
+    }
+    // Release the bytes now: an acked packet may sit behind a hole for a while.
+    packet.messages = [];
+    packet.bytes = EMPTY;
+  }
+
+  #pump(): void {
+    const host = this.#host;
+    // Until the node's incarnation is known, probe with a single packet instead of a window full
+    // that the receiver would refuse.
+    const limit = this.knownInc === 0 ? 1 : host.windowPackets;
+    while (this.#queueHead < this.#queue.length && this.#nextSeq - this.#baseSeq() < limit) {
+      const packet = this.#buildPacket();
+      this.#inflight.push(packet);
+      if (!this.#send(packet)) return;
+      this.#armTimer(false);
+    }
+  }
+
+  #baseSeq(): number {
+    return this.#inflightHead < this.#inflight.length ? this.#inflight[this.#inflightHead].seq : this.#nextSeq;
+  }
+
+  /** Packs queued messages into one packet: whole messages where they fit, else a fragment. */
+  #buildPacket(): OutPacket {
+    const host = this.#host;
+    const capacity = Math.min(host.packetBytes, MAX_PACKET_BYTES);
+    let room = capacity - this.#headerBytes - DATA_FIXED_BYTES;
+    const msgs = this.#planMsgs;
+    const lens = this.#planLens;
+    const whole = this.#planWhole;
+    msgs.length = lens.length = whole.length = 0;
+    let size = this.#headerBytes + DATA_FIXED_BYTES;
+    const queue = this.#queue;
+    let q = this.#queueHead;
+    while (q < queue.length) {
+      const m = queue[q];
+      const rest = m.data.length - m.offset;
+      if (m.offset === 0 && rest + WHOLE_FRAME_OVERHEAD <= room && rest <= 0xffff) {
+        msgs.push(m);
+        lens.push(rest);
+        whole.push(true);
+        room -= rest + WHOLE_FRAME_OVERHEAD;
+        size += rest + WHOLE_FRAME_OVERHEAD;
+        q++;
+        continue;
+      }
+      // Not worth a fragment header for a sliver: leave it for the next packet.
+      if (room < FRAGMENT_FRAME_OVERHEAD + 64 && msgs.length > 0) break;
+      const take = Math.min(rest, room - FRAGMENT_FRAME_OVERHEAD, 0xffff);
+      msgs.push(m);
+      lens.push(take);
+      whole.push(false);
+      size += take + FRAGMENT_FRAME_OVERHEAD;
+      room -= take + FRAGMENT_FRAME_OVERHEAD;
+      if (take < rest) break; // the packet is full; the message continues in the next one
+      q++;
+    }
+    const seq = this.#nextSeq++;
+    const bytes = new Uint8Array(size);
+    let p = writeHeader(bytes, TYPE_DATA, host.localId, this.#dstId, host.localInc, this.knownInc, this.#epoch);
+    p = writeDataFields(bytes, p, seq, msgs.length);
+    const carried: OutMessage[] = new Array(msgs.length);
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i];
+      const len = lens[i];
+      if (whole[i]) {
+        p = writeWholeFrame(bytes, p, m.channel, m.data);
+      } else {
+        if (m.msgId === 0) m.msgId = this.#nextMsgId++;
+        p = writeFragmentFrame(bytes, p, m.channel, m.msgId, m.data, m.offset, len);
+      }
+      m.offset += len;
+      if (m.offset === m.data.length) m.packed = true;
+      m.unacked++;
+      carried[i] = m;
+    }
+    this.#queueHead = q;
+    this.#compact();
+    return { seq, bytes, sentAt: 0, transmissions: 0, acked: false, messages: carried };
+  }
+
+  /** Transmits one packet on the current address (or all, in parallel mode). False if the session ended. */
+  #send(packet: OutPacket): boolean {
+    const host = this.#host;
+    patchDstInc(packet.bytes, this.knownInc);
+    packet.sentAt = host.clock.now();
+    packet.transmissions++;
+    const addresses = this.addresses;
+    if (host.parallel) {
+      let any = false;
+      for (const a of addresses) if (host.transmit(a, packet.bytes)) any = true;
+      if (any) return true;
+      this.#endSession("no usable address", true);
+      return false;
+    }
+    while (this.#addrIndex < addresses.length) {
+      if (host.transmit(addresses[this.#addrIndex], packet.bytes)) return true;
+      // An address the backend knows to be unreachable counts as failed at once.
+      this.#nextAddress();
+    }
+    this.#endSession(addresses.length === 0 ? "no address" : "every address unreachable", true);
+    return false;
+  }
+
+  #nextAddress(): void {
+    this.#addrIndex++;
+    this.#attempts = 0;
+    this.#rto.resetBackoff();
+  }
+
+  #retransmitAll(countAsRetry: boolean): boolean {
+    const inflight = this.#inflight;
+    const epoch = this.#epoch;
+    for (let i = this.#inflightHead; i < inflight.length; i++) {
+      const packet = inflight[i];
+      if (packet.acked) continue;
+      if (countAsRetry) this.#host.countRetransmission();
+      if (!this.#send(packet) || this.#epoch !== epoch) return false;
+    }
+    this.#armTimer(true);
+    return true;
+  }
+
+  #fastRetransmit(highest: number, now: number): void {
+    const inflight = this.#inflight;
+    const srtt = this.#rto.srtt;
+    // Without a measured round trip there is no telling a loss from a late ack.
+    if (srtt <= 0) return;
+    const epoch = this.#epoch;
+    for (let i = this.#inflightHead; i < inflight.length; i++) {
+      const packet = inflight[i];
+      if (packet.seq + FAST_RETRANSMIT_GAP > highest) break;
+      // Once per round trip at most, so a burst of acks does not resend a packet many times.
+      if (packet.acked || now - packet.sentAt < srtt) continue;
+      this.#host.countRetransmission();
+      if (!this.#send(packet) || this.#epoch !== epoch) return;
+    }
+  }
+
+  #onTimeout(): void {
+    this.#timer = undefined;
+    if (this.#inflight.length === this.#inflightHead) return;
+    this.#attempts++;
+    this.#rto.backOff();
+    if (this.#attempts > this.#host.retries) {
+      if (this.#host.parallel || this.#addrIndex + 1 >= this.addresses.length) {
+        this.#endSession(`no acknowledgement after ${this.#host.retries} resends on every address`, true);
+        this.#pump();
+        return;
+      }
+      this.#nextAddress();
+    }
+    if (this.#retransmitAll(true)) this.#armTimer(true);
+  }
+
+  #armTimer(restart: boolean): void {
+    const clock = this.#host.clock;
+    if (this.#inflight.length === this.#inflightHead) {
+      if (this.#timer !== undefined) clock.clearTimer(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    if (this.#timer !== undefined) {
+      if (!restart) return;
+      clock.clearTimer(this.#timer);
+    }
+    this.#timer = clock.setTimer(this.#rto.rto, () => this.#onTimeout());
+  }
+
+  #cancelTimers(): void {
+    const clock = this.#host.clock;
+    if (this.#timer !== undefined) clock.clearTimer(this.#timer);
+    if (this.#flushTimer !== undefined) clock.clearTimer(this.#flushTimer);
+    this.#timer = this.#flushTimer = undefined;
+  }
+
+  /**
+   * Ends the session: rejects every message that may have reached the node (those with a packet
+   * in flight) — and, when the node is considered failed (`all`), the queued ones too — then starts
+   * a new epoch so that the receiver discards the old session's leftovers.
+   */
+  #endSession(detail: string, all: boolean): void {
+    const failed = new Set<OutMessage>();
+    for (let i = this.#inflightHead; i < this.#inflight.length; i++) {
+      for (const m of this.#inflight[i].messages) failed.add(m);
+    }
+    const queue = this.#queue;
+    let keepFrom = this.#queueHead;
+    if (all) {
+      for (let i = keepFrom; i < queue.length; i++) failed.add(queue[i]);
+      keepFrom = queue.length;
+    } else if (keepFrom < queue.length && queue[keepFrom].offset > 0) {
+      // The head message is partly in flight: it cannot be resumed in a new session.
+      failed.add(queue[keepFrom]);
+      keepFrom++;
+    }
+    const kept = queue.slice(keepFrom);
+    queue.length = 0;
+    this.#queueHead = 0;
+    for (const m of kept) queue.push(m);
+    this.#inflight.length = this.#inflightHead = 0;
+    this.#epoch = (this.#epoch + 1) >>> 0 || 1;
+    this.#nextSeq = 1;
+    this.#nextMsgId = 1;
+    this.#addrIndex = 0;
+    this.#attempts = 0;
+    this.#rto.resetBackoff();
+    if (this.#timer !== undefined) this.#host.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    for (const m of failed) {
+      if (m.packed && m.unacked === 0) continue; // fully acknowledged already: it was resolved
+      m.reject(new DeliveryFailedError(this.#nodeId, m.channel, detail));
+    }
+  }
+
+  #compact(): void {
+    if (this.#inflightHead > 256 && this.#inflightHead * 2 > this.#inflight.length) {
+      this.#inflight.splice(0, this.#inflightHead);
+      this.#inflightHead = 0;
+    }
+    if (this.#queueHead > 256 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
