@@ -41,7 +41,7 @@ describe("TransportManager", () => {
     const ids = ["a", "b", "c"];
     const tms = ids.map((id) => start(id));
     const boxes = tms.map((tm) => [inbox(tm, 0), inbox(tm, 65535)]);
-    const sends = [];
+    const sends: Array<ReturnType<typeof track>> = [];
     for (const tm of tms) {
       for (const to of ids) {
         if (to === tm.nodeId) continue;
@@ -206,7 +206,7 @@ describe("TransportManager", () => {
     const w = track(clock, a.send("b", 2, new Uint8Array(1)));
     await runUntil(clock, () => w.settled, 1000);
     const sent0 = net.stats.sent;
-    const sends = [];
+    const sends: Array<ReturnType<typeof track>> = [];
     for (let i = 0; i < 1000; i++) sends.push(track(clock, a.send("b", 2, pattern(20, i))));
     await runUntil(clock, () => sends.every((s) => s.settled), 10_000);
     expect(count).toBe(1001);
