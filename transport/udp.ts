@@ -74,9 +74,9 @@ export interface UdpTransportStats {
 
 /** Effective socket buffer sizes as the kernel reports them (Linux doubles the request). */
 export interface UdpBufferSizes {
-  /** `SO_RCVBUF`, or `undefined` when the runtime cannot report it. */
+  /** `SO_RCVBUF`, or `undefined` when the runtime cannot set or report it. */
   recv: number | undefined;
-  /** `SO_SNDBUF`, or `undefined` when the runtime cannot report it. */
+  /** `SO_SNDBUF`, or `undefined` when the runtime cannot set or report it. */
   send: number | undefined;
 }
 
@@ -138,8 +138,13 @@ export class UdpTransport implements PacketTransport {
     return this.#closing !== undefined;
   }
 
-  /** Effective socket buffer sizes (see {@link UdpTransportOptions.recvBufferBytes}). */
+  /**
+   * Effective socket buffer sizes (see {@link UdpTransportOptions.recvBufferBytes}). `undefined`
+   * on Deno: its `node:dgram` (2.9) does not apply the sizes, so the kernel
+   * default (Linux: 208 KiB, about 90 datagrams of 1,400 B) holds there, and bursts overflow it.
+   */
   get bufferSizes(): UdpBufferSizes {
+    if (isDeno()) return { recv: undefined, send: undefined };
     return { recv: tryGet(() => this.#socket.getRecvBufferSize()), send: tryGet(() => this.#socket.getSendBufferSize()) };
   }
 
@@ -265,9 +270,13 @@ export async function createUdpTransport(opts: UdpTransportOptions = {}): Promis
     } catch { /* already closed */ }
     throw new TransportBindError(formatUdpAddress(host, port), { cause: err });
   }
-  // Best effort: the kernel caps the sizes, and some runtimes do not implement the calls.
-  tryGet(() => socket.setRecvBufferSize(recvBufferBytes));
-  tryGet(() => socket.setSendBufferSize(sendBufferBytes));
+  // Best effort: the kernel caps the sizes. Not on Deno (2.9): there the calls do not reach the
+  // kernel, and a socket that made them delivers a burst ~30× slower (measured: 80 datagrams in
+  // 305 ms instead of 9 ms).
+  if (!isDeno()) {
+    tryGet(() => socket.setRecvBufferSize(recvBufferBytes));
+    tryGet(() => socket.setSendBufferSize(sendBufferBytes));
+  }
   const bound = socket.address();
   const wildcard = host === "0.0.0.0" || host === "::";
   const shownHost = wildcard ? (family === 4 ? "127.0.0.1" : "::1") : bound.address;
