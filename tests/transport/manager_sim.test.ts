@@ -192,7 +192,10 @@ export async function runSeed(seed: number, verbose = false): Promise<SeedResult
   let resolved = 0;
   let rejected = 0;
   for (const s of sent) {
-    if (s.state === "unsent") continue;
+    if (s.state === "unsent") {
+      if (s.deliveries > 0) failures.push(`#${s.no} delivered but never sent`);
+      continue;
+    }
     if (s.state === "pending") failures.push(`#${s.no} ${s.from}>${s.to} never settled`);
     if (s.state === "resolved") {
       resolved++;
@@ -204,7 +207,6 @@ export async function runSeed(seed: number, verbose = false): Promise<SeedResult
       const name = (s.error as Error).name;
       if (name !== "DeliveryFailedError" && name !== "ClosedError") failures.push(`#${s.no} rejected with ${String(s.error)}`);
     }
-    if (s.state === "unsent" && s.deliveries > 0) failures.push(`#${s.no} delivered but never sent`);
   }
   for (const tm of live.values()) await tm.close();
   return { seed, failures, resolved, rejected, sends: resolved + rejected, log };
