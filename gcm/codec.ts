@@ -1,0 +1,366 @@
+/**
+ * The GCM wire format, version 1 — the one place that knows its bytes. Big-endian integers.
+ *
+ * ```text
+ * header    u8 signature=0xC3 | u8 version=1 | u8 kind
+ * str       u16 byteLength | utf-8 bytes
+ * member    str id | f64 incarnation
+ * TOKEN     header(kind=1) | str ringId | f64 seq | f64 gvn | f64 rsv | u32 flags
+ *           | u16 current | u16 dest | u16 n | member*n            (nodelist)
+ *           | u16 x | member*x                                     (more table members, see below)
+ *           | u32 entryCount | entry*
+ *   entry   u8 bits (0x01 ACK, 0x02 safe, 0x04 forwarded) | u16 origin | u32 seq | u16 holder
+ *           | [u16 fwd] | u32 dataLength | data
+ *           origin, holder and fwd index the member table = nodelist ++ extra members, so an ID is
+ *           written once per token, not once per message (the token path is hot).
+ * 911       header(kind=2) | str ringId | f64 seq | u8 status | u32 flags | u16 orig | u16 current
+ *           | u16 dest | u16 n | member*n
+ * FORWARD   header(kind=3) | str from | u8 safe | u32 dataLength | data       (open-group send)
+ * ```
+ * {@link decode} validates everything and throws {@link DecodeError} and nothing else. Decoded
+ * payloads are views into the buffer given to `decode` (zero copy): pass a buffer nobody reuses.
+ * @module
+ */
+import { DecodeError } from "../transport/errors.ts";
+import { ENTRY_ACK, ENTRY_MSG, type Entry, type Token } from "./token.ts";
+import type { Message911 } from "./message911.ts";
+import type { Member } from "./types.ts";
+
+/** Signature byte that starts every GCM message. */
+export const SIGNATURE = 0xc3;
+/** Wire format version. */
+export const VERSION = 1;
+/** Kind byte: token. */
+export const KIND_TOKEN = 1;
+/** Kind byte: 911 message. */
+export const KIND_911 = 2;
+/** Kind byte: open-group message handed to a member. */
+export const KIND_FORWARD = 3;
+
+const BIT_ACK = 1;
+const BIT_SAFE = 2;
+const BIT_FWD = 4;
+const MAX_U16 = 0xffff;
+
+/** An open-group message: a non-member asks a member to multicast `data`. */
+export interface ForwardMessage {
+  /** Node ID of the non-member. */
+  from: string;
+  /** Delivery level requested. */
+  safe: boolean;
+  /** Payload. */
+  data: Uint8Array;
+}
+
+/** A decoded GCM message. */
+export type GcmMessage =
+  | { kind: typeof KIND_TOKEN; token: Token }
+  | { kind: typeof KIND_911; msg: Message911 }
+  | { kind: typeof KIND_FORWARD; fwd: ForwardMessage };
+
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+const encodedIds = new Map<string, Uint8Array>();
+
+function strBytes(s: string): Uint8Array {
+  let b = encodedIds.get(s);
+  if (b === undefined) {
+    b = utf8.encode(s);
+    if (b.length > MAX_U16) throw new RangeError(`string of ${b.length} bytes is too long for the GCM codec`);
+    if (encodedIds.size > 4096) encodedIds.clear();
+    encodedIds.set(s, b);
+  }
+  return b;
+}
+
+class Writer {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
+  u8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+  u16(v: number): void {
+    this.view.setUint16(this.pos, v);
+    this.pos += 2;
+  }
+  u32(v: number): void {
+    this.view.setUint32(this.pos, v);
+    this.pos += 4;
+  }
+  f64(v: number): void {
+    this.view.setFloat64(this.pos, v);
+    this.pos += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  str(s: string): void {
+    const b = strBytes(s);
+    this.u16(b.length);
+    this.bytes(b);
+  }
+  member(m: Member): void {
+    this.str(m.id);
+    this.f64(m.inc);
+  }
+}
+
+function memberSize(m: Member): number {
+  return 2 + strBytes(m.id).length + 8;
+}
+
+function tableIndex(table: Member[], id: string, inc: number): number {
+  for (let i = 0; i < table.length; i++) if (table[i].id === id && table[i].inc === inc) return i;
+  table.push({ id, inc });
+  return table.length - 1;
+}
+
+/** Encodes a token. */
+export function encodeToken(t: Token): Uint8Array {
+  const table: Member[] = t.nodelist.slice();
+  const n = table.length;
+  const entries = t.entries;
+  // Index pass: origin/holder/fwd indices into the member table, plus the size.
+  const idx = new Uint16Array(entries.length * 3);
+  let size = 3 + 2 + strBytes(t.ringId).length + 8 * 3 + 4 + 2 + 2 + 2 + 2 + 4;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    idx[i * 3] = tableIndex(table, e.originId, e.originInc);
+    idx[i * 3 + 1] = holderIndex(table, e.holder);
+    size += 13 + e.data.length;
+    if (e.fwd !== "") {
+      idx[i * 3 + 2] = holderIndex(table, e.fwd);
+      size += 2;
+    }
+  }
+  if (table.length > MAX_U16) throw new RangeError("too many distinct members on one token");
+  for (const m of table) size += memberSize(m);
+  const w = new Writer(size);
+  w.u8(SIGNATURE);
+  w.u8(VERSION);
+  w.u8(KIND_TOKEN);
+  w.str(t.ringId);
+  w.f64(t.seq);
+  w.f64(t.gvn);
+  w.f64(t.rsv);
+  w.u32(t.flags >>> 0);
+  w.u16(t.current);
+  w.u16(t.dest);
+  w.u16(n);
+  for (let i = 0; i < n; i++) w.member(table[i]);
+  w.u16(table.length - n);
+  for (let i = n; i < table.length; i++) w.member(table[i]);
+  w.u32(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const bits = (e.kind === ENTRY_ACK ? BIT_ACK : 0) | (e.safe ? BIT_SAFE : 0) | (e.fwd !== "" ? BIT_FWD : 0);
+    w.u8(bits);
+    w.u16(idx[i * 3]);
+    w.u32(e.seq);
+    w.u16(idx[i * 3 + 1]);
+    if (e.fwd !== "") w.u16(idx[i * 3 + 2]);
+    w.u32(e.data.length);
+    w.bytes(e.data);
+  }
+  return w.buf;
+}
+
+/** Holders and forwarders are plain node IDs: reuse any table member with that ID. */
+function holderIndex(table: Member[], id: string): number {
+  for (let i = 0; i < table.length; i++) if (table[i].id === id) return i;
+  table.push({ id, inc: 0 });
+  return table.length - 1;
+}
+
+/** Encodes a 911 message. */
+export function encode911(m: Message911): Uint8Array {
+  let size = 3 + 2 + strBytes(m.ringId).length + 8 + 1 + 4 + 2 * 4;
+  for (const x of m.nodelist) size += memberSize(x);
+  const w = new Writer(size);
+  w.u8(SIGNATURE);
+  w.u8(VERSION);
+  w.u8(KIND_911);
+  w.str(m.ringId);
+  w.f64(m.seq);
+  w.u8(m.status);
+  w.u32(m.flags >>> 0);
+  w.u16(m.orig);
+  w.u16(m.current);
+  w.u16(m.dest);
+  w.u16(m.nodelist.length);
+  for (const x of m.nodelist) w.member(x);
+  return w.buf;
+}
+
+/** Encodes an open-group message. */
+export function encodeForward(f: ForwardMessage): Uint8Array {
+  const w = new Writer(3 + 2 + strBytes(f.from).length + 1 + 4 + f.data.length);
+  w.u8(SIGNATURE);
+  w.u8(VERSION);
+  w.u8(KIND_FORWARD);
+  w.str(f.from);
+  w.u8(f.safe ? 1 : 0);
+  w.u32(f.data.length);
+  w.bytes(f.data);
+  return w.buf;
+}
+
+class Reader {
+  readonly view: DataView;
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new DecodeError(`GCM message truncated at byte ${this.pos}`);
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++];
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  /** A non-negative integer below 2^53 stored as f64. */
+  count(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos);
+    this.pos += 8;
+    if (!Number.isSafeInteger(v) || v < 0) throw new DecodeError(`bad counter ${v} at byte ${this.pos - 8}`);
+    return v;
+  }
+  bytes(n: number): Uint8Array {
+    this.need(n);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+  str(): string {
+    const n = this.u16();
+    const b = this.bytes(n);
+    try {
+      return utf8Strict.decode(b);
+    } catch {
+      throw new DecodeError(`invalid UTF-8 at byte ${this.pos - n}`);
+    }
+  }
+  member(): Member {
+    const id = this.str();
+    if (id === "") throw new DecodeError("empty node ID");
+    return { id, inc: this.count() };
+  }
+  members(n: number): Member[] {
+    const out: Member[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.member();
+    return out;
+  }
+  end(): void {
+    if (this.pos !== this.buf.length) throw new DecodeError(`${this.buf.length - this.pos} trailing bytes`);
+  }
+}
+
+/**
+ * Decodes any GCM message. Throws {@link DecodeError} (and nothing else) on bytes that are not a
+ * valid version-1 GCM message.
+ */
+export function decode(buf: Uint8Array): GcmMessage {
+  try {
+    return decodeUnchecked(buf);
+  } catch (err) {
+    if (err instanceof DecodeError) throw err;
+    throw new DecodeError(`malformed GCM message: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function decodeUnchecked(buf: Uint8Array): GcmMessage {
+  const r = new Reader(buf);
+  if (r.u8() !== SIGNATURE) throw new DecodeError("not a GCM message (bad signature)");
+  const version = r.u8();
+  if (version !== VERSION) throw new DecodeError(`unsupported GCM wire version ${version} (expected ${VERSION})`);
+  const kind = r.u8();
+  if (kind === KIND_TOKEN) return { kind, token: decodeTokenBody(r) };
+  if (kind === KIND_911) {
+    const ringId = r.str();
+    const seq = r.count();
+    const status = r.u8();
+    if (status > 2) throw new DecodeError(`bad 911 status ${status}`);
+    const flags = r.u32();
+    const orig = r.u16();
+    const current = r.u16();
+    const dest = r.u16();
+    const n = r.u16();
+    const nodelist = r.members(n);
+    if (n === 0 || orig >= n || current >= n || dest >= n) throw new DecodeError("911 pointer outside its nodelist");
+    r.end();
+    return { kind, msg: { ringId, seq, nodelist, orig, current, dest, status, flags } };
+  }
+  if (kind === KIND_FORWARD) {
+    const from = r.str();
+    const safe = r.u8();
+    if (safe > 1) throw new DecodeError("bad forward level");
+    const data = r.bytes(r.u32());
+    r.end();
+    return { kind, fwd: { from, safe: safe === 1, data } };
+  }
+  throw new DecodeError(`unknown GCM message kind ${kind}`);
+}
+
+function decodeTokenBody(r: Reader): Token {
+  const ringId = r.str();
+  const seq = r.count();
+  const gvn = r.count();
+  const rsv = r.count();
+  const flags = r.u32();
+  const current = r.u16();
+  const dest = r.u16();
+  const n = r.u16();
+  if (n === 0) throw new DecodeError("token with an empty nodelist");
+  const nodelist = r.members(n);
+  if (current >= n || dest >= n) throw new DecodeError("token pointer outside its nodelist");
+  const x = r.u16();
+  const table = x === 0 ? nodelist : nodelist.concat(r.members(x));
+  const count = r.u32();
+  // Each entry takes at least 13 bytes: reject absurd counts before allocating.
+  if (count * 13 > r.buf.length - r.pos) throw new DecodeError("token entry count exceeds its bytes");
+  const entries: Entry[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const bits = r.u8();
+    if (bits > 7) throw new DecodeError(`bad entry bits ${bits}`);
+    const oi = r.u16();
+    const eseq = r.u32();
+    const hi = r.u16();
+    const fi = (bits & BIT_FWD) !== 0 ? r.u16() : -1;
+    if (oi >= table.length || hi >= table.length || fi >= table.length) {
+      throw new DecodeError("entry index outside the member table");
+    }
+    const data = r.bytes(r.u32());
+    const origin = table[oi];
+    entries[i] = {
+      kind: (bits & BIT_ACK) !== 0 ? ENTRY_ACK : ENTRY_MSG,
+      originId: origin.id,
+      originInc: origin.inc,
+      seq: eseq,
+      safe: (bits & BIT_SAFE) !== 0,
+      holder: table[hi].id,
+      fwd: fi >= 0 ? table[fi].id : "",
+      data,
+    };
+  }
+  r.end();
+  return { ringId, seq, nodelist, current, dest, gvn, rsv, flags, entries };
+}

@@ -1,0 +1,539 @@
+/**
+ * The Group Communication Manager (3.3–3.9): the driver that wires the pure {@link RingCore} to a
+ * {@link MessageLayer} (the Transport Manager, or anything with the same three methods) and a
+ * {@link Clock}. It encodes and decodes messages, turns the core's timer actions into clock timers
+ * and the layer's delivery outcomes into core events, and offers the application API: views,
+ * multicast, open-group send, `withToken` and `leave`.
+ * @module
+ */
+import { type Clock, SystemClock, type TimerId } from "../transport/clock.ts";
+import { ClosedError, DecodeError } from "../transport/errors.ts";
+import { decode, encode911, encodeForward, encodeToken, KIND_911, KIND_FORWARD, KIND_TOKEN } from "./codec.ts";
+import { LeftGroupError, MulticastTooLargeError, NotMemberError, TimeoutError } from "./errors.ts";
+import type { Message911 } from "./message911.ts";
+import { RingCore } from "./ring.ts";
+import { type DeliveryLevel, type Member, TokenState, ViewState, type ViewMode } from "./types.ts";
+
+/**
+ * What the GCM needs from the layer below; the Transport Manager satisfies it. `send` resolves when
+ * the whole message is acknowledged and rejects when every resend on every address failed — that
+ * rejection is the GCM's failure detector (3.2, 3.5).
+ */
+export interface MessageLayer {
+  /** This node's ID. */
+  readonly nodeId: string;
+  /** Sends one message reliably and atomically; no ordering between messages is needed. */
+  send(nodeId: string, channel: number, msg: Uint8Array): Promise<void>;
+  /** Registers the handler of one channel. */
+  onMessage(channel: number, fn: (from: string, msg: Uint8Array) => void): void;
+}
+
+/** Options of {@link GroupCommunicationManager}. */
+export interface GcmOptions {
+  /** The layer below (a TransportManager). */
+  layer: MessageLayer;
+  /** Time source. @default {new SystemClock()} */
+  clock?: Clock;
+  /**
+   * Incarnation of this process; must change when the node restarts (use the Transport Manager's).
+   * @default {a random 32-bit number}
+   */
+  incarnation?: number;
+  /** Transport Manager channel of this GCM (several GCMs can share one TM). @default {16} */
+  channel?: number;
+  /** View mode (3.7.1). @default {"three-phase"} */
+  mode?: ViewMode;
+  /** Node IDs to ask for membership (the join 911 of 3.5). @default {[]} */
+  peers?: readonly string[];
+  /**
+   * How long an idle node keeps the token before passing it on. With traffic the token moves on at
+   * once; `eatingMs` only paces an idle ring (lower = faster failure detection and lower multicast
+   * latency from idle, higher = fewer packets when nothing happens). @default {20}
+   */
+  eatingMs?: number;
+  /**
+   * Hungry timeout: how long a node waits for the token before suspecting it lost; the effective
+   * value is `hungryMs + ring size × eatingMs`. Must exceed the Transport Manager's time to declare
+   * a delivery failure, or regenerations race reroutes. @default {1000}
+   */
+  hungryMs?: number;
+  /** Starving timeout: period of 911 resends while the token is missing. @default {300} */
+  starvingMs?: number;
+  /** Period of join attempts while this node is a group of one. @default {starvingMs} */
+  joinRetryMs?: number;
+  /** Most messages one node appends to the token per visit. @default {512} */
+  maxBatchMessages?: number;
+  /** Most payload bytes one node appends per visit (one bigger message still goes alone). @default {262144} */
+  maxBatchBytes?: number;
+  /** No appends while the token already carries this many payload bytes. @default {4194304} */
+  maxTokenBytes?: number;
+  /** Largest multicast payload. @default {1048576} */
+  maxMessageBytes?: number;
+  /**
+   * Bound of a `withToken` critical section; after it the token moves on and the promise rejects
+   * with {@link TimeoutError}. Keep it below `hungryMs`, or other nodes regenerate the token.
+   * @default {500}
+   */
+  criticalTimeoutMs?: number;
+}
+
+/** A committed view. */
+export interface ViewEvent {
+  /** Index in the globalView vector. */
+  index: number;
+  /** Member node IDs in ring order. */
+  members: string[];
+  /** Members with their incarnations. */
+  detail: Member[];
+  /** View mode that committed it. */
+  mode: ViewMode;
+}
+
+/** A delivered multicast message. */
+export interface DeliverEvent {
+  /** Node ID of the sender (the member that multicast it). */
+  from: string;
+  /** Incarnation of the sender. */
+  fromIncarnation: number;
+  /** Per-sender sequence number. */
+  seq: number;
+  /** Delivery level. */
+  level: DeliveryLevel;
+  /** Payload (do not modify). */
+  data: Uint8Array;
+  /** Open-group send: the non-member that handed the message to `from`. */
+  forwardedFor?: string;
+}
+
+/** Events of {@link GroupCommunicationManager}. */
+export interface GcmEvents {
+  /** A view was committed. */
+  view: ViewEvent;
+  /** A multicast message was delivered. */
+  deliver: DeliverEvent;
+  /** The token arrived at this node. */
+  token: { seq: number };
+  /** This node left the group. */
+  leave: { graceful: boolean };
+}
+
+/** Options of one multicast. */
+export interface MulticastOptions {
+  /** `agreed`: delivered on first sight in token order; `safe`: only once every member holds it. @default {"agreed"} */
+  level?: DeliveryLevel;
+}
+
+/** Snapshot of the core state (diagnostics and tests). */
+export interface GcmState {
+  viewState: "agreement" | "chaos" | "reserve";
+  tokenState: "eating" | "hungry" | "starving";
+  globalViewNumber: number;
+  localView: string[];
+  lone: boolean;
+  left: boolean;
+}
+
+interface CriticalRequest {
+  fn: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  timeoutMs: number;
+}
+
+type Listener<T> = (ev: T) => void;
+
+const VIEW_STATES = ["agreement", "chaos", "reserve"] as const;
+const TOKEN_STATES = ["eating", "hungry", "starving"] as const;
+
+/** The Group Communication Manager of one node. Call {@link start} to join. */
+export class GroupCommunicationManager {
+  /** The pure core (exposed for tests and diagnostics; do not drive it directly). */
+  readonly core: RingCore;
+  readonly #layer: MessageLayer;
+  readonly #clock: Clock;
+  readonly #channel: number;
+  readonly #maxMessageBytes: number;
+  readonly #criticalTimeoutMs: number;
+  readonly #modeName: ViewMode;
+  readonly #listeners: { [K in keyof GcmEvents]: Listener<GcmEvents[K]>[] } = {
+    view: [],
+    deliver: [],
+    token: [],
+    leave: [],
+  };
+  #timer: TimerId | undefined;
+  #joinTimer: TimerId | undefined;
+  #flushing = false;
+  #closed = false;
+  #critical: CriticalRequest[] = [];
+  #leaveWaiters: Array<() => void> = [];
+  /** Messages that failed to decode (diagnostics). */
+  decodeErrors = 0;
+
+  constructor(opts: GcmOptions) {
+    this.#layer = opts.layer;
+    this.#clock = opts.clock ?? new SystemClock();
+    this.#channel = opts.channel ?? 16;
+    this.#maxMessageBytes = opts.maxMessageBytes ?? 1_048_576;
+    this.#criticalTimeoutMs = opts.criticalTimeoutMs ?? 500;
+    const starvingMs = opts.starvingMs ?? 300;
+    const incarnation = opts.incarnation ?? randomIncarnation();
+    this.#modeName = opts.mode ?? "three-phase";
+    for (const [k, v] of Object.entries({ eatingMs: opts.eatingMs, hungryMs: opts.hungryMs, starvingMs })) {
+      if (v !== undefined && !(v >= 0)) throw new RangeError(`'${k}' must be a non-negative number`);
+    }
+    this.core = new RingCore({
+      id: opts.layer.nodeId,
+      incarnation,
+      mode: this.#modeName,
+      eatingMs: opts.eatingMs ?? 20,
+      hungryMs: opts.hungryMs ?? 1000,
+      starvingMs,
+      joinRetryMs: opts.joinRetryMs ?? starvingMs,
+      peers: (opts.peers ?? []).filter((p) => p !== opts.layer.nodeId),
+      maxBatchMessages: opts.maxBatchMessages ?? 512,
+      maxBatchBytes: opts.maxBatchBytes ?? 262_144,
+      maxTokenBytes: opts.maxTokenBytes ?? 4_194_304,
+    });
+    this.#layer.onMessage(this.#channel, (from, msg) => this.#onMessage(from, msg));
+  }
+
+  /** This node's ID. */
+  get id(): string {
+    return this.core.me.id;
+  }
+
+  /** This process's incarnation. */
+  get incarnation(): number {
+    return this.core.me.inc;
+  }
+
+  /** The last committed view (before {@link start}: an empty view with index 0). */
+  get view(): ViewEvent {
+    const v = this.core.lastGlobalView;
+    return { index: v.index, members: v.members.map((m) => m.id), detail: v.members.slice(), mode: this.mode };
+  }
+
+  /** The view mode. */
+  get mode(): ViewMode {
+    return this.#modeName;
+  }
+
+  /** Snapshot of the protocol state. */
+  get state(): GcmState {
+    const c = this.core;
+    return {
+      viewState: VIEW_STATES[c.viewState],
+      tokenState: TOKEN_STATES[c.tokenState],
+      globalViewNumber: c.globalViewNumber,
+      localView: c.localView.map((m) => m.id),
+      lone: c.lone,
+      left: c.left,
+    };
+  }
+
+  /** Whether this node holds the token right now. */
+  get holdsToken(): boolean {
+    return this.core.tokenState === TokenState.Eating && this.core.token !== undefined;
+  }
+
+  /** Whether the last view is in agreement (Agreement view state). */
+  get agreed(): boolean {
+    return this.core.viewState === ViewState.Agreement;
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<K extends keyof GcmEvents>(event: K, fn: Listener<GcmEvents[K]>): () => void {
+    const list = this.#listeners[event] as Listener<GcmEvents[K]>[];
+    list.push(fn);
+    return () => {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  /** Starts the protocol: commits the view {self} and asks the peers to be added. */
+  start(): void {
+    this.#assertOpen();
+    this.core.start();
+    this.#flush();
+  }
+
+  /**
+   * Multicasts `data` to the group (3.8). Returns the per-sender sequence number. The message rides
+   * on the token; it is delivered to every member, this node included, in one total order.
+   * @throws {LeftGroupError} after `leave()` or `close()`.
+   * @throws {MulticastTooLargeError} above `maxMessageBytes`.
+   */
+  multicast(data: Uint8Array, options: MulticastOptions = {}): number {
+    this.#assertMember();
+    if (data.length > this.#maxMessageBytes) throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
+    const seq = this.core.send(data, options.level === "safe");
+    this.#flush();
+    return seq;
+  }
+
+  /**
+   * Open-group send (3.8): hands `data` to `member`, which multicasts it on our behalf (delivered
+   * with `from = member`, `forwardedFor = this node`). Resolves when the member has it.
+   * @throws {DeliveryFailedError} when the member cannot be reached; try another member.
+   */
+  async sendToGroup(member: string, data: Uint8Array, options: MulticastOptions = {}): Promise<void> {
+    this.#assertOpen();
+    if (data.length > this.#maxMessageBytes) throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
+    await this.#layer.send(member, this.#channel, encodeForward({ from: this.id, safe: options.level === "safe", data }));
+  }
+
+  /**
+   * Mutual exclusion (3.9): runs `fn` while this node holds the token; the token moves on only after
+   * `fn` returns or its promise settles — or after `timeoutMs`, when the promise rejects with
+   * {@link TimeoutError} (and exclusion is no longer guaranteed for the rest of `fn`).
+   */
+  withToken<T>(fn: () => T | Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    try {
+      this.#assertMember();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#critical.push({
+        fn,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timeoutMs: options.timeoutMs ?? this.#criticalTimeoutMs,
+      });
+      this.core.requestCritical();
+      this.#flush();
+    });
+  }
+
+  /**
+   * Leaves the group gracefully: at the next token visit this node takes itself off the ring, so
+   * the others change view within one round. Resolves once the token has been handed on.
+   */
+  leave(): Promise<void> {
+    if (this.core.left) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#leaveWaiters.push(resolve);
+      this.core.leave();
+      this.#flush();
+    });
+  }
+
+  /** Stops at once (no graceful leave): timers cleared, messages ignored. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
+    if (this.#joinTimer !== undefined) this.#clock.clearTimer(this.#joinTimer);
+    const pending = this.#critical;
+    this.#critical = [];
+    for (const r of pending) r.reject(new LeftGroupError("the GCM was closed before the token came"));
+    for (const w of this.#leaveWaiters.splice(0)) w();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError("this GroupCommunicationManager is closed; create a new one");
+  }
+
+  #assertMember(): void {
+    this.#assertOpen();
+    if (this.core.left || this.core.leaving) throw new LeftGroupError();
+    if (!this.#started()) throw new NotMemberError("call start() before multicast() or withToken()");
+  }
+
+  #started(): boolean {
+    return this.core.lastGlobalView.index > 0 || this.core.token !== undefined || this.core.lastToken !== undefined;
+  }
+
+  #emit<K extends keyof GcmEvents>(event: K, value: GcmEvents[K]): void {
+    for (const fn of this.#listeners[event] as Listener<GcmEvents[K]>[]) fn(value);
+  }
+
+  #onMessage(from: string, raw: Uint8Array): void {
+    if (this.#closed) return;
+    // The layer may reuse its buffer; decoded payloads are views into our own copy.
+    let msg;
+    try {
+      msg = decode(raw.slice());
+    } catch (err) {
+      if (err instanceof DecodeError) {
+        this.decodeErrors++;
+        return;
+      }
+      throw err;
+    }
+    if (msg.kind === KIND_TOKEN) this.core.receiveToken(from, msg.token);
+    else if (msg.kind === KIND_911) this.core.receive911(from, msg.msg);
+    else if (msg.kind === KIND_FORWARD) {
+      if (this.core.left || this.core.leaving || msg.fwd.data.length > this.#maxMessageBytes) return;
+      this.core.send(msg.fwd.data, msg.fwd.safe, msg.fwd.from);
+    }
+    this.#flush();
+  }
+
+  /** Executes the core's actions until there are none (actions may cause more core events). */
+  #flush(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      for (;;) {
+        const actions = this.core.ready();
+        if (actions.length === 0) break;
+        for (const a of actions) this.#do(a);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #do(a: ReturnType<RingCore["ready"]>[number]): void {
+    if (this.#closed) return;
+    switch (a.type) {
+      case "sendToken": {
+        const seq = a.token.seq;
+        const to = a.to;
+        this.#layer.send(to, this.#channel, encodeToken(a.token)).then(
+          () => this.#later(() => this.core.tokenDelivered(to, seq)),
+          () => this.#later(() => this.core.tokenFailed(to, seq)),
+        );
+        break;
+      }
+      case "send911": {
+        const to = a.to;
+        const m: Message911 = a.msg;
+        const bytes = encode911(m);
+        const snapshot = { ...m, nodelist: m.nodelist.slice() };
+        this.#layer.send(to, this.#channel, bytes).then(
+          () => {},
+          () => this.#later(() => this.core.failed911(to, snapshot)),
+        );
+        break;
+      }
+      case "timer":
+        if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
+        this.#timer = undefined;
+        if (a.delayMs >= 0) {
+          const gen = a.gen;
+          this.#timer = this.#clock.setTimer(a.delayMs, () => {
+            this.#timer = undefined;
+            this.#later(() => this.core.timer(gen));
+          });
+        }
+        break;
+      case "joinTimer":
+        if (this.#joinTimer !== undefined) this.#clock.clearTimer(this.#joinTimer);
+        this.#joinTimer = undefined;
+        if (a.delayMs >= 0) {
+          const gen = a.gen;
+          this.#joinTimer = this.#clock.setTimer(a.delayMs, () => {
+            this.#joinTimer = undefined;
+            this.#later(() => this.core.joinTimer(gen));
+          });
+        }
+        break;
+      case "deliver": {
+        const d = a.delivery;
+        this.#emit("deliver", {
+          from: d.from,
+          fromIncarnation: d.fromInc,
+          seq: d.seq,
+          level: d.level,
+          data: d.data,
+          forwardedFor: d.forwardedFor,
+        });
+        break;
+      }
+      case "view":
+        this.#emit("view", {
+          index: a.view.index,
+          members: a.view.members.map((m) => m.id),
+          detail: a.view.members.slice(),
+          mode: a.mode,
+        });
+        break;
+      case "token":
+        this.#emit("token", { seq: a.seq });
+        break;
+      case "critical":
+        this.#runCritical();
+        break;
+      case "left":
+        this.#emit("leave", { graceful: true });
+        for (const w of this.#leaveWaiters.splice(0)) w();
+        for (const r of this.#critical.splice(0)) r.reject(new LeftGroupError());
+        break;
+    }
+  }
+
+  /** Runs a core event from a callback (timer, promise), then executes its actions. */
+  #later(fn: () => void): void {
+    if (this.#closed) return;
+    fn();
+    this.#flush();
+  }
+
+  /**
+   * Runs the critical sections that were waiting when the token came, one after another, then
+   * releases the token. Synchronous functions run without leaving the current event.
+   */
+  #runCritical(): void {
+    const batch = this.#critical;
+    this.#critical = [];
+    let i = 0;
+    const next = (): void => {
+      while (i < batch.length) {
+        const r = batch[i++];
+        let result: unknown;
+        try {
+          result = r.fn();
+        } catch (err) {
+          r.reject(err);
+          continue;
+        }
+        if (isThenable(result)) {
+          let done = false;
+          const timer = this.#clock.setTimer(r.timeoutMs, () => {
+            if (done) return;
+            done = true;
+            r.reject(new TimeoutError(r.timeoutMs, "withToken callback did not settle; the token moved on"));
+            next();
+          });
+          result.then(
+            (v) => {
+              if (done) return;
+              done = true;
+              this.#clock.clearTimer(timer);
+              r.resolve(v);
+              next();
+            },
+            (err) => {
+              if (done) return;
+              done = true;
+              this.#clock.clearTimer(timer);
+              r.reject(err);
+              next();
+            },
+          );
+          return;
+        }
+        r.resolve(result);
+      }
+      this.core.releaseCritical();
+      if (this.#critical.length > 0) this.core.requestCritical();
+      this.#flush(); // no-op when called from inside #flush: the outer loop drains the actions
+
+    };
+    next();
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
+}
+
+function randomIncarnation(): number {
+  const a = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(a);
+  return a[0];
+}

@@ -1,0 +1,300 @@
+/**
+ * Reliable multicast on the token (3.8): the entry bookkeeping of one node.
+ *
+ * - A node appends its pending messages when it holds the token (flow control: at most
+ *   `maxBatchMessages` messages and `maxBatchBytes` payload bytes per visit, and nothing while the
+ *   token carries more than `maxTokenBytes`; every message leaves the token after one round, so the
+ *   token never holds more than ring size × batch budget).
+ * - Others deliver an `agreed` message on first sight, in token order. The origin delivers its own
+ *   message when the token brings it back — at that moment it reaches the same place in the token
+ *   order that the others gave it, and a message on a token that was lost is never delivered by its
+ *   origin, which appends it again (same sequence number; receivers drop what they saw).
+ * - A message leaves the token when it is back at its `holder` (the origin, or the node that took
+ *   custody when the origin left the ring). If it was `safe`, the holder appends an ACK entry; the
+ *   ACK circulates once and every node then delivers the origin's held messages up to its sequence
+ *   number — so a `safe` message is delivered at the place of its ACK in the token order, only after
+ *   every member holds it.
+ * - Per-sender FIFO: a message from an origin with an undelivered `safe` message waits behind it.
+ *
+ * Delivery order is the order of first sightings along one token, which is the same at every node.
+ * @module
+ */
+import { ENTRY_ACK, ENTRY_MSG, type Entry, type Token } from "./token.ts";
+import type { Member } from "./types.ts";
+
+/** A message handed to the application. */
+export interface Delivery {
+  /** Node ID of the origin. */
+  from: string;
+  /** Incarnation of the origin. */
+  fromInc: number;
+  /** Per-sender sequence number (1, 2, …; FIFO per origin incarnation). */
+  seq: number;
+  /** Delivery level. */
+  level: "agreed" | "safe";
+  /** Payload. */
+  data: Uint8Array;
+  /** Open-group send: the non-member that handed the message in, or `undefined`. */
+  forwardedFor?: string;
+}
+
+/** Flow-control budget of one token visit. */
+export interface MulticastBudget {
+  /** Most messages one node appends per visit. */
+  maxBatchMessages: number;
+  /** Most payload bytes one node appends per visit (one larger message still goes alone). */
+  maxBatchBytes: number;
+  /** No appends while the token carries more payload bytes than this. */
+  maxTokenBytes: number;
+}
+
+interface OriginState {
+  inc: number;
+  /** Highest sequence number seen on the token. */
+  seen: number;
+  /** Highest sequence number acknowledged. */
+  acked: number;
+  /** Seen but not yet delivered (safe messages, and FIFO followers of a safe one). */
+  held: Entry[];
+}
+
+/** Multicast state of one node. Pure bookkeeping: the ring calls it while it holds the token. */
+export class Multicast {
+  readonly #me: Member;
+  readonly #budget: MulticastBudget;
+  readonly #deliver: (d: Delivery) => void;
+  readonly #origins = new Map<string, OriginState>();
+  /** Own messages not yet on the token. */
+  #outbox: Entry[] = [];
+  #outHead = 0;
+  /** Own messages on the token that have not come back yet. */
+  #inflight: Entry[] = [];
+  #nextSeq = 1;
+  /** Payload bytes waiting in the outbox. */
+  pendingBytes = 0;
+
+  constructor(me: Member, budget: MulticastBudget, deliver: (d: Delivery) => void) {
+    this.#me = me;
+    this.#budget = budget;
+    this.#deliver = deliver;
+    this.#origins.set(me.id, { inc: me.inc, seen: 0, acked: 0, held: [] });
+  }
+
+  /** Queues a message of this node; returns its sequence number. */
+  enqueue(data: Uint8Array, safe: boolean, fwd: string): number {
+    const seq = this.#nextSeq++;
+    this.#outbox.push({
+      kind: ENTRY_MSG,
+      originId: this.#me.id,
+      originInc: this.#me.inc,
+      seq,
+      safe,
+      holder: this.#me.id,
+      fwd,
+      data,
+    });
+    this.pendingBytes += data.length;
+    return seq;
+  }
+
+  /** Messages waiting to be appended. */
+  get pending(): number {
+    return this.#outbox.length - this.#outHead;
+  }
+
+  /** Own messages on the token that have not come back. */
+  get inflight(): number {
+    return this.#inflight.length;
+  }
+
+  /** Highest sequence number of `origin` this node has seen (for the simulator's safe check). */
+  seen(originId: string, originInc: number): number {
+    const st = this.#origins.get(originId);
+    return st === undefined || st.inc !== originInc ? 0 : st.seen;
+  }
+
+  #state(id: string, inc: number): OriginState | undefined {
+    let st = this.#origins.get(id);
+    if (st === undefined || inc > st.inc) {
+      // First message of this origin, or of a new incarnation of it: start its FIFO afresh.
+      st = { inc, seen: 0, acked: 0, held: [] };
+      this.#origins.set(id, st);
+    } else if (inc < st.inc) return undefined; // an older incarnation: a dead process
+    return st;
+  }
+
+  /**
+   * Processes the entries of a token that just arrived (or, for a lone node, that comes back to it):
+   * delivers, removes entries that are back at their holder, appends ACKs for removed safe messages.
+   * Returns whether the token carried anything (traffic).
+   */
+  receive(t: Token): boolean {
+    const me = this.#me;
+    const entries = t.entries;
+    const n = entries.length;
+    if (n === 0 && this.#inflight.length === 0) return false;
+    let w = 0;
+    let ackOwn = 0;
+    let custodyAcks: Map<string, { inc: number; seq: number }> | undefined;
+    // In-flight own messages come back in sequence order; `p` walks them alongside.
+    const inflight = this.#inflight;
+    let p = 0;
+    let lost: Entry[] | undefined;
+    for (let i = 0; i < n; i++) {
+      const e = entries[i];
+      const st = this.#state(e.originId, e.originInc);
+      if (st === undefined) {
+        // Entry of a dead incarnation: only its holder removes it (after one round, as any other).
+        if (e.holder === me.id) continue;
+        entries[w++] = e;
+        continue;
+      }
+      if (e.kind === ENTRY_MSG) {
+        if (e.originId === me.id && e.originInc === me.inc) {
+          // Back at the origin. Its holder is the origin, or a custodian that took over while this
+          // node was out of the ring — then this sighting is this node's delivery point as well.
+          while (p < inflight.length && inflight[p].seq < e.seq) (lost ??= []).push(inflight[p++]);
+          if (p < inflight.length && inflight[p].seq === e.seq) p++;
+          if (e.safe || st.held.length > 0) st.held.push(e);
+          else this.#emit(e);
+          if (e.holder === me.id) {
+            if (e.safe && e.seq > ackOwn) ackOwn = e.seq;
+            continue; // leaves the token
+          }
+          entries[w++] = e;
+          continue;
+        }
+        if (e.holder === me.id && e.seq <= st.seen) {
+          // Custody return: this node took over a departed origin's entries; one full round later
+          // every member holds them.
+          if (e.safe) {
+            custodyAcks ??= new Map();
+            const c = custodyAcks.get(e.originId);
+            if (c === undefined || c.seq < e.seq) custodyAcks.set(e.originId, { inc: e.originInc, seq: e.seq });
+          }
+          continue;
+        }
+        if (e.seq > st.seen) {
+          st.seen = e.seq;
+          if (e.safe || st.held.length > 0) st.held.push(e);
+          else this.#emit(e);
+        }
+        entries[w++] = e;
+      } else {
+        // ACK entry.
+        if (e.holder === me.id && e.seq <= st.acked) continue; // back at its holder: leaves
+        if (e.seq > st.acked) {
+          st.acked = e.seq;
+          this.#flush(st);
+        }
+        entries[w++] = e;
+      }
+    }
+    entries.length = w;
+    if (inflight.length > 0) {
+      // Whatever did not come back was on a token that got lost (the ring regenerated an older
+      // copy): append it again, same sequence numbers; receivers drop what they already saw.
+      while (p < inflight.length) (lost ??= []).push(inflight[p++]);
+      this.#inflight = [];
+      if (lost !== undefined) this.requeue(lost);
+    }
+    if (ackOwn > 0) this.#appendAck(t, me.id, me.inc, ackOwn);
+    if (custodyAcks !== undefined) {
+      for (const [id, c] of custodyAcks) this.#appendAck(t, id, c.inc, c.seq);
+    }
+    return n > 0;
+  }
+
+  #appendAck(t: Token, originId: string, originInc: number, seq: number): void {
+    const ack: Entry = {
+      kind: ENTRY_ACK,
+      originId,
+      originInc,
+      seq,
+      safe: false,
+      holder: this.#me.id,
+      fwd: "",
+      data: EMPTY,
+    };
+    t.entries.push(ack);
+    const st = this.#state(originId, originInc);
+    if (st !== undefined && seq > st.acked) {
+      st.acked = seq;
+      this.#flush(st);
+    }
+  }
+
+  /** Delivers held messages of one origin: everything acknowledged, then agreed ones up to a safe one. */
+  #flush(st: OriginState): void {
+    const held = st.held;
+    let i = 0;
+    for (; i < held.length; i++) {
+      const e = held[i];
+      if (e.safe && e.seq > st.acked) break;
+      this.#emit(e);
+    }
+    if (i > 0) st.held = held.slice(i);
+  }
+
+  #emit(e: Entry): void {
+    this.#deliver({
+      from: e.originId,
+      fromInc: e.originInc,
+      seq: e.seq,
+      level: e.safe ? "safe" : "agreed",
+      data: e.data,
+      forwardedFor: e.fwd === "" ? undefined : e.fwd,
+    });
+  }
+
+  /** Puts messages back at the front of the outbox (they keep their sequence numbers). */
+  requeue(lost: Entry[]): void {
+    const rest = this.#outbox.slice(this.#outHead);
+    this.#outbox = lost.concat(rest);
+    this.#outHead = 0;
+    for (const e of lost) this.pendingBytes += e.data.length;
+  }
+
+  /** Own messages still on a token this node is about to discard (lone token given up). */
+  takeInflight(): Entry[] {
+    const f = this.#inflight;
+    this.#inflight = [];
+    return f;
+  }
+
+  /** Appends pending own messages within the per-visit budget. Returns how many were appended. */
+  append(t: Token, tokenBytes: number): number {
+    const b = this.#budget;
+    if (tokenBytes > b.maxTokenBytes) return 0;
+    let count = 0;
+    let bytes = 0;
+    const out = this.#outbox;
+    while (this.#outHead < out.length && count < b.maxBatchMessages) {
+      const e = out[this.#outHead];
+      if (count > 0 && bytes + e.data.length > b.maxBatchBytes) break;
+      this.#outHead++;
+      count++;
+      bytes += e.data.length;
+      const own = this.#origins.get(this.#me.id);
+      if (own !== undefined && e.seq > own.seen) own.seen = e.seq;
+      t.entries.push(e);
+      this.#inflight.push(e);
+    }
+    this.pendingBytes -= bytes;
+    if (this.#outHead === out.length) {
+      this.#outbox = [];
+      this.#outHead = 0;
+    } else if (this.#outHead > 1024 && this.#outHead * 2 > out.length) {
+      this.#outbox = out.slice(this.#outHead);
+      this.#outHead = 0;
+    }
+    return count;
+  }
+
+  /** Hands custody of every entry held by `fromId` to `toId` (the origin left the ring). */
+  static transferCustody(t: Token, fromId: string, toId: string): void {
+    for (const e of t.entries) if (e.holder === fromId) e.holder = toId;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,727 @@
+/**
+ * The token-ring state machine of 3.5 — a pure core in the style of etcd-raft: events go in through
+ * methods (`start`, `receiveToken`, `receive911`, `tokenFailed`, `tokenDelivered`, `failed911`,
+ * `timer`, `multicast`, `leave`, critical-section requests), actions come out of {@link RingCore.ready}
+ * (send, set timer, deliver, view, critical section, left). It never reads a clock or touches I/O;
+ * the only notion of time is the delay it asks for in a `timer` action.
+ *
+ * The eight events of 3.5 map to: 1 `start`, 2 `receiveToken`, 3 `receive911`, 4 `tokenFailed`,
+ * 5 `failed911`, 6–8 `timer` in the Eating / Hungry / Starving token state. The seven reachable
+ * states are the pairs of {@link ViewState} × {@link TokenState} minus Starving-Agreement and
+ * Starving-Reserve (Hungry timeout always enters Chaos).
+ *
+ * Deviations from the pseudo-code, each explained where it happens (search "FIX"):
+ *  FIX-1 lastTokenSeq also rises on token receipt, and a node that holds the token vetoes every 911.
+ *  FIX-2 the reserved globalView index travels on the token (`rsv`), so one round reserves one index.
+ *  FIX-3 the 911 travels along the originator's localView (its last token's nodelist), not lastGlobalView.
+ *  FIX-4 lone nodes (a ring of one) look for the group with join 911s; lone/starving nodes adopt a
+ *        foreign token, every other node REJECTs it (the sender routes around, as on delivery failure).
+ *  FIX-5 a 911 returning to its originator regenerates only if it is the current one (same seq).
+ *  FIX-6 members are (ID, incarnation) pairs; a token for another incarnation is REJECTed.
+ *  FIX-7 the Hungry timeout grows with the ring: hungryMs + ring size × eatingMs.
+ * @module
+ */
+import { copyToken, entryBytes, type Token } from "./token.ts";
+import { F911_JOIN, type Message911, STATUS_NO, STATUS_REJECT, STATUS_YES } from "./message911.ts";
+import { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
+import {
+  indexOfMember,
+  type Member,
+  sameList,
+  sameMember,
+  TokenState,
+  type View,
+  type ViewMode,
+  ViewState,
+} from "./types.ts";
+
+/** Options of {@link RingCore}. */
+export interface RingOptions extends MulticastBudget {
+  /** This node's ID. */
+  id: string;
+  /** This process's incarnation. */
+  incarnation: number;
+  /** View mode (3.7.1). */
+  mode: ViewMode;
+  /** How long an idle node keeps the token (Eating timeout). */
+  eatingMs: number;
+  /** Hungry timeout base (see FIX-7). */
+  hungryMs: number;
+  /** Starving timeout: 911 resend period. */
+  starvingMs: number;
+  /** Period of join attempts while lone. */
+  joinRetryMs: number;
+  /** Node IDs to ask for membership at start and whenever this node is lone. */
+  peers: readonly string[];
+}
+
+/** What the driver must do after an event. */
+export type RingAction =
+  | { type: "sendToken"; to: string; token: Token }
+  | { type: "send911"; to: string; msg: Message911 }
+  /** (Re)arm the token-state timer; `delayMs < 0` cancels it. Fire back with `timer(gen)`. */
+  | { type: "timer"; gen: number; delayMs: number }
+  /** (Re)arm the join timer; fire back with `joinTimer(gen)`. */
+  | { type: "joinTimer"; gen: number; delayMs: number }
+  | { type: "deliver"; delivery: Delivery }
+  | { type: "view"; view: View; mode: ViewMode }
+  /** The token arrived here (for `token` events and statistics). */
+  | { type: "token"; seq: number }
+  /** The node holds the token and will keep it until `releaseCritical()`. */
+  | { type: "critical" }
+  | { type: "left" };
+
+/** The Group Communication Manager's token-ring core. */
+export class RingCore {
+  readonly me: Member;
+  readonly #o: RingOptions;
+  readonly multicast: Multicast;
+  #out: RingAction[] = [];
+
+  // --- Figure 8: node data ---------------------------------------------------------------------
+  /** The globalView vector (sparse: index → view, `null` = NULL committed). */
+  readonly globalView = new Map<number, View | null>();
+  /** Largest index in the committed global view sequence known here. */
+  globalViewNumber = 0;
+  /** Last committed non-NULL view. */
+  lastGlobalView: View;
+  /** Copy of the last token this node sent (or regenerated). */
+  lastToken: Token | undefined;
+  /** Sequence number of the newest token seen here (FIX-1). */
+  lastTokenSeq = 0;
+  /** Nodelist of lastToken. */
+  localView: Member[];
+  /** Nodes applying to join. */
+  newNodes: Member[] = [];
+
+  // --- States ------------------------------------------------------------------------------------
+  viewState: ViewState = ViewState.Chaos;
+  tokenState: TokenState = TokenState.Eating;
+  /** The token while this node holds it (Eating). */
+  token: Token | undefined;
+  /** Lineage of the token this node follows. */
+  ringId = "";
+  /** Index reserved in Reserve state. */
+  #reserved = 0;
+  #timerGen = 0;
+  #joinGen = 0;
+  #ringCounter = 0;
+  #known: string[] = [];
+  #joinCursor = 0;
+  #started = false;
+  /** A `leave()` is pending / done. */
+  leaving = false;
+  left = false;
+  /** Token handed off by a leaving node, awaiting acknowledgement. */
+  #handoffSeq = -1;
+  /** Critical-section requests waiting for the token / one running. */
+  criticalWanted = false;
+  inCritical = false;
+
+  constructor(opts: RingOptions) {
+    this.#o = opts;
+    this.me = { id: opts.id, inc: opts.incarnation };
+    this.localView = [this.me];
+    this.lastGlobalView = { index: 0, members: [] };
+    this.multicast = new Multicast(this.me, opts, (delivery) => this.#out.push({ type: "deliver", delivery }));
+    for (const p of opts.peers) this.#learn(p);
+  }
+
+  /** Takes the actions produced since the last call. */
+  ready(): RingAction[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  /** Whether this node holds a ring of one (and therefore looks for the group). */
+  get lone(): boolean {
+    return this.token !== undefined && this.token.nodelist.length === 1 && !this.left;
+  }
+
+  // ================================================================================================
+  // Event 1: Initialization.
+  // ================================================================================================
+  /**
+   * Pseudo-code 1 creates a token and "sends" it; with nobody else in the ring that is a ring of
+   * one, so the node commits the view {self} and holds its token (Eating, Agreement). It then asks
+   * its peers to let it join (FIX-4): a new node joins "by a 911 to any member" (3.5).
+   */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    const t: Token = {
+      ringId: this.#newRingId(),
+      seq: 1,
+      nodelist: [this.me],
+      current: 0,
+      dest: 0,
+      gvn: 0,
+      rsv: 0,
+      flags: 0,
+      entries: [],
+    };
+    this.ringId = t.ringId;
+    this.lastTokenSeq = 1;
+    this.#becomeLone(t);
+    this.#tryJoin();
+  }
+
+  // ================================================================================================
+  // Event 2: Token received.
+  // ================================================================================================
+  /** A token arrived from node `from`. */
+  receiveToken(from: string, t: Token): void {
+    if (!this.#started) return;
+    this.#learn(from);
+    const myIdx = indexOfMember(t.nodelist, this.me);
+    if (this.left || this.leaving && this.#handoffSeq >= 0 || myIdx < 0) {
+      // FIX-6: the token names another process (an older incarnation of this node, or a node that
+      // left). REJECT it so that the sender routes around us at once instead of waiting.
+      this.#reject(from, t);
+      return;
+    }
+    if (t.ringId !== this.ringId) {
+      // FIX-4: a token of another lineage. A lone node (it asked to join) or a starving one (it lost
+      // its ring) adopts it and gives up its own; anyone else refuses it, so two rings never
+      // interleave on one node.
+      if ((this.lone || this.tokenState === TokenState.Starving) && !this.inCritical) {
+        this.#adopt(t);
+      } else {
+        this.#reject(from, t);
+        return;
+      }
+    }
+    // Pseudo-code 2: drop while Eating; drop on sequence number mismatch (not newer).
+    if (this.tokenState === TokenState.Eating) return;
+    if (t.seq <= this.lastTokenSeq) return;
+    this.tokenState = TokenState.Eating;
+    this.token = t;
+    this.lastTokenSeq = t.seq; // FIX-1
+    t.current = myIdx; // "Update token.currentNode"
+    this.#out.push({ type: "token", seq: t.seq });
+    this.#viewTransition(t);
+    const traffic = this.multicast.receive(t);
+    this.#afterReceipt(traffic);
+  }
+
+  /** View State transition on a token receipt (figure 9; 3.7.1 for the other modes). */
+  #viewTransition(t: Token): void {
+    const mode = this.#o.mode;
+    const same = sameList(t.nodelist, this.localView);
+    if (mode === "every-token") {
+      if (!sameList(t.nodelist, this.lastGlobalView.members)) this.#commit(this.#nextIndex(t), t.nodelist);
+      this.viewState = ViewState.Agreement;
+      t.rsv = 0;
+    } else if (mode === "two-phase") {
+      if (this.viewState === ViewState.Agreement) {
+        if (!same) this.viewState = ViewState.Chaos;
+      } else if (same) {
+        this.#commit(this.#nextIndex(t), t.nodelist);
+        this.viewState = ViewState.Agreement;
+      }
+      t.rsv = 0;
+    } else if (this.viewState === ViewState.Agreement) {
+      if (!same) this.viewState = ViewState.Chaos;
+      t.rsv = 0;
+    } else if (this.viewState === ViewState.Chaos) {
+      if (same) {
+        // FIX-2: pseudo-code 2 says "increment globalViewNumber; update token.globalViewNumber".
+        // Nodes whose globalViewNumber differ (a joiner, a node that committed {self} while cut off)
+        // would then reserve different indices in one round, and two members of one view would
+        // commit it at different indices over views they committed alone — breaking consistent
+        // history. The first node of a round reserves max(own, token) + 1 and writes it to `rsv`;
+        // the others of the same round reserve that index. `rsv` is cleared by any node that does
+        // not reserve, so a non-zero `rsv` always comes from the previous holder in this round.
+        // (Found by the sim: rejoin after false suspicion, tests/gcm/scenarios.test.ts
+        // "rejoin after false suspicion keeps consistent history".)
+        let r = t.rsv > this.globalViewNumber ? t.rsv : this.#nextIndex(t);
+        if (r <= this.globalViewNumber) r = this.globalViewNumber + 1;
+        this.#reserved = r;
+        t.rsv = r;
+        this.globalViewNumber = r;
+        if (t.gvn < r) t.gvn = r;
+        this.viewState = ViewState.Reserve;
+      } else t.rsv = 0;
+    } else {
+      // Reserve
+      if (same) {
+        this.#commit(this.#reserved, t.nodelist);
+        this.viewState = ViewState.Agreement;
+      } else {
+        this.globalView.set(this.#reserved, null); // commit NULL to the reserved location
+        this.viewState = ViewState.Chaos;
+      }
+      t.rsv = 0;
+    }
+    if (t.gvn > this.globalViewNumber) this.globalViewNumber = t.gvn;
+  }
+
+  #nextIndex(t: Token): number {
+    return Math.max(this.globalViewNumber, t.gvn) + 1;
+  }
+
+  #commit(index: number, members: readonly Member[]): void {
+    const view: View = { index, members: members.slice() };
+    this.globalView.set(index, view);
+    if (index > this.globalViewNumber) this.globalViewNumber = index;
+    this.lastGlobalView = view;
+    this.#out.push({ type: "view", view, mode: this.#o.mode });
+  }
+
+  /** After a valid receipt: pass at once when there is traffic, else wait eatingMs (3.8 trade-off). */
+  #afterReceipt(traffic: boolean): void {
+    if (this.criticalWanted || this.leaving || traffic || this.multicast.pending > 0 || this.newNodes.length > 0) {
+      this.#pass();
+    } else this.#setTimer(this.#o.eatingMs);
+  }
+
+  // ================================================================================================
+  // Event 6: Eating timeout — and the same pass-on when traffic makes the node move on at once.
+  // ================================================================================================
+  #pass(): void {
+    const t = this.token;
+    if (t === undefined || this.tokenState !== TokenState.Eating) return;
+    if (this.criticalWanted && !this.leaving) {
+      // 3.9: keep the token while the application runs its critical section.
+      this.criticalWanted = false;
+      this.inCritical = true;
+      this.#setTimer(-1);
+      this.#out.push({ type: "critical" });
+      return;
+    }
+    if (this.inCritical) return;
+    const mc = this.multicast;
+    if (t.nodelist.length === 1) {
+      // A ring of one passes the token to itself: what it appended last time has "come back".
+      mc.receive(t);
+    }
+    if (this.leaving) {
+      mc.append(t, 0);
+      this.#handOff(t);
+      return;
+    }
+    // Pseudo-code 6: add new nodes right after this node, so the token goes to them next.
+    let myIdx = indexOfMember(t.nodelist, this.me);
+    let added = false;
+    for (const n of this.newNodes) {
+      if (indexOfMember(t.nodelist, n) >= 0) continue;
+      // A newer incarnation replaces an older one of the same ID (restart, FIX-6).
+      for (let i = t.nodelist.length - 1; i >= 0; i--) {
+        if (t.nodelist[i].id === n.id && !sameMember(t.nodelist[i], this.me)) {
+          Multicast.transferCustody(t, n.id, this.me.id);
+          t.nodelist.splice(i, 1);
+          if (i < myIdx) myIdx--;
+        }
+      }
+      t.nodelist.splice(myIdx + 1, 0, n);
+      added = true;
+    }
+    this.newNodes = [];
+    if (added) this.#changed(t);
+    mc.append(t, entryBytes(t));
+    if (t.nodelist.length > 1) {
+      myIdx = indexOfMember(t.nodelist, this.me);
+      this.#send(t, myIdx, (myIdx + 1) % t.nodelist.length);
+    } else {
+      // "Restart EATING timeout"; with traffic, come back at once.
+      this.#setTimer(mc.pending > 0 || t.entries.length > 0 ? 0 : this.#o.eatingMs);
+    }
+  }
+
+  /** This node changed the nodelist: Chaos (pseudo-code 4, 6); every-token mode commits now. */
+  #changed(t: Token): void {
+    t.rsv = 0;
+    if (this.#o.mode === "every-token") {
+      this.#commit(this.#nextIndex(t), t.nodelist);
+      t.gvn = this.globalViewNumber;
+      this.viewState = ViewState.Agreement;
+    } else this.viewState = ViewState.Chaos;
+  }
+
+  /** Update destination, increment seq, copy to lastToken, send, Hungry. */
+  #send(t: Token, myIdx: number, destIdx: number): void {
+    t.seq++;
+    t.current = myIdx;
+    t.dest = destIdx;
+    if (t.gvn < this.globalViewNumber) t.gvn = this.globalViewNumber;
+    this.lastToken = t;
+    this.lastTokenSeq = t.seq;
+    this.localView = t.nodelist;
+    this.token = undefined;
+    this.tokenState = TokenState.Hungry;
+    this.#out.push({ type: "sendToken", to: t.nodelist[destIdx].id, token: t });
+    // FIX-7: an idle ring takes about ring size × eatingMs per round; a fixed Hungry timeout would
+    // make every node of a large ring starve on a healthy token.
+    this.#setTimer(this.#o.hungryMs + t.nodelist.length * this.#o.eatingMs);
+  }
+
+  // ================================================================================================
+  // Event 4: Token delivery failure (the Transport Manager is the failure detector).
+  // ================================================================================================
+  /** The Transport Manager gave up delivering the token with sequence number `seq` to `to`. */
+  tokenFailed(to: string, seq: number): void {
+    const last = this.lastToken;
+    if (last === undefined || last.seq !== seq) return; // stale: a newer token exists
+    if (this.left) return;
+    if (this.#handoffSeq === seq) {
+      this.#handOffFailed(last);
+      return;
+    }
+    if (this.tokenState === TokenState.Eating) return;
+    if (last.nodelist[last.dest]?.id !== to) return;
+    const t = copyToken(last);
+    const failed = t.nodelist[t.dest];
+    t.nodelist.splice(t.dest, 1);
+    // Custody: the failed node's entries are now removed (and acknowledged) by this node, after
+    // one more full round (see multicast.ts).
+    Multicast.transferCustody(t, failed.id, this.me.id);
+    this.#changed(t);
+    const myIdx = indexOfMember(t.nodelist, this.me);
+    if (t.nodelist.length === 1) {
+      // "nodelist contains only one node, self": commit {self}, keep the token.
+      this.lastToken = t;
+      this.localView = t.nodelist;
+      t.ringId = this.#newRingId(); // FIX-4: a lone node starts a lineage of its own
+      this.ringId = t.ringId;
+      this.#becomeLone(t);
+      this.#tryJoin();
+      return;
+    }
+    this.#send(t, myIdx, (myIdx + 1) % t.nodelist.length);
+  }
+
+  /** The Transport Manager acknowledged a token (only a leaving node needs to know). */
+  tokenDelivered(_to: string, seq: number): void {
+    if (this.#handoffSeq === seq && !this.left) this.#finishLeave();
+  }
+
+  #becomeLone(t: Token): void {
+    // Everyone else left this ring: this node takes custody of every entry still on it.
+    for (const e of t.entries) e.holder = this.me.id;
+    t.current = 0;
+    t.dest = 0;
+    t.rsv = 0;
+    this.token = t;
+    this.tokenState = TokenState.Eating;
+    this.localView = t.nodelist;
+    this.newNodes = [];
+    if (this.#o.mode !== "every-token" || !sameList(t.nodelist, this.lastGlobalView.members)) {
+      this.#commit(this.#nextIndex(t), t.nodelist);
+    }
+    t.gvn = this.globalViewNumber;
+    this.viewState = ViewState.Agreement;
+    this.#setTimer(this.#o.eatingMs);
+  }
+
+  #adopt(t: Token): void {
+    // Give up our own (lone) token; own messages on it that did not come back are appended again.
+    if (this.token !== undefined) {
+      const lost = this.multicast.takeInflight();
+      if (lost.length > 0) this.multicast.requeue(lost);
+      this.token = undefined;
+    }
+    this.ringId = t.ringId;
+    this.lastTokenSeq = t.seq - 1;
+    this.tokenState = TokenState.Hungry;
+    this.viewState = ViewState.Chaos;
+    this.#joinGen++;
+    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: -1 });
+  }
+
+  #reject(from: string, t: Token): void {
+    this.#out.push({
+      type: "send911",
+      to: from,
+      msg: {
+        ringId: t.ringId,
+        seq: t.seq,
+        nodelist: [this.me],
+        orig: 0,
+        current: 0,
+        dest: 0,
+        status: STATUS_REJECT,
+        flags: 0,
+      },
+    });
+  }
+
+  // ================================================================================================
+  // Event 3: 911 received.
+  // ================================================================================================
+  /** A 911 message arrived from node `from`. */
+  receive911(from: string, m: Message911): void {
+    if (!this.#started || this.left) return;
+    this.#learn(from);
+    if (m.status === STATUS_REJECT) {
+      // Our token was refused: handle it as a delivery failure (FIX-4, FIX-6).
+      const last = this.lastToken;
+      if (last !== undefined && last.seq === m.seq && last.nodelist[last.dest]?.id === m.nodelist[0].id) {
+        this.tokenFailed(m.nodelist[0].id, m.seq);
+      }
+      return;
+    }
+    const orig = m.nodelist[m.orig];
+    const myIdx = indexOfMember(m.nodelist, this.me);
+    if (myIdx >= 0) m.current = myIdx; // "Update 911.currentNode"
+    if (sameMember(orig, this.me)) {
+      // FIX-5: only the 911 of the current starvation may regenerate; an old one coming back late
+      // (after this node got and passed a newer token) must not.
+      if (
+        m.status === STATUS_YES && this.tokenState === TokenState.Starving && m.seq === this.lastTokenSeq &&
+        m.ringId === this.ringId && this.lastToken !== undefined
+      ) {
+        this.#regenerate();
+      }
+      return;
+    }
+    if (this.leaving) return;
+    const member = indexOfMember(this.lastGlobalView.members, orig) >= 0;
+    if ((m.flags & F911_JOIN) !== 0 || !member) {
+      // A join request (3.5; 3.7.2 for a node that was removed by a link failure or a false
+      // suspicion). FIX-4: two lone nodes must not add each other at the same time, or two tokens
+      // would circulate in one ring: a lone node takes join requests only from higher IDs; the
+      // lower one is asked by the higher one in turn.
+      if ((m.flags & F911_JOIN) !== 0 && this.lone && orig.id < this.me.id) return;
+      if (indexOfMember(this.newNodes, orig) < 0) this.newNodes.push(orig);
+      if (this.lone && this.tokenState === TokenState.Eating) this.#setTimer(0);
+      return;
+    }
+    // A regeneration request from a member. FIX-1: a node holding the token always vetoes (the
+    // token is not lost); so does one that saw a newer token, or the same one and has the higher ID.
+    if (
+      this.tokenState === TokenState.Eating || this.lastTokenSeq > m.seq ||
+      (this.lastTokenSeq === m.seq && this.me.id > orig.id)
+    ) {
+      m.status = STATUS_NO;
+      this.#out.push({ type: "send911", to: orig.id, msg: m });
+      return;
+    }
+    this.#forward911(m, myIdx >= 0 ? myIdx : m.dest);
+  }
+
+  #forward911(m: Message911, fromIdx: number): void {
+    const n = m.nodelist.length;
+    let d = (fromIdx + 1) % n;
+    if (sameMember(m.nodelist[d], this.me) && d !== m.orig) d = (d + 1) % n;
+    m.dest = d;
+    if (sameMember(m.nodelist[d], this.me)) {
+      this.receive911(this.me.id, m); // back at its originator
+      return;
+    }
+    this.#out.push({ type: "send911", to: m.nodelist[d].id, msg: m });
+  }
+
+  #regenerate(): void {
+    const t = copyToken(this.lastToken!);
+    t.rsv = 0;
+    this.token = t;
+    this.tokenState = TokenState.Eating;
+    this.viewState = ViewState.Chaos;
+    this.#setTimer(0);
+  }
+
+  // ================================================================================================
+  // Event 5: 911 delivery failure.
+  // ================================================================================================
+  /** The Transport Manager gave up delivering 911 message `m` to `to`. */
+  failed911(to: string, m: Message911): void {
+    if (this.left) return;
+    if ((m.flags & F911_JOIN) !== 0 && sameMember(m.nodelist[m.orig], this.me)) {
+      // A join attempt failed: try the next peer.
+      if (this.lone) this.#tryJoin();
+      return;
+    }
+    if (m.status !== STATUS_YES) return; // a veto or a REJECT: the originator will retry anyway
+    if (m.nodelist[m.dest]?.id !== to) return;
+    // "Update 911 destination pointer; send 911."
+    this.#forward911(m, m.dest);
+  }
+
+  // ================================================================================================
+  // Events 6–8: timers.
+  // ================================================================================================
+  /** The token-state timer with generation `gen` fired. */
+  timer(gen: number): void {
+    if (gen !== this.#timerGen || this.left) return;
+    if (this.tokenState === TokenState.Eating) {
+      this.#pass();
+    } else if (this.tokenState === TokenState.Hungry) {
+      // 7. Hungry timeout.
+      this.tokenState = TokenState.Starving;
+      this.viewState = ViewState.Chaos;
+      this.#send911();
+      this.#setTimer(this.#o.starvingMs);
+    } else {
+      // 8. Starving timeout.
+      this.#send911();
+      this.#setTimer(this.#o.starvingMs);
+    }
+  }
+
+  /**
+   * FIX-3: "send 911 to the next node on lastGlobalView" — but the nodes that can hold a newer token
+   * than ours are those on the token's path after us, i.e. our localView (the nodelist of our last
+   * token); lastGlobalView may be older (in Chaos) and miss a joiner that already holds the token.
+   */
+  #send911(): void {
+    if (this.leaving) {
+      // A leaving node that lost the token just goes; the others detect it.
+      this.#finishLeave();
+      return;
+    }
+    const list = this.localView.slice();
+    let me = indexOfMember(list, this.me);
+    if (me < 0) {
+      list.unshift(this.me);
+      me = 0;
+    }
+    const m: Message911 = {
+      ringId: this.ringId,
+      seq: this.lastTokenSeq,
+      nodelist: list,
+      orig: me,
+      current: me,
+      dest: me,
+      status: STATUS_YES,
+      flags: 0,
+    };
+    this.#forward911(m, me);
+  }
+
+  /** The join timer with generation `gen` fired. */
+  joinTimer(gen: number): void {
+    if (gen !== this.#joinGen || !this.lone || this.leaving) return;
+    this.#joinCursor = 0;
+    this.#tryJoin();
+  }
+
+  /**
+   * FIX-4: a lone node asks known peers, lowest ID first, to add it (a F911_JOIN 911); after one
+   * try of every peer it waits joinRetryMs. The 911 path of 3.5 is the only join mechanism.
+   */
+  #tryJoin(): void {
+    const peers = this.#known;
+    this.#joinGen++;
+    if (peers.length === 0 || this.leaving) return;
+    if (this.#joinCursor >= peers.length) {
+      this.#joinCursor = 0;
+      this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.joinRetryMs });
+      return;
+    }
+    const to = peers[this.#joinCursor++];
+    this.#out.push({
+      type: "send911",
+      to,
+      msg: {
+        ringId: this.ringId,
+        seq: this.lastTokenSeq,
+        nodelist: [this.me],
+        orig: 0,
+        current: 0,
+        dest: 0,
+        status: STATUS_YES,
+        flags: F911_JOIN,
+      },
+    });
+    // Ask again later even if this one was delivered: the peer may itself be lone with a lower ID.
+    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.joinRetryMs });
+  }
+
+  #learn(id: string): void {
+    if (id === this.me.id || this.#known.includes(id)) return;
+    this.#known.push(id);
+    this.#known.sort();
+  }
+
+  // ================================================================================================
+  // Application requests.
+  // ================================================================================================
+  /** Queues a multicast message; returns its per-sender sequence number. */
+  send(data: Uint8Array, safe: boolean, forwardedFor = ""): number {
+    const seq = this.multicast.enqueue(data, safe, forwardedFor);
+    if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) this.#setTimer(0);
+    return seq;
+  }
+
+  /** Asks for the token for a critical section; a `critical` action follows while it is held. */
+  requestCritical(): void {
+    if (this.left) return;
+    this.criticalWanted = true;
+    if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) this.#setTimer(0);
+  }
+
+  /** Ends the critical section: the token moves on. */
+  releaseCritical(): void {
+    if (!this.inCritical) return;
+    this.inCritical = false;
+    this.#pass();
+  }
+
+  /**
+   * Graceful leave: at the next token visit this node removes itself from the nodelist, hands its
+   * entries' custody to its successor and passes the token on — the ring changes within one round,
+   * without anyone's timeout. A lone node leaves at once.
+   */
+  leave(): void {
+    if (this.left || this.leaving) return;
+    this.leaving = true;
+    if (this.lone && !this.inCritical) {
+      this.#finishLeave();
+      return;
+    }
+    if (this.tokenState === TokenState.Eating && !this.inCritical) this.#setTimer(0);
+  }
+
+  #handOff(t: Token): void {
+    const i = indexOfMember(t.nodelist, this.me);
+    const n = t.nodelist.length;
+    if (n <= 1) {
+      this.#finishLeave();
+      return;
+    }
+    const succ = t.nodelist[(i + 1) % n];
+    t.nodelist.splice(i, 1);
+    Multicast.transferCustody(t, this.me.id, succ.id);
+    t.rsv = 0;
+    const d = indexOfMember(t.nodelist, succ);
+    this.#handoffSeq = t.seq + 1;
+    this.#send(t, d, d);
+    this.#handoffSeq = t.seq;
+  }
+
+  #handOffFailed(last: Token): void {
+    const t = copyToken(last);
+    const failed = t.nodelist[t.dest];
+    t.nodelist.splice(t.dest, 1);
+    if (t.nodelist.length === 0) {
+      this.#finishLeave();
+      return;
+    }
+    const d = t.dest % t.nodelist.length;
+    Multicast.transferCustody(t, failed.id, t.nodelist[d].id);
+    Multicast.transferCustody(t, this.me.id, t.nodelist[d].id);
+    this.#send(t, d, d);
+    this.#handoffSeq = t.seq;
+  }
+
+  #finishLeave(): void {
+    if (this.left) return;
+    this.left = true;
+    this.leaving = false;
+    this.token = undefined;
+    this.#setTimer(-1);
+    this.#joinGen++;
+    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: -1 });
+    this.#out.push({ type: "left" });
+  }
+
+  #setTimer(delayMs: number): void {
+    this.#timerGen++;
+    this.#out.push({ type: "timer", gen: this.#timerGen, delayMs });
+  }
+
+  #newRingId(): string {
+    return `${this.me.id}/${this.me.inc}/${++this.#ringCounter}`;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Records what every simulated process sees and checks the properties of DESIGN.md 1–6:
+ * 1 Agreement (consistent history: equal or disjoint views at each index, three-phase mode),
+ * 2 Termination and 3 Validity (checked by the runner once faults stop: all live nodes agree on one
+ *   last view equal to the live set), 4 Safety (a committed index never changes),
+ * 5 multicast: none duplicated, none invented, same order at all processes, per-sender FIFO, safe
+ *   messages only after every member holds them, none lost (after quiescence every live node holds
+ *   every message sent by a live node during the quiet tail, and pairs of final members delivered
+ *   the same messages since both were in one view),
+ * 6 mutual exclusion: never two processes in a critical section at once.
+ * Processes are (node ID, incarnation) pairs, written "id#inc".
+ */
+import type { Cluster, SimNode } from "./harness.ts";
+
+interface ProcRecord {
+  key: string;
+  node: SimNode;
+  /** index → member keys (sorted, joined) or "" for NULL. */
+  history: Map<number, string>;
+  /** Delivered message keys in order. */
+  delivered: string[];
+  deliveredSet: Set<string>;
+  /** Per origin process: last delivered seq. */
+  lastSeq: Map<string, number>;
+  crashed: boolean;
+}
+
+/** A property violation. */
+export class PropertyViolation extends Error {
+  override name = "PropertyViolation";
+}
+
+/** The recorder and checker. */
+export class Recorder {
+  readonly procs = new Map<string, ProcRecord>();
+  readonly sentMsgs = new Map<string, { body: string; level: string; at: number }>();
+  readonly violations: string[] = [];
+  #inCritical: string | undefined;
+  /** Time after which messages sent must reach every final member (set by the runner). */
+  quietFrom = Infinity;
+
+  constructor(readonly cluster: Cluster) {}
+
+  #fail(msg: string): void {
+    if (this.violations.length < 20) this.violations.push(`t=${this.cluster.clock.now()} ${msg}`);
+  }
+
+  attach(node: SimNode): void {
+    const key = `${node.id}#${node.inc}`;
+    const rec: ProcRecord = {
+      key,
+      node,
+      history: new Map(),
+      delivered: [],
+      deliveredSet: new Set(),
+      lastSeq: new Map(),
+      crashed: false,
+    };
+    this.procs.set(key, rec);
+    node.gcm.on("view", (v) => {
+      const members = v.detail.map((m) => `${m.id}#${m.inc}`).sort().join(",");
+      const prev = rec.history.get(v.index);
+      // Property 4, Safety: a committed index never changes.
+      if (prev !== undefined && prev !== "" && prev !== members) {
+        this.#fail(`Safety: ${key} changed view ${v.index} from {${prev}} to {${members}}`);
+      }
+      rec.history.set(v.index, members);
+      if (this.cluster.mode === "three-phase") this.#checkAgreementAt(v.index, rec, members);
+    });
+    node.gcm.on("deliver", (d) => {
+      const origin = `${d.from}#${d.fromIncarnation}`;
+      const mkey = `${origin}#${d.seq}`;
+      if (rec.deliveredSet.has(mkey)) this.#fail(`duplicate: ${key} delivered ${mkey} twice`);
+      const sent = this.sentMsgs.get(mkey);
+      const body = new TextDecoder().decode(d.data);
+      if (sent === undefined) this.#fail(`invented: ${key} delivered ${mkey} that was never sent`);
+      else if (sent.body !== body) this.#fail(`corrupt: ${key} delivered ${mkey} with body ${body}`);
+      else if (sent.level !== d.level) this.#fail(`level: ${key} delivered ${mkey} as ${d.level}`);
+      const last = rec.lastSeq.get(origin) ?? 0;
+      if (d.seq <= last) this.#fail(`FIFO: ${key} delivered ${mkey} after seq ${last}`);
+      rec.lastSeq.set(origin, d.seq);
+      rec.delivered.push(mkey);
+      rec.deliveredSet.add(mkey);
+      if (d.level === "safe") this.#checkSafe(rec, d.from, d.fromIncarnation, d.seq, mkey);
+    });
+  }
+
+  crashed(node: SimNode): void {
+    const r = this.procs.get(`${node.id}#${node.inc}`);
+    if (r !== undefined) r.crashed = true;
+  }
+
+  sent(node: SimNode, seq: number, body: string, level: string): void {
+    this.sentMsgs.set(`${node.id}#${node.inc}#${seq}`, { body, level, at: this.cluster.clock.now() });
+  }
+
+  enterCritical(node: SimNode): void {
+    const key = `${node.id}#${node.inc}`;
+    // Property 6: the token is unique, so no two processes are ever inside at once.
+    if (this.#inCritical !== undefined) this.#fail(`mutual exclusion: ${key} entered while ${this.#inCritical} is inside`);
+    if (!node.gcm.holdsToken) this.#fail(`mutual exclusion: ${key} runs its critical section without the token`);
+    // Stronger: no other live node holds a token of a ring that contains this node.
+    for (const other of this.cluster.live()) {
+      if (other === node || !other.gcm.holdsToken) continue;
+      const t = other.gcm.core.token!;
+      if (t.nodelist.some((m) => m.id === node.id && m.inc === node.inc) && t.nodelist.length > 1) {
+        this.#fail(`mutual exclusion: ${key} in critical section while ${other.id}#${other.inc} holds a token naming it`);
+      }
+    }
+    this.#inCritical = key;
+  }
+
+  exitCritical(_node: SimNode): void {
+    this.#inCritical = undefined;
+  }
+
+  /** Property 1 at one index: equal or disjoint across all processes. */
+  #checkAgreementAt(index: number, rec: ProcRecord, members: string): void {
+    const mine = new Set(members.split(","));
+    for (const other of this.procs.values()) {
+      if (other === rec) continue;
+      const theirs = other.history.get(index);
+      if (theirs === undefined || theirs === "" || theirs === members) continue;
+      for (const m of theirs.split(",")) {
+        if (mine.has(m)) {
+          this.#fail(`Agreement: view ${index} is {${members}} at ${rec.key} but {${theirs}} at ${other.key}`);
+          return;
+        }
+      }
+    }
+  }
+
+  /** Safe delivery: every live member of the deliverer's ring holds the message. */
+  #checkSafe(rec: ProcRecord, from: string, fromInc: number, seq: number, mkey: string): void {
+    const core = rec.node.gcm.core;
+    const ring = core.token?.nodelist ?? core.localView;
+    for (const m of ring) {
+      const p = this.procs.get(`${m.id}#${m.inc}`);
+      if (p === undefined || p.crashed || p === rec || p.node.gcm.core.left) continue;
+      if (p.node.gcm.core.multicast.seen(from, fromInc) < seq && !(m.id === from && m.inc === fromInc)) {
+        this.#fail(`safe: ${rec.key} delivered ${mkey} before ${p.key} held it`);
+        return;
+      }
+    }
+  }
+
+  /** Same order: the common messages of every pair of processes appear in the same order. */
+  checkOrder(): void {
+    const procs = [...this.procs.values()];
+    const pos = procs.map((p) => {
+      const m = new Map<string, number>();
+      p.delivered.forEach((k, i) => m.set(k, i));
+      return m;
+    });
+    for (let a = 0; a < procs.length; a++) {
+      for (let b = a + 1; b < procs.length; b++) {
+        const pb = pos[b];
+        let last = -1;
+        let lastKey = "";
+        for (const k of procs[a].delivered) {
+          const j = pb.get(k);
+          if (j === undefined) continue;
+          if (j < last) {
+            this.#fail(`order: ${procs[a].key} delivered ${lastKey} before ${k}, ${procs[b].key} the other way`);
+            return;
+          }
+          last = j;
+          lastKey = k;
+        }
+      }
+    }
+  }
+
+  /**
+   * No loss: every message sent after `quietFrom` by a process that is live at the end is delivered
+   * by every live process.
+   */
+  checkNoLoss(): void {
+    const live = this.cluster.live().map((n) => this.procs.get(`${n.id}#${n.inc}`)!);
+    const liveKeys = new Set(live.map((p) => p.key));
+    for (const [mkey, s] of this.sentMsgs) {
+      if (s.at < this.quietFrom) continue;
+      const origin = mkey.slice(0, mkey.lastIndexOf("#"));
+      if (!liveKeys.has(origin)) continue;
+      for (const p of live) {
+        if (!p.deliveredSet.has(mkey)) {
+          this.#fail(`lost: ${p.key} never delivered ${mkey} (sent at ${s.at})`);
+          return;
+        }
+      }
+    }
+  }
+
+  /** Termination and Validity: all live processes agree on a last view equal to the live set. */
+  checkValidity(): void {
+    const live = this.cluster.live();
+    const want = live.map((n) => `${n.id}#${n.inc}`).sort().join(",");
+    for (const n of live) {
+      if (!n.gcm.agreed) this.#fail(`Termination: ${n.id}#${n.inc} is not in Agreement (${n.gcm.state.viewState})`);
+      const v = n.gcm.view.detail.map((m) => `${m.id}#${m.inc}`).sort().join(",");
+      if (v !== want) this.#fail(`Validity: ${n.id}#${n.inc} has last view {${v}}, live set is {${want}}`);
+    }
+  }
+}
