@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// `npm run test:deno`: the library's proofs on Deno (node_modules/.bin/deno, the `deno` dev dependency).
+//   1. import rules   every library import resolves without an import map (scripts/import-rules.mjs)
+//   2. deno test      tests/deno/*_test.ts inside the repo (e.g. the UDP backend on Deno's node:dgram)
+//   3. URL consumer   a fresh Deno project in a temporary directory — its own package.json (the
+//                     library's dependencies, `npm install`), its own deno.json (`nodeModulesDir:
+//                     "manual"`, `"raincore"` mapped to an http://127.0.0.1 URL) — imports mod.ts
+//                     from a static server started here and runs tests/deno/consumer/scenarios.ts.
+//                     Deno may read only that directory: nothing comes from the repo but over HTTP.
+// Prints a summary; exits 1 if anything failed.
+// Env: RAINCORE_KEEP_CONSUMER=1 keeps the temporary project; RAINCORE_CONSUMER_NODE_MODULES=link
+// skips `npm install` and links the repo's node_modules instead (offline machines; said in the summary).
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkImportRules } from "./import-rules.mjs";
+import { startStaticServer } from "./static-server.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const deno = join(root, "node_modules", ".bin", "deno");
+const LOOPBACK_NET = "127.0.0.1,[::1]";
+const results = [];
+
+/** Runs a command, streaming nothing; resolves with its exit code and output (bounded by a deadline). */
+function run(cmd, args, { cwd = root, env = process.env, timeoutMs = 300_000 } = {}) {
+  return new Promise((ok) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => {
+      err += `\n(killed after ${timeoutMs} ms)`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("error", (e) => (err += String(e)));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      ok({ code: code ?? 1, out, err });
+    });
+  });
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  process.stdout.write(`▶ ${name}\n`);
+  try {
+    const detail = await fn();
+    results.push({ name, ok: true, ms: Date.now() - started, detail });
+  } catch (e) {
+    results.push({ name, ok: false, ms: Date.now() - started, detail: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+function strip(s) {
+  // deno colours its output even into a pipe unless NO_COLOR is set; strip what slips through.
+  return s.replace(/\u001b\[[0-9;]*m/g, "");
+}
+
+await step("deno runtime", async () => {
+  if (!existsSync(deno)) throw new Error(`${deno} not found: run npm install (the "deno" dev dependency)`);
+  const { code, out, err } = await run(deno, ["--version"]);
+  if (code !== 0) throw new Error(err);
+  return out.split("\n")[0];
+});
+
+await step("import rules (no import map needed)", () => {
+  const { files, imports, violations } = checkImportRules(root);
+  if (violations.length > 0) throw new Error(violations.join("\n"));
+  return `${files} library files, ${imports} imports: relative .ts, node: or npm:name@range only`;
+});
+
+await step("deno test tests/deno/", async () => {
+  const tests = readdirSync(join(root, "tests", "deno")).filter((f) => /(_|\.)test\.ts$/.test(f));
+  if (tests.length === 0) throw new Error("no tests in tests/deno/");
+  const { code, out, err } = await run(
+    deno,
+    ["test", `--allow-net=${LOOPBACK_NET}`, "--allow-read", ...tests.map((t) => join("tests", "deno", t))],
+    { env: { ...process.env, NO_COLOR: "1" } },
+  );
+  const text = strip(out + err);
+  const summary = text.split("\n").find((l) => /\d+ passed \| \d+ failed/.test(l)) ?? "";
+  if (code !== 0) throw new Error(`${summary}\n${text.slice(-3000)}`);
+  return `${tests.join(", ")}: ${summary.trim()}`;
+});
+
+await step("Deno imports mod.ts by http:// URL and runs a cluster", async () => {
+  const server = await startStaticServer(root);
+  const dir = mkdtempSync(join(tmpdir(), "raincore-deno-consumer-"));
+  const notes = [];
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify(
+        { name: "raincore-url-consumer", private: true, type: "module", dependencies: pkg.dependencies, overrides: pkg.overrides },
+        null,
+        2,
+      ),
+    );
+    const readPaths = [dir];
+    if (process.env.RAINCORE_CONSUMER_NODE_MODULES === "link") {
+      symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+      readPaths.push(join(root, "node_modules"));
+      notes.push("node_modules LINKED from the repo (RAINCORE_CONSUMER_NODE_MODULES=link)");
+    } else {
+      // Install scripts stay off, as in the project (cbor-extract's native build is optional).
+      const npm = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], {
+        cwd: dir,
+        timeoutMs: 240_000,
+      });
+      if (npm.code !== 0) {
+        throw new Error(`npm install in the consumer failed (offline? set RAINCORE_CONSUMER_NODE_MODULES=link):\n${npm.err.slice(-2000)}`);
+      }
+      notes.push("node_modules from npm install --prefer-offline");
+    }
+    writeFileSync(
+      join(dir, "deno.json"),
+      JSON.stringify({ nodeModulesDir: "manual", imports: { raincore: `${server.url}mod.ts` } }, null, 2),
+    );
+    for (const f of ["main.ts", "scenarios.ts"]) copyFileSync(join(root, "tests", "deno", "consumer", f), join(dir, f));
+    const host = new URL(server.url).host;
+    const { code, out, err } = await run(
+      deno,
+      [
+        "run",
+        `--allow-import=${host}`,
+        `--allow-net=${LOOPBACK_NET}`,
+        `--allow-read=${readPaths.join(",")}`,
+        "--allow-env",
+        "main.ts",
+      ],
+      { cwd: dir, env: { ...process.env, NO_COLOR: "1", DENO_DIR: join(dir, ".deno-dir") }, timeoutMs: 180_000 },
+    );
+    const lines = out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    const fetched = server.requests.filter((r) => r.startsWith("200 ")).length;
+    const refused = server.requests.filter((r) => !r.startsWith("200 "));
+    const report = [
+      `${fetched} modules fetched from ${server.url}; ${notes.join("; ")}`,
+      ...lines.map((l) => `${l.ok ? "✓" : "✗"} ${l.scenario}${l.ok ? ` (${l.ms} ms)` : `: ${l.error}`}`),
+    ];
+    if (!server.requests.includes("200 /mod.ts")) report.push("✗ mod.ts was never fetched over HTTP");
+    if (refused.length > 0) report.push(`✗ refused or missing: ${refused.join(", ")}`);
+    const ok = code === 0 && lines.length > 0 && lines.every((l) => l.ok) && server.requests.includes("200 /mod.ts") &&
+      refused.length === 0;
+    if (!ok) throw new Error(`${report.join("\n")}\n(deno exit ${code})\n${strip(err).slice(-3000)}`);
+    return report.join("\n");
+  } finally {
+    await server.close();
+    if (process.env.RAINCORE_KEEP_CONSUMER === "1") console.log(`  (consumer kept in ${dir})`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+console.log("\nDeno checks");
+for (const r of results) {
+  console.log(`${r.ok ? "  ✓" : "  ✗"} ${r.name} (${(r.ms / 1000).toFixed(1)} s)`);
+  for (const line of String(r.detail ?? "").split("\n")) if (line) console.log(`      ${line}`);
+}
+const failed = results.filter((r) => !r.ok).length;
+console.log(failed === 0 ? `\nall ${results.length} Deno checks passed` : `\n${failed} of ${results.length} Deno checks FAILED`);
+process.exit(failed === 0 ? 0 : 1);
