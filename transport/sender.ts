@@ -29,7 +29,7 @@ import {
   writeWholeFrame,
 } from "./codec.ts";
 import { DeliveryFailedError, type RaincoreError } from "./errors.ts";
-import { RtoEstimator } from "./rtt.ts";
+import { RtoEstimator, type RtoOptions } from "./rtt.ts";
 
 /** One `send()` call on its way. */
 export interface OutMessage {
@@ -62,17 +62,22 @@ interface OutPacket {
 
 /** What a {@link PeerSender} needs from its manager. */
 export interface SenderHost {
+  /** The manager's clock: every timer of the sender runs on it. */
   readonly clock: Clock;
   /** Local node ID, UTF-8. */
   readonly localId: Uint8Array;
   /** Local incarnation. */
   readonly localInc: number;
-  /** Largest packet to build. */
+  /** Largest packet to build (the smallest mtu of the manager's backends). */
   readonly packetBytes: number;
+  /** Most packets between the lowest unacknowledged one and the next to send. */
   readonly windowPackets: number;
+  /** Resends per address without any progress before the address counts as failed. */
   readonly retries: number;
+  /** Whether every transmission goes to all addresses at once. */
   readonly parallel: boolean;
-  readonly rto: { initialMs: number; minMs: number; maxMs: number };
+  /** Settings of the retransmission timeout. */
+  readonly rto: RtoOptions;
   /** Sends one packet to one address; false when the address is unusable right now. */
   transmit(address: string, packet: Uint8Array): boolean;
   /** Counts a retransmission (statistics). */

@@ -101,13 +101,13 @@ describe("TransportManager", () => {
     expect(got.map(key).sort()).toEqual(msgs.map(key).sort());
   });
 
-  for (const mode of ["sequence", "parallel"] as const) {
-    it(`fails over to a node's second address (${mode})`, async () => {
+  for (const [mode, dead] of [["sequence", false], ["parallel", false], ["sequence", true], ["parallel", true]] as const) {
+    it(`fails over to a node's second address (${mode}, first address ${dead ? "dead" : "cut"})`, async () => {
       const { clock, net, start } = simCluster(5, { delayMs: { min: 2, max: 2 } });
       const a = start("a", undefined, { addressMode: mode, rtoInitialMs: 100, retries: 2 });
-      const b = start("b", ["mem://b1", "mem://b2"]);
+      const b = start("b", dead ? ["mem://b2"] : ["mem://b1", "mem://b2"]);
       const got = inbox(b, 3);
-      net.cut("mem://a", "mem://b1");
+      if (!dead) net.cut("mem://a", "mem://b1");
       a.setAddresses("b", ["mem://b1", "mem://b2"]);
       const s = track(clock, a.send("b", 3, enc.encode("via b2")));
       await runUntil(clock, () => s.settled, 10_000);

@@ -230,6 +230,16 @@ describe("TransportManager in the simulator", () => {
     return;
   }
 
+  it("replays a seed exactly: same seed, same trace", async () => {
+    for (const seed of [3, 17, 1234]) {
+      const first = await runSeed(seed, true);
+      const again = await runSeed(seed, true);
+      expect(again.log).toEqual(first.log);
+      expect(first.log.length).toBeGreaterThan(5);
+      expect((await runSeed(seed + 1, true)).log).not.toEqual(first.log);
+    }
+  });
+
   const count = Number(env.SIM_SEEDS ?? 1000);
   const start = Number(env.SIM_START ?? 1);
   it(`keeps every send exactly-once-or-rejected over ${count} seeded fault schedules`, async () => {
