@@ -9,6 +9,8 @@
  */
 
 import { afterEach, describe, expect, it } from "vitest";
+import { DeliveryFailedError } from "../../transport/errors.ts";
+import { TransportManager, type TransportManagerOptions } from "../../transport/manager.ts";
 import type { PacketTransport } from "../../transport/packet_transport.ts";
 
 /** How the suite makes transports of one backend. */
@@ -94,7 +96,30 @@ export function describeTransportCompliance(fixture: BackendFixture, opts: Compl
     return t;
   };
 
+  let managers: TransportManager[] = [];
+  /** A manager on a fresh transport of the backend; fast failure detection unless overridden. */
+  const manager = async (
+    nodeId: string,
+    extra: Partial<TransportManagerOptions> = {},
+  ): Promise<{ tm: TransportManager; transport: PacketTransport }> => {
+    const transport = await create();
+    const tm = new TransportManager({ nodeId, transports: [transport], ...extra });
+    managers.push(tm);
+    return { tm, transport };
+  };
+  /** Two managers that know each other's addresses. */
+  const pair = async (): Promise<{ a: TransportManager; b: TransportManager; addressB: readonly string[] }> => {
+    const a = await manager("node-a");
+    const b = await manager("node-b");
+    a.tm.setAddresses("node-b", b.transport.addresses);
+    b.tm.setAddresses("node-a", a.transport.addresses);
+    return { a: a.tm, b: b.tm, addressB: b.transport.addresses };
+  };
+
   afterEach(async () => {
+    const tms = managers;
+    managers = [];
+    await Promise.all(tms.map((tm) => tm.close()));
     const all = open;
     open = [];
     await Promise.all(all.map((t) => t.close()));
@@ -205,6 +230,72 @@ export function describeTransportCompliance(fixture: BackendFixture, opts: Compl
       await withDeadline(inbox.count(200), timeout, "200 packets at b");
       const ids = new Set(inbox.packets.map((p) => p.packet[0]));
       expect(ids.size).toBe(200);
+    });
+  });
+
+  describe(`Transport Manager over ${fixture.name}`, () => {
+    it("delivers a 16 MiB message intact", async () => {
+      const { a, b } = await pair();
+      const message = patternBytes(16 * 1024 * 1024, 99);
+      const got = new Promise<{ from: string; message: Uint8Array }>((resolve) =>
+        b.onMessage(3, (from, m) => resolve({ from, message: m.slice() }))
+      );
+      await withDeadline(a.send("node-b", 3, message), 60_000, "16 MiB send acknowledged");
+      const received = await withDeadline(got, timeout, "16 MiB message handed up");
+      expect(received.from).toBe("node-a");
+      expect(received.message.length).toBe(message.length);
+      expect(Buffer.compare(received.message, message)).toBe(0);
+    }, 90_000);
+
+    it("delivers 2,000 small messages, each exactly once", async () => {
+      const { a, b } = await pair();
+      const counts = new Uint16Array(2_000);
+      let other = 0;
+      b.onMessage(5, (from, m) => {
+        const view = new DataView(m.buffer, m.byteOffset, m.byteLength);
+        if (from !== "node-a" || m.length !== 64 || view.getUint32(60) !== 0xc0ffee) other++;
+        else counts[view.getUint32(0)]++;
+      });
+      const sends: Promise<void>[] = [];
+      for (let i = 0; i < 2_000; i++) {
+        const m = new Uint8Array(64);
+        const view = new DataView(m.buffer);
+        view.setUint32(0, i);
+        view.setUint32(60, 0xc0ffee);
+        sends.push(a.send("node-b", 5, m));
+      }
+      await withDeadline(Promise.all(sends), 30_000, "2,000 sends acknowledged");
+      // Barrier: one more acknowledged message, so late duplicates would have arrived by now.
+      const last = new Promise<void>((resolve) => b.onMessage(6, () => resolve()));
+      await withDeadline(a.send("node-b", 6, new Uint8Array([1])), timeout, "barrier message");
+      await withDeadline(last, timeout, "barrier message handed up");
+      expect(other).toBe(0);
+      expect(counts.every((c) => c === 1)).toBe(true);
+    }, 60_000);
+
+    it("rejects with DeliveryFailedError when the node's address is dead", async () => {
+      const { tm } = await manager("node-a", { rtoInitialMs: 20, rtoMinMs: 10, rtoMaxMs: 50, retries: 2 });
+      tm.setAddresses("ghost", [await fixture.deadAddress()]);
+      const err = await withDeadline(
+        tm.send("ghost", 1, new Uint8Array(10)).then(() => undefined, (e: unknown) => e),
+        timeout,
+        "failed delivery",
+      );
+      expect(err).toBeInstanceOf(DeliveryFailedError);
+      expect((err as DeliveryFailedError).nodeId).toBe("ghost");
+    });
+
+    it("fails over from a dead first address to a live second one", async () => {
+      const a = await manager("node-a", { rtoInitialMs: 20, rtoMinMs: 10, rtoMaxMs: 50, retries: 2 });
+      const b = await manager("node-b");
+      const dead = await fixture.deadAddress();
+      a.tm.setAddresses("node-b", [dead, ...b.transport.addresses]);
+      const got = new Promise<Uint8Array>((resolve) => b.tm.onMessage(2, (_, m) => resolve(m.slice())));
+      await withDeadline(a.tm.send("node-b", 2, new Uint8Array([4, 5, 6])), timeout, "send via the second address");
+      expect(await withDeadline(got, timeout, "message at b")).toEqual(new Uint8Array([4, 5, 6]));
+      expect(a.tm.stats.retransmissions).toBeGreaterThan(0);
+      // And the next message goes straight to the working address.
+      await withDeadline(a.tm.send("node-b", 2, new Uint8Array([7])), timeout, "second send");
     });
   });
 }
