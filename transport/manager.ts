@@ -68,7 +68,10 @@ export interface TransportManagerOptions {
   rtoMinMs?: number;
   /** Ceiling of the retransmission timeout, back-off included, in ms. @default {1000} */
   rtoMaxMs?: number;
-  /** Resends on one address, without any acknowledgement, before the address counts as failed. @default {4} */
+  /**
+   * Resends on one address without any acknowledgement before the address counts as failed (in
+   * parallel mode: resends on all addresses together before the node counts as failed). @default {4}
+   */
   retries?: number;
   /** Try a node's addresses one after another, or send on all at once. @default {"sequence"} */
   addressMode?: "sequence" | "parallel";
@@ -183,7 +186,6 @@ export class TransportManager {
       if (!this.#byScheme.has(scheme)) this.#byScheme.set(scheme, t);
       t.onPacket((from, packet) => this.#onPacket(t, from, packet));
     }
-    const self = this;
     this.#host = {
       clock: this.#clock,
       localId: this.#localId,
@@ -193,9 +195,9 @@ export class TransportManager {
       retries,
       parallel: mode === "parallel",
       rto,
-      transmit: (address, packet) => self.#transmit(address, packet),
+      transmit: (address, packet) => this.#transmit(address, packet),
       countRetransmission: () => {
-        self.stats.retransmissions++;
+        this.stats.retransmissions++;
       },
     };
   }
@@ -220,15 +222,17 @@ export class TransportManager {
   }
 
   /**
-   * Sends a message to a node. Resolves when the node acknowledged all of it. `message` is not
-   * copied: do not change it until the promise settles. A message to this node's own ID is handed
-   * to the local handler after the current event.
+   * Sends a message to a node. Resolves when the node acknowledged all of it; the receiver hands
+   * it to its channel handler exactly once, whole. Different messages may be handed up in another
+   * order than they were sent. `message` is not copied: do not change it until the promise
+   * settles. A message to this node's own ID is handed to the local handler after the current event.
    *
-   * Rejects with {@link DeliveryFailedError} when every resend on every address went unanswered or
+   * Rejects with {@link DeliveryFailedError} when every resend on every address went unanswered
+   * (then every other pending send to that node rejects too: the node counts as failed) or when
    * the node restarted while the message was in flight (it may or may not have reached the old
-   * process), {@link UnknownNodeError} when no address is known, {@link MessageTooLargeError},
-   * {@link ClosedError} after {@link TransportManager.close}, and `RangeError`/`TypeError` for bad
-   * arguments.
+   * process; a rejected message was handed up at most once), {@link UnknownNodeError} when no
+   * address is known, {@link MessageTooLargeError}, {@link ClosedError} after
+   * {@link TransportManager.close}, and `RangeError`/`TypeError` for bad arguments.
    */
   send(nodeId: string, channel: number, message: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(new ClosedError("the transport manager is closed"));
@@ -255,7 +259,10 @@ export class TransportManager {
     this.#handlers.set(channel, handler);
   }
 
-  /** Stops the manager: pending sends reject with {@link ClosedError}, timers stop, the backends close. */
+  /**
+   * Stops the manager: pending sends reject with {@link ClosedError}, its timers stop, and the
+   * backends it was given are closed (the manager owns them).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
