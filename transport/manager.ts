@@ -53,7 +53,10 @@ import { type OutMessage, PeerSender, type SenderHost } from "./sender.ts";
 export interface TransportManagerOptions {
   /** This node's ID: non-empty, at most 255 bytes of UTF-8. */
   nodeId: string;
-  /** The packet backends to use, at most one per address scheme (the first one of a scheme wins). */
+  /**
+   * The packet backends. The scheme of an address picks the backend that sends to it; with several
+   * backends of one scheme, the one that last received from the address, else the first.
+   */
   transports: readonly PacketTransport[];
   /** Source of time. @default {new SystemClock()} */
   clock?: Clock;
@@ -348,6 +351,9 @@ export class TransportManager {
       return;
     }
     if (packet.dstId !== this.nodeId || packet.srcId === this.nodeId) return;
+    // With several backends of one scheme (two interfaces), answer through the one that hears
+    // the peer: that path is known to work.
+    if (this.#byAddress.get(from) !== transport) this.#byAddress.set(from, transport);
     let peer: Peer;
     try {
       peer = this.#peer(packet.srcId);

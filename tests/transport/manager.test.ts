@@ -128,6 +128,23 @@ describe("TransportManager", () => {
     });
   }
 
+  it("answers through the backend that hears the peer when several share a scheme", async () => {
+    const { clock, net, start } = simCluster(16, { delayMs: { min: 1, max: 1 } });
+    const a = start("a");
+    const b = start("b", ["mem://b1", "mem://b2"]);
+    const atA = inbox(a, 0);
+    inbox(b, 0);
+    net.cut("mem://a", "mem://b1"); // b's first interface is off the network
+    a.setAddresses("b", ["mem://b1", "mem://b2"]);
+    const s1 = track(clock, a.send("b", 0, enc.encode("ping")));
+    await runUntil(clock, () => s1.settled, 10_000);
+    expect(s1.state).toBe("resolved");
+    const s2 = track(clock, b.send("a", 0, enc.encode("pong")));
+    await runUntil(clock, () => s2.settled, 10_000);
+    expect(s2.state).toBe("resolved");
+    expect(atA).toEqual([["b", "pong"]]);
+  });
+
   it("counts an address the backend reports unreachable as failed at once", async () => {
     const clock = new VirtualClock();
     const net = new SimNetwork({ clock, random: new Random(6), reportUnreachable: true, link: { delayMs: { min: 2, max: 2 } } });
