@@ -212,6 +212,30 @@ describe("TransportManager", () => {
     expect(slow).toBeLessThan(400);
   });
 
+  it("keeps at most windowPackets packets in flight per destination", async () => {
+    const { clock, net, start } = simCluster(17, { delayMs: { min: 1, max: 1 } });
+    const a = start("a", undefined, { windowPackets: 4, rtoInitialMs: 100 });
+    const b = start("b");
+    const got: Uint8Array[] = [];
+    b.onMessage(0, (_f, m) => got.push(m));
+    a.setAddresses("b", ["mem://b"]);
+    const w = track(clock, a.send("b", 0, new Uint8Array(1)));
+    await runUntil(clock, () => w.settled, 1000);
+    let dataFromA = 0;
+    net.onEvent((e) => {
+      if (e.type === "send" && e.from === "mem://a") dataFromA++;
+    });
+    net.cut("mem://b", "mem://a", { oneWay: true }); // acks lost: the window cannot slide
+    const big = pattern(100_000, 1);
+    const s = track(clock, a.send("b", 0, big));
+    await runUntil(clock, () => false, 50); // less than one RTO
+    expect(dataFromA).toBe(4);
+    net.healAll();
+    await runUntil(clock, () => s.settled, 60_000);
+    expect(s.state).toBe("resolved");
+    expect(got[1]).toEqual(big);
+  });
+
   it("batches small messages sent together into few packets", async () => {
     const { clock, net, start } = simCluster(9, { delayMs: { min: 1, max: 1 } });
     const a = start("a");
