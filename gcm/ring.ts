@@ -14,8 +14,12 @@
  *  FIX-1 lastTokenSeq also rises on token receipt, and a node that holds the token vetoes every 911.
  *  FIX-2 the reserved globalView index travels on the token (`rsv`), so one round reserves one index.
  *  FIX-3 the 911 travels along the originator's localView (its last token's nodelist), not lastGlobalView.
- *  FIX-4 lone nodes (a ring of one) look for the group with join 911s; lone/starving nodes adopt a
- *        foreign token, every other node REJECTs it (the sender routes around, as on delivery failure).
+ *  FIX-4 one join path for new, lone and split-off nodes (3.5 joins + the discovery of 3.7.3 in a
+ *        simple form): every node periodically sends a hand-shake (a 911 flagged JOIN carrying its
+ *        ring) to known peers outside its ring; a node whose group ID (lowest member ID) is lower
+ *        pulls the sender in. A node adopts a foreign token when it is lone, starving, or the
+ *        token's group ID is lower than its own; otherwise it REJECTs it (the sender routes around,
+ *        as on a delivery failure). Groups thus merge into the lowest one node by node.
  *  FIX-5 a 911 returning to its originator regenerates only if it is the current one (same seq).
  *  FIX-6 members are (ID, incarnation) pairs; a token for another incarnation is REJECTed.
  *  FIX-7 the Hungry timeout grows with the ring: hungryMs + ring size × eatingMs.
@@ -25,6 +29,7 @@ import { copyToken, entryBytes, type Token } from "./token.ts";
 import { F911_JOIN, type Message911, STATUS_NO, STATUS_REJECT, STATUS_YES } from "./message911.ts";
 import { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
 import {
+  indexOfId,
   indexOfMember,
   type Member,
   sameList,
@@ -49,7 +54,7 @@ export interface RingOptions extends MulticastBudget {
   hungryMs: number;
   /** Starving timeout: 911 resend period. */
   starvingMs: number;
-  /** Period of join attempts while lone. */
+  /** Period of hand-shakes to known peers outside the ring (3.7.3 discovery). */
   joinRetryMs: number;
   /** Node IDs to ask for membership at start and whenever this node is lone. */
   peers: readonly string[];
@@ -61,7 +66,7 @@ export type RingAction =
   | { type: "send911"; to: string; msg: Message911 }
   /** (Re)arm the token-state timer; `delayMs < 0` cancels it. Fire back with `timer(gen)`. */
   | { type: "timer"; gen: number; delayMs: number }
-  /** (Re)arm the join timer; fire back with `joinTimer(gen)`. */
+  /** (Re)arm the hand-shake timer; fire back with `joinTimer(gen)`. */
   | { type: "joinTimer"; gen: number; delayMs: number }
   | { type: "deliver"; delivery: Delivery }
   | { type: "view"; view: View; mode: ViewMode }
@@ -107,7 +112,9 @@ export class RingCore {
   #joinGen = 0;
   #ringCounter = 0;
   #known: string[] = [];
-  #joinCursor = 0;
+  #handshakeRound = 0;
+  /** Peers whose hand-shake failed: skip them until this round (back-off). */
+  readonly #skip = new Map<string, { until: number; failures: number }>();
   #started = false;
   /** A `leave()` is pending / done. */
   leaving = false;
@@ -164,7 +171,7 @@ export class RingCore {
     this.ringId = t.ringId;
     this.lastTokenSeq = 1;
     this.#becomeLone(t);
-    this.#tryJoin();
+    this.#handshake();
   }
 
   // ================================================================================================
@@ -185,7 +192,9 @@ export class RingCore {
       // FIX-4: a token of another lineage. A lone node (it asked to join) or a starving one (it lost
       // its ring) adopts it and gives up its own; anyone else refuses it, so two rings never
       // interleave on one node.
-      if ((this.lone || this.tokenState === TokenState.Starving) && !this.inCritical) {
+      const canAdopt = this.lone || this.tokenState === TokenState.Starving ||
+        (this.tokenState === TokenState.Hungry && groupId(t.nodelist) < groupId(this.localView));
+      if (canAdopt && !this.inCritical) {
         this.#adopt(t);
       } else {
         this.#reject(from, t);
@@ -198,6 +207,7 @@ export class RingCore {
     this.tokenState = TokenState.Eating;
     this.token = t;
     this.lastTokenSeq = t.seq; // FIX-1
+    if (!sameList(t.nodelist, this.localView)) for (const m of t.nodelist) this.#learn(m.id);
     t.current = myIdx; // "Update token.currentNode"
     this.#out.push({ type: "token", seq: t.seq });
     this.#viewTransition(t);
@@ -293,7 +303,12 @@ export class RingCore {
     if (this.inCritical) return;
     const mc = this.multicast;
     if (t.nodelist.length === 1) {
-      // A ring of one passes the token to itself: what it appended last time has "come back".
+      // A ring of one passes the token to itself: what it appended last time has "come back", and
+      // its view state moves as on any receipt. (The pseudo-code only commits {self} on a delivery
+      // failure; a node left alone by a graceful leave of its last peer stayed in Chaos forever —
+      // sim seed 18 of tests/gcm/sim.test.ts.)
+      this.#viewTransition(t);
+      this.localView = t.nodelist;
       mc.receive(t);
     }
     if (this.leaving) {
@@ -385,7 +400,6 @@ export class RingCore {
       t.ringId = this.#newRingId(); // FIX-4: a lone node starts a lineage of its own
       this.ringId = t.ringId;
       this.#becomeLone(t);
-      this.#tryJoin();
       return;
     }
     this.#send(t, myIdx, (myIdx + 1) % t.nodelist.length);
@@ -425,8 +439,6 @@ export class RingCore {
     this.lastTokenSeq = t.seq - 1;
     this.tokenState = TokenState.Hungry;
     this.viewState = ViewState.Chaos;
-    this.#joinGen++;
-    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: -1 });
   }
 
   #reject(from: string, t: Token): void {
@@ -451,7 +463,17 @@ export class RingCore {
   // ================================================================================================
   /** A 911 message arrived from node `from`. */
   receive911(from: string, m: Message911): void {
-    if (!this.#started || this.left) return;
+    if (!this.#started) return;
+    if (this.left || (this.leaving && this.#handoffSeq >= 0)) {
+      // A node that left is no longer on anyone's ring, but an old nodelist may still route a 911
+      // through it: pass it on, or the originator would starve forever (sim: seed 42 of
+      // tests/gcm/sim.test.ts, a 911 routed through a node that had left).
+      if (m.status === STATUS_YES && (m.flags & F911_JOIN) === 0) {
+        const i = indexOfMember(m.nodelist, this.me);
+        this.#forward911(m, i >= 0 ? i : m.dest);
+      }
+      return;
+    }
     this.#learn(from);
     if (m.status === STATUS_REJECT) {
       // Our token was refused: handle it as a delivery failure (FIX-4, FIX-6).
@@ -476,13 +498,21 @@ export class RingCore {
       return;
     }
     if (this.leaving) return;
-    const member = indexOfMember(this.lastGlobalView.members, orig) >= 0;
+    // "911 is from one of the nodes in lastGlobalView": we also count our localView (the nodelist
+    // of our last token). A node that joined recently has committed only {self} so far; with
+    // lastGlobalView alone it took its ring-mates' regeneration 911s for join requests and
+    // swallowed them, and the ring starved forever (sim seed 26 of tests/gcm/sim.test.ts).
+    const member = indexOfMember(this.lastGlobalView.members, orig) >= 0 ||
+      indexOfMember(this.localView, orig) >= 0;
     if ((m.flags & F911_JOIN) !== 0 || !member) {
       // A join request (3.5; 3.7.2 for a node that was removed by a link failure or a false
-      // suspicion). FIX-4: two lone nodes must not add each other at the same time, or two tokens
-      // would circulate in one ring: a lone node takes join requests only from higher IDs; the
-      // lower one is asked by the higher one in turn.
-      if ((m.flags & F911_JOIN) !== 0 && this.lone && orig.id < this.me.id) return;
+      // suspicion). FIX-4: a hand-shake is a join request only when the sender's group ID is higher
+      // than ours (3.7.3's tie-breaker), so two groups never pull each other's members at once.
+      if ((m.flags & F911_JOIN) !== 0) {
+        const ring = this.token?.nodelist ?? this.localView;
+        if (indexOfId(ring, orig.id) >= 0 && indexOfMember(ring, orig) >= 0) return;
+        if (!(groupId(m.nodelist) > groupId(ring))) return;
+      }
       if (indexOfMember(this.newNodes, orig) < 0) this.newNodes.push(orig);
       if (this.lone && this.tokenState === TokenState.Eating) this.#setTimer(0);
       return;
@@ -526,10 +556,12 @@ export class RingCore {
   // ================================================================================================
   /** The Transport Manager gave up delivering 911 message `m` to `to`. */
   failed911(to: string, m: Message911): void {
-    if (this.left) return;
     if ((m.flags & F911_JOIN) !== 0 && sameMember(m.nodelist[m.orig], this.me)) {
-      // A join attempt failed: try the next peer.
-      if (this.lone) this.#tryJoin();
+      // Hand-shake failed: back off from this peer (it may be gone for good).
+      const s = this.#skip.get(to) ?? { until: 0, failures: 0 };
+      s.failures = Math.min(s.failures + 1, 4);
+      s.until = this.#handshakeRound + (1 << s.failures);
+      this.#skip.set(to, s);
       return;
     }
     if (m.status !== STATUS_YES) return; // a veto or a REJECT: the originator will retry anyway
@@ -589,46 +621,51 @@ export class RingCore {
     this.#forward911(m, me);
   }
 
-  /** The join timer with generation `gen` fired. */
+  /** The hand-shake timer with generation `gen` fired. */
   joinTimer(gen: number): void {
-    if (gen !== this.#joinGen || !this.lone || this.leaving) return;
-    this.#joinCursor = 0;
-    this.#tryJoin();
+    if (gen !== this.#joinGen || this.left || this.leaving) return;
+    this.#handshake();
   }
 
   /**
-   * FIX-4: a lone node asks known peers, lowest ID first, to add it (a F911_JOIN 911); after one
-   * try of every peer it waits joinRetryMs. The 911 path of 3.5 is the only join mechanism.
+   * FIX-4: every joinRetryMs, a hand-shake (a 911 flagged JOIN whose nodelist is our ring) to each
+   * known peer outside our ring. New nodes, lone nodes, falsely suspected nodes and split-off
+   * groups all find the group this way; peers that do not answer are asked less and less often.
    */
-  #tryJoin(): void {
-    const peers = this.#known;
-    this.#joinGen++;
-    if (peers.length === 0 || this.leaving) return;
-    if (this.#joinCursor >= peers.length) {
-      this.#joinCursor = 0;
-      this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.joinRetryMs });
-      return;
+  #handshake(): void {
+    this.#handshakeRound++;
+    const ring = this.token?.nodelist ?? this.localView;
+    let list = ring.slice();
+    let me = indexOfMember(list, this.me);
+    if (me < 0) {
+      list = [this.me];
+      me = 0;
     }
-    const to = peers[this.#joinCursor++];
-    this.#out.push({
-      type: "send911",
-      to,
-      msg: {
-        ringId: this.ringId,
-        seq: this.lastTokenSeq,
-        nodelist: [this.me],
-        orig: 0,
-        current: 0,
-        dest: 0,
-        status: STATUS_YES,
-        flags: F911_JOIN,
-      },
-    });
-    // Ask again later even if this one was delivered: the peer may itself be lone with a lower ID.
+    for (const to of this.#known) {
+      if (indexOfId(ring, to) >= 0) continue;
+      const s = this.#skip.get(to);
+      if (s !== undefined && s.until > this.#handshakeRound) continue;
+      this.#out.push({
+        type: "send911",
+        to,
+        msg: {
+          ringId: this.ringId,
+          seq: this.lastTokenSeq,
+          nodelist: list,
+          orig: me,
+          current: me,
+          dest: me,
+          status: STATUS_YES,
+          flags: F911_JOIN,
+        },
+      });
+    }
+    this.#joinGen++;
     this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.joinRetryMs });
   }
 
   #learn(id: string): void {
+    this.#skip.delete(id);
     if (id === this.me.id || this.#known.includes(id)) return;
     this.#known.push(id);
     this.#known.sort();
@@ -724,4 +761,11 @@ export class RingCore {
   #newRingId(): string {
     return `${this.me.id}/${this.me.inc}/${++this.#ringCounter}`;
   }
+}
+
+/** Group ID of a ring (3.7.3): its lowest member ID, by plain string comparison. */
+export function groupId(list: readonly Member[]): string {
+  let g = list[0]?.id ?? "";
+  for (const m of list) if (m.id < g) g = m.id;
+  return g;
 }

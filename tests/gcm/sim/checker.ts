@@ -23,6 +23,9 @@ interface ProcRecord {
   /** Per origin process: last delivered seq. */
   lastSeq: Map<string, number>;
   crashed: boolean;
+  /** Ring lineage this process follows, and since when. */
+  ringId: string;
+  ringSince: number;
 }
 
 /** A property violation. */
@@ -55,7 +58,15 @@ export class Recorder {
       deliveredSet: new Set(),
       lastSeq: new Map(),
       crashed: false,
+      ringId: "",
+      ringSince: 0,
     };
+    node.gcm.on("token", () => {
+      if (node.gcm.core.ringId !== rec.ringId) {
+        rec.ringId = node.gcm.core.ringId;
+        rec.ringSince = this.cluster.clock.now();
+      }
+    });
     this.procs.set(key, rec);
     node.gcm.on("view", (v) => {
       const members = v.detail.map((m) => `${m.id}#${m.inc}`).sort().join(",");
@@ -137,6 +148,9 @@ export class Recorder {
     for (const m of ring) {
       const p = this.procs.get(`${m.id}#${m.inc}`);
       if (p === undefined || p.crashed || p === rec || p.node.gcm.core.left) continue;
+      // Only members that were on this ring before the message was sent must hold it.
+      const sent = this.sentMsgs.get(mkey);
+      if (sent === undefined || p.ringId !== core.ringId || p.ringSince >= sent.at) continue;
       if (p.node.gcm.core.multicast.seen(from, fromInc) < seq && !(m.id === from && m.inc === fromInc)) {
         this.#fail(`safe: ${rec.key} delivered ${mkey} before ${p.key} held it`);
         return;

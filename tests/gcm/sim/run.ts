@@ -1,0 +1,162 @@
+/**
+ * One simulated run from a seed: boot a cluster, inject a random fault schedule with traffic and
+ * critical sections, heal, wait for convergence, send a quiet-tail of traffic, check properties.
+ * Used by tests/gcm/sim*.test.ts and scripts/sim.ts.
+ */
+import type { ViewMode } from "../../../gcm/types.ts";
+import { Cluster } from "./harness.ts";
+import { realBackend } from "./real_backend.ts";
+
+/** Options of one run. */
+export interface RunOptions {
+  /** `fake` = message-level fake TM; `real` = GCM → TransportManager → SimNetwork. @default {"real"} */
+  net?: "fake" | "real";
+  /** View mode; default: drawn from the seed (mostly three-phase). */
+  mode?: ViewMode;
+  /** Length of the fault phase in virtual ms. @default {3000} */
+  faultMs?: number;
+  /** Print the fault schedule. */
+  verbose?: boolean;
+}
+
+/** Outcome of one run. */
+export interface RunResult {
+  seed: number;
+  ok: boolean;
+  violations: string[];
+  mode: ViewMode;
+  nodes: number;
+  events: string[];
+  virtualMs: number;
+  delivered: number;
+  /** The cluster, for debugging. */
+  cluster: Cluster;
+}
+
+const MODES: ViewMode[] = ["three-phase", "three-phase", "three-phase", "two-phase", "every-token"];
+
+/** Runs one seed. */
+export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunResult> {
+  const pick = (seed * 2654435761) >>> 0;
+  const mode = opts.mode ?? MODES[pick % MODES.length];
+  const c = new Cluster({
+    seed,
+    mode,
+    backend: opts.net === "fake" ? undefined : realBackend({}),
+  });
+  const r = c.faults;
+  const events: string[] = [];
+  const log = (s: string) => {
+    events.push(`t=${c.clock.now()} ${s}`);
+    if (opts.verbose) console.log(events[events.length - 1]);
+  };
+  const n = r.between(2, 6);
+  let nextId = 0;
+  const newId = () => `n${String(nextId++).padStart(2, "0")}`;
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push(newId());
+  for (const id of ids) c.start(id, ids.filter((p) => p !== id));
+  log(`boot ${ids.join(",")} mode=${mode}`);
+  const violations = (): string[] => c.rec.violations;
+  if (!(await c.runUntil(() => c.converged(), 10_000))) c.rec.violations.push("Termination: boot did not converge");
+
+  // ---- fault phase --------------------------------------------------------------------------------
+  const faultEnd = c.clock.now() + (opts.faultMs ?? 3000);
+  let cutUntil = 0;
+  const crashed: string[] = [];
+  while (c.clock.now() < faultEnd && violations().length === 0) {
+    await c.run(r.between(5, 120));
+    const live = c.live();
+    const liveIds = live.map((x) => x.id);
+    const roll = r.int(100);
+    if (roll < 40) {
+      const k = r.between(1, 4);
+      for (let i = 0; i < k && live.length > 0; i++) c.send(r.pick(liveIds), r.chance(0.3) ? "safe" : "agreed");
+    } else if (roll < 50) {
+      if (live.length > 0) c.critical(r.pick(liveIds));
+    } else if (roll < 57) {
+      if (live.length > 1) {
+        // Crash, preferably the token holder during a view change (token loss in Chaos).
+        const inChaos = live.find((x) => x.gcm.holdsToken && !x.gcm.agreed);
+        const victim = inChaos !== undefined && r.chance(0.5) ? inChaos.id : r.pick(liveIds);
+        c.crash(victim);
+        crashed.push(victim);
+        log(`crash ${victim}${inChaos?.id === victim ? " (token holder in chaos)" : ""}`);
+      }
+    } else if (roll < 63) {
+      if (crashed.length > 0) {
+        const id = crashed.splice(r.int(crashed.length), 1)[0];
+        c.start(id, c.ids.filter((p) => p !== id));
+        log(`restart ${id} inc=${c.nodes.get(id)!.inc}`);
+      }
+    } else if (roll < 71) {
+      if (live.length > 2 && c.clock.now() >= cutUntil) {
+        const a = r.pick(liveIds);
+        const b = r.pick(liveIds.filter((x) => x !== a));
+        const ms = r.between(50, 800);
+        c.backend.cut(a, b);
+        cutUntil = c.clock.now() + ms;
+        log(`cut ${a}-${b} for ${ms}ms`);
+        c.clock.setTimer(ms, () => c.backend.heal(a, b));
+      }
+    } else if (roll < 77) {
+      if (live.length > 1 && c.clock.now() >= cutUntil) {
+        // False suspicion: the return path fails for a while, so acks are lost.
+        const a = r.pick(liveIds);
+        const b = r.pick(liveIds.filter((x) => x !== a));
+        const ms = r.between(50, 400);
+        c.backend.cut(b, a, true);
+        cutUntil = c.clock.now() + ms;
+        log(`one-way cut ${b}->${a} for ${ms}ms`);
+        c.clock.setTimer(ms, () => c.backend.heal(b, a));
+      }
+    } else if (roll < 83) {
+      if (c.nodes.size < 9) {
+        const k = r.chance(0.3) ? 2 : 1;
+        for (let i = 0; i < k; i++) {
+          const id = newId();
+          const peers = r.chance(0.5) ? [r.pick(liveIds.length > 0 ? liveIds : c.ids)] : c.ids;
+          c.start(id, peers);
+          log(`join ${id} via ${peers.join(",")}`);
+        }
+      }
+    } else if (roll < 87) {
+      if (live.length > 1) {
+        const id = r.pick(liveIds);
+        void c.nodes.get(id)!.gcm.leave();
+        log(`leave ${id}`);
+      }
+    }
+  }
+
+  // ---- heal and converge -------------------------------------------------------------------------
+  c.backend.healAll();
+  log("heal all");
+  if (violations().length === 0 && !(await c.runUntil(() => c.converged(), 30_000))) {
+    c.rec.checkValidity();
+    if (c.rec.violations.length === 0) c.rec.violations.push("Termination: no convergence after healing");
+  }
+  // ---- quiet tail: traffic that must reach everyone ---------------------------------------------------
+  if (violations().length === 0) {
+    c.rec.quietFrom = c.clock.now();
+    for (const node of c.live()) for (let i = 0; i < 3; i++) c.send(node.id, i === 1 ? "safe" : "agreed");
+    for (const node of c.live()) c.critical(node.id);
+    await c.run(3000);
+    c.rec.checkNoLoss();
+    c.rec.checkValidity();
+  }
+  c.rec.checkOrder();
+  let delivered = 0;
+  for (const p of c.rec.procs.values()) delivered += p.delivered.length;
+  return {
+    seed,
+    ok: c.rec.violations.length === 0,
+    violations: c.rec.violations.slice(),
+    mode,
+    nodes: c.nodes.size,
+    events,
+    virtualMs: c.clock.now(),
+    delivered,
+    cluster: c,
+  };
+}
