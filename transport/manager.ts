@@ -62,7 +62,7 @@ export interface TransportManagerOptions {
   clock?: Clock;
   /**
    * This process's incarnation, an integer in [1, 2^53); a restart must use a greater one.
-   * @default {Date.now() * 4096 + 12 random bits}
+   * @default {(Date.now() − 2024-01-01) × 2048 + 11 random bits + 1}, see {@link newIncarnation}
    */
   incarnation?: number;
   /** Retransmission timeout before a round trip was measured, in ms. @default {200} */
