@@ -1,0 +1,162 @@
+/**
+ * How many switch faults a network tolerates, and a smallest fault set that disconnects a pair.
+ * Theorems 6.1–6.4: with `L` stages it tolerates at most `L - n` faults, exactly `L - n` when every
+ * `n` consecutive masks span, and fewer otherwise; the exact value in that last case comes from a
+ * branch-and-bound search for a minimum cut.
+ * @module
+ */
+
+import { compile, type Compiled } from "./_compiled.ts";
+import { cheapestPath } from "./_search.ts";
+import { checkNetwork, labelOf } from "./labels.ts";
+import { nonSpanningWindow } from "./masks.ts";
+import { routingTag, spans } from "./span.ts";
+import type { Cut, Label, Network, Switch } from "./types.ts";
+
+/**
+ * The largest `f` such that every pair of distinct nodes stays connected under any `f` faulty
+ * switches; `-1` when some pair is not connected even without faults.
+ *
+ * Cost: when every `n` consecutive masks span, the answer is `masks.length - n` by theorems
+ * 6.2–6.4 and costs only O(L·n²·(n + L)) digit operations, for networks of any size. Otherwise it
+ * runs {@link minimumCut}, which enumerates the `t^n` nodes and is exponential in the answer.
+ */
+export function toleratedFaults(net: Network): number {
+  checkNetwork(net);
+  const { n, t, masks } = net;
+  if (masks.length < n || !spans(masks, n, t)) return -1;
+  if (nonSpanningWindow(net) === -1) return masks.length - n;
+  return minimumCut(net).faults.length - 1;
+}
+
+/**
+ * A smallest set of faulty switches that disconnects some pair, with that pair; its size is
+ * `toleratedFaults(net) + 1` (empty faults when some pair is disconnected already). The source is
+ * always node 0: translating every label by a vector maps switches to switches of the same stage,
+ * so a cut between `a` and `b` moves to one between `0` and `b - a`.
+ *
+ * Method: an upper bound from the proof of theorem 6.3 — take the longest run of consecutive
+ * stages whose masks do not span, fault the switches carrying the source before it and those
+ * carrying the destination after it — then, for every destination `d`, a branch-and-bound search
+ * for a smaller cut: some fault must hit the surviving path with the fewest switches in a mode ≠
+ * 0, so branch on its switches (each branch forbids the switches earlier branches tried, so no
+ * fault set is visited twice), and prune when greedily found disjoint paths outnumber the
+ * remaining budget. Cost: O(t^n · b^k · k · L·t^n·t) in the worst case for a cut of size `k`
+ * with `b` switches per branched path — fine for the sizes of the thesis's figures and the
+ * property tests (t^n ≤ a few thousand), slow for large `f` on large networks.
+ */
+export function minimumCut(net: Network): Cut {
+  const c = compile(net);
+  const { n, t, L, N } = c;
+  const masks = net.masks;
+  const zero: Label = new Array<number>(n).fill(0);
+  const outside = (window: readonly Label[]): Label | null => {
+    for (let k = 0; k < n; k++) {
+      const e = zero.map((_, j) => (j === k ? 1 : 0));
+      if (routingTag(window, zero, e, t) === null) return e;
+    }
+    return null;
+  };
+  // Upper bound: the longest window [j, j + w) of masks that does not span.
+  let best: Cut | null = null;
+  for (let j = 0; j <= L; j++) {
+    let w = L - j;
+    while (w >= 0 && spans(masks.slice(j, j + w), n, t)) w--;
+    if (w < 0) continue;
+    if (best !== null && L - w >= best.faults.length) continue;
+    const d = outside(masks.slice(j, j + w));
+    if (d === null) continue;
+    const faults: Switch[] = [];
+    for (let i = 0; i < j; i++) faults.push({ stage: i, node: labelOf(c.sw[i][0], n, t) });
+    const di = indexFromDigits(d, t);
+    for (let i = j + w; i < L; i++) faults.push({ stage: i, node: labelOf(c.sw[i][di], n, t) });
+    best = { from: zero, to: d, faults };
+  }
+  if (best === null) throw new Error("unreachable: the empty window never spans");
+  if (best.faults.length === 0) return best;
+  const faulty = new Uint8Array(L * N);
+  const free = new Uint8Array(L * N);
+  for (let d = 1; d < N; d++) {
+    for (;;) {
+      const found = searchCut(c, d, best.faults.length - 1, faulty, free);
+      if (found === null) break;
+      best = {
+        from: zero,
+        to: labelOf(d, n, t),
+        faults: found.map((key) => ({ stage: Math.floor(key / N), node: labelOf(key % N, n, t) })),
+      };
+      if (best.faults.length === 0) return best;
+    }
+  }
+  return best;
+}
+
+function indexFromDigits(d: Label, t: number): number {
+  let x = 0;
+  for (let k = d.length - 1; k >= 0; k--) x = x * t + d[k];
+  return x;
+}
+
+/**
+ * A set of at most `budget` switches (as keys `stage·N + switch`) that cuts node 0 from `d`, given
+ * the switches already `faulty` and those that may not be chosen (`free`); null when none exists.
+ * Restores `faulty` and `free` before returning.
+ */
+function searchCut(c: Compiled, d: number, budget: number, faulty: Uint8Array, free: Uint8Array): number[] | null {
+  const p = cheapestPath(c, 0, d, faulty, free);
+  if (p === null) return [];
+  if (p.cost === 0 || budget === 0) return null;
+  if (disjointLowerBound(c, d, faulty, free, budget) > budget) return null;
+  const candidates: number[] = [];
+  for (let i = 0; i < c.L; i++) {
+    const x = p.nodes[i];
+    if (x === p.nodes[i + 1]) continue;
+    const key = i * c.N + c.sw[i][x];
+    if (free[key] === 0) candidates.push(key);
+  }
+  const forbidden: number[] = [];
+  let result: number[] | null = null;
+  for (const key of candidates) {
+    faulty[key] = 1;
+    const rest = searchCut(c, d, budget - 1, faulty, free);
+    faulty[key] = 0;
+    if (rest !== null) {
+      result = [key, ...rest];
+      break;
+    }
+    free[key] = 1;
+    forbidden.push(key);
+  }
+  for (const key of forbidden) free[key] = 0;
+  return result;
+}
+
+/**
+ * Number of paths from 0 to `d` found greedily that share no choosable switch (stopping once it
+ * exceeds `budget`); any cut needs one fault per such path. Infinity when a path uses only
+ * switches that may not be chosen.
+ */
+function disjointLowerBound(c: Compiled, d: number, faulty: Uint8Array, free: Uint8Array, budget: number): number {
+  const used: number[] = [];
+  let count = 0;
+  try {
+    while (count <= budget) {
+      const p = cheapestPath(c, 0, d, faulty, free);
+      if (p === null) break;
+      if (p.cost === 0) return Infinity;
+      count++;
+      for (let i = 0; i < c.L; i++) {
+        const x = p.nodes[i];
+        if (x === p.nodes[i + 1]) continue;
+        const key = i * c.N + c.sw[i][x];
+        if (free[key] === 0 && faulty[key] === 0) {
+          faulty[key] = 1;
+          used.push(key);
+        }
+      }
+    }
+    return count;
+  } finally {
+    for (const key of used) faulty[key] = 0;
+  }
+}
