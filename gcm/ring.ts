@@ -23,6 +23,7 @@
  *  FIX-5 a 911 returning to its originator regenerates only if it is the current one (same seq).
  *  FIX-6 members are (ID, incarnation) pairs; a token for another incarnation is REJECTed.
  *  FIX-7 the Hungry timeout grows with the ring: hungryMs + ring size × eatingMs.
+ *  FIX-8 a token whose seq is too small to descend from our last token is a duplicate: dropped.
  * @module
  */
 import { copyToken, entryBytes, type Token } from "./token.ts";
@@ -121,6 +122,8 @@ export class RingCore {
   left = false;
   /** Token handed off by a leaving node, awaiting acknowledgement. */
   #handoffSeq = -1;
+  /** Tokens dropped as duplicates (FIX-8), for diagnostics. */
+  duplicateTokens = 0;
   /** Critical-section requests waiting for the token / one running. */
   criticalWanted = false;
   inCritical = false;
@@ -204,6 +207,18 @@ export class RingCore {
     // Pseudo-code 2: drop while Eating; drop on sequence number mismatch (not newer).
     if (this.tokenState === TokenState.Eating) return;
     if (t.seq <= this.lastTokenSeq) return;
+    // FIX-8: a token that descends from the one we last passed on has been sent once by every
+    // other member on its nodelist since (each send adds one; reroutes and removed nodes add
+    // more), so its seq is at least lastToken.seq + (ring size − 1). A false suspicion (the token
+    // was delivered, its acknowledgement was not) makes the sender reroute a copy: two tokens of
+    // one ring. The pseudo-code's "seq > lastTokenSeq" test drops the duplicate only where it
+    // arrives after the original; this test drops it also where it arrives first.
+    // (Sim: one-way cuts, e.g. seed 14 of tests/gcm/sim.test.ts, delivered in two orders.)
+    const last = this.lastToken;
+    if (last !== undefined && last.ringId === t.ringId && t.seq < last.seq + t.nodelist.length - 1) {
+      this.duplicateTokens++;
+      return;
+    }
     this.tokenState = TokenState.Eating;
     this.token = t;
     this.lastTokenSeq = t.seq; // FIX-1
@@ -429,12 +444,10 @@ export class RingCore {
   }
 
   #adopt(t: Token): void {
-    // Give up our own (lone) token; own messages on it that did not come back are appended again.
-    if (this.token !== undefined) {
-      const lost = this.multicast.takeInflight();
-      if (lost.length > 0) this.multicast.requeue(lost);
-      this.token = undefined;
-    }
+    // Give up our own token (lone) or ring (starving / moving to a lower group). Own messages
+    // still on the old token stay there: its members deliver them (see multicast.ts).
+    this.multicast.lostOwn += this.multicast.takeInflight().length;
+    this.token = undefined;
     this.ringId = t.ringId;
     this.lastTokenSeq = t.seq - 1;
     this.tokenState = TokenState.Hungry;

@@ -39,6 +39,9 @@ export class Recorder {
   readonly sentMsgs = new Map<string, { body: string; level: string; at: number }>();
   readonly violations: string[] = [];
   #inCritical: string | undefined;
+  /** Last nodelist seen per ring lineage, and when each process was last taken off or put on a ring. */
+  readonly #ringLists = new Map<string, string[]>();
+  readonly #removedAt = new Map<string, number>();
   /** Time after which messages sent must reach every final member (set by the runner). */
   quietFrom = Infinity;
 
@@ -62,6 +65,16 @@ export class Recorder {
       ringSince: 0,
     };
     node.gcm.on("token", () => {
+      const t = node.gcm.core.token ?? node.gcm.core.lastToken;
+      if (t !== undefined) {
+        const keys = t.nodelist.map((m) => `${m.id}#${m.inc}`);
+        const prev = this.#ringLists.get(t.ringId);
+        if (prev !== undefined) {
+          for (const k of prev) if (!keys.includes(k)) this.#removedAt.set(k, this.cluster.clock.now());
+          for (const k of keys) if (!prev.includes(k)) this.#removedAt.set(k, this.cluster.clock.now());
+        }
+        this.#ringLists.set(t.ringId, keys);
+      }
       if (node.gcm.core.ringId !== rec.ringId) {
         rec.ringId = node.gcm.core.ringId;
         rec.ringSince = this.cluster.clock.now();
@@ -151,6 +164,7 @@ export class Recorder {
       // Only members that were on this ring before the message was sent must hold it.
       const sent = this.sentMsgs.get(mkey);
       if (sent === undefined || p.ringId !== core.ringId || p.ringSince >= sent.at) continue;
+      if ((this.#removedAt.get(p.key) ?? -1) >= sent.at) continue; // was off the ring meanwhile
       if (p.node.gcm.core.multicast.seen(from, fromInc) < seq && !(m.id === from && m.inc === fromInc)) {
         this.#fail(`safe: ${rec.key} delivered ${mkey} before ${p.key} held it`);
         return;
