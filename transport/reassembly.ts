@@ -1,12 +1,19 @@
 /**
  * Reassembly of fragmented messages for one sender session: fragments are copied into a buffer of
  * the message's size and the message is handed up only when every byte has arrived — atomic
- * delivery. The number of messages under reassembly is bounded, and a buffer is never larger than
- * the decoder's `maxMessageBytes`, so a peer cannot make us allocate without limit.
+ * delivery. Memory is bounded: a buffer is never larger than the decoder's `maxMessageBytes`, and
+ * only the `maxPartials` oldest unfinished messages of the session may be under reassembly.
+ *
+ * Why "oldest": the sender numbers fragmented messages in the order it starts packing them, so a
+ * window over message numbers always admits the oldest unfinished message and reassembly cannot
+ * deadlock. (A plain cap on the number of partial messages can: newer messages whose fragments
+ * overtook the others fill the cap, and the packet that would complete an older one — which also
+ * opens the next — is refused forever.)
  * @module
  */
 
 import type { DataFrame } from "./codec.ts";
+import { ReceiveWindow } from "./window.ts";
 
 interface Partial {
   channel: number;
@@ -14,20 +21,24 @@ interface Partial {
   received: number;
 }
 
-/** Messages of one session under reassembly, keyed by message number. */
+/** Messages of one session under reassembly, keyed by message number (≥ 1). */
 export class Reassembly {
   readonly #partials = new Map<number, Partial>();
+  /** Completed message numbers: the oldest unfinished one is `cum + 1`. */
+  readonly #done: ReceiveWindow;
   readonly #max: number;
   readonly #maxBytes: number;
   #bytes = 0;
 
   /**
-   * @param maxPartials most messages under reassembly at once.
-   * @param maxBytes most bytes of buffers for messages under reassembly (≥ the largest message).
+   * @param maxPartials how many of the oldest unfinished messages may be under reassembly.
+   * @param maxBytes most bytes of buffers for messages under reassembly; the oldest unfinished
+   * message is admitted even beyond it, so the bound is `maxBytes + maxMessageBytes`.
    */
   constructor(maxPartials: number, maxBytes: number) {
     this.#max = maxPartials;
     this.#maxBytes = maxBytes;
+    this.#done = new ReceiveWindow(maxPartials);
   }
 
   /** Bytes allocated for messages under reassembly. */
@@ -42,38 +53,50 @@ export class Reassembly {
 
   /**
    * Whether all fragment frames of one packet can be taken: they agree with what arrived before
-   * (same channel and size) and, counting the messages the packet completes, do not exceed the
-   * limits on open reassemblies and their bytes. Checked before any state changes so that a
-   * refused packet leaves no trace and its retransmission can succeed later. Because completions
-   * are counted, the oldest messages always make progress and the limits cannot deadlock a sender.
+   * (same channel and size), belong to unfinished messages, and every message they open lies in
+   * the window of the oldest unfinished ones (and in the byte budget unless it is the oldest).
+   * Completions earlier in the same packet count, since a packet may finish one message and start
+   * the next. Checked before any state changes, so a refused packet leaves no trace and its
+   * retransmission can succeed later.
    */
   admits(frames: readonly DataFrame[]): boolean {
-    let opened = 0;
-    let bytes = 0;
+    const done = this.#done;
+    let cum = done.cum;
+    let bytes = this.#bytes;
     for (const f of frames) {
       if (f.whole) continue;
-      const partial = this.#partials.get(f.msgId);
+      const id = f.msgId;
+      if (done.check(id) === "duplicate") return false; // finished already: not from an honest sender
+      const partial = this.#partials.get(id);
+      let completes: boolean;
       if (partial === undefined) {
-        if (f.bytes.length < f.total) {
-          opened++;
+        if (id - cum > this.#max) return false;
+        completes = f.bytes.length === f.total;
+        if (!completes) {
+          if (id !== cum + 1 && bytes + f.total > this.#maxBytes) return false;
           bytes += f.total;
         }
-      } else if (partial.channel !== f.channel || partial.buffer.length !== f.total) {
-        return false;
-      } else if (partial.received + f.bytes.length >= f.total) {
-        opened--;
-        bytes -= f.total;
+      } else {
+        if (partial.channel !== f.channel || partial.buffer.length !== f.total) return false;
+        completes = partial.received + f.bytes.length >= f.total;
+        if (completes) bytes -= f.total;
+      }
+      if (completes && id === cum + 1) {
+        cum = id;
+        while (done.check(cum + 1) === "duplicate") cum++;
       }
     }
-    if (opened <= 0 && bytes <= 0) return true;
-    return this.#partials.size + opened <= this.#max && this.#bytes + bytes <= this.#maxBytes;
+    return true;
   }
 
-  /** Adds one fragment frame; returns the whole message once its last byte arrived. */
+  /** Adds one fragment frame of a packet that {@link Reassembly.admits} accepted; returns the message once whole. */
   add(frame: DataFrame): Uint8Array | undefined {
     let partial = this.#partials.get(frame.msgId);
     if (partial === undefined) {
-      if (frame.bytes.length === frame.total) return frame.bytes.slice();
+      if (frame.bytes.length === frame.total) {
+        this.#done.record(frame.msgId);
+        return frame.bytes.slice();
+      }
       partial = { channel: frame.channel, buffer: new Uint8Array(frame.total), received: 0 };
       this.#partials.set(frame.msgId, partial);
       this.#bytes += frame.total;
@@ -84,12 +107,7 @@ export class Reassembly {
     if (partial.received < partial.buffer.length) return undefined;
     this.#partials.delete(frame.msgId);
     this.#bytes -= partial.buffer.length;
+    this.#done.record(frame.msgId);
     return partial.buffer;
-  }
-
-  /** Drops every partial message (the session ended). */
-  clear(): void {
-    this.#partials.clear();
-    this.#bytes = 0;
   }
 }

@@ -35,19 +35,23 @@ export class PeerReceiver {
   /** Arrived packet seqs of the current session. */
   window = new ReceiveWindow(MAX_AHEAD);
   /** Messages under reassembly in the current session. */
-  readonly reassembly: Reassembly;
+  reassembly: Reassembly;
   /** Whether an acknowledgement is scheduled. */
   ackScheduled = false;
   /** Address the sender's last packet came from: acks go back there. */
   replyAddress = "";
   /** Backend the sender's last packet came in on. */
   replyTransport: PacketTransport | undefined;
+  readonly #maxReassemblies: number;
+  readonly #maxReassemblyBytes: number;
 
   /**
    * @param maxReassemblies most messages of this sender under reassembly at once.
    * @param maxReassemblyBytes most bytes of this sender's messages under reassembly.
    */
   constructor(maxReassemblies: number, maxReassemblyBytes: number) {
+    this.#maxReassemblies = maxReassemblies;
+    this.#maxReassemblyBytes = maxReassemblyBytes;
     this.reassembly = new Reassembly(maxReassemblies, maxReassemblyBytes);
   }
 
@@ -62,7 +66,7 @@ export class PeerReceiver {
       this.inc = packet.srcInc;
       this.epoch = packet.epoch;
       this.window = new ReceiveWindow(MAX_AHEAD);
-      this.reassembly.clear();
+      this.reassembly = new Reassembly(this.#maxReassemblies, this.#maxReassemblyBytes);
     }
     const verdict = this.window.check(packet.seq);
     if (verdict === "duplicate") return "duplicate";

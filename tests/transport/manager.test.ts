@@ -101,6 +101,19 @@ describe("TransportManager", () => {
     expect(got.map(key).sort()).toEqual(msgs.map(key).sort());
   });
 
+  it("stays live with a reassembly limit of 1 under heavy reordering", async () => {
+    const { clock, start } = simCluster(18, { loss: 0.05, reorder: 0.6, delayMs: { min: 1, max: 20 } });
+    const a = start("a", undefined, { retries: 10 });
+    const b = start("b", undefined, { maxReassembliesPerPeer: 1 });
+    let count = 0;
+    b.onMessage(0, () => count++);
+    a.setAddresses("b", ["mem://b"]);
+    const sends = Array.from({ length: 200 }, (_, i) => track(clock, a.send("b", 0, pattern(1500 + ((i * 997) % 3000), i))));
+    await runUntil(clock, () => sends.every((s) => s.settled), 600_000);
+    expect(sends.filter((s) => s.state !== "resolved").length).toBe(0);
+    expect(count).toBe(200);
+  });
+
   for (const [mode, dead] of [["sequence", false], ["parallel", false], ["sequence", true], ["parallel", true]] as const) {
     it(`fails over to a node's second address (${mode}, first address ${dead ? "dead" : "cut"})`, async () => {
       const { clock, net, start } = simCluster(5, { delayMs: { min: 2, max: 2 } });
