@@ -55,6 +55,9 @@ interface OriginState {
   acked: number;
   /** Seen but not yet delivered (safe messages, and FIFO followers of a safe one). */
   held: Entry[];
+  /** Token walk in which `walkFirst` was set, and the first message seq of this origin in it. */
+  walk: number;
+  walkFirst: number;
 }
 
 /** Multicast state of one node. Pure bookkeeping: the ring calls it while it holds the token. */
@@ -71,6 +74,7 @@ export class Multicast {
   #nextSeq = 1;
   /** Messages dropped because this node missed their ACK while off the ring; for diagnostics. */
   missed = 0;
+  #walk = 0;
   /** Highest own sequence number that came back. */
   #returnedUpTo = 0;
   /** Own messages that never came back (their token died); for diagnostics. */
@@ -82,7 +86,7 @@ export class Multicast {
     this.#me = me;
     this.#budget = budget;
     this.#deliver = deliver;
-    this.#origins.set(me.id, { inc: me.inc, seen: 0, acked: 0, held: [] });
+    this.#origins.set(me.id, { inc: me.inc, seen: 0, acked: 0, held: [], walk: 0, walkFirst: 0 });
   }
 
   /** Queues a message of this node; returns its sequence number. */
@@ -122,7 +126,7 @@ export class Multicast {
     let st = this.#origins.get(id);
     if (st === undefined || inc > st.inc) {
       // First message of this origin, or of a new incarnation of it: start its FIFO afresh.
-      st = { inc, seen: 0, acked: 0, held: [] };
+      st = { inc, seen: 0, acked: 0, held: [], walk: 0, walkFirst: 0 };
       this.#origins.set(id, st);
     } else if (inc < st.inc) return undefined; // an older incarnation: a dead process
     return st;
@@ -145,6 +149,7 @@ export class Multicast {
     const inflight = this.#inflight;
     let p = 0;
     let lost: Entry[] | undefined;
+    const walk = ++this.#walk;
     for (let i = 0; i < n; i++) {
       const e = entries[i];
       const st = this.#state(e.originId, e.originInc);
@@ -187,8 +192,16 @@ export class Multicast {
           }
           continue;
         }
+        if (st.walk !== walk) {
+          st.walk = walk;
+          st.walkFirst = e.seq;
+        }
         if (e.seq > st.seen) {
           st.seen = e.seq;
+          // Held messages of this origin that are no longer on the token (they would come before
+          // this one) were acknowledged while this node was off the ring: drop them, or this
+          // message would wait behind them and be delivered late (sim: seed 239).
+          if (st.held.length > 0 && st.walkFirst > st.held[0].seq) this.#dropMissed(st, e.seq - 1);
           if (e.safe || st.held.length > 0) st.held.push(e);
           else this.#emit(e);
         }

@@ -178,6 +178,20 @@ export class Cluster {
     }
   }
 
+  /**
+   * Runs until the cluster is converged and stays so for a while (a change may be in flight while
+   * every node still shows the old agreed view). Returns false after `limitMs`.
+   */
+  async settle(limitMs: number): Promise<boolean> {
+    const end = this.clock.now() + limitMs;
+    while (this.clock.now() < end) {
+      if (!(await this.runUntil(() => this.converged(), end - this.clock.now()))) return false;
+      await this.run(Math.min(1000, this.backend.failureMs * 4 + 200));
+      if (this.converged()) return true;
+    }
+    return false;
+  }
+
   /** Whether every live node is in Agreement with the same last view equal to the live set. */
   converged(): boolean {
     const live = this.live();
