@@ -283,7 +283,16 @@ export function decodePacket(bytes: Uint8Array, limits: DecodeLimits): Packet {
   if (srcInc === 0) throw new DecodeError("sender incarnation 0");
   switch (type) {
     case TYPE_DATA:
-      return decodeData(bytes, p, { type: TYPE_DATA, srcId, dstId, srcInc, dstInc, epoch, seq: 0, frames: [] }, limits);
+      return decodeData(bytes, p, {
+        type: TYPE_DATA,
+        srcId,
+        dstId,
+        srcInc,
+        dstInc,
+        epoch,
+        seq: 0,
+        frames: [],
+      }, limits);
     case TYPE_ACK:
       return decodeAck(bytes, p, { type: TYPE_ACK, srcId, dstId, srcInc, dstInc, epoch, cum: 0, ranges: [] });
     case TYPE_HELLO:
@@ -302,7 +311,9 @@ function decodeData(bytes: Uint8Array, p: number, packet: DataPacket, limits: De
   const count = readU16(bytes, p + 4);
   p += DATA_FIXED_BYTES;
   // Bound the frame array by what the remaining bytes can hold before allocating anything.
-  if (count === 0 || count * WHOLE_FRAME_OVERHEAD > len - p) throw new DecodeError(`bad frame count ${count}`);
+  if (count === 0 || count * WHOLE_FRAME_OVERHEAD > len - p) {
+    throw new DecodeError(`bad frame count ${count}`);
+  }
   const frames = packet.frames;
   for (let i = 0; i < count; i++) {
     if (len - p < WHOLE_FRAME_OVERHEAD) throw new DecodeError("truncated frame");
@@ -331,7 +342,14 @@ function decodeData(bytes: Uint8Array, p: number, packet: DataPacket, limits: De
       throw new DecodeError(`a ${total}-byte message exceeds maxMessageBytes (${limits.maxMessageBytes})`);
     }
     if (len - p < size) throw new DecodeError("truncated frame payload");
-    frames.push({ channel, whole: kind === FRAME_WHOLE, msgId, total, offset, bytes: bytes.subarray(p, p + size) });
+    frames.push({
+      channel,
+      whole: kind === FRAME_WHOLE,
+      msgId,
+      total,
+      offset,
+      bytes: bytes.subarray(p, p + size),
+    });
     p += size;
   }
   if (p !== len) throw new DecodeError("trailing bytes after DATA frames");

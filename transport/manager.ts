@@ -29,8 +29,8 @@
 import { type Clock, SystemClock, type TimerId } from "./clock.ts";
 import {
   DATA_FIXED_BYTES,
-  decodePacket,
   type DecodeLimits,
+  decodePacket,
   encodeAck,
   encodeHello,
   encodeNodeId,
@@ -172,14 +172,26 @@ export class TransportManager {
     }
     const retries = positiveInt(options.retries ?? 4, "retries", 0, 1000);
     const windowPackets = positiveInt(options.windowPackets ?? 256, "windowPackets", 1, 65_536);
-    const maxMessageBytes = positiveInt(options.maxMessageBytes ?? 64 * 1024 * 1024, "maxMessageBytes", 0, 2 ** 32 - 1);
-    this.#maxReassemblies = positiveInt(options.maxReassembliesPerPeer ?? 64, "maxReassembliesPerPeer", 1, 1 << 20);
+    const maxMessageBytes = positiveInt(
+      options.maxMessageBytes ?? 64 * 1024 * 1024,
+      "maxMessageBytes",
+      0,
+      2 ** 32 - 1,
+    );
+    this.#maxReassemblies = positiveInt(
+      options.maxReassembliesPerPeer ?? 64,
+      "maxReassembliesPerPeer",
+      1,
+      1 << 20,
+    );
     this.#maxReassemblyBytes = options.maxReassemblyBytesPerPeer ?? 2 * maxMessageBytes;
     if (!(this.#maxReassemblyBytes >= maxMessageBytes)) {
       throw new RangeError("'maxReassemblyBytesPerPeer' must be ≥ maxMessageBytes");
     }
     const mode = options.addressMode ?? "sequence";
-    if (mode !== "sequence" && mode !== "parallel") throw new RangeError("'addressMode' must be sequence or parallel");
+    if (mode !== "sequence" && mode !== "parallel") {
+      throw new RangeError("'addressMode' must be sequence or parallel");
+    }
     this.#limits = { maxMessageBytes };
     // Every packet must fit every backend, so that a resend may take any of a node's addresses.
     let packetBytes = MAX_PACKET_BYTES;
@@ -242,14 +254,27 @@ export class TransportManager {
     if (!Number.isInteger(channel) || channel < 0 || channel > 0xffff) {
       return Promise.reject(new RangeError(`channel must be an integer in 0..65535, got ${channel}`));
     }
-    if (!(message instanceof Uint8Array)) return Promise.reject(new TypeError("message must be a Uint8Array"));
+    if (!(message instanceof Uint8Array)) {
+      return Promise.reject(new TypeError("message must be a Uint8Array"));
+    }
     const limit = this.#limits.maxMessageBytes;
     if (message.length > limit) return Promise.reject(new MessageTooLargeError(message.length, limit));
     if (nodeId === this.nodeId) return this.#sendLocal(channel, message);
     const peer = this.#peers.get(nodeId);
-    if (peer === undefined || peer.sender.addresses.length === 0) return Promise.reject(new UnknownNodeError(nodeId));
+    if (peer === undefined || peer.sender.addresses.length === 0) {
+      return Promise.reject(new UnknownNodeError(nodeId));
+    }
     return new Promise<void>((resolve, reject) => {
-      const out: OutMessage = { channel, data: message, msgId: 0, offset: 0, packed: false, unacked: 0, resolve, reject };
+      const out: OutMessage = {
+        channel,
+        data: message,
+        msgId: 0,
+        offset: 0,
+        packed: false,
+        unacked: 0,
+        resolve,
+        reject,
+      };
       peer.sender.enqueue(out);
     });
   }
@@ -299,11 +324,19 @@ export class TransportManager {
     let peer = this.#peers.get(nodeId);
     if (peer === undefined) {
       const idBytes = encodeNodeId(nodeId);
-      const room = this.#host.packetBytes - headerSize(this.#localId.length, idBytes.length) - DATA_FIXED_BYTES;
+      const room = this.#host.packetBytes - headerSize(this.#localId.length, idBytes.length) -
+        DATA_FIXED_BYTES;
       if (room < FRAGMENT_FRAME_OVERHEAD + 1) {
-        throw new RangeError(`packets of ${this.#host.packetBytes} bytes leave no room for data to "${nodeId}"`);
+        throw new RangeError(
+          `packets of ${this.#host.packetBytes} bytes leave no room for data to "${nodeId}"`,
+        );
       }
-      peer = { idBytes, sender: new PeerSender(this.#host, nodeId, idBytes), receiver: undefined, ackTimer: undefined };
+      peer = {
+        idBytes,
+        sender: new PeerSender(this.#host, nodeId, idBytes),
+        receiver: undefined,
+        ackTimer: undefined,
+      };
       this.#peers.set(nodeId, peer);
     }
     return peer;
@@ -365,7 +398,11 @@ export class TransportManager {
     if (packet.type === TYPE_DATA) {
       if (packet.dstInc !== this.incarnation) {
         // Meant for an earlier incarnation of ours, or the sender does not know us yet.
-        this.#reply(transport, from, encodeHello(this.#localId, peer.idBytes, this.incarnation, packet.dstInc, packet.epoch));
+        this.#reply(
+          transport,
+          from,
+          encodeHello(this.#localId, peer.idBytes, this.incarnation, packet.dstInc, packet.epoch),
+        );
         return;
       }
       const receiver = (peer.receiver ??= new PeerReceiver(this.#maxReassemblies, this.#maxReassemblyBytes));
@@ -405,7 +442,15 @@ export class TransportManager {
       const r = peer.receiver;
       if (r === undefined || r.replyTransport === undefined || this.#closed) return;
       const w = r.window;
-      const ack = encodeAck(this.#localId, peer.idBytes, this.incarnation, r.inc, r.epoch, w.cum, w.ranges(MAX_ACK_RANGES));
+      const ack = encodeAck(
+        this.#localId,
+        peer.idBytes,
+        this.incarnation,
+        r.inc,
+        r.epoch,
+        w.cum,
+        w.ranges(MAX_ACK_RANGES),
+      );
       this.#reply(r.replyTransport, r.replyAddress, ack);
     });
   }

@@ -61,7 +61,9 @@ export class PeerReceiver {
    */
   accept(packet: DataPacket): ReceiveOutcome {
     if (packet.srcInc !== this.inc || packet.epoch !== this.epoch) {
-      if (packet.srcInc < this.inc || (packet.srcInc === this.inc && packet.epoch < this.epoch)) return "drop";
+      if (packet.srcInc < this.inc || (packet.srcInc === this.inc && packet.epoch < this.epoch)) {
+        return "drop";
+      }
       // A newer session of the sender: whatever the old one left behind is void.
       this.inc = packet.srcInc;
       this.epoch = packet.epoch;

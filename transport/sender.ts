@@ -245,7 +245,9 @@ export class PeerSender {
   }
 
   #baseSeq(): number {
-    return this.#inflightHead < this.#inflight.length ? this.#inflight[this.#inflightHead].seq : this.#nextSeq;
+    return this.#inflightHead < this.#inflight.length
+      ? this.#inflight[this.#inflightHead].seq
+      : this.#nextSeq;
   }
 
   /** Packs queued messages into one packet: whole messages where they fit, else a fragment. */
@@ -285,7 +287,15 @@ export class PeerSender {
     }
     const seq = this.#nextSeq++;
     const bytes = new Uint8Array(size);
-    let p = writeHeader(bytes, TYPE_DATA, host.localId, this.#dstId, host.localInc, this.knownInc, this.#epoch);
+    let p = writeHeader(
+      bytes,
+      TYPE_DATA,
+      host.localId,
+      this.#dstId,
+      host.localInc,
+      this.knownInc,
+      this.#epoch,
+    );
     p = writeDataFields(bytes, p, seq, msgs.length);
     const carried: OutMessage[] = new Array(msgs.length);
     for (let i = 0; i < msgs.length; i++) {

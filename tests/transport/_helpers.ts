@@ -1,11 +1,15 @@
 /** Shared helpers of the transport tests: a simulated cluster of Transport Managers. */
 import { VirtualClock } from "../../transport/clock.ts";
-import { type TransportManagerOptions, TransportManager } from "../../transport/manager.ts";
+import { TransportManager, type TransportManagerOptions } from "../../transport/manager.ts";
 import { type LinkOptions, SimNetwork } from "../../transport/memory.ts";
 import { Random } from "../../transport/random.ts";
 
 /** Outcome of a tracked send. */
-export type Outcome = { state: "pending" } | { state: "resolved"; at: number } | { state: "rejected"; error: unknown; at: number };
+export type Outcome = { state: "pending" } | { state: "resolved"; at: number } | {
+  state: "rejected";
+  error: unknown;
+  at: number;
+};
 
 /** A send whose settlement the test can inspect synchronously. */
 export function track(clock: VirtualClock, promise: Promise<void>): Outcome & { readonly settled: boolean } {
@@ -59,7 +63,11 @@ export function simCluster(seed: number, link: Partial<LinkOptions> = {}, mtu?: 
   const random = new Random(seed);
   const net = new SimNetwork({ clock, random: random.fork(), link, mtu });
   let nextInc = 1000;
-  const start = (nodeId: string, addresses: string[] = [`mem://${nodeId}`], opts: Partial<TransportManagerOptions> = {}) =>
+  const start = (
+    nodeId: string,
+    addresses: string[] = [`mem://${nodeId}`],
+    opts: Partial<TransportManagerOptions> = {},
+  ) =>
     new TransportManager({
       nodeId,
       transports: addresses.map((a) => net.createTransport(a)),

@@ -20,7 +20,14 @@ const header = { srcId: "nöde-α", dstId: "b", srcInc: 2 ** 52 + 12345, dstInc:
 const frames: DataFrame[] = [
   { channel: 0, whole: true, msgId: 0, total: 3, offset: 0, bytes: new Uint8Array([1, 2, 3]) },
   { channel: 65535, whole: true, msgId: 0, total: 0, offset: 0, bytes: new Uint8Array(0) },
-  { channel: 9, whole: false, msgId: 0xffffffff, total: 100_000, offset: 99_990, bytes: new Uint8Array(10).fill(7) },
+  {
+    channel: 9,
+    whole: false,
+    msgId: 0xffffffff,
+    total: 100_000,
+    offset: 99_990,
+    bytes: new Uint8Array(10).fill(7),
+  },
 ];
 
 function valid(): Uint8Array[] {
@@ -48,7 +55,9 @@ describe("codec", () => {
     const p = decodePacket(encodeData(header, 42, frames), limits);
     expect(p.type).toBe(TYPE_DATA);
     if (p.type !== TYPE_DATA) return;
-    expect({ srcId: p.srcId, dstId: p.dstId, srcInc: p.srcInc, dstInc: p.dstInc, epoch: p.epoch }).toEqual(header);
+    expect({ srcId: p.srcId, dstId: p.dstId, srcInc: p.srcInc, dstInc: p.dstInc, epoch: p.epoch }).toEqual(
+      header,
+    );
     expect(p.seq).toBe(42);
     expect(p.frames.map((f) => ({ ...f, bytes: [...f.bytes] }))).toEqual(
       frames.map((f) => ({ ...f, bytes: [...f.bytes] })),
@@ -56,11 +65,30 @@ describe("codec", () => {
   });
 
   it("round-trips ACK and HELLO packets and patches dstInc in place", () => {
-    const ack = decodePacket(encodeAck(encodeNodeId("a"), encodeNodeId("bb"), 5, 6, 7, 10, [12, 14, 20, 20]), limits);
-    expect(ack).toEqual({ type: TYPE_ACK, srcId: "a", dstId: "bb", srcInc: 5, dstInc: 6, epoch: 7, cum: 10, ranges: [12, 14, 20, 20] });
+    const ack = decodePacket(
+      encodeAck(encodeNodeId("a"), encodeNodeId("bb"), 5, 6, 7, 10, [12, 14, 20, 20]),
+      limits,
+    );
+    expect(ack).toEqual({
+      type: TYPE_ACK,
+      srcId: "a",
+      dstId: "bb",
+      srcInc: 5,
+      dstInc: 6,
+      epoch: 7,
+      cum: 10,
+      ranges: [12, 14, 20, 20],
+    });
     const hello = encodeHello(encodeNodeId("b"), encodeNodeId("a"), 99, 98, 1);
     patchDstInc(hello, 2 ** 53 - 1);
-    expect(decodePacket(hello, limits)).toEqual({ type: TYPE_HELLO, srcId: "b", dstId: "a", srcInc: 99, dstInc: 2 ** 53 - 1, epoch: 1 });
+    expect(decodePacket(hello, limits)).toEqual({
+      type: TYPE_HELLO,
+      srcId: "b",
+      dstId: "a",
+      srcInc: 99,
+      dstInc: 2 ** 53 - 1,
+      epoch: 1,
+    });
   });
 
   it("rejects every truncation of valid packets with DecodeError", () => {

@@ -55,7 +55,9 @@ describe("TransportManager", () => {
     ids.forEach((id, i) => {
       const others = ids.filter((x) => x !== id);
       expect(boxes[i][0].map(([f, m]) => `${f}|${m}`).sort()).toEqual(others.map((o) => `${o}|${o}>${id}:0`));
-      expect(boxes[i][1].map(([f, m]) => `${f}|${m}`).sort()).toEqual(others.map((o) => `${o}|${o}>${id}:max`));
+      expect(boxes[i][1].map(([f, m]) => `${f}|${m}`).sort()).toEqual(
+        others.map((o) => `${o}|${o}>${id}:max`),
+      );
     });
   });
 
@@ -108,13 +110,21 @@ describe("TransportManager", () => {
     let count = 0;
     b.onMessage(0, () => count++);
     a.setAddresses("b", ["mem://b"]);
-    const sends = Array.from({ length: 200 }, (_, i) => track(clock, a.send("b", 0, pattern(1500 + ((i * 997) % 3000), i))));
+    const sends = Array.from(
+      { length: 200 },
+      (_, i) => track(clock, a.send("b", 0, pattern(1500 + ((i * 997) % 3000), i))),
+    );
     await runUntil(clock, () => sends.every((s) => s.settled), 600_000);
     expect(sends.filter((s) => s.state !== "resolved").length).toBe(0);
     expect(count).toBe(200);
   });
 
-  for (const [mode, dead] of [["sequence", false], ["parallel", false], ["sequence", true], ["parallel", true]] as const) {
+  for (
+    const [mode, dead] of [["sequence", false], ["parallel", false], ["sequence", true], [
+      "parallel",
+      true,
+    ]] as const
+  ) {
     it(`fails over to a node's second address (${mode}, first address ${dead ? "dead" : "cut"})`, async () => {
       const { clock, net, start } = simCluster(5, { delayMs: { min: 2, max: 2 } });
       const a = start("a", undefined, { addressMode: mode, rtoInitialMs: 100, retries: 2 });
@@ -160,9 +170,24 @@ describe("TransportManager", () => {
 
   it("counts an address the backend reports unreachable as failed at once", async () => {
     const clock = new VirtualClock();
-    const net = new SimNetwork({ clock, random: new Random(6), reportUnreachable: true, link: { delayMs: { min: 2, max: 2 } } });
-    const a = new TransportManager({ nodeId: "a", transports: [net.createTransport("mem://a")], clock, incarnation: 1 });
-    const b = new TransportManager({ nodeId: "b", transports: [net.createTransport("mem://b")], clock, incarnation: 2 });
+    const net = new SimNetwork({
+      clock,
+      random: new Random(6),
+      reportUnreachable: true,
+      link: { delayMs: { min: 2, max: 2 } },
+    });
+    const a = new TransportManager({
+      nodeId: "a",
+      transports: [net.createTransport("mem://a")],
+      clock,
+      incarnation: 1,
+    });
+    const b = new TransportManager({
+      nodeId: "b",
+      transports: [net.createTransport("mem://b")],
+      clock,
+      incarnation: 2,
+    });
     const got = inbox(b, 0);
     a.setAddresses("b", ["mem://nowhere", "mem://b"]);
     const s = track(clock, a.send("b", 0, enc.encode("x")));
@@ -311,10 +336,15 @@ describe("TransportManager", () => {
     expect(got2).toEqual([["a", "third"]]);
   });
 
-  it("drops packets of a sender's old incarnation and old session", async () => {
+  it("drops packets of a sender's old incarnation and old session", () => {
     const clock = new VirtualClock();
     const net = new SimNetwork({ clock, random: new Random(12) });
-    const b = new TransportManager({ nodeId: "b", transports: [net.createTransport("mem://b")], clock, incarnation: 77 });
+    const b = new TransportManager({
+      nodeId: "b",
+      transports: [net.createTransport("mem://b")],
+      clock,
+      incarnation: 77,
+    });
     const got = inbox(b, 0);
     const raw = net.createTransport("mem://a");
     const acks: Uint8Array[] = [];
@@ -328,9 +358,12 @@ describe("TransportManager", () => {
     raw.send("mem://b", data(5, 1, 1, "new")); // a duplicate
     raw.send("mem://b", data(4, 9, 1, "old incarnation"));
     raw.send("mem://b", data(5, 0, 1, "old session"));
-    raw.send("mem://b", encodeData({ srcId: "a", dstId: "b", srcInc: 5, dstInc: 76, epoch: 1 }, 2, [
-      { channel: 0, whole: true, msgId: 0, total: 1, offset: 0, bytes: enc.encode("x") },
-    ])); // meant for b's previous incarnation
+    raw.send(
+      "mem://b",
+      encodeData({ srcId: "a", dstId: "b", srcInc: 5, dstInc: 76, epoch: 1 }, 2, [
+        { channel: 0, whole: true, msgId: 0, total: 1, offset: 0, bytes: enc.encode("x") },
+      ]),
+    ); // meant for b's previous incarnation
     raw.send("mem://b", new Uint8Array([1, 2, 3])); // garbage
     clock.advance(1);
     expect(got).toEqual([["a", "new"]]);

@@ -57,7 +57,12 @@ export async function runSeed(seed: number, verbose = false): Promise<SeedResult
     spikeMs: 50 + rng.int(rng.chance(0.5) ? 450 : 4000),
   };
   link.delayMs.max = link.delayMs.min + rng.int(30);
-  const net = new SimNetwork({ clock, random: rng.fork(), link, mtu: rng.chance(0.5) ? 1400 : 200 + rng.int(600) });
+  const net = new SimNetwork({
+    clock,
+    random: rng.fork(),
+    link,
+    mtu: rng.chance(0.5) ? 1400 : 200 + rng.int(600),
+  });
   const log: string[] = [];
   const note = (s: string) => {
     if (verbose) log.push(`${clock.now().toFixed(2)} ${s}`);
@@ -69,7 +74,9 @@ export async function runSeed(seed: number, verbose = false): Promise<SeedResult
   const faultCount = rng.chance(0.25) ? 0 : 1 + rng.int(5);
   const nodeCount = 2 + rng.int(3);
   const ids = Array.from({ length: nodeCount }, (_, i) => String.fromCharCode(97 + i));
-  const addrs = new Map(ids.map((id) => [id, rng.chance(0.3) ? [`mem://${id}1`, `mem://${id}2`] : [`mem://${id}`]]));
+  const addrs = new Map(
+    ids.map((id) => [id, rng.chance(0.3) ? [`mem://${id}1`, `mem://${id}2`] : [`mem://${id}`]]),
+  );
   const tmOpts = {
     addressMode: rng.chance(0.5) ? ("parallel" as const) : ("sequence" as const),
     windowPackets: rng.chance(0.5) ? 1 + rng.int(16) : 256,
@@ -102,11 +109,15 @@ export async function runSeed(seed: number, verbose = false): Promise<SeedResult
       tm.onMessage(channel, (from, message) => {
         const no = message.length >= 4 ? new DataView(message.buffer, message.byteOffset).getUint32(0) : -1;
         const s = sent[no];
-        if (s === undefined) return void failures.push(`${id} got an invented message (${message.length} bytes)`);
+        if (s === undefined) {
+          return void failures.push(`${id} got an invented message (${message.length} bytes)`);
+        }
         s.deliveries++;
         note(`deliver #${no} at ${id}/${tm.incarnation}`);
         if (s.to !== id || s.from !== from || s.channel !== channel) {
-          failures.push(`#${no} delivered at ${id} from ${from} ch ${channel}, sent ${s.from}>${s.to} ch ${s.channel}`);
+          failures.push(
+            `#${no} delivered at ${id} from ${from} ch ${channel}, sent ${s.from}>${s.to} ch ${s.channel}`,
+          );
         }
         if (message.length !== s.body.length + 4 || !equal(message.subarray(4), s.body)) {
           failures.push(`#${no} corrupted: ${message.length - 4} bytes, sent ${s.body.length}`);
@@ -128,7 +139,15 @@ export async function runSeed(seed: number, verbose = false): Promise<SeedResult
     const to = rng.pick(ids.filter((x) => x !== from));
     const r = rng.next();
     const size = r < 0.6 ? rng.int(100) : r < 0.95 ? rng.int(5000) : rng.int(60_000);
-    const s: Sent = { no, from, to, channel: rng.int(3), body: pattern(size, seed * 1000 + no), state: "unsent", deliveries: 0 };
+    const s: Sent = {
+      no,
+      from,
+      to,
+      channel: rng.int(3),
+      body: pattern(size, seed * 1000 + no),
+      state: "unsent",
+      deliveries: 0,
+    };
     sent.push(s);
     clock.setTimer(rng.chance(0.5) ? rng.pick(bursts) : rng.int(horizon), () => {
       const tm = live.get(from);
@@ -210,11 +229,15 @@ export async function runSeed(seed: number, verbose = false): Promise<SeedResult
     if (s.state === "resolved") {
       resolved++;
       if (s.to === joiner) toJoinerResolved++;
-      if (s.deliveries !== 1) failures.push(`#${s.no} ${s.from}>${s.to} resolved but delivered ${s.deliveries} times`);
+      if (s.deliveries !== 1) {
+        failures.push(`#${s.no} ${s.from}>${s.to} resolved but delivered ${s.deliveries} times`);
+      }
     }
     if (s.state === "rejected") {
       rejected++;
-      if (s.deliveries > 1) failures.push(`#${s.no} ${s.from}>${s.to} rejected and delivered ${s.deliveries} times`);
+      if (s.deliveries > 1) {
+        failures.push(`#${s.no} ${s.from}>${s.to} rejected and delivered ${s.deliveries} times`);
+      }
       const name = (s.error as Error).name;
       const expected = name === "DeliveryFailedError" || name === "ClosedError" ||
         (name === "UnknownNodeError" && s.to === joiner);
@@ -283,6 +306,10 @@ describe("TransportManager in the simulator", () => {
     expect(resolved / sends).toBeGreaterThan(0.7);
     // Nodes learned the joiners' addresses from their packets and reached them.
     if (count >= 100) expect(toJoiner).toBeGreaterThan(0);
-    console.log(`${count} seeds: ${sends} sends, ${resolved} resolved, ${sends - resolved} rejected, ${toJoiner} to joiners`);
+    console.log(
+      `${count} seeds: ${sends} sends, ${resolved} resolved, ${
+        sends - resolved
+      } rejected, ${toJoiner} to joiners`,
+    );
   }, 600_000);
 });

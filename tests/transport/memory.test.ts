@@ -24,7 +24,9 @@ function trace(seed: number): string[] {
     spikeChance: 0.05,
   });
   const events: string[] = [];
-  net.onEvent((e: SimNetworkEvent) => events.push(`${e.type} ${e.at.toFixed(3)} ${e.from}>${e.to} ${e.size} ${e.reason ?? ""}`));
+  net.onEvent((e: SimNetworkEvent) =>
+    events.push(`${e.type} ${e.at.toFixed(3)} ${e.from}>${e.to} ${e.size} ${e.reason ?? ""}`)
+  );
   const a = net.createTransport("mem://a");
   const b = net.createTransport("mem://b");
   b.onPacket((from, p) => events.push(`recv ${from} ${p[0]}`));
