@@ -24,6 +24,7 @@
  *  FIX-6 members are (ID, incarnation) pairs; a token for another incarnation is REJECTed.
  *  FIX-7 the Hungry timeout grows with the ring: hungryMs + ring size × eatingMs.
  *  FIX-8 a token whose seq is too small to descend from our last token is a duplicate: dropped.
+ *  FIX-9 a 911 from a non-member is a join request and still a regeneration request (veto applies).
  * @module
  */
 import { copyToken, entryBytes, type Token } from "./token.ts";
@@ -184,10 +185,10 @@ export class RingCore {
   receiveToken(from: string, t: Token): void {
     if (!this.#started) return;
     this.#learn(from);
-    const myIdx = indexOfMember(t.nodelist, this.me);
+    const myIdx = sameMember(t.nodelist[t.dest], this.me) ? t.dest : -1;
     if (this.left || this.leaving && this.#handoffSeq >= 0 || myIdx < 0) {
-      // FIX-6: the token names another process (an older incarnation of this node, or a node that
-      // left). REJECT it so that the sender routes around us at once instead of waiting.
+      // FIX-6: the token is addressed to another process (an older incarnation of this node, or a
+      // node that left; sim seed 392: a restarted node took its old self's token). REJECT it so that the sender routes around us at once instead of waiting.
       this.#reject(from, t);
       return;
     }
@@ -336,6 +337,8 @@ export class RingCore {
     let added = false;
     for (const n of this.newNodes) {
       if (indexOfMember(t.nodelist, n) >= 0) continue;
+      // Never add an older incarnation next to a newer one (a stale join request).
+      if (t.nodelist.some((m) => m.id === n.id && m.inc > n.inc)) continue;
       // A newer incarnation replaces an older one of the same ID (restart, FIX-6).
       for (let i = t.nodelist.length - 1; i >= 0; i--) {
         if (t.nodelist[i].id === n.id && !sameMember(t.nodelist[i], this.me)) {
@@ -528,7 +531,12 @@ export class RingCore {
       }
       if (indexOfMember(this.newNodes, orig) < 0) this.newNodes.push(orig);
       if (this.lone && this.tokenState === TokenState.Eating) this.#setTimer(0);
-      return;
+      // FIX-9: the pseudo-code stops a non-member's 911 here. But "non-member" is only our view:
+      // a node added to the ring just before the token was lost is unknown to the nodes the token
+      // never reached, and if it holds the newest copy, swallowing its 911 leaves the ring without a
+      // token for ever (sim seed 408 of tests/gcm/sim.test.ts). So a regular 911 also goes on as a
+      // regeneration request; the veto below still lets only the newest copy through.
+      if ((m.flags & F911_JOIN) !== 0) return;
     }
     // A regeneration request from a member. FIX-1: a node holding the token always vetoes (the
     // token is not lost); so does one that saw a newer token, or the same one and has the higher ID.
@@ -540,7 +548,9 @@ export class RingCore {
       this.#out.push({ type: "send911", to: orig.id, msg: m });
       return;
     }
-    this.#forward911(m, myIdx >= 0 ? myIdx : m.dest);
+    // Forward from the position it was addressed to (with a restarted node on the list twice, our
+    // own index may be the other entry).
+    this.#forward911(m, m.dest);
   }
 
   #forward911(m: Message911, fromIdx: number): void {

@@ -123,11 +123,16 @@ export class Recorder {
     // Property 6: the token is unique, so no two processes are ever inside at once.
     if (this.#inCritical !== undefined) this.#fail(`mutual exclusion: ${key} entered while ${this.#inCritical} is inside`);
     if (!node.gcm.holdsToken) this.#fail(`mutual exclusion: ${key} runs its critical section without the token`);
-    // Stronger: no other live node holds a token of a ring that contains this node.
+    // Stronger (critical sections here are instantaneous): no other live node holds a token of the
+    // same ring lineage that names this node — a duplicate token.
     for (const other of this.cluster.live()) {
       if (other === node || !other.gcm.holdsToken) continue;
       const t = other.gcm.core.token!;
-      if (t.nodelist.some((m) => m.id === node.id && m.inc === node.inc) && t.nodelist.length > 1) {
+      const mine = node.gcm.core.token;
+      if (
+        mine !== undefined && t.ringId === mine.ringId &&
+        t.nodelist.some((m) => m.id === node.id && m.inc === node.inc) && t.nodelist.length > 1
+      ) {
         this.#fail(`mutual exclusion: ${key} in critical section while ${other.id}#${other.inc} holds a token naming it`);
       }
     }
