@@ -12,6 +12,8 @@
  *   sessions. Packets also carry the receiver's incarnation as the sender believes it, so a
  *   restarted receiver refuses what was meant for its old self (and says so with a HELLO), and the
  *   sender fails the messages that may have reached the old one instead of confusing the two.
+ *   The first packet to a node whose incarnation is not known yet is answered by such a HELLO, so
+ *   first contact costs one extra round trip (and sends one probe packet, not a whole window).
  * - No ordering between different messages: each is handed up as soon as it is complete. (In
  *   practice small messages from one sender arrive in order unless the network reorders them.)
  * - Sliding window per destination, cumulative plus selective acks, Jacobson/Karels retransmission
