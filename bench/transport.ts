@@ -6,6 +6,7 @@
  *
  *   node scripts/run.mjs bench/transport.ts [--duration-ms 1500] [--repeat 3] [--out bench/results/transport.json]
  *        [--mtu 1400] [--size 1048576] [--receiver-cpu-prof DIR]     (one configuration; profile the receiver)
+ *        [--window N]          the sender's windowPackets (default: the manager's default)
  *        [--clock immediate]   both managers run zero-delay timers on setImmediate (diagnostic, see
  *                              bench/immediate_clock.ts); the default is the library's SystemClock
  * Profile the sender with `node --cpu-prof scripts/run.mjs bench/transport.ts …`.
@@ -46,6 +47,7 @@ const { values } = parseArgs({
     "receiver-cpu-prof": { type: "string" },
     clock: { type: "string", default: "system" },
     repeat: { type: "string", default: "3" },
+    window: { type: "string" },
   },
 });
 const DURATION_MS = Number(values["duration-ms"]);
@@ -54,6 +56,8 @@ const MTUS = values.mtu !== undefined ? [Number(values.mtu)] : [UDP_LAN_MTU, UDP
 const PROFILE_DIR = values["receiver-cpu-prof"];
 const CLOCK = values.clock === "immediate" ? "immediate" : "system";
 const REPEAT = Math.max(1, Number(values.repeat));
+/** The sender's `windowPackets`; unset = the Transport Manager's default. */
+const WINDOW = values.window !== undefined ? Number(values.window) : undefined;
 const MAX_OUTSTANDING_BYTES = 16 * 1024 * 1024;
 const MAX_OUTSTANDING_MESSAGES = 8_192;
 const MB = 1e6;
@@ -244,7 +248,7 @@ async function measureMtu(rx: Receiver, raw: RawSender, mtu: number): Promise<Ro
   const { address } = await rx.ask({ cmd: "tm", mtu, clock: CLOCK }, "tm");
   const udp = await createUdpTransport({ mtu });
   const clock = CLOCK === "immediate" ? new ImmediateClock() : undefined;
-  const tm = new TransportManager({ nodeId: `tx-${mtu}`, transports: [udp], clock });
+  const tm = new TransportManager({ nodeId: `tx-${mtu}`, transports: [udp], clock, windowPackets: WINDOW });
   tm.setAddresses("rx", [String(address)]);
   try {
     await tmRun(tm, 64 * 1024, 300); // warm-up: JIT, round-trip estimate
@@ -322,7 +326,7 @@ try {
   const line = (cells: string[]): string => cells.map((c, i) => (i === last ? c : c.padStart(widths[i]))).join("  ");
   console.log(
     `\nTransport Manager vs raw node:dgram, two processes over UDP loopback; ${DURATION_MS} ms per run, ` +
-      `median of ${REPEAT} back-to-back pairs; clock: ${CLOCK}; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
+      `median of ${REPEAT} back-to-back pairs; clock: ${CLOCK}; window: ${WINDOW ?? "default"}; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
   );
   console.log(line(header));
   for (const row of table) console.log(line(row));
@@ -344,6 +348,7 @@ try {
         durationMs: DURATION_MS,
         repeat: REPEAT,
         clock: CLOCK,
+        windowPackets: WINDOW ?? "default",
         rows,
       },
       null,

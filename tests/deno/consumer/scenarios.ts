@@ -13,7 +13,6 @@ import {
   DeliveryFailedError,
   SimNetwork,
   TransportManager,
-  UDP_LOOPBACK_MTU,
 } from "raincore";
 
 /** One consumer check. */
@@ -69,8 +68,10 @@ export const scenarios: Scenario[] = [
   {
     name: "two TransportManagers over UDP loopback (100 messages each way + 1 MiB)",
     async run() {
-      const udpA = await createUdpTransport({ mtu: UDP_LOOPBACK_MTU });
-      const udpB = await createUdpTransport({ mtu: UDP_LOOPBACK_MTU });
+      // The default (LAN) mtu: Deno cannot enlarge socket buffers, and 256 in-flight packets of
+      // the loopback mtu overflow its 208 KiB default receive buffer (measured: 0.2 MB/s).
+      const udpA = await createUdpTransport();
+      const udpB = await createUdpTransport();
       const a = new TransportManager({ nodeId: "a", transports: [udpA] });
       const b = new TransportManager({ nodeId: "b", transports: [udpB] });
       try {
