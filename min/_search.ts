@@ -9,6 +9,18 @@ import type { Compiled } from "./_compiled.ts";
 
 const INF = 0x3fffffff;
 
+/** Scratch arrays of {@link cheapestPath}, reusable across calls on one compiled network. */
+export interface Workspace {
+  pred: Int32Array;
+  a: Int32Array;
+  b: Int32Array;
+}
+
+/** Fresh scratch arrays for `c`. */
+export function workspace(c: Compiled): Workspace {
+  return { pred: new Int32Array((c.L + 1) * c.N), a: new Int32Array(c.N), b: new Int32Array(c.N) };
+}
+
 /**
  * The path from `from` to `to` that uses the fewest switches with a mode ≠ 0, avoiding faulty
  * switches; a switch flagged in `free` costs nothing (the cut search uses that for switches it
@@ -20,14 +32,16 @@ export function cheapestPath(
   to: number,
   faulty: Uint8Array,
   free?: Uint8Array,
+  work: Workspace = workspace(c),
 ): { nodes: Int32Array; cost: number } | null {
   const { L, N, t } = c;
-  const pred = new Int32Array((L + 1) * N).fill(-1);
-  let dist = new Int32Array(N).fill(INF);
+  const pred = work.pred;
+  let dist = work.a.fill(INF);
+  let next = work.b;
   let frontier = [from];
   dist[from] = 0;
   for (let i = 0; i < L; i++) {
-    const next = new Int32Array(N).fill(INF);
+    next.fill(INF);
     const nextFrontier: number[] = [];
     const row = c.step[i];
     const sws = c.sw[i];
@@ -48,7 +62,7 @@ export function cheapestPath(
         }
       }
     }
-    dist = next;
+    [dist, next] = [next, dist];
     frontier = nextFrontier;
   }
   if (dist[to] === INF) return null;

@@ -7,7 +7,7 @@
  */
 
 import { compile, type Compiled } from "./_compiled.ts";
-import { cheapestPath } from "./_search.ts";
+import { cheapestPath, type Workspace, workspace } from "./_search.ts";
 import { checkNetwork, labelOf } from "./labels.ts";
 import { nonSpanningWindow } from "./masks.ts";
 import { routingTag, spans } from "./span.ts";
@@ -76,9 +76,15 @@ export function minimumCut(net: Network): Cut {
   if (best.faults.length === 0) return best;
   const faulty = new Uint8Array(L * N);
   const free = new Uint8Array(L * N);
+  const work = workspace(c);
+  const units = Array.from({ length: t - 1 }, (_, k) => k + 1).filter((u) => gcd(u, t) === 1);
   for (let d = 1; d < N; d++) {
+    // Multiplying every label by a unit u of Z_t maps each switch x + <m> to ux + <m>, a switch
+    // of the same stage, so cut(0, d) = cut(0, u·d): search one destination per orbit.
+    const digits = labelOf(d, n, t);
+    if (units.some((u) => indexFromDigits(digits.map((x) => (x * u) % t), t) < d)) continue;
     for (;;) {
-      const found = searchCut(c, d, best.faults.length - 1, faulty, free);
+      const found = searchCut(c, d, best.faults.length - 1, faulty, free, work);
       if (found === null) break;
       best = {
         from: zero,
@@ -89,6 +95,11 @@ export function minimumCut(net: Network): Cut {
     }
   }
   return best;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
 }
 
 function indexFromDigits(d: Label, t: number): number {
@@ -102,11 +113,18 @@ function indexFromDigits(d: Label, t: number): number {
  * the switches already `faulty` and those that may not be chosen (`free`); null when none exists.
  * Restores `faulty` and `free` before returning.
  */
-function searchCut(c: Compiled, d: number, budget: number, faulty: Uint8Array, free: Uint8Array): number[] | null {
-  const p = cheapestPath(c, 0, d, faulty, free);
+function searchCut(
+  c: Compiled,
+  d: number,
+  budget: number,
+  faulty: Uint8Array,
+  free: Uint8Array,
+  work: Workspace,
+): number[] | null {
+  const p = cheapestPath(c, 0, d, faulty, free, work);
   if (p === null) return [];
   if (p.cost === 0 || budget === 0) return null;
-  if (disjointLowerBound(c, d, faulty, free, budget) > budget) return null;
+  if (disjointLowerBound(c, d, faulty, free, budget, work) > budget) return null;
   const candidates: number[] = [];
   for (let i = 0; i < c.L; i++) {
     const x = p.nodes[i];
@@ -118,7 +136,7 @@ function searchCut(c: Compiled, d: number, budget: number, faulty: Uint8Array, f
   let result: number[] | null = null;
   for (const key of candidates) {
     faulty[key] = 1;
-    const rest = searchCut(c, d, budget - 1, faulty, free);
+    const rest = searchCut(c, d, budget - 1, faulty, free, work);
     faulty[key] = 0;
     if (rest !== null) {
       result = [key, ...rest];
@@ -136,12 +154,19 @@ function searchCut(c: Compiled, d: number, budget: number, faulty: Uint8Array, f
  * exceeds `budget`); any cut needs one fault per such path. Infinity when a path uses only
  * switches that may not be chosen.
  */
-function disjointLowerBound(c: Compiled, d: number, faulty: Uint8Array, free: Uint8Array, budget: number): number {
+function disjointLowerBound(
+  c: Compiled,
+  d: number,
+  faulty: Uint8Array,
+  free: Uint8Array,
+  budget: number,
+  work: Workspace,
+): number {
   const used: number[] = [];
   let count = 0;
   try {
     while (count <= budget) {
-      const p = cheapestPath(c, 0, d, faulty, free);
+      const p = cheapestPath(c, 0, d, faulty, free, work);
       if (p === null) break;
       if (p.cost === 0) return Infinity;
       count++;
