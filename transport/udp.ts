@@ -263,7 +263,7 @@ export async function createUdpTransport(opts: UdpTransportOptions = {}): Promis
     if (tryParseUdpAddress(a) === undefined) throw new RangeError(`'advertise' holds a non-UDP address "${a}"`);
   }
 
-  const dgram = await import("node:dgram");
+  const dgram = await loadDgram();
   const type = family === 4 ? "udp4" : "udp6";
   // Addresses are IP literals, so skip the DNS lookup (and the tick it costs) on every send. Not on
   // Deno: there (2.9) a socket with a custom `lookup` never finishes `close()`.
@@ -297,6 +297,17 @@ export async function createUdpTransport(opts: UdpTransportOptions = {}): Promis
     ? [...opts.advertise]
     : [formatUdpAddress(shownHost, bound.port)];
   return new UdpTransport(socket, family, mtu, Object.freeze(addresses), bound.port);
+}
+
+/** The specifier in a variable, so browser bundlers leave the import alone (it runs only here). */
+const DGRAM_MODULE = "node:dgram";
+
+async function loadDgram(): Promise<typeof import("node:dgram")> {
+  try {
+    return (await import(/* @vite-ignore */ DGRAM_MODULE)) as typeof import("node:dgram");
+  } catch (err) {
+    throw new Error("the UDP backend needs node:dgram (Node or Deno); this runtime has none", { cause: err });
+  }
 }
 
 type LookupCallback = (err: Error | null, address: string, family: number) => void;
