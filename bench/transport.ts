@@ -97,7 +97,10 @@ class Receiver {
   /** Resolves with the first line of `event` at index ≥ `from`. */
   next(event: string, from = 0, timeoutMs = 60_000): Promise<Line> {
     return new Promise((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`receiver: no "${event}" in ${timeoutMs} ms\n${this.#stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new Error(`receiver: no "${event}" in ${timeoutMs} ms\n${this.#stderr}`)),
+        timeoutMs,
+      );
       const check = (): void => {
         const line = this.#lines.slice(from).find((l) => l.event === event);
         if (line === undefined && this.#child.exitCode === null) return;
@@ -182,12 +185,15 @@ class RawSender {
 
   static async open(rx: Receiver): Promise<RawSender> {
     const { address } = await rx.ask({ cmd: "raw" }, "raw");
-    const socket = createSocket({
-      type: "udp4",
-      sendBufferSize: 8 * 1024 * 1024,
-      // Same as the UDP backend: IP literals, no DNS tick per send.
-      lookup: (host: string, _opts: unknown, cb: (e: null, a: string, f: number) => void) => cb(null, host, 4),
-    } as Parameters<typeof createSocket>[0]);
+    const socket = createSocket(
+      {
+        type: "udp4",
+        sendBufferSize: 8 * 1024 * 1024,
+        // Same as the UDP backend: IP literals, no DNS tick per send.
+        lookup: (host: string, _opts: unknown, cb: (e: null, a: string, f: number) => void) =>
+          cb(null, host, 4),
+      } as Parameters<typeof createSocket>[0],
+    );
     await new Promise<void>((ok) => socket.bind(0, "127.0.0.1", () => ok()));
     return new RawSender(socket, String(address));
   }
@@ -261,7 +267,9 @@ async function measureMtu(rx: Receiver, raw: RawSender, mtu: number): Promise<Ro
         const tmResult = await tmMeasure(rx, tm, size);
         pairs.push({ raw: rawResult, tm: tmResult, ratio: tmResult.mbPerS / rawResult.mbPerS });
         process.stderr.write(
-          `  mtu ${mtu}, ${sizeName(size)}: TM ${tmResult.mbPerS.toFixed(1)} MB/s, raw ${rawResult.mbPerS.toFixed(1)} MB/s\n`,
+          `  mtu ${mtu}, ${sizeName(size)}: TM ${tmResult.mbPerS.toFixed(1)} MB/s, raw ${
+            rawResult.mbPerS.toFixed(1)
+          } MB/s\n`,
         );
       }
       pairs.sort((a, b) => a.ratio - b.ratio);
@@ -307,7 +315,19 @@ try {
     await raw.close();
   }
 
-  const header = ["mtu", "message", "TM MB/s", "TM msgs/s", "raw datagram", "raw MB/s", "raw dropped", "TM/raw", "(range)", "once", "target"];
+  const header = [
+    "mtu",
+    "message",
+    "TM MB/s",
+    "TM msgs/s",
+    "raw datagram",
+    "raw MB/s",
+    "raw dropped",
+    "TM/raw",
+    "(range)",
+    "once",
+    "target",
+  ];
   const table = rows.map((r) => [
     String(r.mtu),
     sizeName(r.messageBytes),
@@ -323,10 +343,13 @@ try {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const last = header.length - 1;
-  const line = (cells: string[]): string => cells.map((c, i) => (i === last ? c : c.padStart(widths[i]))).join("  ");
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === last ? c : c.padStart(widths[i]))).join("  ");
   console.log(
     `\nTransport Manager vs raw node:dgram, two processes over UDP loopback; ${DURATION_MS} ms per run, ` +
-      `median of ${REPEAT} back-to-back pairs; clock: ${CLOCK}; window: ${WINDOW ?? "default"}; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
+      `median of ${REPEAT} back-to-back pairs; clock: ${CLOCK}; window: ${
+        WINDOW ?? "default"
+      }; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
   );
   console.log(line(header));
   for (const row of table) console.log(line(row));

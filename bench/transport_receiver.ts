@@ -29,7 +29,12 @@ let first = 0;
 let last = 0;
 
 function reset(): void {
-  messages = bytes = packets = first = last = 0;
+  messages =
+    bytes =
+    packets =
+    first =
+    last =
+      0;
 }
 
 function count(n: number): void {
@@ -70,7 +75,11 @@ createInterface({ input: process.stdin }).on("line", (line) => {
       out({ event: "tm", address: udp.addresses[0], bufferSizes: udp.bufferSizes });
     } else if (cmd.cmd === "raw") {
       await closeRaw();
-      const socket = createSocket({ type: "udp4", recvBufferSize: BUFFER_BYTES, sendBufferSize: BUFFER_BYTES });
+      const socket = createSocket({
+        type: "udp4",
+        recvBufferSize: BUFFER_BYTES,
+        sendBufferSize: BUFFER_BYTES,
+      });
       socket.on("message", (m) => {
         packets++;
         count(m.length);

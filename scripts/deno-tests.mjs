@@ -11,7 +11,16 @@
 // Env: RAINCORE_KEEP_CONSUMER=1 keeps the temporary project; RAINCORE_CONSUMER_NODE_MODULES=link
 // skips `npm install` and links the repo's node_modules instead (offline machines; said in the summary).
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,12 +59,18 @@ async function step(name, fn) {
     const detail = await fn();
     results.push({ name, ok: true, ms: Date.now() - started, detail });
   } catch (e) {
-    results.push({ name, ok: false, ms: Date.now() - started, detail: e instanceof Error ? e.message : String(e) });
+    results.push({
+      name,
+      ok: false,
+      ms: Date.now() - started,
+      detail: e instanceof Error ? e.message : String(e),
+    });
   }
 }
 
 function strip(s) {
   // deno colours its output even into a pipe unless NO_COLOR is set; strip what slips through.
+  // deno-lint-ignore no-control-regex
   return s.replace(/\u001b\[[0-9;]*m/g, "");
 }
 
@@ -95,7 +110,13 @@ await step("Deno imports mod.ts by http:// URL and runs a cluster", async () => 
     writeFileSync(
       join(dir, "package.json"),
       JSON.stringify(
-        { name: "raincore-url-consumer", private: true, type: "module", dependencies: pkg.dependencies, overrides: pkg.overrides },
+        {
+          name: "raincore-url-consumer",
+          private: true,
+          type: "module",
+          dependencies: pkg.dependencies,
+          overrides: pkg.overrides,
+        },
         null,
         2,
       ),
@@ -107,12 +128,22 @@ await step("Deno imports mod.ts by http:// URL and runs a cluster", async () => 
       notes.push("node_modules LINKED from the repo (RAINCORE_CONSUMER_NODE_MODULES=link)");
     } else {
       // Install scripts stay off, as in the project (cbor-extract's native build is optional).
-      const npm = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], {
+      const npm = await run("npm", [
+        "install",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+      ], {
         cwd: dir,
         timeoutMs: 240_000,
       });
       if (npm.code !== 0) {
-        throw new Error(`npm install in the consumer failed (offline? set RAINCORE_CONSUMER_NODE_MODULES=link):\n${npm.err.slice(-2000)}`);
+        throw new Error(
+          `npm install in the consumer failed (offline? set RAINCORE_CONSUMER_NODE_MODULES=link):\n${
+            npm.err.slice(-2000)
+          }`,
+        );
       }
       notes.push("node_modules from npm install --prefer-offline");
     }
@@ -120,7 +151,9 @@ await step("Deno imports mod.ts by http:// URL and runs a cluster", async () => 
       join(dir, "deno.json"),
       JSON.stringify({ nodeModulesDir: "manual", imports: { raincore: `${server.url}mod.ts` } }, null, 2),
     );
-    for (const f of ["main.ts", "scenarios.ts"]) copyFileSync(join(root, "tests", "deno", "consumer", f), join(dir, f));
+    for (const f of ["main.ts", "scenarios.ts"]) {
+      copyFileSync(join(root, "tests", "deno", "consumer", f), join(dir, f));
+    }
     const host = new URL(server.url).host;
     const { code, out, err } = await run(
       deno,
@@ -132,7 +165,11 @@ await step("Deno imports mod.ts by http:// URL and runs a cluster", async () => 
         "--allow-env",
         "main.ts",
       ],
-      { cwd: dir, env: { ...process.env, NO_COLOR: "1", DENO_DIR: join(dir, ".deno-dir") }, timeoutMs: 180_000 },
+      {
+        cwd: dir,
+        env: { ...process.env, NO_COLOR: "1", DENO_DIR: join(dir, ".deno-dir") },
+        timeoutMs: 180_000,
+      },
     );
     const lines = out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
     const fetched = server.requests.filter((r) => r.startsWith("200 ")).length;
@@ -143,7 +180,8 @@ await step("Deno imports mod.ts by http:// URL and runs a cluster", async () => 
     ];
     if (!server.requests.includes("200 /mod.ts")) report.push("✗ mod.ts was never fetched over HTTP");
     if (refused.length > 0) report.push(`✗ refused or missing: ${refused.join(", ")}`);
-    const ok = code === 0 && lines.length > 0 && lines.every((l) => l.ok) && server.requests.includes("200 /mod.ts") &&
+    const ok = code === 0 && lines.length > 0 && lines.every((l) => l.ok) &&
+      server.requests.includes("200 /mod.ts") &&
       refused.length === 0;
     if (!ok) throw new Error(`${report.join("\n")}\n(deno exit ${code})\n${strip(err).slice(-3000)}`);
     return report.join("\n");
@@ -160,5 +198,9 @@ for (const r of results) {
   for (const line of String(r.detail ?? "").split("\n")) if (line) console.log(`      ${line}`);
 }
 const failed = results.filter((r) => !r.ok).length;
-console.log(failed === 0 ? `\nall ${results.length} Deno checks passed` : `\n${failed} of ${results.length} Deno checks FAILED`);
+console.log(
+  failed === 0
+    ? `\nall ${results.length} Deno checks passed`
+    : `\n${failed} of ${results.length} Deno checks FAILED`,
+);
 process.exit(failed === 0 ? 0 : 1);

@@ -69,7 +69,9 @@ export function checkImportRules(repo = root) {
       } else if (spec.startsWith("npm:")) {
         const m = NPM.exec(spec);
         if (m === null) violations.push(`${where}: "${spec}" is not npm:name@range[/sub]`);
-        else if (!deps.has(m[1])) violations.push(`${where}: "${spec}": ${m[1]} is not in package.json dependencies`);
+        else if (!deps.has(m[1])) {
+          violations.push(`${where}: "${spec}": ${m[1]} is not in package.json dependencies`);
+        }
       } else {
         violations.push(`${where}: "${spec}" needs an import map (use ./x.ts, node:x or npm:name@range)`);
       }

@@ -148,7 +148,10 @@ export class UdpTransport implements PacketTransport {
    */
   get bufferSizes(): UdpBufferSizes {
     if (isDeno()) return { recv: undefined, send: undefined };
-    return { recv: tryGet(() => this.#socket.getRecvBufferSize()), send: tryGet(() => this.#socket.getSendBufferSize()) };
+    return {
+      recv: tryGet(() => this.#socket.getRecvBufferSize()),
+      send: tryGet(() => this.#socket.getSendBufferSize()),
+    };
   }
 
   /**
@@ -253,21 +256,27 @@ export async function createUdpTransport(opts: UdpTransportOptions = {}): Promis
   const mtu = opts.mtu ?? UDP_LAN_MTU;
   const family = ipFamily(host);
   if (family === undefined) throw new RangeError(`'host' must be an IP literal, got "${host}"`);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError("'port' must be an integer 0..65535");
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError("'port' must be an integer 0..65535");
+  }
   if (!Number.isInteger(mtu) || mtu < 64 || mtu > UDP_MAX_MTU) {
     throw new RangeError(`'mtu' must be an integer 64..${UDP_MAX_MTU}`);
   }
   const recvBufferBytes = positive(opts.recvBufferBytes ?? DEFAULT_BUFFER_BYTES, "recvBufferBytes");
   const sendBufferBytes = positive(opts.sendBufferBytes ?? DEFAULT_BUFFER_BYTES, "sendBufferBytes");
   for (const a of opts.advertise ?? []) {
-    if (tryParseUdpAddress(a) === undefined) throw new RangeError(`'advertise' holds a non-UDP address "${a}"`);
+    if (tryParseUdpAddress(a) === undefined) {
+      throw new RangeError(`'advertise' holds a non-UDP address "${a}"`);
+    }
   }
 
   const dgram = await loadDgram();
   const type = family === 4 ? "udp4" : "udp6";
   // Addresses are IP literals, so skip the DNS lookup (and the tick it costs) on every send. Not on
   // Deno: there (2.9) a socket with a custom `lookup` never finishes `close()`.
-  const socket = isDeno() ? dgram.createSocket({ type }) : dgram.createSocket({ type, lookup: literalLookup });
+  const socket = isDeno()
+    ? dgram.createSocket({ type })
+    : dgram.createSocket({ type, lookup: literalLookup });
   try {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(err);

@@ -108,7 +108,9 @@ export function describeTransportCompliance(fixture: BackendFixture, opts: Compl
     return { tm, transport };
   };
   /** Two managers that know each other's addresses. */
-  const pair = async (): Promise<{ a: TransportManager; b: TransportManager; addressB: readonly string[] }> => {
+  const pair = async (): Promise<
+    { a: TransportManager; b: TransportManager; addressB: readonly string[] }
+  > => {
     const a = await manager("node-a");
     const b = await manager("node-b");
     a.tm.setAddresses("node-b", b.transport.addresses);
@@ -291,7 +293,11 @@ export function describeTransportCompliance(fixture: BackendFixture, opts: Compl
       const dead = await fixture.deadAddress();
       a.tm.setAddresses("node-b", [dead, ...b.transport.addresses]);
       const got = new Promise<Uint8Array>((resolve) => b.tm.onMessage(2, (_, m) => resolve(m.slice())));
-      await withDeadline(a.tm.send("node-b", 2, new Uint8Array([4, 5, 6])), timeout, "send via the second address");
+      await withDeadline(
+        a.tm.send("node-b", 2, new Uint8Array([4, 5, 6])),
+        timeout,
+        "send via the second address",
+      );
       expect(await withDeadline(got, timeout, "message at b")).toEqual(new Uint8Array([4, 5, 6]));
       expect(a.tm.stats.retransmissions).toBeGreaterThan(0);
       // And the next message goes straight to the working address.

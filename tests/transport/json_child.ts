@@ -51,7 +51,10 @@ export class JsonChild {
   /** The first line (from index `from`) matching `pred`; rejects after `timeoutMs` or if the child exits first. */
   waitFor(pred: (line: JsonLine) => boolean, timeoutMs: number, from = 0): Promise<JsonLine> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`${this.name}: no matching line within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`${this.name}: no matching line within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const finish = (err?: Error, line?: JsonLine): void => {
         clearTimeout(timer);
         this.#wake = this.#wake.filter((w) => w !== check);

@@ -30,7 +30,8 @@ async function connectedPair(args: string[] = []): Promise<{ a: JsonChild; b: Js
   return { a: a.child, b: b.child };
 }
 
-const is = (event: string, tag?: string) => (l: JsonLine): boolean => l.event === event && (tag === undefined || l.tag === tag);
+const is = (event: string, tag?: string) => (l: JsonLine): boolean =>
+  l.event === event && (tag === undefined || l.tag === tag);
 
 describe("Transport Manager between two OS processes over UDP loopback", () => {
   it("exchanges small and large messages both ways, intact", async () => {
@@ -56,9 +57,15 @@ describe("Transport Manager between two OS processes over UDP loopback", () => {
     b.send({ cmd: "progress", everyMs: 5 });
     a.send({ cmd: "send", to: "b", channel: 1, bytes: total, seed: 3, tag: "big" });
     // Mid-transfer: the receiver's socket has taken in more than 1 MiB of the message.
-    const progress = await b.waitFor((l) => l.event === "progress" && Number(l.bytesReceived) > 1024 * 1024, 30_000);
+    const progress = await b.waitFor(
+      (l) => l.event === "progress" && Number(l.bytesReceived) > 1024 * 1024,
+      30_000,
+    );
     await b.kill();
-    const outcome = await a.waitFor((l) => (l.event === "sent" || l.event === "failed") && l.tag === "big", 30_000);
+    const outcome = await a.waitFor(
+      (l) => (l.event === "sent" || l.event === "failed") && l.tag === "big",
+      30_000,
+    );
     expect(Number(progress.bytesReceived)).toBeLessThan(total);
     expect(b.lines.some(is("received"))).toBe(false);
     expect(outcome).toMatchObject({ event: "failed", error: "DeliveryFailedError" });

@@ -18,7 +18,9 @@ for (const scenario of scenarios) {
         timer = setTimeout(() => reject(new Error(`no result within ${DEADLINE_MS} ms`)), DEADLINE_MS);
       }),
     ]);
-    console.log(JSON.stringify({ scenario: scenario.name, ok: true, ms: Math.round(performance.now() - started) }));
+    console.log(
+      JSON.stringify({ scenario: scenario.name, ok: true, ms: Math.round(performance.now() - started) }),
+    );
   } catch (err) {
     failed++;
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

@@ -8,12 +8,7 @@
  * @module
  */
 
-import {
-  createUdpTransport,
-  DeliveryFailedError,
-  SimNetwork,
-  TransportManager,
-} from "raincore";
+import { createUdpTransport, DeliveryFailedError, SimNetwork, TransportManager } from "raincore";
 
 /** One consumer check. */
 export interface Scenario {
@@ -36,7 +31,12 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Two managers exchange `count` messages each way plus one large one; checks every byte. */
-async function exchange(a: TransportManager, b: TransportManager, count: number, large: number): Promise<void> {
+async function exchange(
+  a: TransportManager,
+  b: TransportManager,
+  count: number,
+  large: number,
+): Promise<void> {
   const seen = { a: [] as Uint8Array[], b: [] as Uint8Array[] };
   a.onMessage(1, (from, m) => {
     if (from !== "b") throw new Error(`a got a message from ${from}`);
@@ -56,7 +56,9 @@ async function exchange(a: TransportManager, b: TransportManager, count: number,
   if (seen.a.length !== count || seen.b.length !== count + 1) {
     throw new Error(`expected ${count} and ${count + 1} messages, got ${seen.a.length} and ${seen.b.length}`);
   }
-  if (!seen.b.some((m) => m.length === large && equal(m, bytes(large, 7)))) throw new Error("large message corrupted");
+  if (!seen.b.some((m) => m.length === large && equal(m, bytes(large, 7)))) {
+    throw new Error("large message corrupted");
+  }
   for (let i = 0; i < count; i++) {
     if (!seen.b.some((m) => equal(m, bytes(100, i)))) throw new Error(`message ${i} to b missing`);
     if (!seen.a.some((m) => equal(m, bytes(100, 1000 + i)))) throw new Error(`message ${i} to a missing`);
@@ -87,7 +89,13 @@ export const scenarios: Scenario[] = [
     name: "two TransportManagers over the memory backend, then a failed delivery",
     async run() {
       const net = new SimNetwork();
-      const a = new TransportManager({ nodeId: "a", transports: [net.createTransport("mem://a")], rtoMinMs: 5, rtoInitialMs: 10, retries: 2 });
+      const a = new TransportManager({
+        nodeId: "a",
+        transports: [net.createTransport("mem://a")],
+        rtoMinMs: 5,
+        rtoInitialMs: 10,
+        retries: 2,
+      });
       const b = new TransportManager({ nodeId: "b", transports: [net.createTransport("mem://b")] });
       try {
         a.setAddresses("b", ["mem://b"]);
@@ -95,7 +103,9 @@ export const scenarios: Scenario[] = [
         await exchange(a, b, 20, 100_000);
         a.setAddresses("c", ["mem://nobody"]);
         const failed = await a.send("c", 1, bytes(10, 0)).then(() => undefined, (e: unknown) => e);
-        if (!(failed instanceof DeliveryFailedError)) throw new Error(`expected DeliveryFailedError, got ${String(failed)}`);
+        if (!(failed instanceof DeliveryFailedError)) {
+          throw new Error(`expected DeliveryFailedError, got ${String(failed)}`);
+        }
       } finally {
         await Promise.all([a.close(), b.close()]);
       }
