@@ -35,6 +35,15 @@ export class RtoEstimator {
     return this.#srtt;
   }
 
+  /**
+   * How long a packet may reasonably stay unacknowledged: srtt + 4 × rttvar, without floor or
+   * back-off (0 before the first sample). Beyond it a packet that later ones overtook is taken as
+   * lost; a plain "overtaken by three" rule would resend nearly every packet on a jittery path.
+   */
+  get lossDelay(): number {
+    return this.#measured ? this.#srtt + Math.max(1, 4 * this.#rttvar) : 0;
+  }
+
   /** The current timeout in ms, back-off included. */
   get rto(): number {
     return Math.min(this.#rto * this.#backoff, this.#opts.maxMs);

@@ -177,7 +177,6 @@ export class PeerSender {
     const baseSeq = inflight[this.#inflightHead].seq;
     const now = this.#host.clock.now();
     let progress = false;
-    let sample = -1;
     const ack = (from: number, to: number) => {
       const lo = Math.max(from, baseSeq);
       const hi = Math.min(to, this.#nextSeq - 1);
@@ -186,8 +185,10 @@ export class PeerSender {
         if (packet.acked) continue;
         packet.acked = true;
         progress = true;
-        // Karn's rule: a retransmitted packet gives no unambiguous round trip.
-        if (packet.transmissions === 1) sample = now - packet.sentAt;
+        // Karn's rule: a retransmitted packet gives no unambiguous round trip. Every other packet
+        // is a sample: one per ack would favour the quick packets that trigger acks and make the
+        // estimate too low on a path with jitter.
+        if (packet.transmissions === 1) this.#rto.sample(now - packet.sentAt);
         this.#settle(packet);
       }
     };
@@ -202,7 +203,6 @@ export class PeerSender {
     }
     this.#compact();
     if (!progress) return;
-    if (sample >= 0) this.#rto.sample(sample);
     this.#attempts = 0;
     this.#fastRetransmit(highest, now);
     this.#armTimer(true);
@@ -361,15 +361,15 @@ export class PeerSender {
 
   #fastRetransmit(highest: number, now: number): void {
     const inflight = this.#inflight;
-    const srtt = this.#rto.srtt;
+    const lossDelay = this.#rto.lossDelay;
     // Without a measured round trip there is no telling a loss from a late ack.
-    if (srtt <= 0) return;
+    if (lossDelay <= 0) return;
     const epoch = this.#epoch;
     for (let i = this.#inflightHead; i < inflight.length; i++) {
       const packet = inflight[i];
       if (packet.seq + FAST_RETRANSMIT_GAP > highest) break;
-      // Once per round trip at most, so a burst of acks does not resend a packet many times.
-      if (packet.acked || now - packet.sentAt < srtt) continue;
+      // Overtaken and overdue; also at most once per such delay, however many acks arrive.
+      if (packet.acked || now - packet.sentAt < lossDelay) continue;
       this.#host.countRetransmission();
       if (!this.#send(packet) || this.#epoch !== epoch) return;
     }

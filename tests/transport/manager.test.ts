@@ -274,6 +274,27 @@ describe("TransportManager", () => {
     expect(got[1]).toEqual(big);
   });
 
+  it("recovers losses quickly without resending what only came late", async () => {
+    const transfer = async (loss: number, min: number, max: number) => {
+      const { clock, start } = simCluster(19, { loss, delayMs: { min, max } });
+      const a = start("a", undefined, { retries: 50 });
+      const b = start("b");
+      b.onMessage(0, () => {});
+      a.setAddresses("b", ["mem://b"]);
+      const s = track(clock, a.send("b", 0, new Uint8Array(2 << 20)));
+      await runUntil(clock, () => s.settled, 600_000);
+      expect(s.state).toBe("resolved");
+      return { ms: clock.now(), retransmissions: a.stats.retransmissions };
+    };
+    const steady = await transfer(0, 2, 2);
+    expect(steady.retransmissions).toBe(0);
+    const jittery = await transfer(0, 1, 5); // heavy reordering, nothing lost
+    expect(jittery.retransmissions).toBeLessThan(0.05 * ((2 << 20) / 1300));
+    const lossy = await transfer(0.05, 1, 5);
+    // Lost packets are resent on evidence of later ones arriving, not after a stalled timeout.
+    expect(lossy.ms).toBeLessThan(4 * jittery.ms);
+  });
+
   it("batches small messages sent together into few packets", async () => {
     const { clock, net, start } = simCluster(9, { delayMs: { min: 1, max: 1 } });
     const a = start("a");
