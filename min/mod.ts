@@ -23,3 +23,4 @@ export { isConnected, route } from "./route.ts";
 export { minimumCut, toleratedFaults } from "./faults.ts";
 export { broadcastProblems, broadcastTree } from "./broadcast.ts";
 export { MAX_NODES } from "./_compiled.ts";
+export { barDiagramSvg, type BarDiagramOptions, MAX_DRAWN_NODES } from "./svg.ts";
