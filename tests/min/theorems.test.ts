@@ -174,6 +174,16 @@ describe("toleratedFaults", () => {
     expect(nonCyclic).toBeGreaterThan(10);
   });
 
+  it("the exact search beats the thesis-style window bound: zero masks are dead stages", () => {
+    // n = 1, t = 3, masks 0, 2, 0, 1: every two consecutive masks span, so the window bound says 2,
+    // but faulting the only switch of stages 2 and 4 leaves nothing but straight stages.
+    const net = { n: 1, t: 3, masks: [[0], [2], [0], [1]] };
+    expect(toleratedFaults(net)).toBe(1);
+    const cut = minimumCut(net);
+    expect(cut.faults.map((f) => f.stage)).toEqual([1, 3]);
+    expect(reachable(net, cut.from, cut.faults).has(key(cut.to))).toBe(false);
+  });
+
   it("minimumCut on larger non-generalized-cyclic networks is a cut, no larger than the thesis bound", () => {
     cases("minimumCut", 25, (rng) => {
       const { n, t, f } = size(rng, 4, 3, 256);
