@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Compiled, compile, faultTable, modeBetween, nodeIndex, toPath } from "./_compiled.ts";
+import { compile, type Compiled, faultTable, modeBetween, nodeIndex, toPath } from "./_compiled.ts";
 import { labelOf } from "./labels.ts";
 import { pathError, switchKey } from "./paths.ts";
 import type { Label, Network, Path, Switch } from "./types.ts";
@@ -130,7 +130,9 @@ export function broadcastProblems(
   });
   for (const [key, st] of settings) {
     if (st.inputs.size > 1 && st.modes.size > 1) {
-      problems.push(`switch ${key}: entered from ${st.inputs.size} inputs with ${st.modes.size} different modes`);
+      problems.push(
+        `switch ${key}: entered from ${st.inputs.size} inputs with ${st.modes.size} different modes`,
+      );
     }
   }
   const src = source.join(",");

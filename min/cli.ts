@@ -91,7 +91,9 @@ function integer(flags: Map<string, string[]>, name: string, fallback: number, m
   const text = flags.get(name)?.[0];
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new UsageMistake(`--${name} must be an integer ≥ ${min}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min) {
+    throw new UsageMistake(`--${name} must be an integer ≥ ${min}, got "${text}"`);
+  }
   return value;
 }
 
@@ -127,7 +129,9 @@ export async function runMinCli(args: string[], io: MinCliIo = defaultIo): Promi
       ? maskList.split(",").map((m, i) => label(m.trim(), n, t, `--masks entry ${i + 1}`))
       : cyclicMasks(n, integer(flags, "f", 1, 0), t);
     net = { n, t, masks };
-    if (t ** n > MAX_NODES) throw new UsageMistake(`t^n = ${t ** n} nodes is more than this command handles (${MAX_NODES})`);
+    if (t ** n > MAX_NODES) {
+      throw new UsageMistake(`t^n = ${t ** n} nodes is more than this command handles (${MAX_NODES})`);
+    }
     from = label(flags.get("from")?.[0] ?? "0".repeat(n), n, t, "--from");
     to = label(flags.get("to")?.[0] ?? formatLabel(new Array<number>(n).fill(t - 1), t), n, t, "--to");
     faults = (flags.get("fault") ?? []).map((text) => {
@@ -135,7 +139,9 @@ export async function runMinCli(args: string[], io: MinCliIo = defaultIo): Promi
       if (m === null) throw new UsageMistake(`--fault must be STAGE:LABEL (e.g. 1:010), got "${text}"`);
       const stage = Number(m[1]);
       if (stage < 1 || stage > masks.length) {
-        throw new UsageMistake(`--fault stage must be in 1..${masks.length} (stages count from 1), got ${stage}`);
+        throw new UsageMistake(
+          `--fault stage must be in 1..${masks.length} (stages count from 1), got ${stage}`,
+        );
       }
       return { stage: stage - 1, node: label(m[2], n, t, "--fault") };
     });
@@ -150,25 +156,36 @@ export async function runMinCli(args: string[], io: MinCliIo = defaultIo): Promi
   const L = masks.length;
   const fmt = (x: Label) => formatLabel(x, t);
   const faultKeys = new Set(faults.map((f) => switchKey(net, f)));
-  const brokenAt = (p: Path) => p.modes.findIndex((s, i) => s !== 0 && faultKeys.has(switchKey(net, { stage: i, node: p.nodes[i] })));
+  const brokenAt = (p: Path) =>
+    p.modes.findIndex((s, i) => s !== 0 && faultKeys.has(switchKey(net, { stage: i, node: p.nodes[i] })));
 
   io.log(`network: n = ${n}, t = ${t}, ${L} stages, masks ${masks.map(fmt).join(" ")}`);
   const bad = nonSpanningWindow(net);
   const tolerated = toleratedFaults(net);
   if (bad === -1) {
-    io.log(`tolerated faults: ${tolerated} (every ${n} consecutive masks span: theorems 6.2–6.4 give ${L} - ${n})`);
+    io.log(
+      `tolerated faults: ${tolerated} (every ${n} consecutive masks span: theorems 6.2–6.4 give ${L} - ${n})`,
+    );
   } else if (tolerated < 0) {
     io.log(`tolerated faults: none — some pairs are not connected even without faults`);
   } else {
-    const why = bad === -2 ? `fewer than ${n} stages` : `the masks of stages ${bad + 1}..${bad + n} do not span`;
+    const why = bad === -2
+      ? `fewer than ${n} stages`
+      : `the masks of stages ${bad + 1}..${bad + n} do not span`;
     const cut = minimumCut(net);
     io.log(`tolerated faults: ${tolerated} (${why}; exact search)`);
     io.log(
-      `  smallest cut: ${cut.faults.map((f) => `${f.stage + 1}:${fmt(f.node)}`).join(" ")} disconnects ${fmt(cut.from)} → ${fmt(cut.to)}`,
+      `  smallest cut: ${cut.faults.map((f) => `${f.stage + 1}:${fmt(f.node)}`).join(" ")} disconnects ${
+        fmt(cut.from)
+      } → ${fmt(cut.to)}`,
     );
   }
   const tag = L >= n ? routingTag(masks.slice(0, n), from, to, t) : null;
-  io.log(`routing tag ${fmt(from)} → ${fmt(to)} over stages 1..${n}: ${tag === null ? "none (those masks do not reach it)" : tag.join(" ")}`);
+  io.log(
+    `routing tag ${fmt(from)} → ${fmt(to)} over stages 1..${n}: ${
+      tag === null ? "none (those masks do not reach it)" : tag.join(" ")
+    }`,
+  );
 
   let paths: Path[] = [];
   if (bad === -1) {
@@ -188,7 +205,13 @@ export async function runMinCli(args: string[], io: MinCliIo = defaultIo): Promi
       : `route avoiding the faults: modes ${r.modes.join(" ")}   ${r.nodes.map(fmt).join(" → ")}`,
   );
   const tree = broadcastTree(net, from, faults);
-  io.log(`broadcast from ${fmt(from)}: ${tree === null ? "impossible, some node is unreachable" : `a consistent tree reaches all ${tree.length} other nodes`}`);
+  io.log(
+    `broadcast from ${fmt(from)}: ${
+      tree === null
+        ? "impossible, some node is unreachable"
+        : `a consistent tree reaches all ${tree.length} other nodes`
+    }`,
+  );
 
   if (svgPath !== undefined) {
     const drawn = paths.length > 0 ? paths : r !== null ? [r] : [];

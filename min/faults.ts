@@ -89,7 +89,10 @@ export function minimumCut(net: Network): Cut {
       best = {
         from: zero,
         to: labelOf(d, n, t),
-        faults: found.sort((x, y) => x - y).map((key) => ({ stage: Math.floor(key / N), node: labelOf(key % N, n, t) })),
+        faults: found.sort((x, y) => x - y).map((key) => ({
+          stage: Math.floor(key / N),
+          node: labelOf(key % N, n, t),
+        })),
       };
       if (best.faults.length === 0) return best;
     }

@@ -43,7 +43,9 @@ export function checkLabel(label: Label, n: number, t: number, what = "label"): 
 
 /** Checks a whole network value: `n`, `t` and every mask. */
 export function checkNetwork(net: Network): void {
-  if (net === null || typeof net !== "object") throw new TypeError("network must be an object { n, t, masks }");
+  if (net === null || typeof net !== "object") {
+    throw new TypeError("network must be an object { n, t, masks }");
+  }
   checkN(net.n);
   checkT(net.t);
   if (!Array.isArray(net.masks)) throw new TypeError("'masks' must be an array of labels");
@@ -91,7 +93,9 @@ export function parseLabel(text: string, n: number, t: number): number[] {
   checkN(n);
   checkT(t);
   const parts = text.includes(".") || t > 36 ? text.split(".") : [...text];
-  const digits = parts.map((p) => (t > 36 || text.includes(".") ? Number(p) : DIGITS.indexOf(p.toLowerCase())));
+  const digits = parts.map((
+    p,
+  ) => (t > 36 || text.includes(".") ? Number(p) : DIGITS.indexOf(p.toLowerCase())));
   if (digits.length !== n || digits.some((d) => !Number.isInteger(d) || d < 0 || d >= t)) {
     throw new RangeError(`"${text}" is not a label of ${n} digits in 0..${t - 1} (most significant first)`);
   }

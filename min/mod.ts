@@ -18,9 +18,17 @@ export { MinConditionError } from "./errors.ts";
 export { formatLabel, indexOf, labelOf, MAX_T, parseLabel } from "./labels.ts";
 export { routingTag, spans, spanSize } from "./span.ts";
 export { cyclicMasks, isGeneralizedCyclic, nonSpanningWindow } from "./masks.ts";
-export { activeSwitches, areDisjoint, disjointPaths, type PathCheck, pathError, sameSwitch, switchKey } from "./paths.ts";
+export {
+  activeSwitches,
+  areDisjoint,
+  disjointPaths,
+  type PathCheck,
+  pathError,
+  sameSwitch,
+  switchKey,
+} from "./paths.ts";
 export { isConnected, route } from "./route.ts";
 export { minimumCut, toleratedFaults } from "./faults.ts";
 export { broadcastProblems, broadcastTree } from "./broadcast.ts";
 export { MAX_NODES } from "./_compiled.ts";
-export { barDiagramSvg, type BarDiagramOptions, MAX_DRAWN_NODES } from "./svg.ts";
+export { type BarDiagramOptions, barDiagramSvg, MAX_DRAWN_NODES } from "./svg.ts";

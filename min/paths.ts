@@ -67,12 +67,14 @@ export function pathError(net: Network, path: Path, check: PathCheck = {}): stri
   const faulty = new Set((check.faults ?? []).map((f) => switchKey(net, f)));
   for (let i = 0; i < L; i++) {
     const s = path.modes[i];
-    if (!Number.isInteger(s) || s < 0 || s >= t) return `mode at stage ${i} must be an integer in 0..${t - 1}`;
+    if (!Number.isInteger(s) || s < 0 || s >= t) {
+      return `mode at stage ${i} must be an integer in 0..${t - 1}`;
+    }
     const expected = addScaled(path.nodes[i], masks[i], s, t);
     if (compareMsbFirst(expected, path.nodes[i + 1]) !== 0) {
-      return `stage ${i}: mode ${s} takes ${formatLabel(path.nodes[i], t)} to ${formatLabel(expected, t)}, not ${
-        formatLabel(path.nodes[i + 1], t)
-      }`;
+      return `stage ${i}: mode ${s} takes ${formatLabel(path.nodes[i], t)} to ${
+        formatLabel(expected, t)
+      }, not ${formatLabel(path.nodes[i + 1], t)}`;
     }
     if (s !== 0 && faulty.has(switchKey(net, { stage: i, node: path.nodes[i] }))) {
       return `stage ${i}: mode ${s} at the faulty switch carrying ${formatLabel(path.nodes[i], t)}`;
@@ -137,12 +139,17 @@ export function disjointPaths(net: Network, a: Label, b: Label): Path[] {
   checkLabel(b, n, t, "'b'");
   const bad = nonSpanningWindow(net);
   if (bad === -2) {
-    throw new MinConditionError(-1, `the network has ${masks.length} stages, fewer than n = ${n}; it cannot connect every pair`);
+    throw new MinConditionError(
+      -1,
+      `the network has ${masks.length} stages, fewer than n = ${n}; it cannot connect every pair`,
+    );
   }
   if (bad >= 0) {
     throw new MinConditionError(
       bad,
-      `the masks of stages ${bad}..${bad + n - 1} do not span Z_${t}^${n}, so the f + 1 disjoint paths of theorem 6.4 do not exist in general`,
+      `the masks of stages ${bad}..${
+        bad + n - 1
+      } do not span Z_${t}^${n}, so the f + 1 disjoint paths of theorem 6.4 do not exist in general`,
     );
   }
   const L = masks.length;

@@ -38,7 +38,9 @@ const COLORS = ["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#8c564b"
 export function barDiagramSvg(net: Network, options: BarDiagramOptions = {}): string {
   const c = compile(net);
   const { n, t, L, N } = c;
-  if (N > MAX_DRAWN_NODES) throw new RangeError(`t^n = ${N} nodes is too many to draw (at most ${MAX_DRAWN_NODES})`);
+  if (N > MAX_DRAWN_NODES) {
+    throw new RangeError(`t^n = ${N} nodes is too many to draw (at most ${MAX_DRAWN_NODES})`);
+  }
   const faults = options.faults ?? [];
   const paths = options.paths ?? [];
   paths.forEach((p, k) => {
@@ -82,7 +84,9 @@ export function barDiagramSvg(net: Network, options: BarDiagramOptions = {}): st
   const right = x - 4;
   // Wide enough for the title and the legend too (about 0.6 em per character).
   const legendChars = Math.max(0, ...paths.map((p) => 40 + 2 * p.modes.length + 4 * n));
-  const width = Math.ceil(Math.max(right + labelW + 8, title.length * 9 + 40, labelW + 40 + legendChars * 6.6));
+  const width = Math.ceil(
+    Math.max(right + labelW + 8, title.length * 9 + 40, labelW + 40 + legendChars * 6.6),
+  );
   const legendRows = options.legend === false ? 0 : paths.length + (faults.length > 0 ? 1 : 0);
   const height = rowY(N - 1) + 26 + legendRows * 18;
   const barX = (i: number, v: number) => stageX[i] + (laneOf[i].get(c.sw[i][v]) ?? 0) * laneW;
@@ -92,14 +96,22 @@ export function barDiagramSvg(net: Network, options: BarDiagramOptions = {}): st
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
   );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
-  if (title) out.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`);
+  if (title) {
+    out.push(
+      `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${
+        esc(title)
+      }</text>`,
+    );
+  }
   // Stage headers.
   for (let i = 0; i < L; i++) {
     const lanes = Math.max(1, new Set(laneOf[i].values()).size);
     const cx = stageX[i] + ((lanes - 1) * laneW) / 2;
     out.push(`<text x="${cx}" y="${top - 24}" text-anchor="middle" fill="#555">stage ${i + 1}</text>`);
     out.push(
-      `<text x="${cx}" y="${top - 10}" text-anchor="middle" font-family="monospace" fill="#000">${esc(formatLabel(net.masks[i], t))}</text>`,
+      `<text x="${cx}" y="${top - 10}" text-anchor="middle" font-family="monospace" fill="#000">${
+        esc(formatLabel(net.masks[i], t))
+      }</text>`,
     );
   }
   // Node lines and labels.
@@ -127,19 +139,31 @@ export function barDiagramSvg(net: Network, options: BarDiagramOptions = {}): st
       if (broken) {
         const mid = (y1 + y2) / 2;
         brokenBars.push(
-          `<line x1="${bx}" y1="${y1}" x2="${bx}" y2="${mid - 5}" stroke="#d62728" stroke-width="2.5" stroke-dasharray="4 3"/>`,
-          `<line x1="${bx}" y1="${mid + 5}" x2="${bx}" y2="${y2}" stroke="#d62728" stroke-width="2.5" stroke-dasharray="4 3"/>`,
-          `<path d="M${bx - 5},${mid - 5} l10,10 M${bx + 5},${mid - 5} l-10,10" stroke="#d62728" stroke-width="2.5"/>`,
+          `<line x1="${bx}" y1="${y1}" x2="${bx}" y2="${
+            mid - 5
+          }" stroke="#d62728" stroke-width="2.5" stroke-dasharray="4 3"/>`,
+          `<line x1="${bx}" y1="${
+            mid + 5
+          }" x2="${bx}" y2="${y2}" stroke="#d62728" stroke-width="2.5" stroke-dasharray="4 3"/>`,
+          `<path d="M${bx - 5},${mid - 5} l10,10 M${bx + 5},${
+            mid - 5
+          } l-10,10" stroke="#d62728" stroke-width="2.5"/>`,
         );
       } else {
         out.push(`<line x1="${bx}" y1="${y1}" x2="${bx}" y2="${y2}" stroke="#333" stroke-width="2"/>`);
       }
-      for (const r of rows) (broken ? brokenBars : out).push(`<circle cx="${bx}" cy="${rowY(r)}" r="3" fill="${broken ? "#d62728" : "#333"}"/>`);
+      for (const r of rows) {
+        (broken ? brokenBars : out).push(
+          `<circle cx="${bx}" cy="${rowY(r)}" r="3" fill="${broken ? "#d62728" : "#333"}"/>`,
+        );
+      }
     }
   }
   // Paths: each offset a little so that shared lines stay visible.
   // A path that uses a faulty switch in a mode ≠ 0 is broken: drawn dashed, named in the legend.
-  const brokenAt = paths.map((p) => p.modes.findIndex((s, i) => s !== 0 && faulty.has(switchKey(net, { stage: i, node: p.nodes[i] }))));
+  const brokenAt = paths.map((p) =>
+    p.modes.findIndex((s, i) => s !== 0 && faulty.has(switchKey(net, { stage: i, node: p.nodes[i] })))
+  );
   paths.forEach((p, k) => {
     const off = (k - (paths.length - 1) / 2) * 3;
     const color = COLORS[k % COLORS.length];
@@ -155,7 +179,9 @@ export function barDiagramSvg(net: Network, options: BarDiagramOptions = {}): st
     }
     pts.push(`${right},${rowY(v) + off}`);
     out.push(
-      `<polyline points="${pts.join(" ")}" fill="none" stroke="${color}" stroke-width="3" stroke-opacity="0.85" stroke-linejoin="round"${
+      `<polyline points="${
+        pts.join(" ")
+      }" fill="none" stroke="${color}" stroke-width="3" stroke-opacity="0.85" stroke-linejoin="round"${
         brokenAt[k] >= 0 ? ` stroke-dasharray="7 4"` : ""
       }/>`,
     );
@@ -169,15 +195,29 @@ export function barDiagramSvg(net: Network, options: BarDiagramOptions = {}): st
       const from = formatLabel(p.nodes[0], t);
       const to = formatLabel(p.nodes[p.nodes.length - 1], t);
       const dash = brokenAt[k] >= 0 ? ` stroke-dasharray="7 4"` : "";
-      const state = brokenAt[k] >= 0 ? ` — broken at stage ${brokenAt[k] + 1}` : faults.length > 0 ? " — survives" : "";
-      out.push(`<line x1="${labelW}" y1="${y - 4}" x2="${labelW + 24}" y2="${y - 4}" stroke="${color}" stroke-width="3"${dash}/>`);
+      const state = brokenAt[k] >= 0
+        ? ` — broken at stage ${brokenAt[k] + 1}`
+        : faults.length > 0
+        ? " — survives"
+        : "";
       out.push(
-        `<text x="${labelW + 32}" y="${y}">path ${k + 1}: ${esc(from)} → ${esc(to)}, modes ${p.modes.join(" ")}${state}</text>`,
+        `<line x1="${labelW}" y1="${y - 4}" x2="${labelW + 24}" y2="${
+          y - 4
+        }" stroke="${color}" stroke-width="3"${dash}/>`,
+      );
+      out.push(
+        `<text x="${labelW + 32}" y="${y}">path ${k + 1}: ${esc(from)} → ${esc(to)}, modes ${
+          p.modes.join(" ")
+        }${state}</text>`,
       );
       y += 18;
     });
     if (faults.length > 0) {
-      out.push(`<line x1="${labelW}" y1="${y - 4}" x2="${labelW + 24}" y2="${y - 4}" stroke="#d62728" stroke-width="2.5" stroke-dasharray="4 3"/>`);
+      out.push(
+        `<line x1="${labelW}" y1="${y - 4}" x2="${labelW + 24}" y2="${
+          y - 4
+        }" stroke="#d62728" stroke-width="2.5" stroke-dasharray="4 3"/>`,
+      );
       out.push(`<text x="${labelW + 32}" y="${y}">faulty switch (stuck straight) ×${faults.length}</text>`);
     }
   }

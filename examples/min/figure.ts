@@ -6,7 +6,14 @@
  * @module
  */
 
-import { barDiagramSvg, cyclicMasks, disjointPaths, type Network, parseLabel, type Switch } from "../../min/mod.ts";
+import {
+  barDiagramSvg,
+  cyclicMasks,
+  disjointPaths,
+  type Network,
+  parseLabel,
+  type Switch,
+} from "../../min/mod.ts";
 
 /** The SVG text of docs/min-example.svg. */
 export function figureSvg(): string {

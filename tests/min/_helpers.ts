@@ -89,8 +89,7 @@ export function spansBrute(masks: readonly Label[], n: number, t: number): boole
 export function randomGeneralizedCyclic(rng: Random, n: number, f: number, t: number): Network {
   for (;;) {
     let masks: number[][];
-    do masks = Array.from({ length: n }, () => randomLabel(rng, n, t));
-    while (!spansBrute(masks, n, t));
+    do masks = Array.from({ length: n }, () => randomLabel(rng, n, t)); while (!spansBrute(masks, n, t));
     let stuck = false;
     while (masks.length < n + f && !stuck) {
       stuck = true;
@@ -169,7 +168,12 @@ export function connectedBrute(net: Network, faults: readonly Switch[]): boolean
 }
 
 /** Whether some path from `a` to `b` survives, by enumerating every mode sequence (t^L of them). */
-export function pathExistsByEnumeration(net: Network, a: Label, b: Label, faults: readonly Switch[]): boolean {
+export function pathExistsByEnumeration(
+  net: Network,
+  a: Label,
+  b: Label,
+  faults: readonly Switch[],
+): boolean {
   const bad = new Set(faults.map((f) => switchId(net, f)));
   const L = net.masks.length;
   const modes = new Array<number>(L).fill(0);
@@ -191,15 +195,25 @@ export function pathExistsByEnumeration(net: Network, a: Label, b: Label, faults
 }
 
 /** Independent check of a path: lengths, steps, endpoints, survival. Returns a problem or null. */
-export function checkPathBrute(net: Network, p: Path, a: Label, b: Label, faults: readonly Switch[] = []): string | null {
+export function checkPathBrute(
+  net: Network,
+  p: Path,
+  a: Label,
+  b: Label,
+  faults: readonly Switch[] = [],
+): string | null {
   const L = net.masks.length;
   if (p.modes.length !== L || p.nodes.length !== L + 1) return "bad lengths";
   if (key(p.nodes[0]) !== key(a)) return "wrong source";
   if (key(p.nodes[L]) !== key(b)) return "wrong destination";
   const bad = new Set(faults.map((f) => switchId(net, f)));
   for (let i = 0; i < L; i++) {
-    if (key(add(p.nodes[i], net.masks[i], p.modes[i], net.t)) !== key(p.nodes[i + 1])) return `stage ${i} does not follow its mode`;
-    if (p.modes[i] !== 0 && bad.has(switchId(net, { stage: i, node: p.nodes[i] }))) return `stage ${i} uses a faulty switch`;
+    if (key(add(p.nodes[i], net.masks[i], p.modes[i], net.t)) !== key(p.nodes[i + 1])) {
+      return `stage ${i} does not follow its mode`;
+    }
+    if (p.modes[i] !== 0 && bad.has(switchId(net, { stage: i, node: p.nodes[i] }))) {
+      return `stage ${i} uses a faulty switch`;
+    }
   }
   return null;
 }

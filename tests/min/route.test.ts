@@ -97,10 +97,18 @@ describe("isConnected", () => {
 });
 
 /** Independent broadcast check: coverage, survival, and one legal setting per switch. */
-function checkBroadcast(net: Network, source: number[], faults: Switch[], paths: NonNullable<ReturnType<typeof broadcastTree>>): void {
+function checkBroadcast(
+  net: Network,
+  source: number[],
+  faults: Switch[],
+  paths: NonNullable<ReturnType<typeof broadcastTree>>,
+): void {
   const others = allLabels(net.n, net.t).filter((x) => key(x) !== key(source));
   expect(paths.map((p) => key(p.nodes[p.nodes.length - 1]))).toEqual(others.map(key));
-  const settings = new Map<string, { inputs: Set<string>; outputsBy: Map<string, Set<string>>; modes: Set<string> }>();
+  const settings = new Map<
+    string,
+    { inputs: Set<string>; outputsBy: Map<string, Set<string>>; modes: Set<string> }
+  >();
   for (const p of paths) {
     expect(checkPathBrute(net, p, source, p.nodes[p.nodes.length - 1], faults)).toBeNull();
     p.modes.forEach((s, i) => {
@@ -146,7 +154,10 @@ describe("broadcastTree", () => {
       const f = rng.between(1, 4);
       const net = randomGeneralizedCyclic(rng, n, f, t);
       const source = randomLabel(rng, n, t);
-      const faults = Array.from({ length: f }, () => ({ stage: rng.int(n + f), node: randomLabel(rng, n, t) }));
+      const faults = Array.from(
+        { length: f },
+        () => ({ stage: rng.int(n + f), node: randomLabel(rng, n, t) }),
+      );
       const tree = broadcastTree(net, source, faults);
       expect(tree).not.toBeNull();
       checkBroadcast(net, source, faults, tree!);
@@ -167,7 +178,11 @@ describe("broadcastTree", () => {
       { modes: [1, 0], nodes: [[0], [1], [1]] },
       { modes: [0, 2], nodes: [[0], [0], [2]] },
     ];
-    expect(broadcastProblems(net2, [0], [], bad)).toEqual([expect.stringMatching(/2 inputs with 2 different modes/)]);
-    expect(broadcastProblems(net2, [0], [], bad.slice(1))).toEqual([expect.stringMatching(/node 1 reached 0 times/)]);
+    expect(broadcastProblems(net2, [0], [], bad)).toEqual([
+      expect.stringMatching(/2 inputs with 2 different modes/),
+    ]);
+    expect(broadcastProblems(net2, [0], [], bad.slice(1))).toEqual([
+      expect.stringMatching(/node 1 reached 0 times/),
+    ]);
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { cyclicMasks, formatLabel, indexOf, labelOf, parseLabel, routingTag, spans, spanSize } from "../../min/mod.ts";
+import {
+  cyclicMasks,
+  formatLabel,
+  indexOf,
+  labelOf,
+  parseLabel,
+  routingTag,
+  spans,
+  spanSize,
+} from "../../min/mod.ts";
 import { add, cases, groupSpan, key, randomLabel } from "./_helpers.ts";
 
 describe("labels", () => {

@@ -10,20 +10,28 @@ describe("barDiagramSvg", () => {
   it("draws one bar per switch, the paths, and broken bars for faults", () => {
     const paths = disjointPaths(net, [0, 0, 0], [0, 1, 1]);
     const svg = barDiagramSvg(net, { paths, faults: [{ stage: 0, node: [0, 0, 0] }], title: "a < b" });
-    expect(svg.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"")).toBe(true);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     expect(svg).toContain("a &lt; b");
     expect(svg.match(/<polyline /g)).toHaveLength(2);
     // 4 stages × 4 switches: 15 whole bars + 1 broken bar drawn as two dashed halves.
-    expect(svg.match(/<line x1="[\d.]+" y1="[\d.]+" x2="[\d.]+" y2="[\d.]+" stroke="#333"/g)).toHaveLength(15);
-    expect(svg.match(/stroke="#d62728" stroke-width="2.5" stroke-dasharray/g)!.length).toBeGreaterThanOrEqual(2);
+    expect(svg.match(/<line x1="[\d.]+" y1="[\d.]+" x2="[\d.]+" y2="[\d.]+" stroke="#333"/g)).toHaveLength(
+      15,
+    );
+    expect(svg.match(/stroke="#d62728" stroke-width="2.5" stroke-dasharray/g)!.length).toBeGreaterThanOrEqual(
+      2,
+    );
     expect(svg).toContain("broken at stage 1");
     expect(svg).toContain("survives");
     for (const label of ["000", "110", "111"]) expect(svg).toContain(`>${label}</text>`);
   });
 
   it("rejects invalid paths and networks too large to draw", () => {
-    expect(() => barDiagramSvg(net, { paths: [{ modes: [1, 0, 0, 0], nodes: [[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]] }] }))
+    expect(() =>
+      barDiagramSvg(net, {
+        paths: [{ modes: [1, 0, 0, 0], nodes: [[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]] }],
+      })
+    )
       .toThrow(/paths\[0\]/);
     expect(() => barDiagramSvg({ n: 9, t: 2, masks: cyclicMasks(9, 0) })).toThrow(RangeError);
   });
@@ -56,7 +64,22 @@ describe("runMinCli", () => {
   it("prints tolerance, tag, disjoint paths, route and writes the SVG", async () => {
     const io = capture();
     const code = await runMinCli(
-      ["--n", "3", "--f", "1", "--t", "2", "--from", "000", "--to", "110", "--fault", "1:000", "--svg", "out.svg"],
+      [
+        "--n",
+        "3",
+        "--f",
+        "1",
+        "--t",
+        "2",
+        "--from",
+        "000",
+        "--to",
+        "110",
+        "--fault",
+        "1:000",
+        "--svg",
+        "out.svg",
+      ],
       io,
     );
     expect(code).toBe(0);
@@ -73,7 +96,9 @@ describe("runMinCli", () => {
   it("explains networks that miss the condition, with a smallest cut", async () => {
     const io = capture();
     expect(await runMinCli(["--masks", "001,100,100,010", "--to", "110"], io)).toBe(0);
-    expect(io.out.join("\n")).toMatch(/tolerated faults: 0 \(the masks of stages 1\.\.3 do not span; exact search\)/);
+    expect(io.out.join("\n")).toMatch(
+      /tolerated faults: 0 \(the masks of stages 1\.\.3 do not span; exact search\)/,
+    );
     expect(io.out.join("\n")).toMatch(/smallest cut: 4:/);
   });
 
@@ -81,7 +106,12 @@ describe("runMinCli", () => {
     const io = capture();
     expect(await runMinCli(["--help"], io)).toBe(0);
     expect(io.out[0]).toBe(minUsage);
-    for (const args of [["--bogus"], ["--n"], ["--n", "0"], ["--from", "012"], ["--fault", "9:000"], ["--fault", "x"], ["--f", "1", "--masks", "001"]]) {
+    for (
+      const args of [["--bogus"], ["--n"], ["--n", "0"], ["--from", "012"], ["--fault", "9:000"], [
+        "--fault",
+        "x",
+      ], ["--f", "1", "--masks", "001"]]
+    ) {
       const bad = capture();
       expect(await runMinCli(args, bad), args.join(" ")).toBe(2);
       expect(bad.err[0]).toMatch(/^raincore min: /);

@@ -35,7 +35,12 @@ import type { Random } from "../../transport/random.ts";
 const T = [2, 3, 4, 5];
 
 /** A random size with t^n ≤ maxNodes and n + f stages. */
-function size(rng: Random, maxN: number, maxF: number, maxNodes: number): { n: number; t: number; f: number } {
+function size(
+  rng: Random,
+  maxN: number,
+  maxF: number,
+  maxNodes: number,
+): { n: number; t: number; f: number } {
   for (;;) {
     const t = rng.pick(T);
     const n = rng.between(1, maxN);
@@ -77,7 +82,9 @@ describe("disjointPaths (theorems 6.2, 6.3, 6.4)", () => {
       expect((e as MinConditionError).name).toBe("MinConditionError");
       expect((e as MinConditionError).window).toBe(0);
     }
-    expect(() => disjointPaths({ n: 3, t: 2, masks: [[1, 0, 0]] }, [0, 0, 0], [1, 0, 0])).toThrow(MinConditionError);
+    expect(() => disjointPaths({ n: 3, t: 2, masks: [[1, 0, 0]] }, [0, 0, 0], [1, 0, 0])).toThrow(
+      MinConditionError,
+    );
     expect(() => disjointPaths({ n: 2, t: 2, masks: [[1, 0], [0, 1]] }, [0, 0], [0, 2])).toThrow(RangeError);
   });
 });
@@ -100,7 +107,9 @@ describe("toleratedFaults", () => {
           const a = randomLabel(rng, n, t);
           const b = randomLabel(rng, n, t);
           for (let j = 0; j < f; j++) {
-            faults.push(rng.chance(0.5) ? rng.pick(switches) : { stage: rng.int(n + f), node: rng.chance(0.5) ? a : b });
+            faults.push(
+              rng.chance(0.5) ? rng.pick(switches) : { stage: rng.int(n + f), node: rng.chance(0.5) ? a : b },
+            );
           }
           expect(connectedBrute(net, faults)).toBe(true);
           expect(isConnected(net, faults)).toBe(true);
@@ -132,7 +141,9 @@ describe("toleratedFaults", () => {
       }
       // The proof's fault set: before the non-spanning window at switches carrying A, after it at
       // switches carrying B, where B - A is outside the window's span.
-      const j = net.masks.findIndex((_, i) => i + n <= net.masks.length && !spansBrute(net.masks.slice(i, i + n), n, t));
+      const j = net.masks.findIndex((_, i) =>
+        i + n <= net.masks.length && !spansBrute(net.masks.slice(i, i + n), n, t)
+      );
       expect(nonSpanningWindow(net)).toBe(j);
       const a = randomLabel(rng, n, t);
       const span = groupSpan(net.masks.slice(j, j + n), n, t);
@@ -151,7 +162,9 @@ describe("toleratedFaults", () => {
     cases("tolerance-brute", 60, (rng) => {
       const { n, t } = size(rng, 2, 0, 9);
       const stages = rng.between(n, n + 3);
-      const net = rng.chance(0.3) ? randomGeneralizedCyclic(rng, n, stages - n, t) : randomNetwork(rng, n, stages, t);
+      const net = rng.chance(0.3)
+        ? randomGeneralizedCyclic(rng, n, stages - n, t)
+        : randomNetwork(rng, n, stages, t);
       if (!isGeneralizedCyclic(net)) nonCyclic++;
       const switches = allSwitches(net);
       let brute = -1;

@@ -25,11 +25,13 @@ import {
 import { allSwitches, subsets } from "./_helpers.ts";
 
 const L3 = (s: string) => parseLabel(s, 3, 2);
-const show = (net: Network, labels: readonly (readonly number[])[]) => labels.map((x) => formatLabel(x, net.t)).join(" ");
+const show = (net: Network, labels: readonly (readonly number[])[]) =>
+  labels.map((x) => formatLabel(x, net.t)).join(" ");
 const masksOf = (list: string, n: number, t: number) => list.split(" ").map((s) => parseLabel(s, n, t));
 
 /** Every switch of one stage, faulty. */
-const wholeStage = (net: Network, stage: number): Switch[] => allSwitches(net).filter((s) => s.stage === stage);
+const wholeStage = (net: Network, stage: number): Switch[] =>
+  allSwitches(net).filter((s) => s.stage === stage);
 
 describe("thesis chapter 5 worked examples", () => {
   it("figure 24: the 3-stage MIN 001, 010, 100 has one path per pair and tolerates no fault", () => {
@@ -65,7 +67,13 @@ describe("thesis chapter 5 worked examples", () => {
     const net = { n: 3, t: 2, masks: cyclicMasks(3, 4) };
     expect(toleratedFaults(net)).toBe(4);
     const paths = disjointPaths(net, L3("000"), L3("110"));
-    expect(paths.map((p) => p.modes.join(""))).toEqual(["1111000", "0110000", "0010100", "0001111", "0000110"]);
+    expect(paths.map((p) => p.modes.join(""))).toEqual([
+      "1111000",
+      "0110000",
+      "0010100",
+      "0001111",
+      "0000110",
+    ]);
     expect(paths.map((p) => show(net, p.nodes))).toEqual([
       "000 001 011 111 110 110 110 110",
       "000 000 010 110 110 110 110 110",
