@@ -1,0 +1,69 @@
+/**
+ * A small flag parser for the `raincore` command line: `--name value`, `--name=value`, repeatable
+ * flags and booleans, with errors that name the flag and say what was expected.
+ * @module
+ */
+
+import { RaincoreError } from "../transport/errors.ts";
+
+/** A command-line mistake: printed with the command's usage, exit code 2. */
+export class UsageError extends RaincoreError {
+  static override readonly errorName = "UsageError";
+}
+
+/** What one flag accepts. */
+export interface FlagSpec {
+  /** Takes a value (`--id a`) rather than being a switch (`--help`). @default true */
+  value?: boolean;
+  /** May be given several times; the values are collected in order. @default false */
+  repeat?: boolean;
+}
+
+/** Parsed flags: the last value (or every value for repeatable flags), `true` for switches. */
+export type ParsedFlags = Map<string, string[]>;
+
+/** Parses `argv` against `specs`; unknown flags and missing values are {@link UsageError}s. */
+export function parseFlags(argv: readonly string[], specs: Record<string, FlagSpec>): ParsedFlags {
+  const flags: ParsedFlags = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const spec = specs[name];
+    if (spec === undefined) throw new UsageError(`unknown flag --${name}`);
+    let value = "true";
+    if (spec.value !== false) {
+      if (eq >= 0) value = arg.slice(eq + 1);
+      else if (i + 1 < argv.length) value = argv[++i];
+      else throw new UsageError(`--${name} needs a value`);
+    }
+    const previous = flags.get(name);
+    if (previous !== undefined && !spec.repeat) throw new UsageError(`--${name} given twice`);
+    flags.set(name, [...(previous ?? []), value]);
+  }
+  return flags;
+}
+
+/** The value of a flag, or `fallback`. */
+export function stringFlag(flags: ParsedFlags, name: string, fallback?: string): string | undefined {
+  return flags.get(name)?.at(-1) ?? fallback;
+}
+
+/** A flag's value as a finite number ≥ `min`, or `fallback` when absent. */
+export function numberFlag(flags: ParsedFlags, name: string, fallback?: number, min = 0): number | undefined {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min) {
+    throw new UsageError(`--${name} must be a number ≥ ${min}, got "${text}"`);
+  }
+  return value;
+}
+
+/** A flag that must be present. */
+export function requiredFlag(flags: ParsedFlags, name: string): string {
+  const value = stringFlag(flags, name);
+  if (value === undefined) throw new UsageError(`--${name} is required`);
+  return value;
+}

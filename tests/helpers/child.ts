@@ -1,0 +1,111 @@
+/**
+ * Test helper: an OS child process that speaks JSON lines on stdout. Tests wait for the lines they
+ * expect with a deadline (never a fixed sleep) and always kill their children.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+/** Repository root. */
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/** One JSON object a child printed, with the child's name. */
+export type JsonLine = Record<string, unknown> & { event?: string };
+
+/** A running child process and everything it printed so far. */
+export class JsonChild {
+  readonly lines: JsonLine[] = [];
+  readonly stderr: string[] = [];
+  #waiters: Array<() => void> = [];
+  #exited = false;
+  readonly exit: Promise<number | null>;
+
+  constructor(readonly name: string, readonly process: ChildProcess) {
+    const rl = createInterface({ input: process.stdout! });
+    rl.on("line", (line) => {
+      try {
+        this.lines.push(JSON.parse(line) as JsonLine);
+      } catch {
+        this.stderr.push(`(stdout, not JSON) ${line}`);
+      }
+      this.#wake();
+    });
+    process.stderr!.on("data", (chunk: Buffer) => this.stderr.push(chunk.toString()));
+    this.exit = new Promise((resolve) =>
+      process.on("exit", (code) => {
+        this.#exited = true;
+        this.#wake();
+        resolve(code);
+      })
+    );
+  }
+
+  /** Whether the process has exited. */
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Writes one line to the child's stdin. */
+  write(line: string): void {
+    this.process.stdin!.write(line + "\n");
+  }
+
+  /** Sends a signal (no-op once exited). */
+  signal(sig: NodeJS.Signals): void {
+    if (!this.#exited) this.process.kill(sig);
+  }
+
+  /**
+   * Resolves with the first line (from index `from` on) matching `pred`; rejects after
+   * `timeoutMs`, with what the child printed, so a failure explains itself.
+   */
+  waitFor(pred: (line: JsonLine) => boolean, timeoutMs: number, from = 0): Promise<JsonLine> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        for (let i = from; i < this.lines.length; i++) {
+          if (pred(this.lines[i])) {
+            resolve(this.lines[i]);
+            return true;
+          }
+        }
+        return false;
+      };
+      if (check()) return;
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        const tail = this.lines.slice(-5).map((l) => JSON.stringify(l)).join("\n  ");
+        reject(new Error(`${this.name}: no matching line within ${timeoutMs} ms; last lines:\n  ${tail}\nstderr: ${this.stderr.join("").slice(-2000)}`));
+      }, timeoutMs);
+      const waiter = () => {
+        if (check()) {
+          clearTimeout(timer);
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        }
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+}
+
+/** Starts `node scripts/run.mjs ENTRY args…` (a TypeScript entry) in the repository root. */
+export function startTs(name: string, entry: string, args: readonly string[]): JsonChild {
+  const child = spawn(process.execPath, ["scripts/run.mjs", entry, ...args], {
+    cwd: repoRoot,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  return new JsonChild(name, child);
+}
+
+/** Kills every child still running and waits for them to exit. */
+export async function killAll(children: Iterable<JsonChild>): Promise<void> {
+  const all = [...children];
+  for (const child of all) {
+    child.signal("SIGCONT");
+    child.signal("SIGKILL");
+  }
+  await Promise.all(all.map((c) => c.exit));
+}
