@@ -40,6 +40,14 @@ export class JsonChild {
     );
   }
 
+  /** Calls `fn` after every new line and at exit; returns a function that unsubscribes. */
+  subscribe(fn: () => void): () => void {
+    this.#waiters.push(fn);
+    return () => {
+      this.#waiters = this.#waiters.filter((w) => w !== fn);
+    };
+  }
+
   /** Whether the process has exited. */
   get exited(): boolean {
     return this.#exited;
@@ -67,6 +75,10 @@ export class JsonChild {
             resolve(this.lines[i]);
             return true;
           }
+        }
+        if (this.#exited) {
+          reject(new Error(`${this.name} exited before printing a matching line\nstderr: ${this.stderr.join("").slice(-2000)}`));
+          return true;
         }
         return false;
       };
@@ -100,6 +112,33 @@ export function startTs(name: string, entry: string, args: readonly string[]): J
   return new JsonChild(name, child);
 }
 
+/**
+ * Resolves once `cond()` holds, re-checking after every line any of `children` prints or exits;
+ * rejects after `timeoutMs` with `describe()` in the message.
+ */
+export function waitUntil(
+  children: readonly JsonChild[],
+  cond: () => boolean,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const unsubscribes: Array<() => void> = [];
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      for (const u of unsubscribes) u();
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => finish(new Error(`condition not met within ${timeoutMs} ms: ${describe()}`)), timeoutMs);
+    const check = () => {
+      if (cond()) finish();
+    };
+    for (const child of children) unsubscribes.push(child.subscribe(check));
+    check();
+  });
+}
+
 /** Kills every child still running and waits for them to exit. */
 export async function killAll(children: Iterable<JsonChild>): Promise<void> {
   const all = [...children];
@@ -108,4 +147,13 @@ export async function killAll(children: Iterable<JsonChild>): Promise<void> {
     child.signal("SIGKILL");
   }
   await Promise.all(all.map((c) => c.exit));
+}
+
+/** Starts `node bin/raincore.js ARGS…` (the built CLI, see global_setup.ts). */
+export function startRaincore(name: string, args: readonly string[]): JsonChild {
+  const child = spawn(process.execPath, ["bin/raincore.js", ...args], {
+    cwd: repoRoot,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  return new JsonChild(name, child);
 }

@@ -1,0 +1,83 @@
+/**
+ * Five `raincore node` OS processes on UDP loopback: SIGKILL one and the four survivors commit the
+ * same new view; restart it and it rejoins; SIGSTOP one and the others move on; SIGCONT and it
+ * rejoins. Multicast order is compared across all of them at the end.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from "../helpers/child.ts";
+import { freeUdpPorts } from "../helpers/ports.ts";
+
+const TUNED = ["--eating-ms", "5", "--hungry-ms", "400", "--starving-ms", "100", "--rto-ms", "10", "--retries", "4"];
+const DEADLINE_MS = 20_000;
+
+const running = new Set<JsonChild>();
+afterEach(async () => {
+  await killAll(running);
+  running.clear();
+});
+
+function lastView(child: JsonChild): JsonLine | undefined {
+  return child.lines.findLast((l) => l.event === "view");
+}
+
+function viewKey(child: JsonChild): string {
+  const v = lastView(child);
+  return v === undefined ? "none" : `${v.index}:${[...(v.members as string[])].sort().join(",")}`;
+}
+
+/** Waits until every child's last committed view is the same and has exactly `ids` as members. */
+async function sameView(children: readonly JsonChild[], ids: readonly string[]): Promise<string> {
+  const want = [...ids].sort().join(",");
+  await waitUntil(
+    children,
+    () => children.every((c) => viewKey(c).endsWith(`:${want}`)) && new Set(children.map(viewKey)).size === 1,
+    DEADLINE_MS,
+    () => children.map((c) => `${c.name}=${viewKey(c)}`).join(" "),
+  );
+  return viewKey(children[0]);
+}
+
+describe("raincore node: five real processes over UDP", () => {
+  it("survives SIGKILL, restart, SIGSTOP and SIGCONT with one view and one multicast order", async () => {
+    const ids = ["n1", "n2", "n3", "n4", "n5"];
+    const ports = await freeUdpPorts(ids.length);
+    const peers = ids.flatMap((id, i) => ["--peer", `${id}=udp://127.0.0.1:${ports[i]}`]);
+    const start = (i: number) => {
+      const child = startRaincore(ids[i], ["node", "--id", ids[i], "--listen", `udp://127.0.0.1:${ports[i]}`, ...peers, ...TUNED]);
+      running.add(child);
+      return child;
+    };
+    const nodes = ids.map((_, i) => start(i));
+    const first = await sameView(nodes, ids);
+
+    // SIGKILL n5: the four survivors commit one new view without it.
+    nodes[4].signal("SIGKILL");
+    await nodes[4].exit;
+    running.delete(nodes[4]);
+    const afterKill = await sameView(nodes.slice(0, 4), ids.slice(0, 4));
+    expect(Number(afterKill.split(":")[0])).toBeGreaterThan(Number(first.split(":")[0]));
+
+    // Restart n5 (new incarnation, same address): it rejoins.
+    nodes[4] = start(4);
+    await sameView(nodes, ids);
+
+    // SIGSTOP n4: the others move on; SIGCONT: it rejoins.
+    nodes[3].signal("SIGSTOP");
+    const others = [nodes[0], nodes[1], nodes[2], nodes[4]];
+    await sameView(others, ["n1", "n2", "n3", "n5"]);
+    nodes[3].signal("SIGCONT");
+    await sameView(nodes, ids);
+
+    // One multicast order at every member.
+    const marks = nodes.map((n) => n.lines.length);
+    nodes[0].write("send from-n1");
+    nodes[2].write("send-safe from-n3");
+    nodes[4].write("send from-n5");
+    const delivered = (n: JsonChild, i: number) => n.lines.slice(marks[i]).filter((l) => l.event === "deliver");
+    await waitUntil(nodes, () => nodes.every((n, i) => delivered(n, i).length === 3), DEADLINE_MS, () =>
+      nodes.map((n, i) => `${n.name}:${delivered(n, i).length}`).join(" "));
+    const orders = nodes.map((n, i) => delivered(n, i).map((l) => `${l.from}/${l.data}`).join(" "));
+    expect(new Set(orders).size).toBe(1);
+    expect(orders[0].split(" ").sort()).toEqual(["n1/from-n1", "n3/from-n3", "n5/from-n5"]);
+  }, 120_000);
+});
