@@ -13,7 +13,9 @@ export const MAX_NODES = 1 << 20;
 
 /** Integer form of a network. */
 export interface Compiled {
+  /** Dimension. */
   readonly n: number;
+  /** Switch size. */
   readonly t: number;
   /** Number of stages. */
   readonly L: number;

@@ -16,6 +16,12 @@ import type { Label, Network, Path, Switch } from "./types.ts";
  * smallest (most significant digit first) node of the coset `node + <mask>`, as a string key.
  */
 export function switchKey(net: Network, sw: Switch): string {
+  if (!Number.isInteger(sw?.stage) || sw.stage < 0 || sw.stage >= net.masks.length) {
+    throw new RangeError(
+      `switch stage must be an integer in 0..${net.masks.length - 1}, got ${String(sw?.stage)}`,
+    );
+  }
+  checkLabel(sw.node, net.n, net.t, "switch node");
   const m = net.masks[sw.stage];
   let best: number[] = [...sw.node];
   for (let s = 1; s < net.t; s++) {

@@ -81,6 +81,7 @@ describe("route", () => {
     expect(pathError(net, { ...p, modes: [0, 1] })).toMatch(/stage 0/);
     expect(route(net, [0, 0], [1, 1], [{ stage: 0, node: [1, 0] }])).toBeNull(); // same switch as node 00
     expect(() => route(net, [0, 0], [1, 1], [{ stage: 2, node: [0, 0] }])).toThrow(RangeError);
+    expect(() => pathError(net, p, { faults: [{ stage: 5, node: [0, 0] }] })).toThrow(/stage must be/);
   });
 });
 
