@@ -3,12 +3,16 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  areDisjoint,
+  cyclicMasks,
   disjointPaths,
   isConnected,
   isGeneralizedCyclic,
   MinConditionError,
   minimumCut,
   nonSpanningWindow,
+  pathError,
+  route,
   type Switch,
   toleratedFaults,
 } from "../../min/mod.ts";
@@ -68,6 +72,19 @@ describe("disjointPaths (theorems 6.2, 6.3, 6.4)", () => {
         }
       }
     });
+  });
+
+  it("works on networks far too large to enumerate (2^40 nodes)", () => {
+    const net = { n: 40, t: 2, masks: cyclicMasks(40, 3) };
+    const a = Array.from({ length: 40 }, (_, k) => k % 2);
+    const b = Array.from({ length: 40 }, (_, k) => (k % 3 === 0 ? 1 : 0));
+    const paths = disjointPaths(net, a, b);
+    expect(paths).toHaveLength(4);
+    for (const p of paths) expect(pathError(net, p, { from: a, to: b })).toBeNull();
+    expect(areDisjoint(net, paths)).toBe(true);
+    expect(toleratedFaults(net)).toBe(3);
+    expect(minimumCut(net).faults).toHaveLength(4);
+    expect(() => route(net, a, b)).toThrow(/exceeds/);
   });
 
   it("throws MinConditionError (a RaincoreError) when a window does not span", () => {
