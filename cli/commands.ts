@@ -4,6 +4,7 @@
  * @module
  */
 
+import { benchCommand } from "./bench_command.ts";
 import { nodeCommand } from "./node_command.ts";
 
 /** One subcommand of the `raincore` command line. */
@@ -19,4 +20,5 @@ export interface Command {
 /** Every subcommand by name. */
 export const commands: Record<string, Command> = {
   node: nodeCommand,
+  bench: benchCommand,
 };

@@ -4,8 +4,8 @@
  * rejoins. Multicast order is compared across all of them at the end.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from "../helpers/child.ts";
-import { freeUdpPorts } from "../helpers/ports.ts";
+import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
+import { freeUdpPorts } from "../../tools/ports.ts";
 
 const TUNED = ["--eating-ms", "5", "--hungry-ms", "400", "--starving-ms", "100", "--rto-ms", "10", "--retries", "4"];
 const DEADLINE_MS = 20_000;

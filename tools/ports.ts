@@ -1,4 +1,6 @@
-/** Test helper: free UDP ports on loopback, found by binding port 0 and releasing it. */
+/** Free UDP ports on loopback, found by binding port 0 and releasing it (benchmarks and tests).
+ * @module
+ */
 import { createSocket } from "node:dgram";
 
 /** `count` distinct UDP ports that were free on 127.0.0.1 a moment ago. */

@@ -1,13 +1,29 @@
 /**
- * Test helper: an OS child process that speaks JSON lines on stdout. Tests wait for the lines they
- * expect with a deadline (never a fixed sleep) and always kill their children.
+ * OS child processes that speak JSON lines on stdout, for the tests and benchmarks that run real
+ * clusters. Callers wait for the lines they expect with a deadline (never a fixed sleep) and always
+ * kill their children.
+ * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Repository root. */
-export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+/**
+ * Repository root: the nearest folder above this module with raincore's package.json. Searched,
+ * not fixed, because this module also runs bundled from dist/ or node_modules/.cache/.
+ */
+export const repoRoot: string = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      if (JSON.parse(readFileSync(join(d, "package.json"), "utf8")).name === "raincore") return d;
+    } catch { /* no package.json here */ }
+    if (dirname(d) === d) throw new Error(`raincore's package.json not found above ${dir}`);
+  }
+}
 
 /** One JSON object a child printed, with the child's name. */
 export type JsonLine = Record<string, unknown> & { event?: string };
@@ -103,9 +119,15 @@ export class JsonChild {
   }
 }
 
+/**
+ * Extra Node flags for every child, from `RAINCORE_CHILD_NODE_FLAGS` (e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof` to profile benchmark members).
+ */
+const childNodeFlags = (process.env.RAINCORE_CHILD_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
+
 /** Starts `node scripts/run.mjs ENTRY args…` (a TypeScript entry) in the repository root. */
 export function startTs(name: string, entry: string, args: readonly string[]): JsonChild {
-  const child = spawn(process.execPath, ["scripts/run.mjs", entry, ...args], {
+  const child = spawn(process.execPath, [...childNodeFlags, "scripts/run.mjs", entry, ...args], {
     cwd: repoRoot,
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -151,7 +173,7 @@ export async function killAll(children: Iterable<JsonChild>): Promise<void> {
 
 /** Starts `node bin/raincore.js ARGS…` (the built CLI, see global_setup.ts). */
 export function startRaincore(name: string, args: readonly string[]): JsonChild {
-  const child = spawn(process.execPath, ["bin/raincore.js", ...args], {
+  const child = spawn(process.execPath, [...childNodeFlags, "bin/raincore.js", ...args], {
     cwd: repoRoot,
     stdio: ["pipe", "pipe", "pipe"],
   });

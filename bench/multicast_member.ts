@@ -1,0 +1,117 @@
+/**
+ * One member of the multicast benchmark, as its own OS process (started by bench/multicast.ts):
+ * joins the ring over UDP, reports `joined` once its view has every member, waits for `go` on
+ * stdin, multicasts its share (flooding or paced), and prints one result line when it has
+ * delivered every message of every sender.
+ * @module
+ */
+
+import { startMember } from "../cli/member.ts";
+import { emitLine, epochMs } from "../cli/json_out.ts";
+import { forEachStdinLine } from "../cli/lines.ts";
+import { createUdpTransport } from "../transport/udp.ts";
+import { Fnv64 } from "./fnv.ts";
+
+/** Configuration of one member, passed as a JSON argument by the coordinator. */
+export interface MemberConfig {
+  index: number;
+  ports: number[];
+  senders: number;
+  size: number;
+  count: number;
+  /** Messages per second per sender; 0 = flood. */
+  rate: number;
+  /** Most own messages waiting for the token while flooding. */
+  backlog: number;
+  eatingMs: number;
+  hungryMs: number;
+}
+
+const HEADER_BYTES = 16; // sender index u32, seq u32, send time f64
+
+/** Runs one benchmark member; never returns (the coordinator kills or awaits the process). */
+export async function runMember(c: MemberConfig): Promise<void> {
+  const ids = c.ports.map((_, i) => `m${i}`);
+  const peers: Record<string, string[]> = {};
+  ids.forEach((id, i) => (peers[id] = [`udp://127.0.0.1:${c.ports[i]}`]));
+  const udp = await createUdpTransport({ port: c.ports[c.index], mtu: 65_000 });
+  const { gcm } = startMember({
+    id: ids[c.index],
+    transports: [udp],
+    peers,
+    eatingMs: c.eatingMs,
+    hungryMs: c.hungryMs,
+  });
+  const isSender = c.index < c.senders;
+  const expected = c.senders * c.count;
+  const nextSeq = new Array<number>(c.senders).fill(0);
+  const latencies = new Float64Array(expected);
+  const hash = new Fnv64();
+  let delivered = 0;
+  let fifoOk = true;
+  let goAt = 0;
+
+  gcm.on("view", (v) => {
+    if (v.members.length === ids.length) emitLine("joined", { index: v.index });
+  });
+  gcm.on("deliver", (d) => {
+    const view = new DataView(d.data.buffer, d.data.byteOffset, HEADER_BYTES);
+    const sender = view.getUint32(0, true);
+    const seq = view.getUint32(4, true);
+    if (seq !== nextSeq[sender]) fifoOk = false;
+    nextSeq[sender] = seq + 1;
+    hash.addWord(sender);
+    hash.addWord(seq);
+    latencies[delivered++] = epochMs() - view.getFloat64(8, true);
+    if (delivered === expected) finish();
+  });
+
+  const finish = () => {
+    const elapsed = (epochMs() - goAt) / 1000;
+    const sorted = latencies.slice(0, delivered).sort();
+    emitLine("result", {
+      impl: "raincore",
+      node: c.index,
+      sender: isSender ? 1 : 0,
+      senders: c.senders,
+      size: c.size,
+      delivered,
+      elapsed_s: elapsed,
+      msgs_per_s: delivered / elapsed,
+      MB_per_s: (delivered * c.size) / elapsed / 1e6,
+      lat_ms_p50: sorted[Math.floor(sorted.length * 0.5)],
+      lat_ms_p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+      fifo_ok: fifoOk,
+      order_hash: hash.hex(),
+      packets_sent: udp.stats.packetsSent,
+    });
+  };
+
+  const payload = new Uint8Array(Math.max(c.size, HEADER_BYTES));
+  const header = new DataView(payload.buffer);
+  header.setUint32(0, c.index, true);
+  let sent = 0;
+  const sendOne = () => {
+    header.setUint32(4, sent++, true);
+    header.setFloat64(8, epochMs(), true);
+    gcm.multicast(payload.slice()); // the GCM keeps the buffer until the message left the token
+  };
+  const flood = () => {
+    while (sent < c.count && gcm.core.multicast.pending < c.backlog) sendOne();
+    if (sent < c.count) setImmediate(flood);
+  };
+  const paced = () => {
+    const due = Math.min(c.count, Math.floor(((epochMs() - goAt) * c.rate) / 1000));
+    while (sent < due) sendOne();
+    if (sent < c.count) setTimeout(paced, 1);
+  };
+
+  await forEachStdinLine((line) => {
+    if (line === "quit") process.exit(0);
+    if (line !== "go" || goAt !== 0) return;
+    goAt = epochMs();
+    if (isSender) (c.rate > 0 ? paced : flood)();
+  });
+}
+
+await runMember(JSON.parse(process.argv[2]) as MemberConfig);
