@@ -13,7 +13,7 @@ import { broadcastTree } from "./broadcast.ts";
 import { minimumCut, toleratedFaults } from "./faults.ts";
 import { disjointPaths, switchKey } from "./paths.ts";
 import { route } from "./route.ts";
-import { routingTag } from "./span.ts";
+import { routingTag, spans } from "./span.ts";
 import { barDiagramSvg } from "./svg.ts";
 import type { Label, Network, Path, Switch } from "./types.ts";
 import { MAX_NODES } from "./_compiled.ts";
@@ -161,18 +161,19 @@ export async function runMinCli(args: string[], io: MinCliIo = defaultIo): Promi
 
   io.log(`network: n = ${n}, t = ${t}, ${L} stages, masks ${masks.map(fmt).join(" ")}`);
   const bad = nonSpanningWindow(net);
-  const tolerated = toleratedFaults(net);
+  // toleratedFaults would run the same search as minimumCut: run it once when it is needed.
+  const cut = bad === -1 || !spans(masks, n, t) ? null : minimumCut(net);
+  const tolerated = cut === null ? toleratedFaults(net) : cut.faults.length - 1;
   if (bad === -1) {
     io.log(
       `tolerated faults: ${tolerated} (every ${n} consecutive masks span: theorems 6.2–6.4 give ${L} - ${n})`,
     );
-  } else if (tolerated < 0) {
+  } else if (cut === null || tolerated < 0) {
     io.log(`tolerated faults: none — some pairs are not connected even without faults`);
   } else {
     const why = bad === -2
       ? `fewer than ${n} stages`
       : `the masks of stages ${bad + 1}..${bad + n} do not span`;
-    const cut = minimumCut(net);
     io.log(`tolerated faults: ${tolerated} (${why}; exact search)`);
     io.log(
       `  smallest cut: ${cut.faults.map((f) => `${f.stage + 1}:${fmt(f.node)}`).join(" ")} disconnects ${
