@@ -19,6 +19,7 @@ export interface MemberOptions {
   hungryMs?: number;
   starvingMs?: number;
   rtoMinMs?: number;
+  rtoMaxMs?: number;
   retries?: number;
 }
 
@@ -31,7 +32,13 @@ export interface Member {
 
 /** Starts a member and asks its peers to add it. */
 export function startMember(o: MemberOptions): Member {
-  const tm = new TransportManager({ nodeId: o.id, transports: o.transports, rtoMinMs: o.rtoMinMs, retries: o.retries });
+  const tm = new TransportManager({
+    nodeId: o.id,
+    transports: o.transports,
+    rtoMinMs: o.rtoMinMs,
+    rtoMaxMs: o.rtoMaxMs,
+    retries: o.retries,
+  });
   for (const [peer, addresses] of Object.entries(o.peers)) tm.setAddresses(peer, addresses);
   const gcm = new GroupCommunicationManager({
     layer: tm,

@@ -25,6 +25,7 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
   --hungry-ms N           wait for the token before suspecting it lost (default 1000)
   --starving-ms N         911 resend period while the token is missing (default 300)
   --rto-ms N              Transport Manager retransmission floor (default 20)
+  --rto-max-ms N          retransmission ceiling, back-off included (default 1000)
   --retries N             resends per address before a node counts as failed (default 4)
 
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
@@ -47,6 +48,7 @@ export const nodeCommand: Command = {
       "hungry-ms": {},
       "starving-ms": {},
       "rto-ms": {},
+      "rto-max-ms": {},
       retries: {},
     });
     const id = requiredFlag(flags, "id");
@@ -71,6 +73,7 @@ export const nodeCommand: Command = {
       hungryMs: numberFlag(flags, "hungry-ms"),
       starvingMs: numberFlag(flags, "starving-ms"),
       rtoMinMs: numberFlag(flags, "rto-ms"),
+      rtoMaxMs: numberFlag(flags, "rto-max-ms"),
       retries: numberFlag(flags, "retries", undefined, 1),
     });
     const { gcm } = member;
