@@ -199,8 +199,9 @@ export class TransportManager {
     let packetBytes = MAX_PACKET_BYTES;
     for (const t of this.#transports) {
       packetBytes = Math.min(packetBytes, t.mtu);
-      const scheme = addressScheme(t.addresses[0] ?? `${t.kind}://`);
-      if (!this.#byScheme.has(scheme)) this.#byScheme.set(scheme, t);
+      for (const scheme of t.schemes ?? [addressScheme(t.addresses[0] ?? `${t.kind}://`)]) {
+        if (!this.#byScheme.has(scheme)) this.#byScheme.set(scheme, t);
+      }
       t.onPacket((from, packet) => this.#onPacket(t, from, packet));
     }
     this.#host = {

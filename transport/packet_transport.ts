@@ -16,6 +16,11 @@ export interface PacketTransport {
   readonly mtu: number;
   /** Addresses at which peers reach this instance. */
   readonly addresses: readonly string[];
+  /**
+   * Optional: the address schemes this backend sends to (e.g. `["ws", "wss", "relay+ws"]`), when
+   * it reaches more kinds of addresses than its own first one shows. @default {the scheme of `addresses[0]`}
+   */
+  readonly schemes?: readonly string[];
   /** Sends one packet, best effort: it may be lost, duplicated or reordered; never throws for that. */
   send(to: string, packet: Uint8Array): void;
   /** Registers the handler for incoming packets (one handler; a later call replaces it). */
