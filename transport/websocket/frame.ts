@@ -1,0 +1,140 @@
+/**
+ * The wire format of the WebSocket backend: one binary WebSocket message per frame.
+ *
+ * ```
+ * HELLO     [version=1][type=1][idLen u8][relay id, UTF-8]          client → server, first frame
+ * DATA      [version][type=2][lane u8][payload…]                    to the endpoint at the other end
+ * RELAY     [version][type=3][lane][idLen][destination id][payload…] client → server: forward it
+ * RELAYED   [version][type=4][lane][idLen][source id][payload…]      server → client: forwarded
+ * NO_ROUTE  [version][type=5][idLen][destination id]                 server → client: no such client
+ * ```
+ * `lane` 0 carries Transport Manager packets, lane 1 WebRTC signaling (see
+ * {@link WebSocketTransport.sendSignal}). {@link decodeFrame} throws {@link DecodeError} and nothing
+ * else for bytes that are not a frame of this version.
+ * @module
+ */
+
+import { DecodeError } from "../errors.ts";
+
+/** Version byte of every frame. */
+export const FRAME_VERSION = 1;
+/** Frame types. */
+export const FRAME_HELLO = 1;
+/** @see FRAME_HELLO */
+export const FRAME_DATA = 2;
+/** @see FRAME_HELLO */
+export const FRAME_RELAY = 3;
+/** @see FRAME_HELLO */
+export const FRAME_RELAYED = 4;
+/** @see FRAME_HELLO */
+export const FRAME_NO_ROUTE = 5;
+/** Lane of Transport Manager packets. */
+export const LANE_PACKET = 0;
+/** Lane of WebRTC signaling messages. */
+export const LANE_SIGNAL = 1;
+/** Most header bytes a frame adds to its payload (RELAY/RELAYED with a 255-byte ID). */
+export const MAX_FRAME_OVERHEAD = 4 + 255;
+
+/** A decoded frame; `payload` is a view into the received bytes. */
+export type Frame =
+  | { type: typeof FRAME_HELLO; id: string }
+  | { type: typeof FRAME_DATA; lane: number; payload: Uint8Array }
+  | { type: typeof FRAME_RELAY | typeof FRAME_RELAYED; lane: number; id: string; payload: Uint8Array }
+  | { type: typeof FRAME_NO_ROUTE; id: string };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Encodes a HELLO frame. */
+export function encodeHelloFrame(id: string): Uint8Array {
+  const idBytes = encoder.encode(id);
+  const out = new Uint8Array(3 + idBytes.length);
+  out[0] = FRAME_VERSION;
+  out[1] = FRAME_HELLO;
+  out[2] = idBytes.length;
+  out.set(idBytes, 3);
+  return out;
+}
+
+/** Encodes a NO_ROUTE frame. */
+export function encodeNoRouteFrame(id: string): Uint8Array {
+  const out = encodeHelloFrame(id);
+  out[1] = FRAME_NO_ROUTE;
+  return out;
+}
+
+/** Encodes a DATA frame (copies `payload`). */
+export function encodeDataFrame(lane: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(3 + payload.length);
+  out[0] = FRAME_VERSION;
+  out[1] = FRAME_DATA;
+  out[2] = lane;
+  out.set(payload, 3);
+  return out;
+}
+
+/** Encodes a RELAY or RELAYED frame; `idBytes` is the UTF-8 relay ID (copies `payload`). */
+export function encodeRelayFrame(
+  type: typeof FRAME_RELAY | typeof FRAME_RELAYED,
+  lane: number,
+  idBytes: Uint8Array,
+  payload: Uint8Array,
+): Uint8Array {
+  const out = new Uint8Array(4 + idBytes.length + payload.length);
+  out[0] = FRAME_VERSION;
+  out[1] = type;
+  out[2] = lane;
+  out[3] = idBytes.length;
+  out.set(idBytes, 4);
+  out.set(payload, 4 + idBytes.length);
+  return out;
+}
+
+/** UTF-8 bytes of a relay ID. */
+export function relayIdBytes(id: string): Uint8Array {
+  return encoder.encode(id);
+}
+
+/**
+ * Decodes one frame.
+ * @throws {DecodeError} for anything that is not a well-formed frame of {@link FRAME_VERSION}.
+ */
+export function decodeFrame(bytes: Uint8Array): Frame {
+  if (bytes.length < 3) throw new DecodeError(`frame of ${bytes.length} bytes is too short`);
+  if (bytes[0] !== FRAME_VERSION) throw new DecodeError(`unknown frame version ${bytes[0]}`);
+  const type = bytes[1];
+  switch (type) {
+    case FRAME_HELLO:
+    case FRAME_NO_ROUTE: {
+      const id = readId(bytes, 2);
+      if (3 + bytes[2] !== bytes.length) throw new DecodeError("trailing bytes after the relay ID");
+      return { type, id };
+    }
+    case FRAME_DATA:
+      return { type, lane: lane(bytes[2]), payload: bytes.subarray(3) };
+    case FRAME_RELAY:
+    case FRAME_RELAYED: {
+      if (bytes.length < 4) throw new DecodeError("relay frame too short");
+      const l = lane(bytes[2]);
+      const id = readId(bytes, 3);
+      return { type, lane: l, id, payload: bytes.subarray(4 + bytes[3]) };
+    }
+    default:
+      throw new DecodeError(`unknown frame type ${type}`);
+  }
+}
+
+function lane(value: number): number {
+  if (value !== LANE_PACKET && value !== LANE_SIGNAL) throw new DecodeError(`unknown lane ${value}`);
+  return value;
+}
+
+function readId(bytes: Uint8Array, at: number): string {
+  const len = bytes[at];
+  if (len === 0 || at + 1 + len > bytes.length) throw new DecodeError("bad relay ID length");
+  try {
+    return decoder.decode(bytes.subarray(at + 1, at + 1 + len));
+  } catch {
+    throw new DecodeError("relay ID is not UTF-8");
+  }
+}

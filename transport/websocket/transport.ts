@@ -1,0 +1,587 @@
+/**
+ * The runtime-neutral core of the WebSocket backend: a {@link PacketTransport} over any number of
+ * WebSocket connections — outgoing ones it dials itself (to `ws://` addresses and to the servers
+ * that relay for it) and incoming ones handed to {@link WebSocketTransport.accept} by a server
+ * (`node_server.ts`, `deno_server.ts`, or an edge runtime's own upgrade).
+ *
+ * A server relays: a client sends `RELAY(id, packet)` and the server forwards it to its client
+ * `id`, so two browsers that cannot reach each other are still neighbours (see `address.ts`). A
+ * server answers a relay to a client it does not have with `NO_ROUTE`, and a dropped connection
+ * is redialled with exponential back-off; meanwhile {@link WebSocketTransport.isUnreachable} says
+ * so, and the Transport Manager fails the address at once instead of waiting out its timeouts.
+ *
+ * Create one with `createWebSocketTransport()` (`mod.ts`), which also starts a server if asked.
+ * @module
+ */
+
+import type { PacketHandler, PacketTransport } from "../packet_transport.ts";
+import {
+  formatRelayAddress,
+  normalizeServerUrl,
+  tryParseWebSocketAddress,
+  validRelayId,
+  WEBSOCKET_SCHEMES,
+  type WebSocketAddress,
+} from "./address.ts";
+import {
+  decodeFrame,
+  encodeDataFrame,
+  encodeHelloFrame,
+  encodeNoRouteFrame,
+  encodeRelayFrame,
+  FRAME_DATA,
+  FRAME_HELLO,
+  FRAME_NO_ROUTE,
+  FRAME_RELAY,
+  FRAME_RELAYED,
+  type Frame,
+  LANE_PACKET,
+  LANE_SIGNAL,
+  relayIdBytes,
+} from "./frame.ts";
+import { binaryData, CONNECTING, OPEN, type WebSocketConstructorLike, type WebSocketLike } from "./socket.ts";
+
+/** Default largest packet: like UDP on loopback; a stream has no datagram limit of its own. */
+export const WEBSOCKET_DEFAULT_MTU = 65_000;
+
+/** Reconnection back-off of outgoing connections. */
+export interface ReconnectOptions {
+  /** Delay before the first redial, in ms. @default {100} */
+  initialMs?: number;
+  /** Longest delay between redials, in ms. @default {5_000} */
+  maxMs?: number;
+  /** Factor applied to the delay after each failed dial. @default {2} */
+  multiplier?: number;
+  /**
+   * Keep redialling an address that is not in `servers` only while it was used (sent to or asked
+   * about) within this many ms; then let it rest until the next send. @default {30_000}
+   */
+  idleMs?: number;
+}
+
+/** Options of the {@link WebSocketTransport} core (see `createWebSocketTransport` for the rest). */
+export interface WebSocketCoreOptions {
+  /** This endpoint's relay ID (1..255 bytes UTF-8): its name at the servers it attaches to. @default {a random ID} */
+  id?: string;
+  /** Largest packet payload in bytes (64..65,535). @default {WEBSOCKET_DEFAULT_MTU} (65,000) */
+  mtu?: number;
+  /**
+   * Servers (`ws://…`/`wss://…`) to stay connected to, so that peers reach this endpoint through
+   * them at `relay+ws://…#id` (listed in `addresses`). @default {[]}
+   */
+  servers?: readonly string[];
+  /** Whether accepted clients may relay through this endpoint. @default {true} */
+  relay?: boolean;
+  /**
+   * Packets queued on a connection (WebSocket `bufferedAmount`) above which further packets to it
+   * are dropped — the Transport Manager resends. @default {4_194_304}
+   */
+  maxBufferedBytes?: number;
+  /** How long a `NO_ROUTE` answer makes a relay address count as unreachable, in ms. @default {500} */
+  noRouteHoldMs?: number;
+  /** Back-off of redials. */
+  reconnect?: ReconnectOptions;
+}
+
+/** Counters of a {@link WebSocketTransport}. */
+export interface WebSocketTransportStats {
+  /** Packets handed to a connection. */
+  packetsSent: number;
+  /** Packets received and handed to the handler. */
+  packetsReceived: number;
+  /** Packets dropped: connection down, buffer over `maxBufferedBytes`, bad address. */
+  packetsDropped: number;
+  /** Packets forwarded between two clients. */
+  packetsRelayed: number;
+  /** Frames that failed to decode. */
+  decodeErrors: number;
+  /** Outgoing connections opened (first dials and redials). */
+  connectionsOpened: number;
+  /** Incoming connections accepted. */
+  connectionsAccepted: number;
+}
+
+/** Handler of WebRTC signaling messages: `from` is the sender's relay address. */
+export type SignalHandler = (from: string, message: Uint8Array) => void;
+
+interface Outbound {
+  readonly server: string;
+  socket: WebSocketLike | undefined;
+  state: "connecting" | "open" | "down";
+  /** Whether the connection was open once (a first dial queues; a redial does not). */
+  opened: boolean;
+  failures: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  lastUsed: number;
+  readonly keep: boolean;
+  queue: Uint8Array[];
+}
+
+interface Inbound {
+  readonly socket: WebSocketLike;
+  id: string | undefined;
+  from: string | undefined;
+}
+
+const FIRST_DIAL_QUEUE = 256;
+const ADDRESS_CACHE_LIMIT = 4_096;
+/** Placeholder server address for an endpoint that only accepts (edge runtimes) and advertises none. */
+const LOCAL_SERVER = "ws://local.invalid/";
+
+/** A {@link PacketTransport} over WebSocket connections; see the module documentation. */
+export class WebSocketTransport implements PacketTransport {
+  /** Always `"websocket"`. */
+  readonly kind = "websocket";
+  /** Address schemes this backend sends to. */
+  readonly schemes: readonly string[] = WEBSOCKET_SCHEMES;
+  /** Largest packet payload. */
+  readonly mtu: number;
+  /** This endpoint's relay ID. */
+  readonly id: string;
+  /** Counters since creation. */
+  readonly stats: WebSocketTransportStats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    packetsDropped: 0,
+    packetsRelayed: 0,
+    decodeErrors: 0,
+    connectionsOpened: 0,
+    connectionsAccepted: 0,
+  };
+  readonly #idBytes: Uint8Array;
+  readonly #connect: WebSocketConstructorLike | undefined;
+  readonly #relay: boolean;
+  readonly #maxBuffered: number;
+  readonly #noRouteHoldMs: number;
+  readonly #backoff: Required<ReconnectOptions>;
+  readonly #selfServers = new Set<string>();
+  #primaryServer: string;
+  #addresses: string[] = [];
+  readonly #servers: readonly string[];
+  readonly #outbound = new Map<string, Outbound>();
+  readonly #clients = new Map<string, Inbound>();
+  readonly #inbound = new Set<Inbound>();
+  readonly #parsed = new Map<string, WebSocketAddress | null>();
+  readonly #noRoute = new Map<string, number>();
+  #handler: PacketHandler | undefined;
+  #signalHandler: SignalHandler | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #onClose: Array<() => Promise<void>> = [];
+
+  /**
+   * @param options core options.
+   * @param connect constructor of client sockets; without one, this endpoint cannot dial out.
+   * @throws {RangeError} for an invalid option.
+   */
+  constructor(options: WebSocketCoreOptions, connect: WebSocketConstructorLike | undefined) {
+    this.id = options.id ?? randomId();
+    if (!validRelayId(this.id)) throw new RangeError("'id' must be 1..255 bytes of UTF-8");
+    this.#idBytes = relayIdBytes(this.id);
+    this.mtu = options.mtu ?? WEBSOCKET_DEFAULT_MTU;
+    if (!Number.isInteger(this.mtu) || this.mtu < 64 || this.mtu > 65_535) {
+      throw new RangeError("'mtu' must be an integer 64..65535");
+    }
+    this.#connect = connect;
+    this.#relay = options.relay ?? true;
+    this.#maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+    this.#noRouteHoldMs = options.noRouteHoldMs ?? 500;
+    const r = options.reconnect ?? {};
+    this.#backoff = {
+      initialMs: r.initialMs ?? 100,
+      maxMs: r.maxMs ?? 5_000,
+      multiplier: r.multiplier ?? 2,
+      idleMs: r.idleMs ?? 30_000,
+    };
+    if (!(this.#backoff.initialMs > 0 && this.#backoff.maxMs >= this.#backoff.initialMs)) {
+      throw new RangeError("reconnect: need 0 < initialMs ≤ maxMs");
+    }
+    const servers: string[] = [];
+    for (const s of options.servers ?? []) {
+      const n = normalizeServerUrl(s);
+      if (n === undefined) throw new RangeError(`'servers' holds a non-WebSocket URL "${s}"`);
+      servers.push(n);
+    }
+    if (servers.length > 0 && connect === undefined) {
+      throw new RangeError("'servers' needs a WebSocket client implementation");
+    }
+    this.#servers = servers;
+    this.#primaryServer = LOCAL_SERVER;
+    this.#selfServers.add(LOCAL_SERVER);
+    this.#refreshAddresses();
+  }
+
+  /** Addresses at which peers reach this endpoint: its server URLs, then its relay addresses. */
+  get addresses(): readonly string[] {
+    return this.#addresses;
+  }
+
+  /** Whether {@link WebSocketTransport.close} was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * @internal Declares a server address of this endpoint (by `createWebSocketTransport` once it
+   * listens, or for an endpoint fed through `accept()`), and a hook to run on close.
+   */
+  _addServer(address: string, onClose?: () => Promise<void>): void {
+    const n = normalizeServerUrl(address);
+    if (n === undefined) throw new RangeError(`not a WebSocket URL: "${address}"`);
+    if (this.#primaryServer === LOCAL_SERVER) this.#primaryServer = n;
+    this.#selfServers.add(n);
+    if (onClose !== undefined) this.#onClose.push(onClose);
+    this.#refreshAddresses();
+  }
+
+  /** @internal Dials every server of `servers` and resolves when each has opened or failed once. */
+  _attach(timeoutMs: number): Promise<void> {
+    const waits = this.#servers.map((s) => {
+      const out = this.#dial(s, true);
+      return new Promise<void>((resolve) => {
+        const deadline = Date.now() + timeoutMs;
+        const poll = (): void => {
+          if (out.state !== "connecting" || Date.now() > deadline || this.closed) resolve();
+          else setTimeout(poll, 5);
+        };
+        poll();
+      });
+    });
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /**
+   * Takes over an incoming WebSocket (open or still connecting) whose HTTP upgrade someone else
+   * did: a server of this module, `Deno.upgradeWebSocket`, or an edge runtime. The client's first
+   * frame names it; after that it can send, be sent to and relay. Closes the socket if this
+   * transport is closed.
+   */
+  accept(socket: WebSocketLike): void {
+    if (this.closed) {
+      socket.close(1001, "closed");
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    const conn: Inbound = { socket, id: undefined, from: undefined };
+    this.#inbound.add(conn);
+    this.stats.connectionsAccepted++;
+    socket.addEventListener("message", (event) => this.#inboundFrame(conn, event.data));
+    const drop = (): void => {
+      this.#inbound.delete(conn);
+      if (conn.id !== undefined && this.#clients.get(conn.id) === conn) this.#clients.delete(conn.id);
+    };
+    socket.addEventListener("close", drop);
+    socket.addEventListener("error", drop);
+  }
+
+  /**
+   * Sends one packet, best effort; the bytes are copied at once. Dials the server of `to` if no
+   * connection is open (packets wait for the first dial; after a connection failed they are
+   * dropped until a redial succeeds).
+   * @throws {RangeError} when the packet is larger than {@link WebSocketTransport.mtu}.
+   */
+  send(to: string, packet: Uint8Array): void {
+    if (packet.length > this.mtu) {
+      throw new RangeError(`packet of ${packet.length} bytes exceeds the mtu (${this.mtu})`);
+    }
+    this.#send(to, LANE_PACKET, packet);
+  }
+
+  /**
+   * Sends a WebRTC signaling message to the endpoint at relay address `to` (best effort; the
+   * WebRTC backend retries). Arrives at that endpoint's {@link WebSocketTransport.onSignal}.
+   */
+  sendSignal(to: string, message: Uint8Array): void {
+    this.#send(to, LANE_SIGNAL, message);
+  }
+
+  /** Registers the handler of signaling messages (a later call replaces it). */
+  onSignal(fn: SignalHandler): void {
+    this.#signalHandler = fn;
+  }
+
+  /** Registers the handler for incoming packets (a later call replaces it). */
+  onPacket(fn: PacketHandler): void {
+    this.#handler = fn;
+  }
+
+  /**
+   * Whether packets to `to` cannot be delivered now: its connection failed and is being redialled,
+   * the server said it has no such client, or (as a server) no such client is attached. Asking
+   * keeps a redial of that address going.
+   */
+  isUnreachable(to: string): boolean {
+    if (this.closed) return true;
+    const a = this.#parse(to);
+    if (a === undefined) return true;
+    if (this.#selfServers.has(a.server)) {
+      return a.relayId !== undefined && a.relayId !== this.id && !this.#clients.has(a.relayId);
+    }
+    const out = this.#outbound.get(a.server);
+    if (out === undefined) return this.#connect === undefined;
+    out.lastUsed = Date.now();
+    if (out.state === "down") {
+      if (out.timer === undefined) this.#scheduleRedial(out);
+      return true;
+    }
+    if (out.state === "connecting") return out.opened || out.failures > 0;
+    if (a.relayId !== undefined) {
+      const until = this.#noRoute.get(to);
+      if (until !== undefined) {
+        if (Date.now() < until) return true;
+        this.#noRoute.delete(to);
+      }
+    }
+    return false;
+  }
+
+  /** Closes every connection and the server, if any; idempotent. */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#handler = undefined;
+      this.#signalHandler = undefined;
+      for (const out of this.#outbound.values()) {
+        if (out.timer !== undefined) clearTimeout(out.timer);
+        out.timer = undefined;
+        out.state = "down";
+        closeQuietly(out.socket);
+      }
+      for (const conn of this.#inbound) closeQuietly(conn.socket);
+      this.#inbound.clear();
+      this.#clients.clear();
+      this.#closing = Promise.all(this.#onClose.map((f) => f().catch(() => undefined))).then(() => undefined);
+    }
+    return this.#closing;
+  }
+
+  #refreshAddresses(): void {
+    const list: string[] = [];
+    for (const s of this.#selfServers) if (s !== LOCAL_SERVER) list.push(s);
+    for (const s of this.#servers) list.push(formatRelayAddress(s, this.id));
+    if (list.length === 0) list.push(formatRelayAddress(LOCAL_SERVER, this.id));
+    this.#addresses = Object.freeze(list) as string[];
+  }
+
+  #parse(address: string): WebSocketAddress | undefined {
+    let a = this.#parsed.get(address);
+    if (a === undefined) {
+      a = tryParseWebSocketAddress(address) ?? null;
+      if (this.#parsed.size >= ADDRESS_CACHE_LIMIT) this.#parsed.clear();
+      this.#parsed.set(address, a);
+    }
+    return a ?? undefined;
+  }
+
+  #send(to: string, lane: number, payload: Uint8Array): void {
+    if (this.closed) return;
+    const a = this.#parse(to);
+    if (a === undefined) {
+      this.stats.packetsDropped++;
+      return;
+    }
+    if (this.#selfServers.has(a.server)) {
+      // To a client attached to this endpoint's own server.
+      const conn = a.relayId === undefined ? undefined : this.#clients.get(a.relayId);
+      if (conn === undefined) {
+        this.stats.packetsDropped++;
+        return;
+      }
+      // Signals say who sent them (a relay address); packets come from the server's own URL.
+      const frame = lane === LANE_SIGNAL
+        ? encodeRelayFrame(FRAME_RELAYED, lane, this.#idBytes, payload)
+        : encodeDataFrame(lane, payload);
+      this.#write(conn.socket, frame);
+      return;
+    }
+    const frame = a.relayId === undefined
+      ? encodeDataFrame(lane, payload)
+      : encodeRelayFrame(FRAME_RELAY, lane, relayIdBytes(a.relayId), payload);
+    const out = this.#outbound.get(a.server) ?? this.#dial(a.server, false);
+    out.lastUsed = Date.now();
+    if (out.state === "open" && out.socket !== undefined) {
+      this.#write(out.socket, frame);
+    } else if (out.state === "connecting" && !out.opened && out.queue.length < FIRST_DIAL_QUEUE) {
+      out.queue.push(frame);
+    } else {
+      if (out.state === "down" && out.timer === undefined) this.#scheduleRedial(out);
+      this.stats.packetsDropped++;
+    }
+  }
+
+  #write(socket: WebSocketLike, frame: Uint8Array): void {
+    if (socket.readyState !== OPEN || socket.bufferedAmount > this.#maxBuffered) {
+      this.stats.packetsDropped++;
+      return;
+    }
+    try {
+      socket.send(frame);
+      this.stats.packetsSent++;
+    } catch {
+      this.stats.packetsDropped++;
+    }
+  }
+
+  #dial(server: string, keep: boolean): Outbound {
+    let out = this.#outbound.get(server);
+    if (out === undefined) {
+      out = {
+        server,
+        socket: undefined,
+        state: "down",
+        opened: false,
+        failures: 0,
+        timer: undefined,
+        lastUsed: Date.now(),
+        keep,
+        queue: [],
+      };
+      this.#outbound.set(server, out);
+      this.#open(out);
+    }
+    return out;
+  }
+
+  #open(out: Outbound): void {
+    if (this.closed) return;
+    out.timer = undefined;
+    if (this.#connect === undefined) {
+      out.state = "down";
+      return;
+    }
+    let socket: WebSocketLike;
+    try {
+      socket = new this.#connect(out.server);
+    } catch {
+      out.state = "down";
+      out.failures++;
+      this.#scheduleRedial(out);
+      return;
+    }
+    out.socket = socket;
+    out.state = "connecting";
+    socket.binaryType = "arraybuffer";
+    let ended = false;
+    socket.addEventListener("open", () => {
+      if (out.socket !== socket || this.closed) return;
+      out.state = "open";
+      out.opened = true;
+      out.failures = 0;
+      this.stats.connectionsOpened++;
+      socket.send(encodeHelloFrame(this.id));
+      const queue = out.queue;
+      out.queue = [];
+      for (const frame of queue) this.#write(socket, frame);
+    });
+    socket.addEventListener("message", (event) => {
+      if (out.socket === socket) this.#outboundFrame(out, event.data);
+    });
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      if (out.socket !== socket) return;
+      out.socket = undefined;
+      out.state = "down";
+      out.queue = [];
+      out.failures++;
+      closeQuietly(socket);
+      if (!this.closed) this.#scheduleRedial(out);
+    };
+    socket.addEventListener("close", end);
+    socket.addEventListener("error", end);
+  }
+
+  #scheduleRedial(out: Outbound): void {
+    if (out.timer !== undefined || this.closed) return;
+    if (!out.keep && Date.now() - out.lastUsed > this.#backoff.idleMs) return; // rests until used
+    const b = this.#backoff;
+    const delay = Math.min(b.maxMs, b.initialMs * b.multiplier ** Math.max(0, out.failures - 1));
+    out.timer = setTimeout(() => this.#open(out), delay);
+  }
+
+  #decode(data: unknown): Frame | undefined {
+    const bytes = binaryData(data);
+    if (bytes === undefined) {
+      this.stats.decodeErrors++;
+      return undefined;
+    }
+    try {
+      return decodeFrame(bytes);
+    } catch {
+      this.stats.decodeErrors++; // decodeFrame throws DecodeError only
+      return undefined;
+    }
+  }
+
+  #deliver(lane: number, from: string, payload: Uint8Array): void {
+    if (lane === LANE_SIGNAL) {
+      this.#signalHandler?.(from, payload);
+      return;
+    }
+    const handler = this.#handler;
+    if (handler === undefined) return;
+    this.stats.packetsReceived++;
+    handler(from, payload);
+  }
+
+  #outboundFrame(out: Outbound, data: unknown): void {
+    if (this.closed) return;
+    const f = this.#decode(data);
+    if (f === undefined) return;
+    if (f.type === FRAME_DATA) {
+      if (f.lane === LANE_PACKET) this.#deliver(f.lane, out.server, f.payload);
+    } else if (f.type === FRAME_RELAYED) {
+      const from = formatRelayAddress(out.server, f.id);
+      this.#noRoute.delete(from);
+      this.#deliver(f.lane, from, f.payload);
+    } else if (f.type === FRAME_NO_ROUTE) {
+      this.#noRoute.set(formatRelayAddress(out.server, f.id), Date.now() + this.#noRouteHoldMs);
+    }
+  }
+
+  #inboundFrame(conn: Inbound, data: unknown): void {
+    if (this.closed) return;
+    const f = this.#decode(data);
+    if (f === undefined) return;
+    if (f.type === FRAME_HELLO) {
+      if (conn.id !== undefined) return;
+      conn.id = f.id;
+      conn.from = formatRelayAddress(this.#primaryServer, f.id);
+      const old = this.#clients.get(f.id);
+      this.#clients.set(f.id, conn); // a reconnecting client replaces its old connection
+      if (old !== undefined && old !== conn) closeQuietly(old.socket);
+      return;
+    }
+    if (conn.id === undefined || conn.from === undefined) return; // must name itself first
+    if (f.type === FRAME_DATA) {
+      this.#deliver(f.lane, conn.from, f.payload);
+    } else if (f.type === FRAME_RELAY) {
+      if (f.id === this.id) {
+        this.#deliver(f.lane, conn.from, f.payload); // addressed to this endpoint by relay ID
+        return;
+      }
+      const target = this.#relay ? this.#clients.get(f.id) : undefined;
+      if (target === undefined) {
+        this.#write(conn.socket, encodeNoRouteFrame(f.id));
+        return;
+      }
+      this.stats.packetsRelayed++;
+      this.#write(target.socket, encodeRelayFrame(FRAME_RELAYED, f.lane, relayIdBytes(conn.id), f.payload));
+    }
+  }
+}
+
+function closeQuietly(socket: WebSocketLike | undefined): void {
+  if (socket === undefined) return;
+  try {
+    if (socket.readyState === OPEN || socket.readyState === CONNECTING) socket.close(1000, "closed");
+  } catch {
+    // already closing
+  }
+}
+
+function randomId(): string {
+  const bytes = new Uint8Array(9);
+  crypto.getRandomValues(bytes);
+  let s = "";
+  for (const b of bytes) s += b.toString(36).padStart(2, "0");
+  return s;
+}
