@@ -1,0 +1,108 @@
+/**
+ * Fail-over benchmark: four `raincore node` processes on UDP loopback. Each trial SIGKILLs (or
+ * SIGSTOPs) one member and measures the time until every survivor has committed the view without
+ * it, then restarts (or SIGCONTs) it and measures the time until all four share a view again.
+ * Times come from the processes' own event stamps (`t`, ms since the epoch).
+ *
+ *   raincore bench failover [--trials 20] [--tuned]
+ * @module
+ */
+
+import { type JsonChild, killAll, startRaincore, waitUntil } from "../tools/json_child.ts";
+import { freeUdpPorts } from "../tools/ports.ts";
+import { epochMs } from "../cli/json_out.ts";
+
+/** Timeouts used by `--tuned` (fast failure detection on a quiet LAN or loopback). */
+export const TUNED_FLAGS = ["--eating-ms", "2", "--hungry-ms", "300", "--starving-ms", "100", "--rto-ms", "5", "--rto-max-ms", "20", "--retries", "3"];
+
+/** One trial's measurements, in ms. */
+export interface FailoverTrial {
+  /** SIGKILL → all survivors committed the view without the victim. */
+  killMs: number;
+  /** Restarted process ready (socket bound) → all four in one view. */
+  rejoinMs: number;
+  /** Restart command → all four in one view (includes the process start). */
+  restartTotalMs: number;
+  /** SIGSTOP → all others committed the view without it. */
+  stopMs: number;
+  /** SIGCONT → all four in one view. */
+  contMs: number;
+}
+
+/** Options of {@link runFailoverBench}. */
+export interface FailoverOptions {
+  trials: number;
+  /** Extra `raincore node` flags (e.g. {@link TUNED_FLAGS}); none = the defaults. */
+  flags: readonly string[];
+  /** Progress output. @default {console.error} */
+  progress?: (line: string) => void;
+}
+
+const N = 4;
+const DEADLINE_MS = 30_000;
+
+/** Runs the trials; resolves with one record per trial. */
+export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTrial[]> {
+  const progress = o.progress ?? ((line: string) => console.error(line));
+  const ids = Array.from({ length: N }, (_, i) => `f${i}`);
+  const ports = await freeUdpPorts(N);
+  const peers = ids.flatMap((id, i) => ["--peer", `${id}=udp://127.0.0.1:${ports[i]}`]);
+  const start = (i: number) =>
+    startRaincore(ids[i], ["node", "--id", ids[i], "--listen", `udp://127.0.0.1:${ports[i]}`, ...peers, ...o.flags]);
+  const nodes = ids.map((_, i) => start(i));
+  const trials: FailoverTrial[] = [];
+  try {
+    await commonView(nodes, ids, 0);
+    for (let trial = 0; trial < o.trials; trial++) {
+      const victim = 1 + (trial % (N - 1)); // never the lowest ID, so merges are not what we time
+      const survivors = nodes.filter((_, i) => i !== victim);
+      const survivorIds = ids.filter((_, i) => i !== victim);
+
+      const killAt = epochMs();
+      nodes[victim].signal("SIGKILL");
+      const killMs = (await commonView(survivors, survivorIds, killAt)) - killAt;
+      await nodes[victim].exit;
+
+      const restartAt = epochMs();
+      nodes[victim] = start(victim);
+      const ready = await nodes[victim].waitFor((l) => l.event === "ready", DEADLINE_MS);
+      const joinedAt = await commonView(nodes, ids, restartAt);
+      const rejoinMs = joinedAt - (ready.t as number);
+
+      const stopAt = epochMs();
+      nodes[victim].signal("SIGSTOP");
+      const stopMs = (await commonView(survivors, survivorIds, stopAt)) - stopAt;
+      const contAt = epochMs();
+      nodes[victim].signal("SIGCONT");
+      const contMs = (await commonView(nodes, ids, contAt)) - contAt;
+
+      trials.push({ killMs, rejoinMs, restartTotalMs: joinedAt - restartAt, stopMs, contMs });
+      progress(`  trial ${trial + 1}/${o.trials}: kill ${killMs.toFixed(0)} ms, rejoin ${rejoinMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms, cont ${contMs.toFixed(0)} ms`);
+    }
+    return trials;
+  } finally {
+    await killAll(nodes);
+  }
+}
+
+/**
+ * Waits until every child committed, after `since`, a view with exactly `ids`, and all of them the
+ * same view; resolves with the latest commit time among them.
+ */
+async function commonView(children: readonly JsonChild[], ids: readonly string[], since: number): Promise<number> {
+  const want = [...ids].sort().join(",");
+  const last = (c: JsonChild) => c.lines.findLast((l) => l.event === "view");
+  const ok = () => {
+    const views = children.map(last);
+    return views.every((v) => v !== undefined && (v.t as number) >= since && [...(v.members as string[])].sort().join(",") === want) &&
+      new Set(views.map((v) => v!.index)).size === 1;
+  };
+  await waitUntil(children, ok, DEADLINE_MS, () => children.map((c) => `${c.name}: ${JSON.stringify(last(c))}`).join("; "));
+  return Math.max(...children.map((c) => last(c)!.t as number));
+}
+
+/** p-th percentile (0..1) of `values`. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
