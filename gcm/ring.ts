@@ -485,8 +485,7 @@ export class RingCore {
       // through it: pass it on, or the originator would starve forever (sim: seed 42 of
       // tests/gcm/sim.test.ts, a 911 routed through a node that had left).
       if (m.status === STATUS_YES && (m.flags & F911_JOIN) === 0) {
-        const i = indexOfMember(m.nodelist, this.me);
-        this.#forward911(m, i >= 0 ? i : m.dest);
+        this.#forward911(m, m.dest);
       }
       return;
     }
@@ -556,10 +555,12 @@ export class RingCore {
   #forward911(m: Message911, fromIdx: number): void {
     const n = m.nodelist.length;
     let d = (fromIdx + 1) % n;
-    if (sameMember(m.nodelist[d], this.me) && d !== m.orig) d = (d + 1) % n;
+    // Skip entries with our ID (an older incarnation of this node may still be listed): sending
+    // to ourselves would loop in zero time (sim seed 508 of tests/gcm/sim.test.ts).
+    for (let k = 0; k < n && m.nodelist[d].id === this.me.id && d !== m.orig; k++) d = (d + 1) % n;
     m.dest = d;
-    if (sameMember(m.nodelist[d], this.me)) {
-      this.receive911(this.me.id, m); // back at its originator
+    if (m.nodelist[d].id === this.me.id) {
+      if (d === m.orig && sameMember(m.nodelist[d], this.me)) this.receive911(this.me.id, m); // back home
       return;
     }
     this.#out.push({ type: "send911", to: m.nodelist[d].id, msg: m });

@@ -159,7 +159,7 @@ export class Cluster {
     for (;;) {
       await drain();
       const at = this.clock.nextTimerAt();
-      if (at === undefined || at > end) break;
+      if (at === undefined || at > end || this.#livelock(at)) break;
       this.clock.step();
     }
     await drain();
@@ -173,9 +173,23 @@ export class Cluster {
       await drain();
       if (done()) return true;
       const at = this.clock.nextTimerAt();
-      if (at === undefined || at > end) return done();
+      if (at === undefined || at > end || this.#livelock(at)) return done();
       this.clock.step();
     }
+  }
+
+  #sameTimeSteps = 0;
+  #lastStepAt = -1;
+  /** Detects a zero-time loop (the protocol scheduling events at one instant for ever). */
+  #livelock(at: number): boolean {
+    if (at !== this.#lastStepAt) {
+      this.#lastStepAt = at;
+      this.#sameTimeSteps = 0;
+      return false;
+    }
+    if (++this.#sameTimeSteps < 100_000) return false;
+    if (this.#sameTimeSteps === 100_000) this.rec.violations.push(`livelock: 100000 events at t=${at}`);
+    return true;
   }
 
   /**
