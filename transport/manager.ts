@@ -19,7 +19,8 @@
  * - Sliding window per destination, cumulative plus selective acks, Jacobson/Karels retransmission
  *   timeout with Karn's rule and back-off, fast retransmit of holes.
  * - Small messages sent in the same instant share packets (the flush waits for a zero-delay timer).
- * - Several addresses per node, tried in sequence (stay on the first that works) or in parallel;
+ * - Several addresses per node, tried in sequence (stay on the first that works, and go back to a
+ *   preferred one when its backend reports it usable again) or in parallel;
  *   the address scheme (`mem://`, `udp://`, …) picks the backend; a backend's `isUnreachable()`
  *   makes an address count as failed at once.
  * - A packet from an unknown node teaches its source address, so replies (e.g. to a join) work.
@@ -214,6 +215,10 @@ export class TransportManager {
       parallel: mode === "parallel",
       rto,
       transmit: (address, packet) => this.#transmit(address, packet),
+      usable: (address) => {
+        const t = this.#backendFor(address);
+        return t !== null && t.isUnreachable !== undefined && !t.isUnreachable(address);
+      },
       countRetransmission: () => {
         this.stats.retransmissions++;
       },

@@ -80,6 +80,11 @@ export interface SenderHost {
   readonly rto: RtoOptions;
   /** Sends one packet to one address; false when the address is unusable right now. */
   transmit(address: string, packet: Uint8Array): boolean;
+  /**
+   * Whether the address's backend reports it usable (it implements `isUnreachable` and says no).
+   * Backends that cannot tell are never called usable: a silent path is not tried again early.
+   */
+  usable(address: string): boolean;
   /** Counts a retransmission (statistics). */
   countRetransmission(): void;
 }
@@ -106,6 +111,8 @@ export class PeerSender {
   #inflightHead = 0;
   #addrIndex = 0;
   #attempts = 0;
+  /** Sequence mode: no return to a preferred address before this time (set when one timed out). */
+  #holdUntil = 0;
   #rto: RtoEstimator;
   #timer: TimerId | undefined;
   #flushTimer: TimerId | undefined;
@@ -138,6 +145,7 @@ export class PeerSender {
     this.addresses = [...addresses];
     this.#addrIndex = 0;
     this.#attempts = 0;
+    this.#holdUntil = 0;
   }
 
   /** Queues a message; packets leave after the current event so that small messages batch. */
@@ -204,6 +212,7 @@ export class PeerSender {
     this.#compact();
     if (!progress) return;
     this.#attempts = 0;
+    if (this.#addrIndex > 0 && !this.#host.parallel) this.#returnToPreferred(now);
     this.#fastRetransmit(highest, now);
     this.#armTimer(true);
     this.#pump();
@@ -340,6 +349,23 @@ export class PeerSender {
     return false;
   }
 
+  /**
+   * Sequence mode, on progress over a fallback address: go back to the first preferred address
+   * whose backend reports it usable again (a browser peer's WebRTC channel reopened, so leave its
+   * relay). Not before `#holdUntil` when an address was left after timeouts: a backend may call a
+   * silent path usable, and without the hold the sender would swing between the two.
+   */
+  #returnToPreferred(now: number): void {
+    if (now < this.#holdUntil) return;
+    for (let i = 0; i < this.#addrIndex; i++) {
+      if (this.#host.usable(this.addresses[i])) {
+        this.#addrIndex = i;
+        this.#rto.resetBackoff();
+        return;
+      }
+    }
+  }
+
   #nextAddress(): void {
     this.#addrIndex++;
     this.#attempts = 0;
@@ -386,6 +412,7 @@ export class PeerSender {
         this.#pump();
         return;
       }
+      this.#holdUntil = this.#host.clock.now() + this.#host.rto.maxMs * (this.#host.retries + 1);
       this.#nextAddress();
     }
     if (this.#retransmitAll(true)) this.#armTimer(true);
@@ -442,6 +469,7 @@ export class PeerSender {
     this.#nextMsgId = 1;
     this.#addrIndex = 0;
     this.#attempts = 0;
+    this.#holdUntil = 0;
     this.#rto.resetBackoff();
     if (this.#timer !== undefined) this.#host.clock.clearTimer(this.#timer);
     this.#timer = undefined;
