@@ -25,3 +25,31 @@ export {
   type UdpTransportOptions,
   type UdpTransportStats,
 } from "./transport/udp.ts";
+export {
+  createWebSocketTransport,
+  formatRelayAddress,
+  parseWebSocketAddress,
+  type ReconnectOptions,
+  type SignalHandler,
+  WEBSOCKET_DEFAULT_MTU,
+  WEBSOCKET_SCHEMES,
+  type WebSocketAddress,
+  type WebSocketConstructorLike,
+  type WebSocketCoreOptions,
+  type WebSocketEventLike,
+  type WebSocketLike,
+  WebSocketTransport,
+  type WebSocketTransportOptions,
+  type WebSocketTransportStats,
+} from "./transport/websocket/mod.ts";
+export {
+  createWebRtcTransport,
+  type PeerConnectionConstructorLike,
+  WEBRTC_DEFAULT_MTU,
+  WEBRTC_SCHEMES,
+  webRtcAddress,
+  type WebRtcCoreOptions,
+  WebRtcTransport,
+  type WebRtcTransportOptions,
+  type WebRtcTransportStats,
+} from "./transport/webrtc/mod.ts";

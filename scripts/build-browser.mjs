@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Builds the browser bundle: one ES module, dist/raincore.browser.js, from browser.ts (mod.ts and
+// what a browser node needs). Node-only modules never enter it: `node:*` imports fail the build,
+// and the npm packages that only Node and Deno use (ws, werift: loaded lazily by the backends)
+// are replaced by a stub that throws if it is ever called — in a browser the backends use the
+// native WebSocket and RTCPeerConnection instead.
+//   node scripts/build-browser.mjs [--outfile dist/raincore.browser.js] [--minify]
+import { build } from "esbuild";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const { values } = parseArgs({
+  options: { outfile: { type: "string", default: "dist/raincore.browser.js" }, minify: { type: "boolean" } },
+});
+const NODE_ONLY_PACKAGES = /^npm:(ws|werift)@/;
+
+/** esbuild plugin: stub the Node/Deno-only npm packages, refuse `node:` and other npm imports. */
+const browserOnly = {
+  name: "browser-only",
+  setup(b) {
+    b.onResolve({ filter: /^npm:/ }, (args) =>
+      NODE_ONLY_PACKAGES.test(args.path)
+        ? { path: args.path, namespace: "node-only-stub" }
+        : { errors: [{ text: `npm package ${args.path} is not bundled for browsers; add it or stub it` }] });
+    b.onLoad({ filter: /.*/, namespace: "node-only-stub" }, (args) => ({
+      contents: `const fail = () => { throw new Error(${JSON.stringify(`${args.path} is not available in browsers`)}); };
+export const WebSocket = fail, WebSocketServer = fail, RTCPeerConnection = fail;
+export default fail;`,
+      loader: "js",
+    }));
+    b.onResolve({ filter: /^node:/ }, (args) => ({
+      errors: [{ text: `${args.path} (imported by ${args.importer}) must not reach the browser bundle` }],
+    }));
+  },
+};
+
+const entry = join(root, "browser.ts");
+if (!existsSync(entry)) throw new Error(`${entry} not found`);
+const result = await build({
+  entryPoints: [entry],
+  outfile: join(root, values.outfile),
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: ["es2022"],
+  plugins: [browserOnly],
+  sourcemap: true,
+  minify: values.minify === true,
+  metafile: true,
+  logLevel: "warning",
+});
+const out = Object.entries(result.metafile.outputs).find(([f]) => f.endsWith(".js"));
+console.log(`${values.outfile}: ${(out[1].bytes / 1024).toFixed(1)} KiB, ${Object.keys(result.metafile.inputs).length} inputs`);
