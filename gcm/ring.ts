@@ -25,6 +25,7 @@
  *  FIX-7 the Hungry timeout grows with the ring: hungryMs + ring size × eatingMs.
  *  FIX-8 a token whose seq is too small to descend from our last token is a duplicate: dropped.
  *  FIX-9 a 911 from a non-member is a join request and still a regeneration request (veto applies).
+ *  FIX-10 critical sections (3.9) run only in the Agreement view state.
  * @module
  */
 import { copyToken, entryBytes, type Token } from "./token.ts";
@@ -308,8 +309,13 @@ export class RingCore {
   #pass(): void {
     const t = this.token;
     if (t === undefined || this.tokenState !== TokenState.Eating) return;
-    if (this.criticalWanted && !this.leaving) {
-      // 3.9: keep the token while the application runs its critical section.
+    if (this.criticalWanted && !this.leaving && this.viewState === ViewState.Agreement) {
+      // 3.9: keep the token while the application runs its critical section. FIX-10: only in
+      // Agreement. A false suspicion (the token arrived, its acknowledgement did not) makes the
+      // sender reroute a copy while the receiver still holds the original; the copy changed the
+      // nodelist, so the nodes it reaches are in Chaos and wait until the duplicate has died at the
+      // first node both reach — otherwise two nodes of one ring could be inside at once (sim seed
+      // 1430 of tests/gcm/sim.test.ts). In every-token mode there is no Chaos, so no such wait.
       this.criticalWanted = false;
       this.inCritical = true;
       this.#setTimer(-1);

@@ -3,7 +3,8 @@
  * 1 Agreement (consistent history: equal or disjoint views at each index, three-phase mode),
  * 2 Termination and 3 Validity (checked by the runner once faults stop: all live nodes agree on one
  *   last view equal to the live set), 4 Safety (a committed index never changes),
- * 5 multicast: none duplicated, none invented, same order at all processes, per-sender FIFO, safe
+ * 5 multicast: none duplicated, none invented, same order at all processes (within one
+ *   configuration = ring lineage; partitioned groups may order differently), per-sender FIFO, safe
  *   messages only after every member holds them, none lost (after quiescence every live node holds
  *   every message sent by a live node during the quiet tail, and pairs of final members delivered
  *   the same messages since both were in one view),
@@ -19,6 +20,8 @@ interface ProcRecord {
   history: Map<number, string>;
   /** Delivered message keys in order. */
   delivered: string[];
+  /** Ring lineage (configuration) of each delivery. */
+  deliveredRing: string[];
   deliveredSet: Set<string>;
   /** Per origin process: last delivered seq. */
   lastSeq: Map<string, number>;
@@ -58,6 +61,7 @@ export class Recorder {
       node,
       history: new Map(),
       delivered: [],
+      deliveredRing: [],
       deliveredSet: new Set(),
       lastSeq: new Map(),
       crashed: false,
@@ -104,6 +108,7 @@ export class Recorder {
       if (d.seq <= last) this.#fail(`FIFO: ${key} delivered ${mkey} after seq ${last}`);
       rec.lastSeq.set(origin, d.seq);
       rec.delivered.push(mkey);
+      rec.deliveredRing.push(node.gcm.core.ringId);
       rec.deliveredSet.add(mkey);
       if (d.level === "safe") this.#checkSafe(rec, d.from, d.fromIncarnation, d.seq, mkey);
     });
@@ -177,7 +182,10 @@ export class Recorder {
     }
   }
 
-  /** Same order: the common messages of every pair of processes appear in the same order. */
+  /**
+   * Same order: messages that two processes both delivered within one configuration (one ring
+   * lineage; a partitioned or lone node starts a new one) appear in the same order at both.
+   */
   checkOrder(): void {
     const procs = [...this.procs.values()];
     const pos = procs.map((p) => {
@@ -187,18 +195,21 @@ export class Recorder {
     });
     for (let a = 0; a < procs.length; a++) {
       for (let b = a + 1; b < procs.length; b++) {
-        const pb = pos[b];
-        let last = -1;
-        let lastKey = "";
-        for (const k of procs[a].delivered) {
-          const j = pb.get(k);
+        const pa = procs[a];
+        const pb = procs[b];
+        const last = new Map<string, { j: number; k: string }>();
+        for (let i = 0; i < pa.delivered.length; i++) {
+          const k = pa.delivered[i];
+          const j = pos[b].get(k);
           if (j === undefined) continue;
-          if (j < last) {
-            this.#fail(`order: ${procs[a].key} delivered ${lastKey} before ${k}, ${procs[b].key} the other way`);
+          const ring = pa.deliveredRing[i];
+          if (pb.deliveredRing[j] !== ring) continue;
+          const prev = last.get(ring);
+          if (prev !== undefined && j < prev.j) {
+            this.#fail(`order: ${pa.key} delivered ${prev.k} before ${k}, ${pb.key} the other way (ring ${ring})`);
             return;
           }
-          last = j;
-          lastKey = k;
+          last.set(ring, { j, k });
         }
       }
     }
