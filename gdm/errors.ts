@@ -1,0 +1,42 @@
+/**
+ * Typed errors of the Group Data Manager. Each says what went wrong and what to do.
+ * @module
+ */
+import { RaincoreError } from "../transport/errors.ts";
+
+/** `lock()` did not get the lock within its `timeoutMs`; the request was withdrawn. */
+export class LockTimeoutError extends RaincoreError {
+  static override readonly errorName = "LockTimeoutError";
+  constructor(readonly lockName: string, readonly timeoutMs: number) {
+    super(`lock "${lockName}" was not granted within ${timeoutMs} ms; the request was withdrawn — retry or raise timeoutMs`);
+  }
+}
+
+/** `unlock()` of a lock this node does not hold (never acquired, already released, or freed in a view change). */
+export class NotLockOwnerError extends RaincoreError {
+  static override readonly errorName = "NotLockOwnerError";
+  constructor(readonly lockName: string, readonly owner: string | null) {
+    super(`unlock of "${lockName}" by a node that does not hold it (owner: ${owner ?? "none"})`);
+  }
+}
+
+/** A transaction was not applied: nothing it wrote is visible anywhere. `reason` says why. */
+export class TransactionAbortedError extends RaincoreError {
+  static override readonly errorName = "TransactionAbortedError";
+  constructor(readonly reason: "conflict" | "aborted" | "left", detail: string, options?: { cause?: unknown }) {
+    super(`transaction aborted (${reason}): ${detail}`, options);
+  }
+}
+
+/** A partial update that does not fit the item (byte patch of a non-binary value, path through a non-object). */
+export class PatchError extends RaincoreError {
+  static override readonly errorName = "PatchError";
+}
+
+/** The GDM was closed or its node left the group; create a new one to take part again. */
+export class GdmClosedError extends RaincoreError {
+  static override readonly errorName = "GdmClosedError";
+  constructor(detail = "this GroupDataManager is closed or its node left the group") {
+    super(detail);
+  }
+}

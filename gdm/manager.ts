@@ -1,0 +1,781 @@
+/**
+ * The Group Data Manager (3.10): data items mirrored on every member of a GCM group. Every write is
+ * an operation multicast through the GCM, so every replica applies the same writes in the same
+ * total order ({@link applyOp}); a Lamport clock stamps them. Locks are data items, acquired and
+ * released by ordered operations; transactions commit several writes at one point of the order;
+ * members that join (or come back from a partition) receive a snapshot taken at one point of the
+ * order plus every later write; sides that were apart reconcile by stamp (highest wins).
+ * @module
+ */
+import type { GroupCommunicationManager, MessageLayer, ViewEvent } from "../gcm/manager.ts";
+import type { DeliveryLevel } from "../gcm/types.ts";
+import { type Clock, SystemClock, type TimerId } from "../transport/clock.ts";
+import { DecodeError } from "../transport/errors.ts";
+import { GdmClosedError, LockTimeoutError, NotLockOwnerError, PatchError, TransactionAbortedError } from "./errors.ts";
+import { isLockKey, lockNameOf, readLock } from "./locks.ts";
+import { decideRound, type Hello, idOf, roundKey } from "./merge_round.ts";
+import { decodeChunk, decodeOp, encodeOp, type Op, type ReadSpec, type WriteSpec } from "./ops.ts";
+import type { Stamp } from "./stamp.ts";
+import { applyOp, type DataState, type Effect, emptyState, type Item } from "./state.ts";
+import type { StorageAdapter } from "./storage.ts";
+import { sendSnapshot, SnapshotReceiver } from "./transfer.ts";
+import { applyPatch, decodeValue, encodeValue, type Patch } from "./value.ts";
+
+/** Options of {@link GroupDataManager}. */
+export interface GdmOptions {
+  /** The group to replicate over. Create the GDM before `gcm.start()` so it sees the first views. */
+  gcm: GroupCommunicationManager;
+  /** The layer for state transfer (the same Transport Manager the GCM runs on). */
+  layer: MessageLayer;
+  /** Time source (pull time-outs, persistence batching). @default {new SystemClock()} */
+  clock?: Clock;
+  /** Transport Manager channel of state-transfer chunks. @default {18} */
+  channel?: number;
+  /** Delivery level of writes: `agreed` (total order) or `safe` (applied once every member holds it). @default {"agreed"} */
+  level?: DeliveryLevel;
+  /** Size of a state-transfer chunk in bytes. @default {262144} */
+  chunkBytes?: number;
+  /** Re-request a snapshot when no chunk came for this long. @default {5000} */
+  pullTimeoutMs?: number;
+  /** Default time-out of {@link GroupDataManager.lock}. @default {10000} */
+  lockTimeoutMs?: number;
+  /** Largest operation multicast at once (reconcile batches are split to fit). @default {262144} */
+  maxOpBytes?: number;
+  /** Persistence adapter; load its state with {@link GroupDataManager.open}. @default {none} */
+  storage?: StorageAdapter;
+  /** Persisted changes are written in batches at most this often. @default {50} */
+  flushMs?: number;
+  /** Initial state (what {@link GroupDataManager.open} loaded). @default {empty} */
+  initial?: { items: Iterable<readonly [string, Item]>; clock: number };
+}
+
+/** Options of one write. */
+export interface WriteOptions {
+  /** Delivery level of this write. @default {the GDM's `level`} */
+  level?: DeliveryLevel;
+}
+
+/** A change to an item, applied on this replica. */
+export interface ChangeEvent {
+  /** Key. */
+  key: string;
+  /** Previous value (undefined: absent or deleted). */
+  old: unknown;
+  /** New value (undefined: deleted). */
+  new: unknown;
+  /** Node ID of the writer. */
+  writer: string;
+  /** Lamport stamp of the write. */
+  stamp: Stamp;
+  /** True when the item was deleted. */
+  deleted: boolean;
+  /** True when the change came from a state transfer or a merge rather than a write. */
+  transfer: boolean;
+}
+
+/** Two sides wrote the same item while apart; the winner (highest stamp) is now on every replica. */
+export interface ConflictEvent {
+  /** Key. */
+  key: string;
+  /** Value that won (undefined: deleted). */
+  winner: unknown;
+  /** Value that lost. */
+  loser: unknown;
+  /** Writer and stamp of the winner. */
+  winnerStamp: Stamp;
+  /** Writer and stamp of the loser. */
+  loserStamp: Stamp;
+}
+
+/** The owner of a lock changed. */
+export interface LockEvent {
+  /** Lock name. */
+  name: string;
+  /** Node ID of the new owner, or null when free. */
+  owner: string | null;
+}
+
+/** Events of {@link GroupDataManager}. */
+export interface GdmEvents {
+  /** An item changed on this replica. */
+  change: ChangeEvent;
+  /** A merge found an item written on both sides. */
+  conflict: ConflictEvent;
+  /** A lock changed hands. */
+  lock: LockEvent;
+  /** This replica finished a state transfer and holds the group's data. */
+  synced: { items: number };
+}
+
+/** A snapshot of all items, for {@link GroupDataManager.reconcile} and diagnostics. */
+export interface Snapshot {
+  /** Items by key, tombstones included. */
+  items: Array<readonly [string, Item]>;
+  /** Highest Lamport counter. */
+  clock: number;
+}
+
+/** Reads and writes inside a transaction. Reads see the transaction's own writes. */
+export interface Transaction {
+  /** Reads an item (recorded for compare-on-commit). */
+  get(key: string): unknown;
+  /** Writes an item. */
+  set(key: string, value: unknown): void;
+  /** Deletes an item. */
+  delete(key: string): void;
+  /** Partial update of an item. */
+  patch(key: string, patch: Patch): void;
+  /** Abandons the transaction: it rejects with {@link TransactionAbortedError} (`aborted`). */
+  abort(reason?: string): never;
+}
+
+/** Options of {@link GroupDataManager.transaction}. */
+export interface TransactionOptions {
+  /** Abort (with reason `conflict`) when an item the transaction read changed before it committed. @default {false} */
+  compare?: boolean;
+  /** Delivery level of the commit. @default {the GDM's `level`} */
+  level?: DeliveryLevel;
+}
+
+type Listener<T> = (ev: T) => void;
+type Waiting = { resolve: () => void; reject: (e: Error) => void; kind: "write" | "lock" | "unlock" | "cancel" | "tx" | "rc"; key: string };
+type Buffered = { op: Op } | { serve: string; rid: string };
+
+class AbortSignalError extends Error {}
+
+/** The Group Data Manager of one node. */
+export class GroupDataManager {
+  readonly #gcm: GroupCommunicationManager;
+  readonly #layer: MessageLayer;
+  readonly #clock: Clock;
+  readonly #channel: number;
+  readonly #level: DeliveryLevel;
+  readonly #chunkBytes: number;
+  readonly #pullTimeoutMs: number;
+  readonly #lockTimeoutMs: number;
+  readonly #maxOpBytes: number;
+  readonly #storage: StorageAdapter | undefined;
+  readonly #flushMs: number;
+  readonly #me: string;
+  #state: DataState;
+  #lamport = 0;
+  #seq = 0;
+  #closed = false;
+  #pending = new Map<string, Waiting>();
+  readonly #listeners: { [K in keyof GdmEvents]: Listener<GdmEvents[K]>[] } = { change: [], conflict: [], lock: [], synced: [] };
+  #view: string[];
+  #rounds = new Map<string, Map<string, Hello>>();
+  /** Request ID of the snapshot request this node multicast and awaits the delivery of. */
+  #reqSent: { rid: string; to: string } | undefined;
+  /** Active pull: buffering from the delivery of our request until the snapshot is in. */
+  #pull: { rid: string; to: string; receiver: SnapshotReceiver; buffer: Buffered[]; timer?: TimerId } | undefined;
+  #serving = new Set<string>();
+  #dirty = new Map<string, Item>();
+  #flushTimer: TimerId | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  #replaceOnFlush = false;
+  #unsubscribe: Array<() => void> = [];
+  /** Diagnostics: operations applied, snapshots served and received, decode errors. */
+  readonly stats = { applied: 0, served: 0, received: 0, decodeErrors: 0, pulls: 0 };
+
+  /**
+   * Loads the storage adapter's state, then creates the GDM with it. Call before `gcm.start()`.
+   */
+  static async open(options: GdmOptions & { storage: StorageAdapter }): Promise<GroupDataManager> {
+    const stored = await options.storage.load();
+    return new GroupDataManager({ ...options, initial: stored });
+  }
+
+  constructor(options: GdmOptions) {
+    this.#gcm = options.gcm;
+    this.#layer = options.layer;
+    this.#clock = options.clock ?? new SystemClock();
+    this.#channel = options.channel ?? 18;
+    this.#level = options.level ?? "agreed";
+    this.#chunkBytes = options.chunkBytes ?? 262_144;
+    this.#pullTimeoutMs = options.pullTimeoutMs ?? 5000;
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    this.#maxOpBytes = options.maxOpBytes ?? 262_144;
+    this.#storage = options.storage;
+    this.#flushMs = options.flushMs ?? 50;
+    this.#me = `${this.#gcm.id}#${this.#gcm.incarnation}`;
+    this.#state = emptyState();
+    if (options.initial !== undefined) {
+      for (const [k, it] of options.initial.items) this.#state.items.set(k, it);
+      this.#state.clock = options.initial.clock;
+    }
+    this.#lamport = this.#state.clock;
+    this.#view = this.#gcm.view.detail.map((m) => `${m.id}#${m.inc}`).sort();
+    this.#unsubscribe.push(
+      this.#gcm.on("deliver", (d) => this.#onDeliver(d.data)),
+      this.#gcm.on("view", (v) => this.#onView(v)),
+      this.#gcm.on("leave", () => this.#fail(new GdmClosedError("this node left the group"))),
+    );
+    this.#layer.onMessage(this.#channel, (from, msg) => this.#onChunk(from, msg));
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  /** This node's ID. */
+  get id(): string {
+    return this.#gcm.id;
+  }
+
+  /** Whether this replica holds the group's data (false while a state transfer is pending). */
+  get synced(): boolean {
+    return this.#pull === undefined;
+  }
+
+  /** Highest Lamport counter applied on this replica. */
+  get lamport(): number {
+    return this.#state.clock;
+  }
+
+  /** The value of `key` on this replica (undefined when absent or deleted). */
+  get(key: string): unknown {
+    const it = this.#state.items.get(key);
+    return it?.v === undefined || isLockKey(key) ? undefined : decodeValue(it.v);
+  }
+
+  /** The stored version of `key`: encoded value, stamp, writer (undefined when never written). */
+  item(key: string): Item | undefined {
+    return this.#state.items.get(key);
+  }
+
+  /** Whether `key` holds a value. */
+  has(key: string): boolean {
+    return !isLockKey(key) && this.#state.items.get(key)?.v !== undefined;
+  }
+
+  /** Keys that start with `prefix`, sorted (deleted items left out). */
+  keys(prefix = ""): string[] {
+    const out: string[] = [];
+    for (const [k, it] of this.#state.items) if (it.v !== undefined && k.startsWith(prefix) && !isLockKey(k)) out.push(k);
+    return out.sort();
+  }
+
+  /** Items whose key starts with `prefix`, sorted by key, as `[key, value]`. */
+  list(prefix = ""): Array<[string, unknown]> {
+    return this.keys(prefix).map((k) => [k, decodeValue(this.#state.items.get(k)!.v!)]);
+  }
+
+  /** Number of live items (locks and deleted items left out). */
+  get size(): number {
+    let n = 0;
+    for (const [k, it] of this.#state.items) if (it.v !== undefined && !isLockKey(k)) n++;
+    return n;
+  }
+
+  /** Node ID of the owner of lock `name`, or null. */
+  lockOwner(name: string): string | null {
+    const o = readLock(this.#state, name).o;
+    return o === null ? null : idOf(o);
+  }
+
+  /** Whether this node (this incarnation) holds lock `name`. */
+  holds(name: string): boolean {
+    return readLock(this.#state, name).o === this.#me;
+  }
+
+  /** A copy of all items (tombstones and locks included) and the Lamport counter. */
+  snapshot(): Snapshot {
+    return { items: [...this.#state.items], clock: this.#state.clock };
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<K extends keyof GdmEvents>(event: K, fn: Listener<GdmEvents[K]>): () => void {
+    const list = this.#listeners[event] as Listener<GdmEvents[K]>[];
+    list.push(fn);
+    return () => {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  // ---- writes -----------------------------------------------------------------------------------
+
+  /**
+   * Writes `value` (structured-clone-able data or bytes) under `key`. The write is multicast in the
+   * group's total order; the promise resolves when this replica has applied it at its place in that
+   * order (so a `get` right after sees it, unless a concurrent write with a higher stamp won), and
+   * every member applies it at the same place.
+   * @throws {GdmClosedError} when this node left the group before the write was applied.
+   */
+  set(key: string, value: unknown, options: WriteOptions = {}): Promise<void> {
+    return this.#write([{ k: checkKey(key), v: encodeValue(value) }], undefined, options.level, "write", key);
+  }
+
+  /** Deletes `key` (a tombstone with a stamp, so a merge does not bring it back). Resolves like {@link set}. */
+  delete(key: string, options: WriteOptions = {}): Promise<void> {
+    return this.#write([{ k: checkKey(key) }], undefined, options.level, "write", key);
+  }
+
+  /**
+   * Partial update: `{offset, bytes}` overwrites a byte range of a binary value (extending it), or
+   * `{path, value}` / `{path, remove: true}` sets or removes a part of a structured value. Resolves
+   * like {@link set}.
+   * @throws {PatchError} when the patch does not fit the item (applied nowhere).
+   */
+  patch(key: string, patch: Patch, options: WriteOptions = {}): Promise<void> {
+    const p: Patch = "offset" in patch ? { offset: patch.offset, bytes: patch.bytes } : patch;
+    return this.#write([{ k: checkKey(key), p }], undefined, options.level, "write", key);
+  }
+
+  /**
+   * Runs `fn` with a transaction: its writes are buffered and committed as one operation, applied
+   * atomically at one point of the total order on every replica, or not at all. With `compare`, the
+   * commit aborts when an item read inside changed before the commit point. Resolves with `fn`'s
+   * result once the commit is applied here.
+   * @throws {TransactionAbortedError} `conflict` (compare failed), `aborted` (`fn` threw or called `abort`), `left`.
+   */
+  async transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const writes: WriteSpec[] = [];
+    const local = new Map<string, Uint8Array | undefined | "patched">();
+    const reads = new Map<string, Stamp | null>();
+    const tx: Transaction = {
+      get: (key) => {
+        if (local.has(key)) {
+          const v = local.get(key);
+          if (v !== "patched") return v === undefined ? undefined : decodeValue(v);
+        }
+        const it = this.#state.items.get(key);
+        if (!reads.has(key)) reads.set(key, it?.s ?? null);
+        let v = it?.v;
+        for (const w of writes) if (w.k === key) v = w.p !== undefined ? applyPatchSafe(v, w.p) : w.v;
+        return v === undefined ? undefined : decodeValue(v);
+      },
+      set: (key, value) => {
+        const v = encodeValue(value);
+        writes.push({ k: checkKey(key), v });
+        local.set(key, v);
+      },
+      delete: (key) => {
+        writes.push({ k: checkKey(key) });
+        local.set(key, undefined);
+      },
+      patch: (key, patch) => {
+        writes.push({ k: checkKey(key), p: patch });
+        local.set(key, "patched");
+      },
+      abort: (reason = "aborted by the application") => {
+        throw new AbortSignalError(reason);
+      },
+    };
+    let result: T;
+    try {
+      result = await fn(tx);
+    } catch (err) {
+      if (err instanceof AbortSignalError) throw new TransactionAbortedError("aborted", err.message);
+      throw new TransactionAbortedError("aborted", "the transaction function threw", { cause: err });
+    }
+    if (writes.length === 0) return result;
+    const r: ReadSpec[] | undefined = options.compare ? [...reads] : undefined;
+    await this.#write(writes, r, options.level, "tx", writes[0].k);
+    return result;
+  }
+
+  /**
+   * Merges another side's snapshot into the group: its items are multicast and every replica keeps,
+   * per key, the version with the highest stamp (node ID breaks ties); a `conflict` event reports
+   * each key both sides wrote. Large snapshots go in several operations. Resolves when applied here.
+   */
+  async reconcile(other: Snapshot): Promise<void> {
+    const batches = splitItems(other.items, this.#maxOpBytes);
+    await Promise.all(batches.map((items) => this.#submitRc(items)));
+  }
+
+  /**
+   * Acquires lock `name` (itself a data item): the request is ordered with all operations and
+   * granted first come, first served; resolves when this node owns it. A lock held by a node that
+   * leaves or fails is freed in the view change.
+   * @throws {LockTimeoutError} after `timeoutMs`; the request is withdrawn (and released if granted meanwhile).
+   */
+  lock(name: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? this.#lockTimeoutMs;
+    const id = this.#nextId();
+    const op: Op = { t: "lock", id, s: this.#nextStamp(), n: name, o: this.#me, vi: this.#gcm.view.index };
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const timer = this.#clock.setTimer(timeoutMs, () => {
+        if (settled) return;
+        settled = true;
+        this.#pending.delete(id);
+        reject(new LockTimeoutError(name, timeoutMs));
+        if (!this.#closed) {
+          const cancel: Op = { t: "cancel", id: this.#nextId(), s: this.#nextStamp(), n: name, o: this.#me, q: id };
+          this.#submit(cancel, "cancel", name).catch(() => {});
+        }
+      });
+      this.#submit(op, "lock", name).then(
+        () => {
+          if (settled) return;
+          settled = true;
+          this.#clock.clearTimer(timer);
+          resolve();
+        },
+        (err) => {
+          if (settled) return;
+          settled = true;
+          this.#clock.clearTimer(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /**
+   * Releases lock `name`; the next waiter gets it.
+   * @throws {NotLockOwnerError} when this node does not hold it at the unlock's place in the order.
+   */
+  unlock(name: string): Promise<void> {
+    const op: Op = { t: "unlock", id: this.#nextId(), s: this.#nextStamp(), n: name, o: this.#me };
+    return this.#submit(op, "unlock", name);
+  }
+
+  /** Stops: detaches from the GCM, rejects pending operations, flushes persistence. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#fail(new GdmClosedError());
+    for (const u of this.#unsubscribe) u();
+    if (this.#flushTimer !== undefined) this.#clock.clearTimer(this.#flushTimer);
+    this.#flushTimer = undefined;
+    await this.#flush();
+    await this.#storage?.close();
+  }
+
+  // ---- issuing operations ---------------------------------------------------------------------------
+
+  #nextStamp(): Stamp {
+    this.#lamport = Math.max(this.#lamport, this.#state.clock) + 1;
+    return [this.#lamport, this.#gcm.id];
+  }
+
+  #nextId(): string {
+    return `${this.#me}#${++this.#seq}`;
+  }
+
+  #write(w: WriteSpec[], r: ReadSpec[] | undefined, level: DeliveryLevel | undefined, kind: Waiting["kind"], key: string): Promise<void> {
+    const op: Op = r === undefined
+      ? { t: "w", id: this.#nextId(), s: this.#nextStamp(), w }
+      : { t: "w", id: this.#nextId(), s: this.#nextStamp(), w, r };
+    return this.#submit(op, kind, key, level);
+  }
+
+  #submitRc(items: Array<readonly [string, Item]>): Promise<void> {
+    // An rc operation has no issuer ID inside; wait for it by a marker write after it (FIFO per sender).
+    this.#multicast({ t: "rc", s: this.#nextStamp(), items });
+    return this.#submit({ t: "w", id: this.#nextId(), s: this.#nextStamp(), w: [] }, "rc", "");
+  }
+
+  #multicast(op: Op, level?: DeliveryLevel): void {
+    this.#gcm.multicast(encodeOp(op), { level: level ?? this.#level });
+  }
+
+  #submit(op: Op & { id: string }, kind: Waiting["kind"], key: string, level?: DeliveryLevel): Promise<void> {
+    if (this.#closed) return Promise.reject(new GdmClosedError());
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.set(op.id, { resolve, reject, kind, key });
+      try {
+        this.#multicast(op, level);
+      } catch (err) {
+        this.#pending.delete(op.id);
+        reject(new GdmClosedError(`the write could not be multicast: ${(err as Error).message}`));
+      }
+    });
+  }
+
+  #fail(err: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#pull?.timer !== undefined) this.#clock.clearTimer(this.#pull.timer);
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(p.kind === "tx" ? new TransactionAbortedError("left", err.message, { cause: err }) : err);
+  }
+
+  // ---- the total order ------------------------------------------------------------------------------
+
+  #onDeliver(data: Uint8Array): void {
+    if (this.#closed) return;
+    let op: Op;
+    try {
+      op = decodeOp(data);
+    } catch (err) {
+      if (err instanceof DecodeError) {
+        this.stats.decodeErrors++;
+        return;
+      }
+      throw err;
+    }
+    switch (op.t) {
+      case "hello":
+        this.#onHello(op);
+        return;
+      case "req":
+        this.#onReq(op);
+        return;
+      default:
+        this.#process({ op });
+    }
+  }
+
+  /** Applies an operation, or buffers it while a state transfer is pending. */
+  #process(b: Buffered): void {
+    if (this.#pull !== undefined) {
+      this.#pull.buffer.push(b);
+      return;
+    }
+    if ("serve" in b) {
+      this.#serve(b.serve, b.rid);
+      return;
+    }
+    this.stats.applied++;
+    this.#effects(applyOp(this.#state, b.op), false);
+  }
+
+  #effects(effects: Effect[], transfer: boolean): void {
+    for (const e of effects) {
+      if (e.type === "change") {
+        this.#persist(e.key, e.item);
+        if (isLockKey(e.key)) {
+          const before = e.old?.v === undefined ? null : (decodeValue(e.old.v) as { o: string | null }).o;
+          const after = e.item.v === undefined ? null : (decodeValue(e.item.v) as { o: string | null }).o;
+          if (before !== after) this.#emit("lock", { name: lockNameOf(e.key), owner: after === null ? null : idOf(after) });
+          continue;
+        }
+        if (e.old !== undefined && e.old.v === e.item.v && e.old.s === e.item.s) continue;
+        this.#emit("change", {
+          key: e.key,
+          old: e.old?.v === undefined ? undefined : decodeValue(e.old.v),
+          new: e.item.v === undefined ? undefined : decodeValue(e.item.v),
+          writer: e.item.w,
+          stamp: e.item.s,
+          deleted: e.item.v === undefined,
+          transfer,
+        });
+      } else if (e.type === "conflict") {
+        this.#emit("conflict", {
+          key: e.key,
+          winner: e.winner.v === undefined ? undefined : decodeValue(e.winner.v),
+          loser: e.loser.v === undefined ? undefined : decodeValue(e.loser.v),
+          winnerStamp: e.winner.s,
+          loserStamp: e.loser.s,
+        });
+      } else {
+        const w = this.#pending.get(e.id);
+        if (w === undefined) continue;
+        this.#pending.delete(e.id);
+        if (e.error === undefined) w.resolve();
+        else if (e.error === "conflict") w.reject(new TransactionAbortedError("conflict", e.detail ?? ""));
+        else if (e.error === "notOwner") w.reject(new NotLockOwnerError(w.key, e.detail ? idOf(e.detail) : null));
+        else {
+          const pe = new PatchError(e.detail ?? "patch failed");
+          w.reject(w.kind === "tx" ? new TransactionAbortedError("aborted", pe.message, { cause: pe }) : pe);
+        }
+      }
+    }
+  }
+
+  #emit<K extends keyof GdmEvents>(event: K, value: GdmEvents[K]): void {
+    for (const fn of this.#listeners[event] as Listener<GdmEvents[K]>[]) fn(value);
+  }
+
+  // ---- views, merge rounds, state transfer ---------------------------------------------------------------
+
+  #onView(v: ViewEvent): void {
+    if (this.#closed) return;
+    const members = v.detail.map((m) => `${m.id}#${m.inc}`).sort();
+    const side = this.#view;
+    this.#view = members;
+    const hello: Op = { t: "hello", m: members, vi: v.index, me: this.#me, side, d: this.#pull === undefined ? this.#state.items.size : -1 };
+    try {
+      this.#multicast(hello, "agreed");
+    } catch {
+      // Left the group: nothing to announce.
+    }
+  }
+
+  #onHello(h: Hello): void {
+    const key = roundKey(h.m, h.vi);
+    let round = this.#rounds.get(key);
+    if (round === undefined) {
+      round = new Map();
+      this.#rounds.set(key, round);
+      if (this.#rounds.size > 32) this.#rounds.delete(this.#rounds.keys().next().value!);
+    }
+    round.set(h.me, h);
+    if (!h.m.every((m) => round.has(m))) return;
+    this.#rounds.delete(key);
+    // The round is complete here, at the same point of the order as on every other member.
+    this.#process({ op: { t: "evict", m: h.m, vi: h.vi } });
+    if (!h.m.includes(this.#me)) return;
+    const d = decideRound([...round.values()]);
+    if (!d.pullers.has(this.#me)) {
+      if (d.primary === undefined && this.#pull !== undefined) this.#finishPull(undefined); // no source left
+      return;
+    }
+    if (d.reconcilers.has(this.#me) && this.#pull === undefined) {
+      // Our side's items go back into the group (merged by stamp everywhere) once we hold its data.
+      for (const items of splitItems([...this.#state.items], this.#maxOpBytes)) this.#multicast({ t: "rc", s: this.#nextStamp(), items });
+    }
+    this.#requestSnapshot(d.primary!);
+  }
+
+  #requestSnapshot(to: string): void {
+    const rid = `${this.#me}#r${++this.#seq}`;
+    this.#reqSent = { rid, to };
+    try {
+      this.#multicast({ t: "req", rid, to, from: this.#me }, "agreed");
+    } catch {
+      this.#reqSent = undefined;
+    }
+  }
+
+  #onReq(op: Extract<Op, { t: "req" }>): void {
+    if (op.from === this.#me && this.#reqSent?.rid === op.rid) {
+      // Our request's place in the order is the snapshot point: everything before is in the
+      // snapshot, everything after is buffered and applied on top of it.
+      this.#reqSent = undefined;
+      if (this.#pull?.timer !== undefined) this.#clock.clearTimer(this.#pull.timer);
+      this.#pull = { rid: op.rid, to: op.to, receiver: new SnapshotReceiver(op.rid), buffer: [] };
+      this.stats.pulls++;
+      this.#armPullTimer();
+      return;
+    }
+    if (op.to === this.#me) this.#process({ serve: op.from, rid: op.rid });
+  }
+
+  #armPullTimer(): void {
+    const pull = this.#pull;
+    if (pull === undefined) return;
+    if (pull.timer !== undefined) this.#clock.clearTimer(pull.timer);
+    const received = pull.receiver.received;
+    pull.timer = this.#clock.setTimer(this.#pullTimeoutMs, () => {
+      if (this.#pull !== pull || this.#closed) return;
+      pull.timer = undefined;
+      if (pull.receiver.received === received && this.#reqSent === undefined) {
+        // Nothing came: ask again if the source is still a member, else wait for the view change.
+        if (this.#view.includes(pull.to)) this.#requestSnapshot(pull.to);
+      }
+      this.#armPullTimer();
+    });
+  }
+
+  #serve(to: string, rid: string): void {
+    if (this.#closed) return;
+    const snap = { items: [...this.#state.items], clock: this.#state.clock };
+    this.stats.served++;
+    this.#serving.add(rid);
+    sendSnapshot(this.#layer, this.#channel, idOf(to), rid, snap, this.#chunkBytes, () => this.#closed).then(
+      () => this.#serving.delete(rid),
+      () => this.#serving.delete(rid),
+    );
+  }
+
+  #onChunk(_from: string, bytes: Uint8Array): void {
+    if (this.#closed || this.#pull === undefined) return;
+    let chunk;
+    try {
+      chunk = decodeChunk(bytes.slice());
+    } catch (err) {
+      if (err instanceof DecodeError) {
+        this.stats.decodeErrors++;
+        return;
+      }
+      throw err;
+    }
+    if (chunk.rid !== this.#pull.rid) return;
+    this.#pull.receiver.add(chunk);
+    if (this.#pull.receiver.complete) this.#finishPull(this.#pull.receiver.state());
+  }
+
+  /** Installs the snapshot (or keeps the own state when no source is left), then applies the buffer. */
+  #finishPull(snapshot: DataState | undefined): void {
+    const pull = this.#pull!;
+    if (pull.timer !== undefined) this.#clock.clearTimer(pull.timer);
+    this.#pull = undefined;
+    if (snapshot !== undefined) {
+      this.stats.received++;
+      const old = this.#state;
+      this.#state = snapshot;
+      this.#lamport = Math.max(this.#lamport, snapshot.clock);
+      const effects: Effect[] = [];
+      for (const [k, it] of snapshot.items) {
+        const o = old.items.get(k);
+        if (o === undefined || o.s[0] !== it.s[0] || o.s[1] !== it.s[1] || o.v !== it.v) effects.push({ type: "change", key: k, old: o, item: it });
+      }
+      for (const [k, o] of old.items) {
+        if (!snapshot.items.has(k) && o.v !== undefined) effects.push({ type: "change", key: k, old: o, item: { s: o.s, w: o.w } });
+      }
+      this.#replaceOnFlush = true;
+      this.#effects(effects, true);
+    }
+    for (const b of pull.buffer) this.#process(b);
+    if (this.#pull === undefined) this.#emit("synced", { items: this.size });
+  }
+
+  // ---- persistence ----------------------------------------------------------------------------------
+
+  #persist(key: string, item: Item): void {
+    if (this.#storage === undefined) return;
+    this.#dirty.set(key, item);
+    if (this.#flushTimer === undefined) {
+      this.#flushTimer = this.#clock.setTimer(this.#flushMs, () => {
+        this.#flushTimer = undefined;
+        void this.#flush();
+      });
+    }
+  }
+
+  /** Writes pending changes to the storage adapter (also called by {@link close}). */
+  flush(): Promise<void> {
+    return this.#flush();
+  }
+
+  #flush(): Promise<void> {
+    const storage = this.#storage;
+    if (storage === undefined) return Promise.resolve();
+    this.#flushing = this.#flushing.then(async () => {
+      if (this.#dirty.size === 0 && !this.#replaceOnFlush) return;
+      const replace = this.#replaceOnFlush;
+      this.#replaceOnFlush = false;
+      const items = replace ? [...this.#state.items] : [...this.#dirty];
+      this.#dirty.clear();
+      await storage.write({ items, clock: this.#state.clock, replace });
+    }).catch(() => {});
+    return this.#flushing;
+  }
+}
+
+function checkKey(key: string): string {
+  if (typeof key !== "string") throw new TypeError("a GDM key must be a string");
+  if (isLockKey(key)) throw new RangeError("keys starting with U+0001 are reserved for locks");
+  return key;
+}
+
+function applyPatchSafe(v: Uint8Array | undefined, p: Patch): Uint8Array | undefined {
+  try {
+    return applyPatch(v, p);
+  } catch {
+    return v;
+  }
+}
+
+/** Splits items into batches of at most about `maxBytes` (one big item still goes alone). */
+function splitItems(items: ReadonlyArray<readonly [string, Item]>, maxBytes: number): Array<Array<readonly [string, Item]>> {
+  const out: Array<Array<readonly [string, Item]>> = [];
+  let cur: Array<readonly [string, Item]> = [];
+  let bytes = 0;
+  for (const e of items) {
+    const sz = e[0].length + (e[1].v?.length ?? 0) + 64;
+    if (cur.length > 0 && bytes + sz > maxBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(e);
+    bytes += sz;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}

@@ -1,0 +1,120 @@
+/**
+ * The GDM wire format, version 1: every operation the GDM multicasts through the GCM (writes,
+ * transactions, lock requests, merge-round hellos, snapshot requests, reconcile batches), and the
+ * state-transfer chunks it sends directly over the Transport Manager. Encoded with CBOR behind a
+ * two-byte header; {@link decodeOp} and {@link decodeChunk} throw {@link DecodeError} and nothing else.
+ * @module
+ */
+import { Encoder } from "npm:cbor-x@^1.6.0";
+import { DecodeError } from "../transport/errors.ts";
+import type { Stamp } from "./stamp.ts";
+import type { Item } from "./state.ts";
+import type { Patch } from "./value.ts";
+
+/** First byte of every GDM message. */
+export const GDM_SIGNATURE = 0xd7;
+/** Wire format version. */
+export const GDM_VERSION = 1;
+
+/** One write: a whole value (`v`), a deletion (`v` absent, no `p`) or a partial update (`p`). */
+export interface WriteSpec {
+  /** Key. */
+  readonly k: string;
+  /** Encoded new value (whole write). */
+  readonly v?: Uint8Array;
+  /** Partial update. */
+  readonly p?: Patch;
+}
+
+/** A read recorded by a transaction: key and the stamp it saw (null: absent). */
+export type ReadSpec = readonly [key: string, stamp: Stamp | null];
+
+/** Operations carried by GCM multicast, applied in total order. `id` = `node#incarnation#n` of the issuer. */
+export type Op =
+  | { readonly t: "w"; readonly id: string; readonly s: Stamp; readonly w: readonly WriteSpec[]; readonly r?: readonly ReadSpec[] }
+  | { readonly t: "lock"; readonly id: string; readonly s: Stamp; readonly n: string; readonly o: string; readonly vi: number }
+  | { readonly t: "unlock"; readonly id: string; readonly s: Stamp; readonly n: string; readonly o: string }
+  | { readonly t: "cancel"; readonly id: string; readonly s: Stamp; readonly n: string; readonly o: string; readonly q: string }
+  | { readonly t: "evict"; readonly m: readonly string[]; readonly vi: number }
+  | { readonly t: "rc"; readonly s: Stamp; readonly items: readonly (readonly [string, Item])[] }
+  | {
+    readonly t: "hello";
+    /** Members of the view being announced (`id#inc`, sorted). */
+    readonly m: readonly string[];
+    /** View index. */
+    readonly vi: number;
+    /** The sender, `id#inc`. */
+    readonly me: string;
+    /** The sender's previous view (`id#inc`): the side it comes from. */
+    readonly side: readonly string[];
+    /** Number of items the sender holds; -1 while it has no usable state (state transfer pending). */
+    readonly d: number;
+  }
+  | { readonly t: "req"; readonly rid: string; readonly to: string; readonly from: string };
+
+/** A state-transfer chunk (TM direct message). */
+export interface Chunk {
+  /** Request ID it answers. */
+  readonly rid: string;
+  /** Chunk number from 0. */
+  readonly n: number;
+  /** Last chunk. */
+  readonly last: boolean;
+  /** Lamport counter of the sender's state at the snapshot point. */
+  readonly clock: number;
+  /** Items of this chunk. */
+  readonly items: readonly (readonly [string, Item])[];
+}
+
+const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
+
+function frame(kind: number, body: unknown): Uint8Array {
+  const b = cbor.encode(body);
+  const out = new Uint8Array(b.length + 3);
+  out[0] = GDM_SIGNATURE;
+  out[1] = GDM_VERSION;
+  out[2] = kind;
+  out.set(b, 3);
+  return out;
+}
+
+function unframe(bytes: Uint8Array, kind: number): unknown {
+  if (bytes.length < 4 || bytes[0] !== GDM_SIGNATURE) throw new DecodeError("not a GDM message");
+  if (bytes[1] !== GDM_VERSION) throw new DecodeError(`GDM wire version ${bytes[1]} is not supported`);
+  if (bytes[2] !== kind) throw new DecodeError(`GDM message kind ${bytes[2]}, expected ${kind}`);
+  try {
+    return cbor.decode(bytes.subarray(3));
+  } catch (err) {
+    throw new DecodeError("malformed GDM message body", { cause: err });
+  }
+}
+
+const OP_KINDS = new Set(["w", "lock", "unlock", "cancel", "evict", "rc", "hello", "req"]);
+
+/** Encodes an operation for multicast. */
+export function encodeOp(op: Op): Uint8Array {
+  return frame(1, op);
+}
+
+/** Decodes a multicast operation. @throws {DecodeError} */
+export function decodeOp(bytes: Uint8Array): Op {
+  const o = unframe(bytes, 1) as { t?: unknown };
+  if (typeof o !== "object" || o === null || typeof o.t !== "string" || !OP_KINDS.has(o.t)) {
+    throw new DecodeError("unknown GDM operation");
+  }
+  return o as Op;
+}
+
+/** Encodes a state-transfer chunk. */
+export function encodeChunk(c: Chunk): Uint8Array {
+  return frame(2, c);
+}
+
+/** Decodes a state-transfer chunk. @throws {DecodeError} */
+export function decodeChunk(bytes: Uint8Array): Chunk {
+  const c = unframe(bytes, 2) as Partial<Chunk>;
+  if (typeof c !== "object" || c === null || typeof c.rid !== "string" || !Array.isArray(c.items)) {
+    throw new DecodeError("malformed state-transfer chunk");
+  }
+  return c as Chunk;
+}
