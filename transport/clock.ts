@@ -18,9 +18,19 @@ export interface Clock {
   clearTimer(id: TimerId): void;
 }
 
-/** Wall-clock time: `performance.now()` and `setTimeout`, available on Node, Deno and browsers. */
+const hasImmediate = typeof (globalThis as { setImmediate?: unknown }).setImmediate === "function";
+
+/**
+ * Wall-clock time: `performance.now()` and `setTimeout`, available on Node, Deno and browsers.
+ *
+ * A zero-delay timer runs on `setImmediate` where the runtime has one (Node, Deno): right after
+ * the I/O callbacks of the current event-loop turn, so everything that arrived in one turn is
+ * batched and nothing waits longer. `setTimeout(fn, 0)` waits at least 1 ms on Node (4 ms in
+ * nested browser timers), and the Transport Manager's send flush and ack and the GCM's pass-on are
+ * zero-delay timers: each token hop paid that millisecond on the critical path.
+ */
 export class SystemClock implements Clock {
-  readonly #timers = new Map<TimerId, ReturnType<typeof setTimeout>>();
+  readonly #timers = new Map<TimerId, { immediate: boolean; handle: unknown }>();
   #nextId = 1;
 
   now(): number {
@@ -29,18 +39,21 @@ export class SystemClock implements Clock {
 
   setTimer(delayMs: number, fn: () => void): TimerId {
     const id = this.#nextId++;
-    const handle = setTimeout(() => {
+    const run = (): void => {
       this.#timers.delete(id);
       fn();
-    }, Math.max(0, delayMs));
-    this.#timers.set(id, handle);
+    };
+    const immediate = delayMs <= 0 && hasImmediate;
+    const handle = immediate ? setImmediate(run) : setTimeout(run, Math.max(0, delayMs));
+    this.#timers.set(id, { immediate, handle });
     return id;
   }
 
   clearTimer(id: TimerId): void {
-    const handle = this.#timers.get(id);
-    if (handle === undefined) return;
-    clearTimeout(handle);
+    const t = this.#timers.get(id);
+    if (t === undefined) return;
+    if (t.immediate) clearImmediate(t.handle as ReturnType<typeof setImmediate>);
+    else clearTimeout(t.handle as ReturnType<typeof setTimeout>);
     this.#timers.delete(id);
   }
 
