@@ -20,7 +20,7 @@ usage:
 
 /** The `bench` subcommand. */
 export const benchCommand: Command = {
-  summary: "run a benchmark (multicast …)",
+  summary: "run a benchmark (multicast, failover)",
   usage,
   async run(argv) {
     const [which, ...rest] = argv;

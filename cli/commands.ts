@@ -5,6 +5,7 @@
  */
 
 import { benchCommand } from "./bench_command.ts";
+import { minCommand } from "./min_command.ts";
 import { nodeCommand } from "./node_command.ts";
 
 /** One subcommand of the `raincore` command line. */
@@ -21,4 +22,5 @@ export interface Command {
 export const commands: Record<string, Command> = {
   node: nodeCommand,
   bench: benchCommand,
+  min: minCommand,
 };
