@@ -5,6 +5,7 @@
 // are replaced by a stub that throws if it is ever called — in a browser the backends use the
 // native WebSocket and RTCPeerConnection instead.
 //   node scripts/build-browser.mjs [--outfile dist/raincore.browser.js] [--minify]
+//        [--entry tests/browser/page.ts]   another entry (the Chromium test's page) under the same rules
 import { build } from "esbuild";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -13,7 +14,11 @@ import { parseArgs } from "node:util";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
-  options: { outfile: { type: "string", default: "dist/raincore.browser.js" }, minify: { type: "boolean" } },
+  options: {
+    outfile: { type: "string", default: "dist/raincore.browser.js" },
+    entry: { type: "string", default: "browser.ts" },
+    minify: { type: "boolean" },
+  },
 });
 const NODE_ONLY_PACKAGES = /^npm:(ws|werift)@/;
 
@@ -37,11 +42,11 @@ export default fail;`,
   },
 };
 
-const entry = join(root, "browser.ts");
+const entry = resolve(root, values.entry);
 if (!existsSync(entry)) throw new Error(`${entry} not found`);
 const result = await build({
   entryPoints: [entry],
-  outfile: join(root, values.outfile),
+  outfile: resolve(root, values.outfile),
   bundle: true,
   format: "esm",
   platform: "browser",
