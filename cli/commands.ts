@@ -5,6 +5,7 @@
  */
 
 import { benchCommand } from "./bench_command.ts";
+import { demoCommand } from "./demo_command.ts";
 import { minCommand } from "./min_command.ts";
 import { nodeCommand } from "./node_command.ts";
 
@@ -20,6 +21,7 @@ export interface Command {
 
 /** Every subcommand by name. */
 export const commands: Record<string, Command> = {
+  demo: demoCommand,
   node: nodeCommand,
   bench: benchCommand,
   min: minCommand,
