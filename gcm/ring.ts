@@ -124,6 +124,8 @@ export class RingCore {
   left = false;
   /** Token handed off by a leaving node, awaiting acknowledgement. */
   #handoffSeq = -1;
+  /** Tokens this node regenerated after a 911 round (diagnostics). */
+  regenerations = 0;
   /** Tokens dropped as duplicates (FIX-8), for diagnostics. */
   duplicateTokens = 0;
   /** Critical-section requests waiting for the token / one running. */
@@ -573,6 +575,7 @@ export class RingCore {
   }
 
   #regenerate(): void {
+    this.regenerations++;
     const t = copyToken(this.lastToken!);
     t.rsv = 0;
     this.token = t;

@@ -26,14 +26,14 @@ export interface Member {
 export type ViewMode = "three-phase" | "two-phase" | "every-token";
 
 /** View State of figure 9. */
-export const enum ViewState {
+export enum ViewState {
   Agreement = 0,
   Chaos = 1,
   Reserve = 2,
 }
 
 /** Token State of figure 10. */
-export const enum TokenState {
+export enum TokenState {
   Eating = 0,
   Hungry = 1,
   Starving = 2,

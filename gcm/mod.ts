@@ -1,0 +1,43 @@
+/**
+ * The Group Communication Manager (thesis 3.3–3.9): a token ring that gives a group of peers one
+ * membership view (three-phase, two-phase or every-token commit), reliable totally ordered
+ * multicast on the token (agreed and safe delivery), open-group sends and mutual exclusion.
+ *
+ * ```ts
+ * const node = createNode({ id: "a", transports: [udp], peers: { b: ["udp://10.0.0.2:7000"] } });
+ * node.gcm.on("view", (v) => console.log("view", v.index, v.members));
+ * node.gcm.on("deliver", (m) => console.log(m.from, m.seq, m.data));
+ * node.gcm.multicast(new TextEncoder().encode("hello"));
+ * ```
+ * @module
+ */
+export { createNode, type CreateNodeOptions, type GcmNode } from "./create_node.ts";
+export {
+  type DeliverEvent,
+  type GcmEvents,
+  type GcmOptions,
+  type GcmState,
+  GroupCommunicationManager,
+  type MessageLayer,
+  type MulticastOptions,
+  type ViewEvent,
+} from "./manager.ts";
+export { LeftGroupError, MulticastTooLargeError, NotMemberError, TimeoutError } from "./errors.ts";
+export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
+export { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
+export { ENTRY_ACK, ENTRY_MSG, type Entry, type Token, TOKEN_FLAG_TBM } from "./token.ts";
+export { F911_JOIN, type Message911, STATUS_NO, STATUS_REJECT, STATUS_YES } from "./message911.ts";
+export {
+  decode,
+  encode911,
+  encodeForward,
+  encodeToken,
+  type ForwardMessage,
+  type GcmMessage,
+  KIND_911,
+  KIND_FORWARD,
+  KIND_TOKEN,
+  SIGNATURE,
+  VERSION,
+} from "./codec.ts";
+export { type DeliveryLevel, type Member, TokenState, type View, type ViewMode, ViewState } from "./types.ts";

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { DecodeError } from "../../transport/errors.ts";
+import { Random } from "../../transport/random.ts";
+import { decode, encode911, encodeForward, encodeToken, KIND_911, KIND_FORWARD, KIND_TOKEN } from "../../gcm/codec.ts";
+import { ENTRY_ACK, ENTRY_MSG, type Token } from "../../gcm/token.ts";
+import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
+
+function sampleToken(): Token {
+  return {
+    ringId: "a/1/1",
+    seq: 123456789,
+    nodelist: [{ id: "a", inc: 1 }, { id: "b", inc: 2 ** 40 }, { id: "ü-ñ", inc: 3 }],
+    current: 1,
+    dest: 2,
+    gvn: 7,
+    rsv: 8,
+    flags: 1,
+    entries: [
+      { kind: ENTRY_MSG, originId: "a", originInc: 1, seq: 1, safe: false, holder: "a", fwd: "", data: new Uint8Array([1, 2, 3]) },
+      { kind: ENTRY_MSG, originId: "gone", originInc: 9, seq: 4, safe: true, holder: "b", fwd: "outsider", data: new Uint8Array(0) },
+      { kind: ENTRY_ACK, originId: "b", originInc: 2 ** 40, seq: 9, safe: false, holder: "b", fwd: "", data: new Uint8Array([0, 0, 0, 5]) },
+    ],
+  };
+}
+
+describe("GCM codec", () => {
+  it("round-trips a token, a 911 and a forward", () => {
+    const t = sampleToken();
+    const d = decode(encodeToken(t));
+    expect(d.kind).toBe(KIND_TOKEN);
+    if (d.kind === KIND_TOKEN) {
+      expect(d.token.nodelist).toEqual(t.nodelist);
+      expect({ ...d.token, entries: [], nodelist: [] }).toEqual({ ...t, entries: [], nodelist: [] });
+      expect(d.token.entries.map((e) => ({ ...e, data: [...e.data] }))).toEqual(
+        t.entries.map((e) => ({ ...e, data: [...e.data] })),
+      );
+    }
+    const m = { ringId: "r", seq: 5, nodelist: [{ id: "x", inc: 1 }], orig: 0, current: 0, dest: 0, status: STATUS_NO, flags: F911_JOIN };
+    const d2 = decode(encode911(m));
+    expect(d2).toEqual({ kind: KIND_911, msg: m });
+    const f = decode(encodeForward({ from: "z", safe: true, data: new Uint8Array([9]) }));
+    expect(f.kind).toBe(KIND_FORWARD);
+    if (f.kind === KIND_FORWARD) expect([f.fwd.from, f.fwd.safe, [...f.fwd.data]]).toEqual(["z", true, [9]]);
+  });
+
+  it("writes each member ID once per token, not once per message", () => {
+    const t = sampleToken();
+    t.entries = Array.from({ length: 100 }, (_, i) => ({
+      kind: ENTRY_MSG, originId: "a", originInc: 1, seq: i + 1, safe: false, holder: "a", fwd: "", data: new Uint8Array(100),
+    }));
+    expect(encodeToken(t).length).toBeLessThan(100 * (100 + 14) + 200);
+  });
+
+  it("rejects bad version, truncations, trailing bytes and random bytes with DecodeError only", () => {
+    const good = encodeToken(sampleToken());
+    const badVersion = good.slice();
+    badVersion[1] = 99;
+    expect(() => decode(badVersion)).toThrow(DecodeError);
+    for (let n = 0; n < good.length; n++) expect(() => decode(good.subarray(0, n))).toThrow(DecodeError);
+    expect(() => decode(new Uint8Array([...good, 0]))).toThrow(DecodeError);
+    const r = new Random(7);
+    for (let i = 0; i < 3000; i++) {
+      const b = good.slice();
+      for (let k = 0; k < 1 + r.int(4); k++) b[r.int(b.length)] = r.int(256);
+      const junk = new Uint8Array(r.int(64)).map(() => r.int(256));
+      for (const bytes of [b, junk]) {
+        try {
+          decode(bytes);
+        } catch (err) {
+          expect(err).toBeInstanceOf(DecodeError);
+        }
+      }
+    }
+  });
+});
