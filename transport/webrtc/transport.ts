@@ -239,6 +239,18 @@ export class WebRtcTransport implements PacketTransport {
     return result;
   }
 
+  /**
+   * Closes the connection to `to` and tells the peer (BYE). Both sides count it as a failed
+   * connection: the address is unreachable until a new attempt after the back-off succeeds.
+   */
+  disconnect(to: string): void {
+    const peer = this.#peers.get(to);
+    const a = peer?.attempt;
+    if (peer === undefined || a === undefined) return;
+    this.#signal(peer, { type: "bye", session: a.session });
+    this.#end(peer, a, true);
+  }
+
   /** Whether a data channel to `to` is open now. */
   isOpen(to: string): boolean {
     return this.#peers.get(to)?.attempt?.open === true;
