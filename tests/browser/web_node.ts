@@ -58,8 +58,22 @@ export function webAddresses(ws: WebSocketTransport, rtc: WebRtcTransport | unde
   return [...(rtc?.addresses ?? []), ...ws.addresses];
 }
 
-/** Starts a node. */
-export async function startWebNode(cfg: WebNodeConfig): Promise<WebNode> {
+/** A node whose transports are up but whose GCM has not started (its addresses are known). */
+export interface OpenWebNode {
+  /** The Transport Manager. */
+  tm: TransportManager;
+  /** The WebSocket transport. */
+  ws: WebSocketTransport;
+  /** The WebRTC transport, if any. */
+  rtc: WebRtcTransport | undefined;
+  /** Learns the other nodes' addresses and starts the GCM. */
+  start(peers: WebPeer[], join?: string[]): WebNode;
+  /** Stops the transports. */
+  close(): Promise<void>;
+}
+
+/** Opens the transports of a node (the GCM starts with {@link OpenWebNode.start}). */
+export async function openWebNode(cfg: Omit<WebNodeConfig, "peers" | "join">): Promise<OpenWebNode> {
   const ws = await createWebSocketTransport(
     cfg.listenPort !== undefined
       ? { id: cfg.nodeId, listen: { port: cfg.listenPort } }
@@ -68,28 +82,42 @@ export async function startWebNode(cfg: WebNodeConfig): Promise<WebNode> {
   const rtc = cfg.webrtc ? await createWebRtcTransport({ signaling: ws, loopbackOnly: true }) : undefined;
   const transports: PacketTransport[] = rtc === undefined ? [ws] : [rtc, ws];
   const tm = new TransportManager({ nodeId: cfg.nodeId, transports, rtoMaxMs: 500 });
-  for (const p of cfg.peers) if (p.id !== cfg.nodeId) tm.setAddresses(p.id, p.addresses);
-  const gcm = new GroupCommunicationManager({
-    layer: tm,
-    peers: cfg.join ?? cfg.peers.map((p) => p.id),
-    hungryMs: 3000,
-  });
-  const views: string[][] = [];
-  const delivered: string[] = [];
-  const text = new TextDecoder();
-  gcm.on("view", (v) => views.push(v.members.slice()));
-  gcm.on("deliver", (d) => delivered.push(`${d.from}:${text.decode(d.data)}`));
-  gcm.start();
   return {
     tm,
-    gcm,
     ws,
     rtc,
-    views,
-    delivered,
-    close: async () => {
-      gcm.close();
-      await tm.close(); // closes ws and rtc too
+    close: () => tm.close(),
+    start(peers, join) {
+      for (const p of peers) if (p.id !== cfg.nodeId) tm.setAddresses(p.id, p.addresses);
+      const gcm = new GroupCommunicationManager({
+        layer: tm,
+        peers: join ?? peers.map((p) => p.id),
+        hungryMs: 3000,
+      });
+      const views: string[][] = [];
+      const delivered: string[] = [];
+      const text = new TextDecoder();
+      gcm.on("view", (v) => views.push(v.members.slice()));
+      gcm.on("deliver", (d) => delivered.push(`${d.from}:${text.decode(d.data)}`));
+      gcm.start();
+      return {
+        tm,
+        gcm,
+        ws,
+        rtc,
+        views,
+        delivered,
+        close: async () => {
+          gcm.close();
+          await tm.close(); // closes ws and rtc too
+        },
+      };
     },
   };
+}
+
+/** Starts a node. */
+export async function startWebNode(cfg: WebNodeConfig): Promise<WebNode> {
+  const node = await openWebNode(cfg);
+  return node.start(cfg.peers, cfg.join);
 }

@@ -1,0 +1,26 @@
+/**
+ * A Node ring member for tests/deno/websocket_ring_test.ts, started by that test as
+ * `node scripts/run.mjs tests/deno/ring_node.ts NODE_ID`. Listens as a WebSocket server, prints
+ * `{"event":"listening","address":…}`, then obeys JSON commands on stdin:
+ * `{"cmd":"start","peers":[…],"join":[…]}`, `{"cmd":"multicast","texts":[…]}`,
+ * `{"cmd":"report"}` (answers `{"event":"report","views":…,"delivered":…}`) and `{"cmd":"exit"}`.
+ */
+import { createInterface } from "node:readline";
+import { openWebNode, type WebNode, type WebPeer } from "../browser/web_node.ts";
+
+const nodeId = process.argv[2];
+const open = await openWebNode({ nodeId, listenPort: 0, webrtc: false });
+let node: WebNode | undefined;
+const print = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
+print({ event: "listening", address: open.ws.addresses[0] });
+
+const encoder = new TextEncoder();
+for await (const line of createInterface({ input: process.stdin })) {
+  const cmd = JSON.parse(line) as { cmd: string; peers?: WebPeer[]; join?: string[]; texts?: string[] };
+  if (cmd.cmd === "start") node = open.start(cmd.peers ?? [], cmd.join);
+  else if (cmd.cmd === "multicast") for (const t of cmd.texts ?? []) node!.gcm.multicast(encoder.encode(t));
+  else if (cmd.cmd === "report") print({ event: "report", views: node?.views ?? [], delivered: node?.delivered ?? [] });
+  else if (cmd.cmd === "exit") break;
+}
+await (node ?? open).close();
+process.exit(0);
