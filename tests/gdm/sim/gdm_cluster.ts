@@ -80,6 +80,15 @@ export class GdmCluster {
     return false;
   }
 
+  /** Runs virtual time until `p` settles (or `limitMs` passes) and returns its outcome. */
+  async wait<T>(p: Promise<T>, limitMs = 10_000): Promise<T> {
+    let done = false;
+    p.then(() => (done = true), () => (done = true));
+    await this.c.runUntil(() => done, limitMs);
+    if (!done) throw new Error(`promise not settled within ${limitMs} virtual ms`);
+    return p;
+  }
+
   /** A canonical dump of a replica (items with stamps) for equality checks. */
   static dump(gdm: GroupDataManager): string {
     const snap = gdm.snapshot();
