@@ -58,7 +58,11 @@ export interface WebRtcCoreOptions {
   gatherTimeoutMs?: number;
   /** Channel `bufferedAmount` above which packets are held, in bytes. @default {65_536} */
   maxBufferedBytes?: number;
-  /** Bytes held per peer while the channel is above `maxBufferedBytes` (more are dropped). @default {262_144} */
+  /**
+   * Bytes held per peer while the channel is above `maxBufferedBytes` (more are dropped). Enough
+   * for the Transport Manager's window, so that a burst waits here instead of being resent.
+   * @default {8_388_608}
+   */
   holdBytes?: number;
   /** Back-off before a new attempt after a failed one, in ms (doubles up to 10 s). @default {250} */
   retryMs?: number;
@@ -156,7 +160,7 @@ export class WebRtcTransport implements PacketTransport {
       offerResendMs: options.offerResendMs ?? 1_000,
       gatherTimeoutMs: options.gatherTimeoutMs ?? 3_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 65_536,
-      holdBytes: options.holdBytes ?? 262_144,
+      holdBytes: options.holdBytes ?? 8 * 1024 * 1024,
       retryMs: options.retryMs ?? 250,
     };
     signaling.onSignal((from, bytes) => this.#onSignal(from, bytes));

@@ -73,8 +73,10 @@ export interface WebSocketCoreOptions {
   /** Whether accepted clients may relay through this endpoint. @default {true} */
   relay?: boolean;
   /**
-   * Packets queued on a connection (WebSocket `bufferedAmount`) above which further packets to it
-   * are dropped — the Transport Manager resends. @default {4_194_304}
+   * Bytes queued on a connection (WebSocket `bufferedAmount`) above which further packets to it
+   * are dropped — the Transport Manager resends. Above the manager's window (256 packets of up to
+   * 64 KB), so a stream that keeps up never drops (measured: 4 MiB cost 5× goodput in resends).
+   * @default {33_554_432}
    */
   maxBufferedBytes?: number;
   /** How long a `NO_ROUTE` answer makes a relay address count as unreachable, in ms. @default {500} */
@@ -183,7 +185,7 @@ export class WebSocketTransport implements PacketTransport {
     }
     this.#connect = connect;
     this.#relay = options.relay ?? true;
-    this.#maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+    this.#maxBuffered = options.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.#noRouteHoldMs = options.noRouteHoldMs ?? 500;
     const r = options.reconnect ?? {};
     this.#backoff = {
