@@ -380,7 +380,11 @@ export class GroupCommunicationManager {
       for (;;) {
         const actions = this.core.ready();
         if (actions.length === 0) break;
-        for (const a of actions) this.#do(a);
+        // The token goes out first: this node's deliveries (application callbacks, much of the
+        // work of a visit) then run while the next member already processes the token. The
+        // other actions keep their order, deliveries among them.
+        for (const a of actions) if (a.type === "sendToken") this.#do(a);
+        for (const a of actions) if (a.type !== "sendToken") this.#do(a);
       }
     } finally {
       this.#flushing = false;
