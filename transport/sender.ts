@@ -102,6 +102,8 @@ export class PeerSender {
   readonly #nodeId: string;
   readonly #dstId: Uint8Array;
   readonly #headerBytes: number;
+  /** Room for frames in one packet. */
+  readonly #frameRoom: number;
   #epoch = 1;
   #nextSeq = 1;
   #nextMsgId = 1;
@@ -127,6 +129,7 @@ export class PeerSender {
     this.#nodeId = nodeId;
     this.#dstId = dstId;
     this.#headerBytes = headerSize(host.localId.length, dstId.length);
+    this.#frameRoom = Math.min(host.packetBytes, MAX_PACKET_BYTES) - this.#headerBytes - DATA_FIXED_BYTES;
     this.#rto = new RtoEstimator(host.rto);
   }
 
@@ -148,9 +151,18 @@ export class PeerSender {
     this.#holdUntil = 0;
   }
 
-  /** Queues a message; packets leave after the current event so that small messages batch. */
+  /**
+   * Queues a message. Packets leave after the current event so that small messages batch, but a
+   * message too large for one packet leaves at once (with whatever is queued before it): it has
+   * nothing to share a packet with, and waiting would put all the caller still does in this event
+   * ahead of it — for the GCM, delivering a token's messages before the token moves on.
+   */
   enqueue(message: OutMessage): void {
     this.#queue.push(message);
+    if (message.data.length + WHOLE_FRAME_OVERHEAD > this.#frameRoom) {
+      this.#pump();
+      return;
+    }
     if (this.#flushTimer === undefined) {
       this.#flushTimer = this.#host.clock.setTimer(0, () => {
         this.#flushTimer = undefined;
@@ -262,8 +274,7 @@ export class PeerSender {
   /** Packs queued messages into one packet: whole messages where they fit, else a fragment. */
   #buildPacket(): OutPacket {
     const host = this.#host;
-    const capacity = Math.min(host.packetBytes, MAX_PACKET_BYTES);
-    let room = capacity - this.#headerBytes - DATA_FIXED_BYTES;
+    let room = this.#frameRoom;
     const msgs = this.#planMsgs;
     const lens = this.#planLens;
     const whole = this.#planWhole;
