@@ -112,6 +112,11 @@ export class RingCore {
   /** Index reserved in Reserve state. */
   #reserved = 0;
   #timerGen = 0;
+  /** Seq of the first token sent since the last receipt (FIX-8), and whether one was sent. */
+  #visitFirstSeq = 0;
+  #sentThisVisit = false;
+  /** Receipts in a row that brought back the nodelist we last sent (FIX-10). */
+  #stable = 0;
   #joinGen = 0;
   #ringCounter = 0;
   #known: string[] = [];
@@ -218,13 +223,17 @@ export class RingCore {
     // one ring. The pseudo-code's "seq > lastTokenSeq" test drops the duplicate only where it
     // arrives after the original; this test drops it also where it arrives first.
     // (Sim: one-way cuts, e.g. seed 14 of tests/gcm/sim.test.ts, delivered in two orders.)
+    // The base is the first token we sent after our last receipt: if that send "failed" but in fact
+    // arrived (false suspicion), the surviving token descends from it, not from our reroute, which
+    // died (sim seed 567 of tests/gcm/sim.test.ts).
     const last = this.lastToken;
-    if (last !== undefined && last.ringId === t.ringId && t.seq < last.seq + t.nodelist.length - 1) {
+    if (last !== undefined && last.ringId === t.ringId && t.seq < this.#visitFirstSeq + t.nodelist.length - 1) {
       this.duplicateTokens++;
       return;
     }
     this.tokenState = TokenState.Eating;
     this.token = t;
+    this.#sentThisVisit = false;
     this.lastTokenSeq = t.seq; // FIX-1
     if (!sameList(t.nodelist, this.localView)) for (const m of t.nodelist) this.#learn(m.id);
     t.current = myIdx; // "Update token.currentNode"
@@ -238,6 +247,7 @@ export class RingCore {
   #viewTransition(t: Token): void {
     const mode = this.#o.mode;
     const same = sameList(t.nodelist, this.localView);
+    this.#stable = same ? this.#stable + 1 : 0;
     if (mode === "every-token") {
       if (!sameList(t.nodelist, this.lastGlobalView.members)) this.#commit(this.#nextIndex(t), t.nodelist);
       this.viewState = ViewState.Agreement;
@@ -251,8 +261,10 @@ export class RingCore {
       }
       t.rsv = 0;
     } else if (this.viewState === ViewState.Agreement) {
-      if (!same) this.viewState = ViewState.Chaos;
-      t.rsv = 0;
+      if (!same) {
+        this.viewState = ViewState.Chaos;
+        t.rsv = 0;
+      }
     } else if (this.viewState === ViewState.Chaos) {
       if (same) {
         // FIX-2: pseudo-code 2 says "increment globalViewNumber; update token.globalViewNumber".
@@ -260,10 +272,9 @@ export class RingCore {
         // would then reserve different indices in one round, and two members of one view would
         // commit it at different indices over views they committed alone — breaking consistent
         // history. The first node of a round reserves max(own, token) + 1 and writes it to `rsv`;
-        // the others of the same round reserve that index. `rsv` is cleared by any node that does
-        // not reserve, so a non-zero `rsv` always comes from the previous holder in this round.
-        // (Found by the sim: rejoin after false suspicion, tests/gcm/scenarios.test.ts
-        // "rejoin after false suspicion keeps consistent history".)
+        // the others of the same round reserve that index. Any node that changes the ring (or
+        // adopts, regenerates, goes lone) clears `rsv`, so a non-zero `rsv` above our
+        // globalViewNumber always comes from this round.
         let r = t.rsv > this.globalViewNumber ? t.rsv : this.#nextIndex(t);
         if (r <= this.globalViewNumber) r = this.globalViewNumber + 1;
         this.#reserved = r;
@@ -273,15 +284,26 @@ export class RingCore {
         this.viewState = ViewState.Reserve;
       } else t.rsv = 0;
     } else {
-      // Reserve
-      if (same) {
+      // Reserve. FIX-2 (second half): commit only if the round that reserved our index went round
+      // unbroken — `rsv` still names it. A node that went lone after a false suspicion commits
+      // {self} alone; when it later adopts the token again the nodelist looks unchanged, but it
+      // cleared `rsv`, so the others do not commit a view it has not (sim seed 1243 of
+      // tests/gcm/sim.test.ts: view 8 was {n00,n03} at n00 and {n03} at n03).
+      if (same && t.rsv === this.#reserved) {
         this.#commit(this.#reserved, t.nodelist);
         this.viewState = ViewState.Agreement;
+      } else if (same && t.rsv > this.#reserved) {
+        // A newer reservation round on an unchanged ring (a node that had lost its reservation by a
+        // Hungry timeout started it): join it instead of breaking it, or the two rounds keep
+        // cancelling each other (sim seed 267 of tests/gcm/sim.test.ts).
+        this.globalView.set(this.#reserved, null);
+        this.#reserved = t.rsv;
+        this.globalViewNumber = Math.max(this.globalViewNumber, t.rsv);
       } else {
         this.globalView.set(this.#reserved, null); // commit NULL to the reserved location
         this.viewState = ViewState.Chaos;
+        t.rsv = 0;
       }
-      t.rsv = 0;
     }
     if (t.gvn > this.globalViewNumber) this.globalViewNumber = t.gvn;
   }
@@ -311,13 +333,14 @@ export class RingCore {
   #pass(): void {
     const t = this.token;
     if (t === undefined || this.tokenState !== TokenState.Eating) return;
-    if (this.criticalWanted && !this.leaving && this.viewState === ViewState.Agreement) {
+    if (this.criticalWanted && !this.leaving && this.viewState === ViewState.Agreement && this.#stable > 0) {
       // 3.9: keep the token while the application runs its critical section. FIX-10: only in
       // Agreement. A false suspicion (the token arrived, its acknowledgement did not) makes the
       // sender reroute a copy while the receiver still holds the original; the copy changed the
       // nodelist, so the nodes it reaches are in Chaos and wait until the duplicate has died at the
       // first node both reach — otherwise two nodes of one ring could be inside at once (sim seed
-      // 1430 of tests/gcm/sim.test.ts). In every-token mode there is no Chaos, so no such wait.
+      // 1430 of tests/gcm/sim.test.ts). Every-token mode has no Chaos, so there the nodelist must
+      // also have come back unchanged (sim seed 519).
       this.criticalWanted = false;
       this.inCritical = true;
       this.#setTimer(-1);
@@ -383,6 +406,10 @@ export class RingCore {
   /** Update destination, increment seq, copy to lastToken, send, Hungry. */
   #send(t: Token, myIdx: number, destIdx: number): void {
     t.seq++;
+    if (!this.#sentThisVisit) {
+      this.#sentThisVisit = true;
+      this.#visitFirstSeq = t.seq;
+    }
     t.current = myIdx;
     t.dest = destIdx;
     if (t.gvn < this.globalViewNumber) t.gvn = this.globalViewNumber;
@@ -439,6 +466,7 @@ export class RingCore {
   #becomeLone(t: Token): void {
     // Everyone else left this ring: this node takes custody of every entry still on it.
     for (const e of t.entries) e.holder = this.me.id;
+    this.#sentThisVisit = false;
     t.current = 0;
     t.dest = 0;
     t.rsv = 0;
@@ -463,6 +491,7 @@ export class RingCore {
     this.lastTokenSeq = t.seq - 1;
     this.tokenState = TokenState.Hungry;
     this.viewState = ViewState.Chaos;
+    t.rsv = 0; // FIX-2: a reservation made before we left does not hold for us
   }
 
   #reject(from: string, t: Token): void {
@@ -576,6 +605,7 @@ export class RingCore {
 
   #regenerate(): void {
     this.regenerations++;
+    this.#sentThisVisit = false;
     const t = copyToken(this.lastToken!);
     t.rsv = 0;
     this.token = t;
@@ -599,6 +629,10 @@ export class RingCore {
     }
     if (m.status !== STATUS_YES) return; // a veto or a REJECT: the originator will retry anyway
     if (m.nodelist[m.dest]?.id !== to) return;
+    // The originator itself is unreachable: nobody is left to regenerate for. Going on would send
+    // a dead node's 911 round the ring for ever, re-queueing it as a joiner at every node (sim:
+    // seed 1201 of tests/gcm/sim.test.ts).
+    if (m.dest === m.orig) return;
     // "Update 911 destination pointer; send 911."
     this.#forward911(m, m.dest);
   }

@@ -39,10 +39,18 @@ const MODES: ViewMode[] = ["three-phase", "three-phase", "three-phase", "two-pha
 export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunResult> {
   const pick = (seed * 2654435761) >>> 0;
   const mode = opts.mode ?? MODES[pick % MODES.length];
+  // Link quality drawn from the seed: up to 10 % loss, 5 % duplication, 10 % reordering.
+  const q = (pick >>> 8) % 4;
+  const link = [
+    { loss: 0.01, duplicate: 0.01, reorder: 0.01 },
+    { loss: 0.03, duplicate: 0.02, reorder: 0.05 },
+    { loss: 0.06, duplicate: 0.05, reorder: 0.1 },
+    { loss: 0.1, duplicate: 0.02, reorder: 0.02 },
+  ][q];
   const c = new Cluster({
     seed,
     mode,
-    backend: opts.net === "fake" ? undefined : realBackend({}),
+    backend: opts.net === "fake" ? undefined : realBackend(link),
   });
   const r = c.faults;
   const events: string[] = [];
@@ -56,7 +64,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push(newId());
   for (const id of ids) c.start(id, ids.filter((p) => p !== id));
-  log(`boot ${ids.join(",")} mode=${mode}`);
+  log(`boot ${ids.join(",")} mode=${mode} link=${JSON.stringify(link)}`);
   const violations = (): string[] => c.rec.violations;
   if (!(await c.runUntil(() => c.converged(), 10_000))) c.rec.violations.push("Termination: boot did not converge");
 
