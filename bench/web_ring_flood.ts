@@ -59,13 +59,22 @@ export async function runWebRingFlood(o: WebRingFloodOptions): Promise<FloodResu
     const find = (i: number, event: string) => lines[i].findLast((l) => l.event === event);
     const peers = await waitFor("listening", () => {
       const l = lines.map((_, i) => find(i, "listening"));
-      return l.every(Boolean) ? l.map((x, i) => ({ id: `m${i}`, addresses: [String(x!.address)] })) : undefined;
+      return l.every(Boolean)
+        ? l.map((x, i) => ({ id: `m${i}`, addresses: [String(x!.address)] }))
+        : undefined;
     });
     for (const c of children) c.stdin!.write(`${JSON.stringify({ cmd: "start", peers })}\n`);
-    await waitFor("a view of all members", () =>
-      lines.every((_, i) => (find(i, "view")?.members as string[] | undefined)?.length === o.nodes) ? true : undefined);
+    await waitFor(
+      "a view of all members",
+      () =>
+        lines.every((_, i) => (find(i, "view")?.members as string[] | undefined)?.length === o.nodes)
+          ? true
+          : undefined,
+    );
     const total = o.nodes * o.count;
-    for (const c of children) c.stdin!.write(`${JSON.stringify({ cmd: "flood", count: o.count, size: o.size, total })}\n`);
+    for (const c of children) {
+      c.stdin!.write(`${JSON.stringify({ cmd: "flood", count: o.count, size: o.size, total })}\n`);
+    }
     return await waitFor("every member's deliveries", () => {
       const d = lines.map((_, i) => find(i, "done"));
       return d.every(Boolean) ? (d as FloodResult[]) : undefined;

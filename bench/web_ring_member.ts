@@ -33,7 +33,11 @@ for await (const line of createInterface({ input: process.stdin })) {
   };
   if (cmd.cmd === "start") {
     for (const p of cmd.peers ?? []) if (p.id !== id) tm.setAddresses(p.id, p.addresses);
-    gcm = new GroupCommunicationManager({ layer: tm, peers: (cmd.peers ?? []).map((p) => p.id), eatingMs: 1 });
+    gcm = new GroupCommunicationManager({
+      layer: tm,
+      peers: (cmd.peers ?? []).map((p) => p.id),
+      eatingMs: 1,
+    });
     gcm.on("view", (v) => print({ event: "view", members: v.members }));
     gcm.on("deliver", (d) => {
       delivered++;
@@ -41,7 +45,14 @@ for await (const line of createInterface({ input: process.stdin })) {
       for (const c of `${d.from}#${d.seq};`) hash = Math.imul(hash ^ c.charCodeAt(0), 0x01000193) >>> 0;
       if (delivered === target) {
         const ms = performance.now() - started;
-        print({ event: "done", id, delivered, ms, msgsPerS: delivered / (ms / 1000), orderHash: hash.toString(16) });
+        print({
+          event: "done",
+          id,
+          delivered,
+          ms,
+          msgsPerS: delivered / (ms / 1000),
+          orderHash: hash.toString(16),
+        });
       }
     });
     gcm.start();

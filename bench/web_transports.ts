@@ -22,7 +22,11 @@ import { parseArgs } from "node:util";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { createWebRtcTransport, WEBRTC_DEFAULT_MTU } from "../transport/webrtc/mod.ts";
-import { createWebSocketTransport, WEBSOCKET_DEFAULT_MTU, type WebSocketTransport } from "../transport/websocket/mod.ts";
+import {
+  createWebSocketTransport,
+  WEBSOCKET_DEFAULT_MTU,
+  type WebSocketTransport,
+} from "../transport/websocket/mod.ts";
 
 const root = resolve(dirname(process.argv[1]), "..");
 const { values } = parseArgs({
@@ -39,7 +43,13 @@ const { values } = parseArgs({
 if (!Object.keys(networkInterfaces()).every((n) => n === "lo")) {
   const r = spawnSync(
     process.execPath,
-    [join(root, "scripts/loopback-only.mjs"), process.execPath, join(root, "scripts/run.mjs"), "bench/web_transports.ts", ...process.argv.slice(2)],
+    [
+      join(root, "scripts/loopback-only.mjs"),
+      process.execPath,
+      join(root, "scripts/run.mjs"),
+      "bench/web_transports.ts",
+      ...process.argv.slice(2),
+    ],
     { cwd: root, stdio: "inherit" },
   );
   process.exit(r.status ?? 1);
@@ -59,7 +69,10 @@ class Child {
   #waiters: Array<() => void> = [];
   #stderr = "";
   constructor(args: string[]) {
-    this.#child = spawn(process.execPath, ["scripts/run.mjs", ...args], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+    this.#child = spawn(process.execPath, ["scripts/run.mjs", ...args], {
+      cwd: root,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     createInterface({ input: this.#child.stdout! }).on("line", (l) => {
       if (l.startsWith("{")) this.#lines.push(JSON.parse(l) as Line);
       for (const w of [...this.#waiters]) w();
@@ -74,7 +87,10 @@ class Child {
   }
   next(event: string, from = 0, timeoutMs = 60_000): Promise<Line> {
     return new Promise((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no "${event}" in ${timeoutMs} ms\n${this.#stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new Error(`no "${event}" in ${timeoutMs} ms\n${this.#stderr}`)),
+        timeoutMs,
+      );
       const check = (): void => {
         const line = this.#lines.slice(from).find((l) => l.event === event);
         if (line === undefined && this.#child.exitCode === null) return;
@@ -104,7 +120,11 @@ class Child {
 }
 
 /** Sends `size`-byte messages to "rx" for `durationMs`, bounded in flight (as bench/transport.ts). */
-function tmRun(tm: TransportManager, size: number, durationMs: number): Promise<{ messages: number; ms: number }> {
+function tmRun(
+  tm: TransportManager,
+  size: number,
+  durationMs: number,
+): Promise<{ messages: number; ms: number }> {
   const message = new Uint8Array(size).map((_, i) => i);
   const limit = Math.max(2, Math.min(MAX_OUTSTANDING_MESSAGES, Math.floor(MAX_OUTSTANDING_BYTES / size)));
   return new Promise((ok, fail) => {
@@ -150,7 +170,10 @@ async function measure(kind: "websocket" | "webrtc", mtu: number): Promise<Row[]
     if (kind === "websocket") {
       transport = await createWebSocketTransport({ id: "tx", mtu });
     } else {
-      const ws: WebSocketTransport = await createWebSocketTransport({ id: "tx", servers: [String(ready.signaling)] });
+      const ws: WebSocketTransport = await createWebSocketTransport({
+        id: "tx",
+        servers: [String(ready.signaling)],
+      });
       closers.push(() => ws.close());
       transport = await createWebRtcTransport({ signaling: ws, loopbackOnly: true, mtu });
     }
@@ -174,7 +197,11 @@ async function measure(kind: "websocket" | "webrtc", mtu: number): Promise<Row[]
         exactlyOnce: after - before === r.messages,
         retransmissions: tm.stats.retransmissions - retrans,
       };
-      process.stderr.write(`  ${kind} mtu ${mtu}, ${size} B: ${row.mbPerS.toFixed(1)} MB/s, ${row.messagesPerS.toFixed(0)} msgs/s\n`);
+      process.stderr.write(
+        `  ${kind} mtu ${mtu}, ${size} B: ${row.mbPerS.toFixed(1)} MB/s, ${
+          row.messagesPerS.toFixed(0)
+        } msgs/s\n`,
+      );
       rows.push(row);
     }
     return rows;
@@ -200,11 +227,22 @@ function udpRows(): Row[] {
     out,
   ], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
   if (r.status !== 0) throw new Error("bench/transport.ts failed");
+  // bench/transport.ts writes `rows` of { mtu, messageBytes, tm: {…} } (older versions: a flat `tm` list).
+  type Tm = {
+    messages: number;
+    mbPerS: number;
+    messagesPerS: number;
+    deliveredAtReceiver: number;
+    retransmissions: number;
+  };
   const json = JSON.parse(readFileSync(out, "utf8")) as {
-    tm: Array<{ mtu: number; messageBytes: number; mbPerS: number; messagesPerS: number; messages: number; deliveredAtReceiver: number; retransmissions: number }>;
+    rows?: Array<{ mtu: number; messageBytes: number; tm: Tm }>;
+    tm?: Array<Tm & { mtu: number; messageBytes: number }>;
   };
   rmSync(out, { force: true });
-  return json.tm.map((t) => ({
+  const list = json.rows?.map((r) => ({ mtu: r.mtu, messageBytes: r.messageBytes, ...r.tm })) ?? json.tm ??
+    [];
+  return list.map((t) => ({
     transport: "udp",
     mtu: t.mtu,
     messageBytes: t.messageBytes,
@@ -235,22 +273,48 @@ if (!values["skip-gcm"]) {
   gcm = await runWebRingFlood({ nodes: 4, size: 1024, count: 2_000 });
 }
 
-const fmt = (n: number, d = 1) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
-const size = (n: number) => n >= 1024 * 1024 ? `${n / 1024 / 1024} MiB` : n >= 1024 ? `${n / 1024} KB` : `${n} B`;
+const fmt = (n: number, d = 1) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const size = (n: number) =>
+  n >= 1024 * 1024 ? `${n / 1024 / 1024} MiB` : n >= 1024 ? `${n / 1024} KB` : `${n} B`;
 const table = [["transport", "mtu", "message", "TM MB/s", "TM msgs/s", "once", "resends"]];
 for (const r of rows) {
-  table.push([r.transport, String(r.mtu), size(r.messageBytes), fmt(r.mbPerS), fmt(r.messagesPerS, 0), r.exactlyOnce ? "yes" : "NO", String(r.retransmissions)]);
+  table.push([
+    r.transport,
+    String(r.mtu),
+    size(r.messageBytes),
+    fmt(r.mbPerS),
+    fmt(r.messagesPerS, 0),
+    r.exactlyOnce ? "yes" : "NO",
+    String(r.retransmissions),
+  ]);
 }
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-for (const r of table) console.log(r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
+for (const r of table) {
+  console.log(r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
+}
 if (gcm !== undefined) {
   console.log("\nGCM multicast flood, 4 members over WebSocket, 1 KB messages, every member sends:");
-  for (const g of gcm) console.log(`  ${g.id}: ${fmt(Number(g.msgsPerS), 0)} msgs/s delivered, order hash ${g.orderHash}`);
+  for (const g of gcm) {
+    console.log(`  ${g.id}: ${fmt(Number(g.msgsPerS), 0)} msgs/s delivered, order hash ${g.orderHash}`);
+  }
 }
 mkdirSync(dirname(join(root, values.out)), { recursive: true });
 writeFileSync(
   join(root, values.out),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, durationMs: DURATION_MS, tm: rows, gcmFlood: gcm }, null, 2),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      durationMs: DURATION_MS,
+      tm: rows,
+      gcmFlood: gcm,
+    },
+    null,
+    2,
+  ),
 );
 console.log(`\nwritten to ${values.out}`);
 process.exit(0);

@@ -13,7 +13,11 @@ import { createWebSocketTransport } from "../transport/websocket/mod.ts";
 
 const kind = process.argv[2];
 const mtu = process.argv[3] !== undefined ? Number(process.argv[3]) : undefined;
-const ws = await createWebSocketTransport({ id: "rx", listen: { port: 0 }, mtu: kind === "websocket" ? mtu : undefined });
+const ws = await createWebSocketTransport({
+  id: "rx",
+  listen: { port: 0 },
+  mtu: kind === "websocket" ? mtu : undefined,
+});
 let transport: PacketTransport = ws;
 if (kind === "webrtc") transport = await createWebRtcTransport({ signaling: ws, loopbackOnly: true, mtu });
 const tm = new TransportManager({ nodeId: "rx", transports: [transport] });

@@ -8,7 +8,7 @@
 //        [--entry tests/browser/page.ts]   another entry (the Chromium test's page) under the same rules
 import { build } from "esbuild";
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -26,12 +26,17 @@ const NODE_ONLY_PACKAGES = /^npm:(ws|werift)@/;
 const browserOnly = {
   name: "browser-only",
   setup(b) {
-    b.onResolve({ filter: /^npm:/ }, (args) =>
-      NODE_ONLY_PACKAGES.test(args.path)
-        ? { path: args.path, namespace: "node-only-stub" }
-        : { errors: [{ text: `npm package ${args.path} is not bundled for browsers; add it or stub it` }] });
+    b.onResolve(
+      { filter: /^npm:/ },
+      (args) =>
+        NODE_ONLY_PACKAGES.test(args.path)
+          ? { path: args.path, namespace: "node-only-stub" }
+          : { errors: [{ text: `npm package ${args.path} is not bundled for browsers; add it or stub it` }] },
+    );
     b.onLoad({ filter: /.*/, namespace: "node-only-stub" }, (args) => ({
-      contents: `const fail = () => { throw new Error(${JSON.stringify(`${args.path} is not available in browsers`)}); };
+      contents: `const fail = () => { throw new Error(${
+        JSON.stringify(`${args.path} is not available in browsers`)
+      }); };
 export const WebSocket = fail, WebSocketServer = fail, RTCPeerConnection = fail;
 export default fail;`,
       loader: "js",
@@ -58,4 +63,8 @@ const result = await build({
   logLevel: "warning",
 });
 const out = Object.entries(result.metafile.outputs).find(([f]) => f.endsWith(".js"));
-console.log(`${values.outfile}: ${(out[1].bytes / 1024).toFixed(1)} KiB, ${Object.keys(result.metafile.inputs).length} inputs`);
+console.log(
+  `${values.outfile}: ${(out[1].bytes / 1024).toFixed(1)} KiB, ${
+    Object.keys(result.metafile.inputs).length
+  } inputs`,
+);

@@ -13,7 +13,14 @@ if (args.length === 0) {
 }
 const r = spawnSync(
   "unshare",
-  ["-n", "sh", "-c", 'ip link set lo up && export RAINCORE_LOOPBACK_NETNS=1 && exec "$@"', "loopback-only", ...args],
+  [
+    "-n",
+    "sh",
+    "-c",
+    'ip link set lo up && export RAINCORE_LOOPBACK_NETNS=1 && exec "$@"',
+    "loopback-only",
+    ...args,
+  ],
   { stdio: "inherit" },
 );
 if (r.error) {

@@ -23,11 +23,17 @@ const skip = webRtcSkipReason() ?? await chromiumSkipReason();
 interface Snapshot {
   views: string[][];
   delivered: string[];
-  rtc: { packetsSent: number; packetsReceived: number; channelsOpened: number; implementation: string } | undefined;
+  rtc:
+    | { packetsSent: number; packetsReceived: number; channelsOpened: number; implementation: string }
+    | undefined;
 }
 
 /** Polls `fn` until it returns a value other than undefined, or fails after `ms`. */
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined> | T | undefined): Promise<T> {
+async function until<T>(
+  what: string,
+  ms: number,
+  fn: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -91,7 +97,9 @@ if (skip !== undefined) {
         await page.goto(`http://127.0.0.1:${httpPort}/`);
         await page.waitForFunction(() => "raincoreTest" in globalThis, undefined, { timeout: 10_000 });
         await page.evaluate(
-          (cfg) => (globalThis as unknown as { raincoreTest: { start(c: unknown): Promise<string[]> } }).raincoreTest.start(cfg),
+          (cfg) =>
+            (globalThis as unknown as { raincoreTest: { start(c: unknown): Promise<string[]> } }).raincoreTest
+              .start(cfg),
           { nodeId: id, server, webrtc: true, peers, join: ["node-0"] },
         );
         pages.push(page);
@@ -105,7 +113,9 @@ if (skip !== undefined) {
     });
 
     const snapshot = (page: Page): Promise<Snapshot> =>
-      page.evaluate(() => (globalThis as unknown as { raincoreTest: { snapshot(): Snapshot } }).raincoreTest.snapshot());
+      page.evaluate(() =>
+        (globalThis as unknown as { raincoreTest: { snapshot(): Snapshot } }).raincoreTest.snapshot()
+      );
     const lastView = (views: string[][]) => (views.at(-1) ?? []).slice().sort().join(",");
 
     it("forms one ring of four, multicasts in one order, and drops a closed page", async () => {
@@ -121,7 +131,9 @@ if (skip !== undefined) {
       for (let i = 0; i < 5; i++) node0.gcm.multicast(text.encode(`n0-${i}`));
       await Promise.all(pages.map((p, k) =>
         p.evaluate(
-          (texts) => (globalThis as unknown as { raincoreTest: { multicast(t: string[]): void } }).raincoreTest.multicast(texts),
+          (texts) =>
+            (globalThis as unknown as { raincoreTest: { multicast(t: string[]): void } }).raincoreTest
+              .multicast(texts),
           [0, 1, 2, 3, 4].map((i) => `p${k + 1}-${i}`),
         )
       ));
@@ -133,7 +145,9 @@ if (skip !== undefined) {
       for (const s of snaps) expect(s.delivered).toEqual(node0.delivered);
       // Per-sender FIFO.
       for (const prefix of ["n0", "p1", "p2", "p3"]) {
-        const mine = node0.delivered.filter((d) => d.split(":")[1].startsWith(prefix)).map((d) => d.split(":")[1]);
+        const mine = node0.delivered.filter((d) => d.split(":")[1].startsWith(prefix)).map((d) =>
+          d.split(":")[1]
+        );
         expect(mine).toEqual([0, 1, 2, 3, 4].map((i) => `${prefix}-${i}`));
       }
       // The pages used native WebRTC channels, to each other and to Node (werift).
@@ -153,7 +167,9 @@ if (skip !== undefined) {
       const three = ["node-0", "page-1", "page-2"].join(",");
       await until("a view without page-3 at the other nodes", 30_000, async () => {
         const s = await Promise.all(pages.slice(0, 2).map(snapshot));
-        return lastView(node0.views) === three && s.every((x) => lastView(x.views) === three) ? true : undefined;
+        return lastView(node0.views) === three && s.every((x) => lastView(x.views) === three)
+          ? true
+          : undefined;
       });
     }, 120_000);
   });

@@ -18,9 +18,11 @@ const encoder = new TextEncoder();
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = JSON.parse(line) as { cmd: string; peers?: WebPeer[]; join?: string[]; texts?: string[] };
   if (cmd.cmd === "start") node = open.start(cmd.peers ?? [], cmd.join);
-  else if (cmd.cmd === "multicast") for (const t of cmd.texts ?? []) node!.gcm.multicast(encoder.encode(t));
-  else if (cmd.cmd === "report") print({ event: "report", views: node?.views ?? [], delivered: node?.delivered ?? [] });
-  else if (cmd.cmd === "exit") break;
+  else if (cmd.cmd === "multicast") {
+    for (const t of cmd.texts ?? []) node!.gcm.multicast(encoder.encode(t));
+  } else if (cmd.cmd === "report") {
+    print({ event: "report", views: node?.views ?? [], delivered: node?.delivered ?? [] });
+  } else if (cmd.cmd === "exit") break;
 }
 await (node ?? open).close();
 process.exit(0);

@@ -114,7 +114,10 @@ Deno.test({
     const members = ["node-1", "node-2", "node-3"].map((id) => new NodeMember(id));
     const deno = await openWebNode({ nodeId: "deno-1", listenPort: 0, webrtc: false });
     try {
-      assert(deno.ws.addresses[0].startsWith("ws://127.0.0.1:"), `Deno server address ${deno.ws.addresses[0]}`);
+      assert(
+        deno.ws.addresses[0].startsWith("ws://127.0.0.1:"),
+        `Deno server address ${deno.ws.addresses[0]}`,
+      );
       const peers: WebPeer[] = [{ id: "deno-1", addresses: [...deno.ws.addresses] }];
       for (const m of members) {
         const l = await m.next("listening", 60_000);
@@ -148,11 +151,16 @@ Deno.test({
       for (const [i, r] of reports.entries()) {
         assert(
           JSON.stringify(r.delivered) === JSON.stringify(node.delivered),
-          `${members[i].id} delivered another order:\n${r.delivered.join(" ")}\nvs Deno:\n${node.delivered.join(" ")}`,
+          `${members[i].id} delivered another order:\n${r.delivered.join(" ")}\nvs Deno:\n${
+            node.delivered.join(" ")
+          }`,
         );
       }
       const fromDeno = node.delivered.filter((d) => d.startsWith("deno-1:")).map((d) => d.slice(7));
-      assert(JSON.stringify(fromDeno) === JSON.stringify([0, 1, 2, 3, 4].map((i) => `deno-${i}`)), "Deno FIFO");
+      assert(
+        JSON.stringify(fromDeno) === JSON.stringify([0, 1, 2, 3, 4].map((i) => `deno-${i}`)),
+        "Deno FIFO",
+      );
     } finally {
       await Promise.all(members.map((m) => m.stop()));
       await deno.close();

@@ -47,8 +47,16 @@ function setup() {
   const directA = new Switchable(net.createTransport("mem://d-a"), "a");
   const directB = new Switchable(net.createTransport("mem://d-b"), "b");
   const opts = { clock, rtoInitialMs: 50, rtoMinMs: 20, rtoMaxMs: 200, retries: 2 };
-  const a = new TransportManager({ nodeId: "a", transports: [directA, net.createTransport("mem://a")], ...opts });
-  const b = new TransportManager({ nodeId: "b", transports: [directB, net.createTransport("mem://b")], ...opts });
+  const a = new TransportManager({
+    nodeId: "a",
+    transports: [directA, net.createTransport("mem://a")],
+    ...opts,
+  });
+  const b = new TransportManager({
+    nodeId: "b",
+    transports: [directB, net.createTransport("mem://b")],
+    ...opts,
+  });
   a.setAddresses("b", ["direct://b", "mem://b"]);
   b.setAddresses("a", ["direct://a", "mem://a"]);
   let got = 0;

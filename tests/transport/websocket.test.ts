@@ -11,8 +11,18 @@ import { TransportManager } from "../../transport/manager.ts";
 import { signalingAddressOf, webRtcAddressOf } from "../../transport/webrtc/address.ts";
 import { decodeSignal, encodeSignal } from "../../transport/webrtc/signal_codec.ts";
 import { parseWebSocketAddress, tryParseWebSocketAddress } from "../../transport/websocket/address.ts";
-import { decodeFrame, encodeDataFrame, encodeRelayFrame, FRAME_RELAY, relayIdBytes } from "../../transport/websocket/frame.ts";
-import { createWebSocketTransport, type WebSocketLike, type WebSocketTransport } from "../../transport/websocket/mod.ts";
+import {
+  decodeFrame,
+  encodeDataFrame,
+  encodeRelayFrame,
+  FRAME_RELAY,
+  relayIdBytes,
+} from "../../transport/websocket/frame.ts";
+import {
+  createWebSocketTransport,
+  type WebSocketLike,
+  type WebSocketTransport,
+} from "../../transport/websocket/mod.ts";
 import { withDeadline } from "./compliance.ts";
 
 async function until(what: string, ms: number, fn: () => boolean): Promise<void> {
@@ -42,7 +52,11 @@ describe("WebSocket backend: reachability and redial", () => {
     const ghost = `relay+${hub.addresses[0]}#ghost`;
     tm.setAddresses("ghost", [ghost]);
     const t0 = Date.now();
-    const err = await withDeadline(tm.send("ghost", 1, new Uint8Array(1)).catch((e: unknown) => e), 5_000, "failure");
+    const err = await withDeadline(
+      tm.send("ghost", 1, new Uint8Array(1)).catch((e: unknown) => e),
+      5_000,
+      "failure",
+    );
     expect(err).toBeInstanceOf(DeliveryFailedError);
     // Default timeouts would need 200 + 400 + 800 + 1000 + 1000 ms; NO_ROUTE cuts it to the first RTO.
     expect(Date.now() - t0).toBeLessThan(1_000);
@@ -52,7 +66,11 @@ describe("WebSocket backend: reachability and redial", () => {
   it("counts a closed server as unreachable and redials it when it is back", async () => {
     const hub = await ws({ listen: { port: 0 } });
     const port = Number(new URL(hub.addresses[0]).port);
-    const client = await ws({ id: "c", servers: [hub.addresses[0]], reconnect: { initialMs: 20, maxMs: 100 } });
+    const client = await ws({
+      id: "c",
+      servers: [hub.addresses[0]],
+      reconnect: { initialMs: 20, maxMs: 100 },
+    });
     const b = await ws({ id: "b", servers: [hub.addresses[0]], reconnect: { initialMs: 20, maxMs: 100 } });
     const relayB = `relay+${hub.addresses[0]}#b`;
     expect(client.isUnreachable(relayB)).toBe(false);
@@ -61,13 +79,18 @@ describe("WebSocket backend: reachability and redial", () => {
     expect(client.isUnreachable(relayB)).toBe(true);
     const again = await ws({ listen: { port } });
     expect(again.addresses[0]).toBe(hub.addresses[0]);
-    await until("both clients redialled", 5_000, () =>
-      !client.isUnreachable(hub.addresses[0]) && !b.isUnreachable(hub.addresses[0]));
+    await until(
+      "both clients redialled",
+      5_000,
+      () => !client.isUnreachable(hub.addresses[0]) && !b.isUnreachable(hub.addresses[0]),
+    );
     const got = new Promise<string>((resolve) => b.onPacket((from) => resolve(from)));
     // b's HELLO may trail its open by a moment: resend until it arrives.
     const timer = setInterval(() => client.send(relayB, new Uint8Array([1])), 20);
     try {
-      expect(await withDeadline(got, 5_000, "relayed packet after the restart")).toBe(`relay+${hub.addresses[0]}#c`);
+      expect(await withDeadline(got, 5_000, "relayed packet after the restart")).toBe(
+        `relay+${hub.addresses[0]}#c`,
+      );
     } finally {
       clearInterval(timer);
     }
@@ -134,7 +157,10 @@ describe("web wire formats", () => {
   });
 
   it("parses and maps addresses", () => {
-    expect(parseWebSocketAddress("ws://127.0.0.1:8080")).toEqual({ server: "ws://127.0.0.1:8080/", relayId: undefined });
+    expect(parseWebSocketAddress("ws://127.0.0.1:8080")).toEqual({
+      server: "ws://127.0.0.1:8080/",
+      relayId: undefined,
+    });
     expect(parseWebSocketAddress("relay+wss://edge.example/rc#tab%207")).toEqual({
       server: "wss://edge.example/rc",
       relayId: "tab 7",

@@ -27,8 +27,8 @@ export type {
 } from "./rtc.ts";
 export { decodeSignal, encodeSignal, type Signal, SIGNAL_VERSION } from "./signal_codec.ts";
 export {
-  type WebRtcCoreOptions,
   WEBRTC_DEFAULT_MTU,
+  type WebRtcCoreOptions,
   WebRtcTransport,
   type WebRtcTransportStats,
 } from "./transport.ts";

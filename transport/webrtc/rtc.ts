@@ -139,7 +139,9 @@ export async function prepareLocalDescription(
     }
     for (const t of transports) {
       if (t.connection === undefined || !("stunServer" in t.connection)) {
-        throw new Error("werift: cannot clear the default STUN server (internals changed); refusing to gather");
+        throw new Error(
+          "werift: cannot clear the default STUN server (internals changed); refusing to gather",
+        );
       }
       t.connection.stunServer = undefined;
     }
@@ -176,8 +178,9 @@ export function onChannel(
     if (d instanceof ArrayBuffer) on.message(new Uint8Array(d));
     else if (ArrayBuffer.isView(d)) on.message(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   };
-  if (impl.name === "werift" && c.bufferedAmountLow !== undefined) c.bufferedAmountLow.subscribe(on.bufferedLow);
-  else c.onbufferedamountlow = on.bufferedLow;
+  if (impl.name === "werift" && c.bufferedAmountLow !== undefined) {
+    c.bufferedAmountLow.subscribe(on.bufferedLow);
+  } else c.onbufferedamountlow = on.bufferedLow;
 }
 
 /** Subscribes to connection-state and gathering-state changes in either implementation. */

@@ -29,8 +29,8 @@ import {
   type DataChannelLike,
   onChannel,
   onPeerState,
-  type PeerConnectionLike,
   peerConfig,
+  type PeerConnectionLike,
   prepareLocalDescription,
   type RtcImplementation,
 } from "./rtc.ts";
@@ -281,7 +281,17 @@ export class WebRtcTransport implements PacketTransport {
       const signalTo = signalingAddressOf(address);
       const remoteId = signalTo === undefined ? undefined : tryParseWebSocketAddress(signalTo)?.relayId;
       if (signalTo === undefined || remoteId === undefined) return undefined;
-      peer = { address, signalTo, remoteId, attempt: undefined, opened: false, failures: 0, retryAt: 0, queue: [], waiters: [] };
+      peer = {
+        address,
+        signalTo,
+        remoteId,
+        attempt: undefined,
+        opened: false,
+        failures: 0,
+        retryAt: 0,
+        queue: [],
+        waiters: [],
+      };
       this.#peers.set(address, peer);
     }
     return peer;

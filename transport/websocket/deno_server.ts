@@ -10,7 +10,12 @@ import type { WebSocketLike } from "./socket.ts";
 
 interface DenoServe {
   serve(
-    options: { hostname: string; port: number; signal: AbortSignal; onListen?: (addr: { port: number }) => void },
+    options: {
+      hostname: string;
+      port: number;
+      signal: AbortSignal;
+      onListen?: (addr: { port: number }) => void;
+    },
     handler: (request: Request) => Response,
   ): { addr: { port: number }; finished: Promise<void> };
   upgradeWebSocket(request: Request): { socket: WebSocketLike; response: Response };

@@ -25,15 +25,15 @@ export {
   formatRelayAddress,
   parseWebSocketAddress,
   tryParseWebSocketAddress,
-  type WebSocketAddress,
   WEBSOCKET_SCHEMES,
+  type WebSocketAddress,
 } from "./address.ts";
 export type { WebSocketConstructorLike, WebSocketEventLike, WebSocketLike } from "./socket.ts";
 export {
   type ReconnectOptions,
   type SignalHandler,
-  type WebSocketCoreOptions,
   WEBSOCKET_DEFAULT_MTU,
+  type WebSocketCoreOptions,
   WebSocketTransport,
   type WebSocketTransportStats,
 } from "./transport.ts";
@@ -63,7 +63,9 @@ export interface WebSocketTransportOptions extends WebSocketCoreOptions {
  * @throws {RangeError} for invalid options.
  * @throws {TransportBindError} when the server cannot listen.
  */
-export async function createWebSocketTransport(opts: WebSocketTransportOptions = {}): Promise<WebSocketTransport> {
+export async function createWebSocketTransport(
+  opts: WebSocketTransportOptions = {},
+): Promise<WebSocketTransport> {
   const connect = opts.WebSocket ?? await platformWebSocket();
   const t = new WebSocketTransport(opts, connect);
   try {

@@ -47,11 +47,19 @@ export async function loadWs(): Promise<WsModule> {
  * Starts a `ws` server and hands each connection to `accept`.
  * @throws {TransportBindError} when the port cannot be bound.
  */
-export async function listenNode(opts: ListenOptions, accept: (s: WebSocketLike) => void): Promise<ListeningServer> {
+export async function listenNode(
+  opts: ListenOptions,
+  accept: (s: WebSocketLike) => void,
+): Promise<ListeningServer> {
   const ws = await loadWs();
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? 0;
-  const server = new ws.WebSocketServer({ host, port, maxPayload: opts.maxPayload, perMessageDeflate: false });
+  const server = new ws.WebSocketServer({
+    host,
+    port,
+    maxPayload: opts.maxPayload,
+    perMessageDeflate: false,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
