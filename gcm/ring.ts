@@ -12,7 +12,8 @@
  *
  * Deviations from the pseudo-code, each explained where it happens (search "FIX"):
  *  FIX-1 lastTokenSeq also rises on token receipt, and a node that holds the token vetoes every 911.
- *  FIX-2 the reserved globalView index travels on the token (`rsv`), so one round reserves one index.
+ *  FIX-2 the reserved globalView index travels on the token (`rsv`), so one round reserves one index;
+ *        a Reserve node commits only while `rsv` still names its index, and joins a newer round.
  *  FIX-3 the 911 travels along the originator's localView (its last token's nodelist), not lastGlobalView.
  *  FIX-4 one join path for new, lone and split-off nodes (3.5 joins + the discovery of 3.7.3 in a
  *        simple form): every node periodically sends a hand-shake (a 911 flagged JOIN carrying its
@@ -25,7 +26,9 @@
  *  FIX-7 the Hungry timeout grows with the ring: hungryMs + ring size × eatingMs.
  *  FIX-8 a token whose seq is too small to descend from our last token is a duplicate: dropped.
  *  FIX-9 a 911 from a non-member is a join request and still a regeneration request (veto applies).
- *  FIX-10 critical sections (3.9) run only in the Agreement view state.
+ *  FIX-10 critical sections (3.9) run only in Agreement, after a round that changed nothing.
+ *  Every FIX names the simulator seed (tests/gcm/sim_*.test.ts, replay with scripts/sim.ts --seed)
+ *  that showed the problem.
  * @module
  */
 import { copyToken, entryBytes, type Token } from "./token.ts";
@@ -274,7 +277,8 @@ export class RingCore {
         // history. The first node of a round reserves max(own, token) + 1 and writes it to `rsv`;
         // the others of the same round reserve that index. Any node that changes the ring (or
         // adopts, regenerates, goes lone) clears `rsv`, so a non-zero `rsv` above our
-        // globalViewNumber always comes from this round.
+        // globalViewNumber always comes from this round. (Scenario "three-phase keeps a consistent
+        // history of globalView vectors across a crash and a join"; sim seeds 1243, 267.)
         let r = t.rsv > this.globalViewNumber ? t.rsv : this.#nextIndex(t);
         if (r <= this.globalViewNumber) r = this.globalViewNumber + 1;
         this.#reserved = r;
