@@ -22,7 +22,7 @@
  * @module
  */
 import { DecodeError } from "../transport/errors.ts";
-import { ENTRY_ACK, ENTRY_MSG, type Entry, type Token } from "./token.ts";
+import { type Entry, ENTRY_ACK, ENTRY_MSG, type Token } from "./token.ts";
 import type { Message911 } from "./message911.ts";
 import type { Member } from "./types.ts";
 
@@ -159,7 +159,8 @@ export function encodeToken(t: Token): Uint8Array {
   w.u32(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
-    const bits = (e.kind === ENTRY_ACK ? BIT_ACK : 0) | (e.safe ? BIT_SAFE : 0) | (e.fwd !== "" ? BIT_FWD : 0);
+    const bits = (e.kind === ENTRY_ACK ? BIT_ACK : 0) | (e.safe ? BIT_SAFE : 0) |
+      (e.fwd !== "" ? BIT_FWD : 0);
     w.u8(bits);
     w.u16(idx[i * 3]);
     w.u32(e.seq);
@@ -291,7 +292,9 @@ function decodeUnchecked(buf: Uint8Array): GcmMessage {
   const r = new Reader(buf);
   if (r.u8() !== SIGNATURE) throw new DecodeError("not a GCM message (bad signature)");
   const version = r.u8();
-  if (version !== VERSION) throw new DecodeError(`unsupported GCM wire version ${version} (expected ${VERSION})`);
+  if (version !== VERSION) {
+    throw new DecodeError(`unsupported GCM wire version ${version} (expected ${VERSION})`);
+  }
   const kind = r.u8();
   if (kind === KIND_TOKEN) return { kind, token: decodeTokenBody(r) };
   if (kind === KIND_911) {
@@ -305,7 +308,9 @@ function decodeUnchecked(buf: Uint8Array): GcmMessage {
     const dest = r.u16();
     const n = r.u16();
     const nodelist = r.members(n);
-    if (n === 0 || orig >= n || current >= n || dest >= n) throw new DecodeError("911 pointer outside its nodelist");
+    if (n === 0 || orig >= n || current >= n || dest >= n) {
+      throw new DecodeError("911 pointer outside its nodelist");
+    }
     r.end();
     return { kind, msg: { ringId, seq, nodelist, orig, current, dest, status, flags } };
   }

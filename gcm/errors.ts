@@ -29,6 +29,8 @@ export class TimeoutError extends RaincoreError {
 export class MulticastTooLargeError extends RaincoreError {
   static override readonly errorName = "MulticastTooLargeError";
   constructor(readonly size: number, readonly limit: number) {
-    super(`multicast of ${size} bytes exceeds maxMessageBytes (${limit}); raise the option or split the data`);
+    super(
+      `multicast of ${size} bytes exceeds maxMessageBytes (${limit}); raise the option or split the data`,
+    );
   }
 }

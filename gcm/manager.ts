@@ -8,11 +8,19 @@
  */
 import { type Clock, SystemClock, type TimerId } from "../transport/clock.ts";
 import { ClosedError, DecodeError } from "../transport/errors.ts";
-import { decode, encode911, encodeForward, encodeToken, KIND_911, KIND_FORWARD, KIND_TOKEN } from "./codec.ts";
+import {
+  decode,
+  encode911,
+  encodeForward,
+  encodeToken,
+  KIND_911,
+  KIND_FORWARD,
+  KIND_TOKEN,
+} from "./codec.ts";
 import { LeftGroupError, MulticastTooLargeError, NotMemberError, TimeoutError } from "./errors.ts";
 import type { Message911 } from "./message911.ts";
 import { RingCore } from "./ring.ts";
-import { type DeliveryLevel, type Member, TokenState, ViewState, type ViewMode } from "./types.ts";
+import { type DeliveryLevel, type Member, TokenState, type ViewMode, ViewState } from "./types.ts";
 
 /**
  * What the GCM needs from the layer below; the Transport Manager satisfies it. `send` resolves when
@@ -211,7 +219,12 @@ export class GroupCommunicationManager {
   /** The last committed view (before {@link start}: an empty view with index 0). */
   get view(): ViewEvent {
     const v = this.core.lastGlobalView;
-    return { index: v.index, members: v.members.map((m) => m.id), detail: v.members.slice(), mode: this.mode };
+    return {
+      index: v.index,
+      members: v.members.map((m) => m.id),
+      detail: v.members.slice(),
+      mode: this.mode,
+    };
   }
 
   /** The view mode. */
@@ -267,7 +280,9 @@ export class GroupCommunicationManager {
    */
   multicast(data: Uint8Array, options: MulticastOptions = {}): number {
     this.#assertMember();
-    if (data.length > this.#maxMessageBytes) throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
+    if (data.length > this.#maxMessageBytes) {
+      throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
+    }
     const seq = this.core.send(data, options.level === "safe");
     this.#flush();
     return seq;
@@ -280,8 +295,14 @@ export class GroupCommunicationManager {
    */
   async sendToGroup(member: string, data: Uint8Array, options: MulticastOptions = {}): Promise<void> {
     this.#assertOpen();
-    if (data.length > this.#maxMessageBytes) throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
-    await this.#layer.send(member, this.#channel, encodeForward({ from: this.id, safe: options.level === "safe", data }));
+    if (data.length > this.#maxMessageBytes) {
+      throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
+    }
+    await this.#layer.send(
+      member,
+      this.#channel,
+      encodeForward({ from: this.id, safe: options.level === "safe", data }),
+    );
   }
 
   /**
@@ -343,7 +364,8 @@ export class GroupCommunicationManager {
   }
 
   #started(): boolean {
-    return this.core.lastGlobalView.index > 0 || this.core.token !== undefined || this.core.lastToken !== undefined;
+    return this.core.lastGlobalView.index > 0 || this.core.token !== undefined ||
+      this.core.lastToken !== undefined;
   }
 
   #emit<K extends keyof GcmEvents>(event: K, value: GcmEvents[K]): void {
@@ -526,7 +548,6 @@ export class GroupCommunicationManager {
       this.core.releaseCritical();
       if (this.#critical.length > 0) this.core.requestCritical();
       this.#flush(); // no-op when called from inside #flush: the outer loop drains the actions
-
     };
     next();
   }

@@ -25,7 +25,7 @@ export {
 export { LeftGroupError, MulticastTooLargeError, NotMemberError, TimeoutError } from "./errors.ts";
 export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
 export { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
-export { ENTRY_ACK, ENTRY_MSG, type Entry, type Token, TOKEN_FLAG_TBM } from "./token.ts";
+export { type Entry, ENTRY_ACK, ENTRY_MSG, type Token, TOKEN_FLAG_TBM } from "./token.ts";
 export { F911_JOIN, type Message911, STATUS_NO, STATUS_REJECT, STATUS_YES } from "./message911.ts";
 export {
   decode,

@@ -18,7 +18,7 @@
  * Delivery order is the order of first sightings along one token, which is the same at every node.
  * @module
  */
-import { ENTRY_ACK, ENTRY_MSG, type Entry, type Token } from "./token.ts";
+import { type Entry, ENTRY_ACK, ENTRY_MSG, type Token } from "./token.ts";
 import type { Member } from "./types.ts";
 
 /** A message handed to the application. */
@@ -188,7 +188,9 @@ export class Multicast {
           if (e.safe) {
             custodyAcks ??= new Map();
             const c = custodyAcks.get(e.originId);
-            if (c === undefined || c.seq < e.seq) custodyAcks.set(e.originId, { inc: e.originInc, seq: e.seq });
+            if (c === undefined || c.seq < e.seq) {
+              custodyAcks.set(e.originId, { inc: e.originInc, seq: e.seq });
+            }
           }
           continue;
         }

@@ -145,7 +145,11 @@ export class RingCore {
     this.me = { id: opts.id, inc: opts.incarnation };
     this.localView = [this.me];
     this.lastGlobalView = { index: 0, members: [] };
-    this.multicast = new Multicast(this.me, opts, (delivery) => this.#out.push({ type: "deliver", delivery }));
+    this.multicast = new Multicast(
+      this.me,
+      opts,
+      (delivery) => this.#out.push({ type: "deliver", delivery }),
+    );
     for (const p of opts.peers) this.#learn(p);
   }
 
@@ -230,7 +234,9 @@ export class RingCore {
     // arrived (false suspicion), the surviving token descends from it, not from our reroute, which
     // died (sim seed 567 of tests/gcm/sim.test.ts).
     const last = this.lastToken;
-    if (last !== undefined && last.ringId === t.ringId && t.seq < this.#visitFirstSeq + t.nodelist.length - 1) {
+    if (
+      last !== undefined && last.ringId === t.ringId && t.seq < this.#visitFirstSeq + t.nodelist.length - 1
+    ) {
       this.duplicateTokens++;
       return;
     }
@@ -238,7 +244,7 @@ export class RingCore {
     this.token = t;
     this.#sentThisVisit = false;
     this.lastTokenSeq = t.seq; // FIX-1
-    if (!sameList(t.nodelist, this.localView)) for (const m of t.nodelist) this.#learn(m.id);
+    if (!sameList(t.nodelist, this.localView)) { for (const m of t.nodelist) this.#learn(m.id); }
     t.current = myIdx; // "Update token.currentNode"
     this.#out.push({ type: "token", seq: t.seq });
     this.#viewTransition(t);
@@ -326,7 +332,9 @@ export class RingCore {
 
   /** After a valid receipt: pass at once when there is traffic, else wait eatingMs (3.8 trade-off). */
   #afterReceipt(traffic: boolean): void {
-    if (this.criticalWanted || this.leaving || traffic || this.multicast.pending > 0 || this.newNodes.length > 0) {
+    if (
+      this.criticalWanted || this.leaving || traffic || this.multicast.pending > 0 || this.newNodes.length > 0
+    ) {
       this.#pass();
     } else this.#setTimer(this.#o.eatingMs);
   }
@@ -748,7 +756,9 @@ export class RingCore {
   /** Queues a multicast message; returns its per-sender sequence number. */
   send(data: Uint8Array, safe: boolean, forwardedFor = ""): number {
     const seq = this.multicast.enqueue(data, safe, forwardedFor);
-    if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) this.#setTimer(0);
+    if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
+      this.#setTimer(0);
+    }
     return seq;
   }
 
@@ -756,7 +766,9 @@ export class RingCore {
   requestCritical(): void {
     if (this.left) return;
     this.criticalWanted = true;
-    if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) this.#setTimer(0);
+    if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
+      this.#setTimer(0);
+    }
   }
 
   /** Ends the critical section: the token moves on. */

@@ -39,8 +39,12 @@ for (const seed of seeds) {
   if (!res.ok) {
     console.log(`\nFAIL seed ${seed} (${res.mode}, ${res.nodes} nodes)`);
     for (const v of res.violations) console.log(`  ${v}`);
-    if (!verbose) for (const e of res.events.slice(-30)) console.log(`  | ${e}`);
-    console.log(`replay: node scripts/run.mjs scripts/sim.ts --seed ${seed} --net ${net}${mode ? ` --mode ${mode}` : ""} --verbose`);
+    if (!verbose) { for (const e of res.events.slice(-30)) console.log(`  | ${e}`); }
+    console.log(
+      `replay: node scripts/run.mjs scripts/sim.ts --seed ${seed} --net ${net}${
+        mode ? ` --mode ${mode}` : ""
+      } --verbose`,
+    );
     process.exit(1);
   }
   if (seeds.length > 1 && (done % 100 === 0 || done === seeds.length)) {

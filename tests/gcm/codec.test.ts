@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { DecodeError } from "../../transport/errors.ts";
 import { Random } from "../../transport/random.ts";
-import { decode, encode911, encodeForward, encodeToken, KIND_911, KIND_FORWARD, KIND_TOKEN } from "../../gcm/codec.ts";
+import {
+  decode,
+  encode911,
+  encodeForward,
+  encodeToken,
+  KIND_911,
+  KIND_FORWARD,
+  KIND_TOKEN,
+} from "../../gcm/codec.ts";
 import { ENTRY_ACK, ENTRY_MSG, type Token } from "../../gcm/token.ts";
 import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
 
@@ -16,9 +24,36 @@ function sampleToken(): Token {
     rsv: 8,
     flags: 1,
     entries: [
-      { kind: ENTRY_MSG, originId: "a", originInc: 1, seq: 1, safe: false, holder: "a", fwd: "", data: new Uint8Array([1, 2, 3]) },
-      { kind: ENTRY_MSG, originId: "gone", originInc: 9, seq: 4, safe: true, holder: "b", fwd: "outsider", data: new Uint8Array(0) },
-      { kind: ENTRY_ACK, originId: "b", originInc: 2 ** 40, seq: 9, safe: false, holder: "b", fwd: "", data: new Uint8Array([0, 0, 0, 5]) },
+      {
+        kind: ENTRY_MSG,
+        originId: "a",
+        originInc: 1,
+        seq: 1,
+        safe: false,
+        holder: "a",
+        fwd: "",
+        data: new Uint8Array([1, 2, 3]),
+      },
+      {
+        kind: ENTRY_MSG,
+        originId: "gone",
+        originInc: 9,
+        seq: 4,
+        safe: true,
+        holder: "b",
+        fwd: "outsider",
+        data: new Uint8Array(0),
+      },
+      {
+        kind: ENTRY_ACK,
+        originId: "b",
+        originInc: 2 ** 40,
+        seq: 9,
+        safe: false,
+        holder: "b",
+        fwd: "",
+        data: new Uint8Array([0, 0, 0, 5]),
+      },
     ],
   };
 }
@@ -35,7 +70,16 @@ describe("GCM codec", () => {
         t.entries.map((e) => ({ ...e, data: [...e.data] })),
       );
     }
-    const m = { ringId: "r", seq: 5, nodelist: [{ id: "x", inc: 1 }], orig: 0, current: 0, dest: 0, status: STATUS_NO, flags: F911_JOIN };
+    const m = {
+      ringId: "r",
+      seq: 5,
+      nodelist: [{ id: "x", inc: 1 }],
+      orig: 0,
+      current: 0,
+      dest: 0,
+      status: STATUS_NO,
+      flags: F911_JOIN,
+    };
     const d2 = decode(encode911(m));
     expect(d2).toEqual({ kind: KIND_911, msg: m });
     const f = decode(encodeForward({ from: "z", safe: true, data: new Uint8Array([9]) }));
@@ -46,7 +90,14 @@ describe("GCM codec", () => {
   it("writes each member ID once per token, not once per message", () => {
     const t = sampleToken();
     t.entries = Array.from({ length: 100 }, (_, i) => ({
-      kind: ENTRY_MSG, originId: "a", originInc: 1, seq: i + 1, safe: false, holder: "a", fwd: "", data: new Uint8Array(100),
+      kind: ENTRY_MSG,
+      originId: "a",
+      originInc: 1,
+      seq: i + 1,
+      safe: false,
+      holder: "a",
+      fwd: "",
+      data: new Uint8Array(100),
     }));
     expect(encodeToken(t).length).toBeLessThan(100 * (100 + 14) + 200);
   });

@@ -22,7 +22,14 @@ describe("createNode", () => {
     const ids = ["a", "b", "c"];
     const peers = Object.fromEntries(ids.map((id) => [id, [`mem://${id}`]]));
     const nodes: GcmNode[] = ids.map((id, i) =>
-      createNode({ id, transports: [net.createTransport(`mem://${id}`)], peers, clock, incarnation: i + 1, rtoMs: 20 })
+      createNode({
+        id,
+        transports: [net.createTransport(`mem://${id}`)],
+        peers,
+        clock,
+        incarnation: i + 1,
+        rtoMs: 20,
+      })
     );
     const agreed = () => nodes.every((n) => n.gcm.agreed && n.gcm.view.members.length === 3);
     expect(await runUntil(clock, agreed, 5000)).toBe(true);

@@ -234,7 +234,9 @@ describe("reliable multicast on the token (3.8)", () => {
       n.gcm.on("deliver", (d) => {
         if (d.level !== "safe") return;
         for (const m of c.live()) {
-          if (m.gcm.core.multicast.seen(d.from, d.fromIncarnation) < d.seq && m.id !== d.from) events.push(`${n.id} early`);
+          if (m.gcm.core.multicast.seen(d.from, d.fromIncarnation) < d.seq && m.id !== d.from) {
+            events.push(`${n.id} early`);
+          }
         }
       });
     }
@@ -277,7 +279,10 @@ describe("reliable multicast on the token (3.8)", () => {
     const { GroupCommunicationManager } = await import("../../gcm/manager.ts");
     const z = new GroupCommunicationManager({ layer: outsider, clock: c.clock, incarnation: 1 });
     const got: string[] = [];
-    c.nodes.get("c")!.gcm.on("deliver", (d) => got.push(`${d.from}/${d.forwardedFor}/${new TextDecoder().decode(d.data)}`));
+    c.nodes.get("c")!.gcm.on(
+      "deliver",
+      (d) => got.push(`${d.from}/${d.forwardedFor}/${new TextDecoder().decode(d.data)}`),
+    );
     let ok = false;
     void z.sendToGroup("a", new TextEncoder().encode("hi"), { level: "safe" }).then(() => (ok = true));
     await c.run(1000);

@@ -126,8 +126,12 @@ export class Recorder {
   enterCritical(node: SimNode): void {
     const key = `${node.id}#${node.inc}`;
     // Property 6: the token is unique, so no two processes are ever inside at once.
-    if (this.#inCritical !== undefined) this.#fail(`mutual exclusion: ${key} entered while ${this.#inCritical} is inside`);
-    if (!node.gcm.holdsToken) this.#fail(`mutual exclusion: ${key} runs its critical section without the token`);
+    if (this.#inCritical !== undefined) {
+      this.#fail(`mutual exclusion: ${key} entered while ${this.#inCritical} is inside`);
+    }
+    if (!node.gcm.holdsToken) {
+      this.#fail(`mutual exclusion: ${key} runs its critical section without the token`);
+    }
     // Stronger (critical sections here are instantaneous): no other live node holds a token of the
     // same ring lineage that names this node — a duplicate token.
     for (const other of this.cluster.live()) {
@@ -138,7 +142,9 @@ export class Recorder {
         mine !== undefined && t.ringId === mine.ringId &&
         t.nodelist.some((m) => m.id === node.id && m.inc === node.inc) && t.nodelist.length > 1
       ) {
-        this.#fail(`mutual exclusion: ${key} in critical section while ${other.id}#${other.inc} holds a token naming it`);
+        this.#fail(
+          `mutual exclusion: ${key} in critical section while ${other.id}#${other.inc} holds a token naming it`,
+        );
       }
     }
     this.#inCritical = key;
@@ -157,7 +163,9 @@ export class Recorder {
       if (theirs === undefined || theirs === "" || theirs === members) continue;
       for (const m of theirs.split(",")) {
         if (mine.has(m)) {
-          this.#fail(`Agreement: view ${index} is {${members}} at ${rec.key} but {${theirs}} at ${other.key}`);
+          this.#fail(
+            `Agreement: view ${index} is {${members}} at ${rec.key} but {${theirs}} at ${other.key}`,
+          );
           return;
         }
       }
@@ -206,7 +214,9 @@ export class Recorder {
           if (pb.deliveredRing[j] !== ring) continue;
           const prev = last.get(ring);
           if (prev !== undefined && j < prev.j) {
-            this.#fail(`order: ${pa.key} delivered ${prev.k} before ${k}, ${pb.key} the other way (ring ${ring})`);
+            this.#fail(
+              `order: ${pa.key} delivered ${prev.k} before ${k}, ${pb.key} the other way (ring ${ring})`,
+            );
             return;
           }
           last.set(ring, { j, k });
@@ -240,7 +250,9 @@ export class Recorder {
     const live = this.cluster.live();
     const want = live.map((n) => `${n.id}#${n.inc}`).sort().join(",");
     for (const n of live) {
-      if (!n.gcm.agreed) this.#fail(`Termination: ${n.id}#${n.inc} is not in Agreement (${n.gcm.state.viewState})`);
+      if (!n.gcm.agreed) {
+        this.#fail(`Termination: ${n.id}#${n.inc} is not in Agreement (${n.gcm.state.viewState})`);
+      }
       const v = n.gcm.view.detail.map((m) => `${m.id}#${m.inc}`).sort().join(",");
       if (v !== want) this.#fail(`Validity: ${n.id}#${n.inc} has last view {${v}}, live set is {${want}}`);
     }

@@ -43,7 +43,10 @@ export class FakeNet {
         return new Promise<void>((resolve, reject) => {
           const d = this.random.between(this.delay.min, this.delay.max);
           const fail = () =>
-            this.clock.setTimer(this.failAfterMs, () => reject(new DeliveryFailedError(to, channel, "no ack")));
+            this.clock.setTimer(
+              this.failAfterMs,
+              () => reject(new DeliveryFailedError(to, channel, "no ack")),
+            );
           if (this.#cuts.has(id + ">" + to)) {
             fail();
             return;

@@ -5,7 +5,7 @@
  */
 import { VirtualClock } from "../../../transport/clock.ts";
 import { Random } from "../../../transport/random.ts";
-import { GroupCommunicationManager, type GcmOptions, type MessageLayer } from "../../../gcm/manager.ts";
+import { type GcmOptions, GroupCommunicationManager, type MessageLayer } from "../../../gcm/manager.ts";
 import type { ViewMode } from "../../../gcm/types.ts";
 import { Recorder } from "./checker.ts";
 import { FakeNet } from "./fake_layer.ts";

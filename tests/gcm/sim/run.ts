@@ -66,7 +66,9 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   for (const id of ids) c.start(id, ids.filter((p) => p !== id));
   log(`boot ${ids.join(",")} mode=${mode} link=${JSON.stringify(link)}`);
   const violations = (): string[] => c.rec.violations;
-  if (!(await c.runUntil(() => c.converged(), 10_000))) c.rec.violations.push("Termination: boot did not converge");
+  if (!(await c.runUntil(() => c.converged(), 10_000))) {
+    c.rec.violations.push("Termination: boot did not converge");
+  }
 
   // ---- fault phase --------------------------------------------------------------------------------
   const faultEnd = c.clock.now() + (opts.faultMs ?? 3000);
@@ -79,7 +81,9 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     const roll = r.int(100);
     if (roll < 40) {
       const k = r.between(1, 4);
-      for (let i = 0; i < k && live.length > 0; i++) c.send(r.pick(liveIds), r.chance(0.3) ? "safe" : "agreed");
+      for (let i = 0; i < k && live.length > 0; i++) {
+        c.send(r.pick(liveIds), r.chance(0.3) ? "safe" : "agreed");
+      }
     } else if (roll < 50) {
       if (live.length > 0) c.critical(r.pick(liveIds));
     } else if (roll < 57) {
