@@ -138,8 +138,10 @@ export interface TransactionOptions {
 }
 
 type Listener<T> = (ev: T) => void;
-type Waiting = { resolve: () => void; reject: (e: Error) => void; kind: "write" | "lock" | "unlock" | "cancel" | "tx" | "rc"; key: string };
+type Waiting = { resolve: (s: Stamp | undefined) => void; reject: (e: Error) => void; kind: "write" | "lock" | "unlock" | "cancel" | "tx" | "rc"; key: string };
 type Buffered = { op: Op } | { serve: string; rid: string };
+
+const DEBUG = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.GDM_DEBUG === "1";
 
 class AbortSignalError extends Error {}
 
@@ -165,11 +167,20 @@ export class GroupDataManager {
   readonly #listeners: { [K in keyof GdmEvents]: Listener<GdmEvents[K]>[] } = { change: [], conflict: [], lock: [], synced: [] };
   #view: string[];
   #rounds = new Map<string, Map<string, Hello>>();
+  #lastRound = "";
+  #side: string[];
+  #sideVi = -1;
+  #views: Array<{ vi: number; m: string[] }> = [];
   /** Request ID of the snapshot request this node multicast and awaits the delivery of. */
-  #reqSent: { rid: string; to: string } | undefined;
+  #reqSent: { rid: string; to: string; receiver: SnapshotReceiver } | undefined;
   /** Active pull: buffering from the delivery of our request until the snapshot is in. */
   #pull: { rid: string; to: string; receiver: SnapshotReceiver; buffer: Buffered[]; timer?: TimerId } | undefined;
   #serving = new Set<string>();
+  /** A round decided this node must fetch the group's state; cleared when a snapshot is installed. */
+  #needsState = false;
+  /** Locks with an unlock of ours in flight; lock requests we gave up (time-out). */
+  #releasing = new Map<string, number>();
+  #abandoned = new Set<string>();
   #dirty = new Map<string, Item>();
   #flushTimer: TimerId | undefined;
   #flushing: Promise<void> = Promise.resolve();
@@ -206,6 +217,7 @@ export class GroupDataManager {
     }
     this.#lamport = this.#state.clock;
     this.#view = this.#gcm.view.detail.map((m) => `${m.id}#${m.inc}`).sort();
+    this.#side = [this.#me];
     this.#unsubscribe.push(
       this.#gcm.on("deliver", (d) => this.#onDeliver(d.data)),
       this.#gcm.on("view", (v) => this.#onView(v)),
@@ -223,7 +235,23 @@ export class GroupDataManager {
 
   /** Whether this replica holds the group's data (false while a state transfer is pending). */
   get synced(): boolean {
-    return this.#pull === undefined;
+    return this.#pull === undefined && !this.#needsState;
+  }
+
+  /**
+   * Whether the merge round of the current view has completed here and no state transfer is
+   * pending: this replica then holds the group's data for this view (diagnostics, simulator).
+   */
+  get settled(): boolean {
+    const v = this.#gcm.view;
+    const key = roundKey(v.detail.map((m) => `${m.id}#${m.inc}`).sort(), v.index);
+    return this.#pull === undefined && !this.#needsState && this.#lastRound === key;
+  }
+
+  /** The pending state transfer: source (`id#inc`), chunks received, operations buffered (diagnostics). */
+  get transfer(): { from: string; chunks: number; buffered: number } | undefined {
+    const p = this.#pull;
+    return p === undefined ? undefined : { from: p.to, chunks: p.receiver.received, buffered: p.buffer.length };
   }
 
   /** Highest Lamport counter applied on this replica. */
@@ -272,9 +300,14 @@ export class GroupDataManager {
     return o === null ? null : idOf(o);
   }
 
-  /** Whether this node (this incarnation) holds lock `name`. */
+  /**
+   * Whether this node (this incarnation) holds lock `name`: it owns it on this replica and has not
+   * called `unlock` (or given up waiting) since — from that call on, the lock may already be
+   * granted elsewhere.
+   */
   holds(name: string): boolean {
-    return readLock(this.#state, name).o === this.#me;
+    const l = readLock(this.#state, name);
+    return l.o === this.#me && !this.#releasing.has(name) && !(l.r !== null && this.#abandoned.has(l.r));
   }
 
   /** A copy of all items (tombstones and locks included) and the Lamport counter. */
@@ -298,15 +331,15 @@ export class GroupDataManager {
    * Writes `value` (structured-clone-able data or bytes) under `key`. The write is multicast in the
    * group's total order; the promise resolves when this replica has applied it at its place in that
    * order (so a `get` right after sees it, unless a concurrent write with a higher stamp won), and
-   * every member applies it at the same place.
+   * every member applies it at the same place. Resolves with the write's Lamport stamp.
    * @throws {GdmClosedError} when this node left the group before the write was applied.
    */
-  set(key: string, value: unknown, options: WriteOptions = {}): Promise<void> {
+  set(key: string, value: unknown, options: WriteOptions = {}): Promise<Stamp> {
     return this.#write([{ k: checkKey(key), v: encodeValue(value) }], undefined, options.level, "write", key);
   }
 
   /** Deletes `key` (a tombstone with a stamp, so a merge does not bring it back). Resolves like {@link set}. */
-  delete(key: string, options: WriteOptions = {}): Promise<void> {
+  delete(key: string, options: WriteOptions = {}): Promise<Stamp> {
     return this.#write([{ k: checkKey(key) }], undefined, options.level, "write", key);
   }
 
@@ -316,7 +349,7 @@ export class GroupDataManager {
    * like {@link set}.
    * @throws {PatchError} when the patch does not fit the item (applied nowhere).
    */
-  patch(key: string, patch: Patch, options: WriteOptions = {}): Promise<void> {
+  patch(key: string, patch: Patch, options: WriteOptions = {}): Promise<Stamp> {
     const p: Patch = "offset" in patch ? { offset: patch.offset, bytes: patch.bytes } : patch;
     return this.#write([{ k: checkKey(key), p }], undefined, options.level, "write", key);
   }
@@ -400,10 +433,11 @@ export class GroupDataManager {
         if (settled) return;
         settled = true;
         this.#pending.delete(id);
+        this.#abandoned.add(id);
         reject(new LockTimeoutError(name, timeoutMs));
         if (!this.#closed) {
           const cancel: Op = { t: "cancel", id: this.#nextId(), s: this.#nextStamp(), n: name, o: this.#me, q: id };
-          this.#submit(cancel, "cancel", name).catch(() => {});
+          this.#submit(cancel, "cancel", name).catch(() => {}).finally(() => this.#abandoned.delete(id));
         }
       });
       this.#submit(op, "lock", name).then(
@@ -427,9 +461,16 @@ export class GroupDataManager {
    * Releases lock `name`; the next waiter gets it.
    * @throws {NotLockOwnerError} when this node does not hold it at the unlock's place in the order.
    */
-  unlock(name: string): Promise<void> {
+  async unlock(name: string): Promise<void> {
     const op: Op = { t: "unlock", id: this.#nextId(), s: this.#nextStamp(), n: name, o: this.#me };
-    return this.#submit(op, "unlock", name);
+    this.#releasing.set(name, (this.#releasing.get(name) ?? 0) + 1);
+    try {
+      await this.#submit(op, "unlock", name);
+    } finally {
+      const n = (this.#releasing.get(name) ?? 1) - 1;
+      if (n <= 0) this.#releasing.delete(name);
+      else this.#releasing.set(name, n);
+    }
   }
 
   /** Stops: detaches from the GCM, rejects pending operations, flushes persistence. */
@@ -454,26 +495,26 @@ export class GroupDataManager {
     return `${this.#me}#${++this.#seq}`;
   }
 
-  #write(w: WriteSpec[], r: ReadSpec[] | undefined, level: DeliveryLevel | undefined, kind: Waiting["kind"], key: string): Promise<void> {
+  #write(w: WriteSpec[], r: ReadSpec[] | undefined, level: DeliveryLevel | undefined, kind: Waiting["kind"], key: string): Promise<Stamp> {
     const op: Op = r === undefined
       ? { t: "w", id: this.#nextId(), s: this.#nextStamp(), w }
       : { t: "w", id: this.#nextId(), s: this.#nextStamp(), w, r };
-    return this.#submit(op, kind, key, level);
+    return this.#submit(op, kind, key, level) as Promise<Stamp>;
   }
 
-  #submitRc(items: Array<readonly [string, Item]>): Promise<void> {
+  async #submitRc(items: Array<readonly [string, Item]>): Promise<void> {
     // An rc operation has no issuer ID inside; wait for it by a marker write after it (FIFO per sender).
     this.#multicast({ t: "rc", s: this.#nextStamp(), items });
-    return this.#submit({ t: "w", id: this.#nextId(), s: this.#nextStamp(), w: [] }, "rc", "");
+    await this.#submit({ t: "w", id: this.#nextId(), s: this.#nextStamp(), w: [] }, "rc", "");
   }
 
   #multicast(op: Op, level?: DeliveryLevel): void {
     this.#gcm.multicast(encodeOp(op), { level: level ?? this.#level });
   }
 
-  #submit(op: Op & { id: string }, kind: Waiting["kind"], key: string, level?: DeliveryLevel): Promise<void> {
+  #submit(op: Op & { id: string }, kind: Waiting["kind"], key: string, level?: DeliveryLevel): Promise<Stamp | undefined> {
     if (this.#closed) return Promise.reject(new GdmClosedError());
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Stamp | undefined>((resolve, reject) => {
       this.#pending.set(op.id, { resolve, reject, kind, key });
       try {
         this.#multicast(op, level);
@@ -565,7 +606,7 @@ export class GroupDataManager {
         const w = this.#pending.get(e.id);
         if (w === undefined) continue;
         this.#pending.delete(e.id);
-        if (e.error === undefined) w.resolve();
+        if (e.error === undefined) w.resolve(e.s);
         else if (e.error === "conflict") w.reject(new TransactionAbortedError("conflict", e.detail ?? ""));
         else if (e.error === "notOwner") w.reject(new NotLockOwnerError(w.key, e.detail ? idOf(e.detail) : null));
         else {
@@ -584,10 +625,17 @@ export class GroupDataManager {
 
   #onView(v: ViewEvent): void {
     if (this.#closed) return;
+    if (DEBUG) console.log(`[gdm ${this.#me}] view ${v.index} ${v.members.join(",")} items=${this.#state.items.size}`);
     const members = v.detail.map((m) => `${m.id}#${m.inc}`).sort();
-    const side = this.#view;
+    // Our side is the group of the last round we completed (whose data we share), not merely the
+    // last view: a view whose round never completed did not exchange any state.
+    const side = this.#side;
     this.#view = members;
-    const hello: Op = { t: "hello", m: members, vi: v.index, me: this.#me, side, d: this.#pull === undefined ? this.#state.items.size : -1 };
+    // Members stay on our side only while they are in every view since our last completed round.
+    this.#side = this.#side.filter((m) => members.includes(m));
+    this.#views.push({ vi: v.index, m: members });
+    if (this.#views.length > 64) this.#views.shift();
+    const hello: Op = { t: "hello", m: members, vi: v.index, me: this.#me, side, d: this.#needsState ? -1 : this.#state.items.size };
     try {
       this.#multicast(hello, "agreed");
     } catch {
@@ -596,6 +644,10 @@ export class GroupDataManager {
   }
 
   #onHello(h: Hello): void {
+    // Every hello frees the locks of owners outside its view (granted in that view or before): a
+    // state operation at this hello's place in the order, applied by every replica that holds the
+    // group's state at that point (buffered or in the snapshot otherwise).
+    this.#process({ op: { t: "evict", m: h.m, vi: h.vi } });
     const key = roundKey(h.m, h.vi);
     let round = this.#rounds.get(key);
     if (round === undefined) {
@@ -606,24 +658,38 @@ export class GroupDataManager {
     round.set(h.me, h);
     if (!h.m.every((m) => round.has(m))) return;
     this.#rounds.delete(key);
+    if (h.m.includes(this.#me) && h.vi >= this.#sideVi) {
+      this.#lastRound = key;
+      this.#sideVi = h.vi;
+      // A round may complete after later views were seen: keep only members present in those too.
+      this.#side = h.m.filter((m) => this.#views.every((v) => v.vi <= h.vi || v.m.includes(m)));
+    }
     // The round is complete here, at the same point of the order as on every other member.
-    this.#process({ op: { t: "evict", m: h.m, vi: h.vi } });
     if (!h.m.includes(this.#me)) return;
     const d = decideRound([...round.values()]);
+    if (DEBUG) console.log(`[gdm ${this.#me}] round ${key}: ${[...round.values()].map((x) => `${x.me}(d=${x.d},side=${x.side.join("+")})`).join(" ")} -> primary ${d.primary} pullers ${[...d.pullers]} rc ${[...d.reconcilers]}`);
     if (!d.pullers.has(this.#me)) {
-      if (d.primary === undefined && this.#pull !== undefined) this.#finishPull(undefined); // no source left
+      if (d.primary === undefined && this.#needsState) {
+        // No member holds data any more: start from what we have, like everybody else.
+        this.#needsState = false;
+        this.#reqSent = undefined;
+        if (this.#pull !== undefined) this.#finishPull(undefined);
+      }
       return;
     }
-    if (d.reconcilers.has(this.#me) && this.#pull === undefined) {
+    if (d.reconcilers.has(this.#me) && !this.#needsState) {
       // Our side's items go back into the group (merged by stamp everywhere) once we hold its data.
-      for (const items of splitItems([...this.#state.items], this.#maxOpBytes)) this.#multicast({ t: "rc", s: this.#nextStamp(), items });
+      const own = [...this.#state.items];
+      for (const items of splitItems(own, this.#maxOpBytes)) this.#multicast({ t: "rc", s: this.#nextStamp(), items });
     }
+    this.#needsState = true;
     this.#requestSnapshot(d.primary!);
   }
 
   #requestSnapshot(to: string): void {
     const rid = `${this.#me}#r${++this.#seq}`;
-    this.#reqSent = { rid, to };
+    // Chunks may overtake the delivery of our own request here: collect them from now on.
+    this.#reqSent = { rid, to, receiver: new SnapshotReceiver(rid) };
     try {
       this.#multicast({ t: "req", rid, to, from: this.#me }, "agreed");
     } catch {
@@ -632,14 +698,17 @@ export class GroupDataManager {
   }
 
   #onReq(op: Extract<Op, { t: "req" }>): void {
+    if (DEBUG) console.log(`[gdm ${this.#me}] req ${op.rid} ${op.from} -> ${op.to} (mine pending: ${this.#reqSent?.rid}, pull ${this.#pull?.rid})`);
     if (op.from === this.#me && this.#reqSent?.rid === op.rid) {
       // Our request's place in the order is the snapshot point: everything before is in the
       // snapshot, everything after is buffered and applied on top of it.
+      const receiver = this.#reqSent.receiver;
       this.#reqSent = undefined;
       if (this.#pull?.timer !== undefined) this.#clock.clearTimer(this.#pull.timer);
-      this.#pull = { rid: op.rid, to: op.to, receiver: new SnapshotReceiver(op.rid), buffer: [] };
+      this.#pull = { rid: op.rid, to: op.to, receiver, buffer: [] };
       this.stats.pulls++;
-      this.#armPullTimer();
+      if (receiver.complete) this.#finishPull(receiver.state());
+      else this.#armPullTimer();
       return;
     }
     if (op.to === this.#me) this.#process({ serve: op.from, rid: op.rid });
@@ -666,14 +735,18 @@ export class GroupDataManager {
     const snap = { items: [...this.#state.items], clock: this.#state.clock };
     this.stats.served++;
     this.#serving.add(rid);
+    if (DEBUG) console.log(`[gdm ${this.#me}] serve ${rid} to ${to}: ${snap.items.length} items`);
     sendSnapshot(this.#layer, this.#channel, idOf(to), rid, snap, this.#chunkBytes, () => this.#closed).then(
       () => this.#serving.delete(rid),
-      () => this.#serving.delete(rid),
+      (e) => {
+        if (DEBUG) console.log(`[gdm ${this.#me}] serve ${rid} failed: ${e}`);
+        this.#serving.delete(rid);
+      },
     );
   }
 
   #onChunk(_from: string, bytes: Uint8Array): void {
-    if (this.#closed || this.#pull === undefined) return;
+    if (this.#closed || (this.#pull === undefined && this.#reqSent === undefined)) return;
     let chunk;
     try {
       chunk = decodeChunk(bytes.slice());
@@ -684,8 +757,13 @@ export class GroupDataManager {
       }
       throw err;
     }
-    if (chunk.rid !== this.#pull.rid) return;
+    if (chunk.rid === this.#reqSent?.rid) {
+      this.#reqSent.receiver.add(chunk); // early: our request's place in the order is not known here yet
+      return;
+    }
+    if (this.#pull === undefined || chunk.rid !== this.#pull.rid) return;
     this.#pull.receiver.add(chunk);
+    this.#armPullTimer();
     if (this.#pull.receiver.complete) this.#finishPull(this.#pull.receiver.state());
   }
 
@@ -694,6 +772,8 @@ export class GroupDataManager {
     const pull = this.#pull!;
     if (pull.timer !== undefined) this.#clock.clearTimer(pull.timer);
     this.#pull = undefined;
+    this.#needsState = false;
+    if (DEBUG) console.log(`[gdm ${this.#me}] install ${snapshot?.items.size} items, then ${pull.buffer.length} buffered`);
     if (snapshot !== undefined) {
       this.stats.received++;
       const old = this.#state;

@@ -37,7 +37,14 @@ export interface DataState {
 export type Effect =
   | { readonly type: "change"; readonly key: string; readonly old: Item | undefined; readonly item: Item }
   | { readonly type: "conflict"; readonly key: string; readonly winner: Item; readonly loser: Item }
-  | { readonly type: "done"; readonly id: string; readonly error?: "conflict" | "notOwner" | "patch"; readonly detail?: string };
+  | {
+    readonly type: "done";
+    readonly id: string;
+    readonly error?: "conflict" | "notOwner" | "patch";
+    readonly detail?: string;
+    /** Stamp of the applied write. */
+    readonly s?: Stamp;
+  };
 
 /** A fresh, empty state. */
 export function emptyState(): DataState {
@@ -122,7 +129,7 @@ function applyWrites(
     state.items.set(k, item);
     out.push({ type: "change", key: k, old, item });
   }
-  out.push({ type: "done", id });
+  out.push({ type: "done", id, s });
 }
 
 /**
@@ -130,10 +137,15 @@ function applyWrites(
  * inside the stamp; equal stamps with different bytes fall back to a byte comparison). Reports a
  * `conflict` for every key both sides wrote since they parted — approximated as "both versions
  * differ and neither directly replaced the other" — and a `change` where the incoming version wins.
+ * Lock items are only adopted where the key is absent.
  * Idempotent, commutative and associative, so replicas that merge the same sides converge.
  */
 export function reconcileItems(state: DataState, items: Iterable<readonly [string, Item]>, out: Effect[] = []): Effect[] {
   for (const [k, inc] of items) {
+    // Locks are not merged: a lock known on both sides keeps the state of the side every other side
+    // fetched from; a lock only one side knew carries over (its owner, if gone, is evicted by the
+    // next view change — see locks.ts).
+    if (isLockKey(k) && state.items.has(k)) continue;
     if (inc.s[0] > state.clock) state.clock = inc.s[0];
     const cur = state.items.get(k);
     if (cur === undefined) {
@@ -148,9 +160,9 @@ export function reconcileItems(state: DataState, items: Iterable<readonly [strin
     const related = sameStamp(inc.b, cur.s) || sameStamp(cur.b, inc.s);
     if (incomingWins) {
       state.items.set(k, inc);
-      if (!related && !isLockKey(k)) out.push({ type: "conflict", key: k, winner: inc, loser: cur });
+      if (!related) out.push({ type: "conflict", key: k, winner: inc, loser: cur });
       out.push({ type: "change", key: k, old: cur, item: inc });
-    } else if (!related && !isLockKey(k)) {
+    } else if (!related) {
       out.push({ type: "conflict", key: k, winner: cur, loser: inc });
     }
   }
