@@ -21,3 +21,5 @@ export { compareStamps, type Stamp } from "./stamp.ts";
 export { type DataState, type Effect, type Item, applyOp, emptyState, reconcileItems } from "./state.ts";
 export { decodeValue, encodeValue, type Patch, type Path } from "./value.ts";
 export { MemoryStorage, type StorageAdapter, type StorageBatch, type StoredState } from "./storage.ts";
+export { FileStorage } from "./storage_file.ts";
+export { IndexedDbStorage } from "./storage_idb.ts";
