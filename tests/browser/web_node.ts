@@ -1,12 +1,13 @@
 /**
  * One raincore node over the web transports, the same code in a Chromium page, in Node and in Deno:
  * a WebSocket transport (a server, or a client attached to one), optionally a WebRTC transport
- * signaled through it, a Transport Manager over both (WebRTC address first, then the WebSocket or
- * relay address), and a GCM that records its views and deliveries.
+ * signaled through it, and the GCM's `createNode()` over both (WebRTC address first, then the
+ * WebSocket or relay address), recording views and deliveries.
  * @module
  */
-import { GroupCommunicationManager } from "../../gcm/manager.ts";
-import { TransportManager } from "../../transport/manager.ts";
+import { createNode } from "../../gcm/create_node.ts";
+import type { GroupCommunicationManager } from "../../gcm/manager.ts";
+import type { TransportManager } from "../../transport/manager.ts";
 import type { PacketTransport } from "../../transport/packet_transport.ts";
 import { createWebRtcTransport, type WebRtcTransport } from "../../transport/webrtc/mod.ts";
 import { createWebSocketTransport, type WebSocketTransport } from "../../transport/websocket/mod.ts";
@@ -60,15 +61,13 @@ export function webAddresses(ws: WebSocketTransport, rtc: WebRtcTransport | unde
 
 /** A node whose transports are up but whose GCM has not started (its addresses are known). */
 export interface OpenWebNode {
-  /** The Transport Manager. */
-  tm: TransportManager;
   /** The WebSocket transport. */
   ws: WebSocketTransport;
   /** The WebRTC transport, if any. */
   rtc: WebRtcTransport | undefined;
-  /** Learns the other nodes' addresses and starts the GCM. */
+  /** Learns the other nodes' addresses and starts the node, asking `join` (default: all) to let it in. */
   start(peers: WebPeer[], join?: string[]): WebNode;
-  /** Stops the transports. */
+  /** Stops the transports (before `start`). */
   close(): Promise<void>;
 }
 
@@ -81,36 +80,37 @@ export async function openWebNode(cfg: Omit<WebNodeConfig, "peers" | "join">): P
   );
   const rtc = cfg.webrtc ? await createWebRtcTransport({ signaling: ws, loopbackOnly: true }) : undefined;
   const transports: PacketTransport[] = rtc === undefined ? [ws] : [rtc, ws];
-  const tm = new TransportManager({ nodeId: cfg.nodeId, transports, rtoMaxMs: 500 });
   return {
-    tm,
     ws,
     rtc,
-    close: () => tm.close(),
+    close: async () => {
+      await rtc?.close();
+      await ws.close();
+    },
     start(peers, join) {
-      for (const p of peers) if (p.id !== cfg.nodeId) tm.setAddresses(p.id, p.addresses);
-      const gcm = new GroupCommunicationManager({
-        layer: tm,
-        peers: join ?? peers.map((p) => p.id),
-        hungryMs: 3000,
+      const others = peers.filter((p) => p.id !== cfg.nodeId);
+      const asked = new Set(join ?? others.map((p) => p.id));
+      const node = createNode({
+        id: cfg.nodeId,
+        transports,
+        peers: Object.fromEntries(others.filter((p) => asked.has(p.id)).map((p) => [p.id, p.addresses])),
       });
+      for (const p of others) if (!asked.has(p.id)) node.transport.setAddresses(p.id, p.addresses);
       const views: string[][] = [];
       const delivered: string[] = [];
       const text = new TextDecoder();
-      gcm.on("view", (v) => views.push(v.members.slice()));
-      gcm.on("deliver", (d) => delivered.push(`${d.from}:${text.decode(d.data)}`));
-      gcm.start();
+      node.gcm.on("view", (v) => views.push(v.members.slice()));
+      node.gcm.on("deliver", (d) => delivered.push(`${d.from}:${text.decode(d.data)}`));
+      // createNode started the GCM, which committed the view {self} before we subscribed.
+      views.push(node.gcm.view.members.slice());
       return {
-        tm,
-        gcm,
+        tm: node.transport,
+        gcm: node.gcm,
         ws,
         rtc,
         views,
         delivered,
-        close: async () => {
-          gcm.close();
-          await tm.close(); // closes ws and rtc too
-        },
+        close: () => node.close(500), // leaves the group, then closes the managers and transports
       };
     },
   };

@@ -63,6 +63,21 @@ describe("WebSocket backend: reachability and redial", () => {
     expect(a.isUnreachable(ghost)).toBe(true);
   });
 
+  it("tells the other clients when a client detaches (GONE), so its relay address fails at once", async () => {
+    const hub = await ws({ listen: { port: 0 } });
+    const a = await ws({ id: "a", servers: [hub.addresses[0]] });
+    const b = await createWebSocketTransport({ id: "b", servers: [hub.addresses[0]] });
+    const relayB = `relay+${hub.addresses[0]}#b`;
+    const atA = new Promise<string>((resolve) => a.onGone(resolve));
+    const atHub = new Promise<string>((resolve) => hub.onGone(resolve));
+    expect(a.isUnreachable(relayB)).toBe(false);
+    await b.close();
+    expect(await withDeadline(atA, 5_000, "GONE at a")).toBe(relayB);
+    expect(await withDeadline(atHub, 5_000, "GONE at the server")).toBe(relayB);
+    expect(a.isUnreachable(relayB)).toBe(true);
+    expect(hub.isUnreachable(relayB)).toBe(true);
+  });
+
   it("counts a closed server as unreachable and redials it when it is back", async () => {
     const hub = await ws({ listen: { port: 0 } });
     const port = Number(new URL(hub.addresses[0]).port);

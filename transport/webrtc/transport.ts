@@ -164,6 +164,13 @@ export class WebRtcTransport implements PacketTransport {
       retryMs: options.retryMs ?? 250,
     };
     signaling.onSignal((from, bytes) => this.#onSignal(from, bytes));
+    // The peer's tab or process detached from the signaling server: its channel is most likely
+    // dead too, though werift may not notice for many seconds. Count it failed now.
+    signaling.onGone((relay) => {
+      const address = webRtcAddressOf(relay);
+      const peer = address === undefined ? undefined : this.#peers.get(address);
+      if (peer?.attempt !== undefined) this.#end(peer, peer.attempt, true);
+    });
   }
 
   /** Addresses at which peers reach this endpoint: one per server its signaling transport uses. */

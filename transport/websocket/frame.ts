@@ -7,6 +7,7 @@
  * RELAY     [version][type=3][lane][idLen][destination id][payload…] client → server: forward it
  * RELAYED   [version][type=4][lane][idLen][source id][payload…]      server → client: forwarded
  * NO_ROUTE  [version][type=5][idLen][destination id]                 server → client: no such client
+ * GONE      [version][type=6][idLen][client id]                      server → clients: it detached
  * ```
  * `lane` 0 carries Transport Manager packets, lane 1 WebRTC signaling (see
  * {@link WebSocketTransport.sendSignal}). {@link decodeFrame} throws {@link DecodeError} and nothing
@@ -28,6 +29,8 @@ export const FRAME_RELAY = 3;
 export const FRAME_RELAYED = 4;
 /** @see FRAME_HELLO */
 export const FRAME_NO_ROUTE = 5;
+/** @see FRAME_HELLO */
+export const FRAME_GONE = 6;
 /** Lane of Transport Manager packets. */
 export const LANE_PACKET = 0;
 /** Lane of WebRTC signaling messages. */
@@ -40,7 +43,7 @@ export type Frame =
   | { type: typeof FRAME_HELLO; id: string }
   | { type: typeof FRAME_DATA; lane: number; payload: Uint8Array }
   | { type: typeof FRAME_RELAY | typeof FRAME_RELAYED; lane: number; id: string; payload: Uint8Array }
-  | { type: typeof FRAME_NO_ROUTE; id: string };
+  | { type: typeof FRAME_NO_ROUTE | typeof FRAME_GONE; id: string };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -60,6 +63,13 @@ export function encodeHelloFrame(id: string): Uint8Array {
 export function encodeNoRouteFrame(id: string): Uint8Array {
   const out = encodeHelloFrame(id);
   out[1] = FRAME_NO_ROUTE;
+  return out;
+}
+
+/** Encodes a GONE frame. */
+export function encodeGoneFrame(id: string): Uint8Array {
+  const out = encodeHelloFrame(id);
+  out[1] = FRAME_GONE;
   return out;
 }
 
@@ -105,7 +115,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   const type = bytes[1];
   switch (type) {
     case FRAME_HELLO:
-    case FRAME_NO_ROUTE: {
+    case FRAME_NO_ROUTE:
+    case FRAME_GONE: {
       const id = readId(bytes, 2);
       if (3 + bytes[2] !== bytes.length) throw new DecodeError("trailing bytes after the relay ID");
       return { type, id };

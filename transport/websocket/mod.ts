@@ -30,6 +30,7 @@ export {
 } from "./address.ts";
 export type { WebSocketConstructorLike, WebSocketEventLike, WebSocketLike } from "./socket.ts";
 export {
+  type GoneHandler,
   type ReconnectOptions,
   type SignalHandler,
   WEBSOCKET_DEFAULT_MTU,

@@ -26,11 +26,13 @@ import {
 import {
   decodeFrame,
   encodeDataFrame,
+  encodeGoneFrame,
   encodeHelloFrame,
   encodeNoRouteFrame,
   encodeRelayFrame,
   type Frame,
   FRAME_DATA,
+  FRAME_GONE,
   FRAME_HELLO,
   FRAME_NO_ROUTE,
   FRAME_RELAY,
@@ -106,6 +108,9 @@ export interface WebSocketTransportStats {
 /** Handler of WebRTC signaling messages: `from` is the sender's relay address. */
 export type SignalHandler = (from: string, message: Uint8Array) => void;
 
+/** Handler of departures: `relay` is the relay address of a client that detached from its server. */
+export type GoneHandler = (relay: string) => void;
+
 interface Outbound {
   readonly server: string;
   socket: WebSocketLike | undefined;
@@ -167,6 +172,7 @@ export class WebSocketTransport implements PacketTransport {
   readonly #noRoute = new Map<string, number>();
   #handler: PacketHandler | undefined;
   #signalHandler: SignalHandler | undefined;
+  #goneHandler: GoneHandler | undefined;
   #closing: Promise<void> | undefined;
   readonly #onClose: Array<() => Promise<void>> = [];
 
@@ -268,8 +274,15 @@ export class WebSocketTransport implements PacketTransport {
     this.stats.connectionsAccepted++;
     socket.addEventListener("message", (event) => this.#inboundFrame(conn, event.data));
     const drop = (): void => {
-      this.#inbound.delete(conn);
-      if (conn.id !== undefined && this.#clients.get(conn.id) === conn) this.#clients.delete(conn.id);
+      if (!this.#inbound.delete(conn)) return;
+      if (conn.id === undefined || this.#clients.get(conn.id) !== conn) return;
+      this.#clients.delete(conn.id);
+      if (this.closed) return;
+      // Tell the other clients (and this endpoint's own WebRTC layer): a closed tab's WebRTC
+      // channels may not say so for many seconds (werift sees no ABORT from a torn-down page).
+      const gone = encodeGoneFrame(conn.id);
+      for (const other of this.#clients.values()) this.#write(other.socket, gone);
+      if (conn.from !== undefined) this.#goneHandler?.(conn.from);
     };
     socket.addEventListener("close", drop);
     socket.addEventListener("error", drop);
@@ -307,6 +320,15 @@ export class WebSocketTransport implements PacketTransport {
   }
 
   /**
+   * Registers the handler of departures (a later call replaces it): a server reports each client
+   * that detached from it to its other clients (and to itself), so that paths to that client —
+   * its relay address, and the WebRTC channels of the same endpoint — fail fast.
+   */
+  onGone(fn: GoneHandler): void {
+    this.#goneHandler = fn;
+  }
+
+  /**
    * Whether packets to `to` cannot be delivered now: its connection failed and is being redialled,
    * the server said it has no such client, or (as a server) no such client is attached. Asking
    * keeps a redial of that address going.
@@ -341,6 +363,7 @@ export class WebSocketTransport implements PacketTransport {
     if (this.#closing === undefined) {
       this.#handler = undefined;
       this.#signalHandler = undefined;
+      this.#goneHandler = undefined;
       for (const out of this.#outbound.values()) {
         if (out.timer !== undefined) clearTimeout(out.timer);
         out.timer = undefined;
@@ -536,6 +559,10 @@ export class WebSocketTransport implements PacketTransport {
       this.#deliver(f.lane, from, f.payload);
     } else if (f.type === FRAME_NO_ROUTE) {
       this.#noRoute.set(formatRelayAddress(out.server, f.id), Date.now() + this.#noRouteHoldMs);
+    } else if (f.type === FRAME_GONE) {
+      const relay = formatRelayAddress(out.server, f.id);
+      this.#noRoute.set(relay, Date.now() + this.#noRouteHoldMs);
+      this.#goneHandler?.(relay);
     }
   }
 
