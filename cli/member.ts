@@ -21,6 +21,8 @@ export interface MemberOptions {
   rtoMinMs?: number;
   rtoMaxMs?: number;
   retries?: number;
+  /** Called with the managers before the GCM starts (attach a GroupDataManager here). */
+  beforeStart?: (tm: TransportManager, gcm: GroupCommunicationManager) => void;
 }
 
 /** A running member. */
@@ -49,6 +51,7 @@ export function startMember(o: MemberOptions): Member {
     hungryMs: o.hungryMs,
     starvingMs: o.starvingMs,
   });
+  o.beforeStart?.(tm, gcm);
   gcm.start();
   return {
     tm,

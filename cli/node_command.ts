@@ -1,11 +1,15 @@
 /**
  * `raincore node`: one cluster member as an OS process over UDP. Events go to stdout as JSON lines
- * (`ready`, `view`, `deliver`, `leave`); commands come from stdin (`send TEXT`, `send-safe TEXT`,
- * `leave`, `quit`). Tests and benchmarks drive real clusters through it.
+ * (`ready`, `view`, `deliver`, `leave`, and the Group Data Manager's `data`, `value`, `lock`,
+ * `conflict`, `synced`); commands come from stdin (`send TEXT`, `send-safe TEXT`, `set KEY VALUE`,
+ * `del KEY`, `get KEY`, `lock NAME`, `unlock NAME`, `leave`, `quit`). Tests and benchmarks drive
+ * real clusters through it.
  * @module
  */
 
 import type { ViewMode } from "../gcm/types.ts";
+import { GroupDataManager } from "../gdm/manager.ts";
+import { GDM_SIGNATURE, GDM_VERSION } from "../gdm/ops.ts";
 import { createUdpTransport, parseUdpAddress } from "../transport/udp.ts";
 import type { Command } from "./commands.ts";
 import { numberFlag, parseFlags, requiredFlag, stringFlag, UsageError } from "./args.ts";
@@ -28,9 +32,15 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
   --rto-max-ms N          retransmission ceiling, back-off included (default 1000)
   --retries N             resends per address before a node counts as failed (default 4)
 
+  --data-dir DIR          keep this node's data items in DIR (survives a whole-cluster restart)
+
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
   ready {id, address}   view {index, members}   deliver {from, seq, level, data}   leave {graceful}
-stdin: send TEXT | send-safe TEXT | leave | quit`;
+  data {key, value, writer, deleted}   (every change applied here, state transfer included)
+  value {key, value}   (answers get)   lock {name, owner|null}   conflict {key, winner, loser}
+  synced {items}   error {message, name}
+stdin: send TEXT | send-safe TEXT | set KEY VALUE | del KEY | get KEY | lock NAME | unlock NAME
+       | leave | quit          (VALUE: JSON, or else the text itself)`;
 
 const MODES: readonly ViewMode[] = ["three-phase", "two-phase", "every-token"];
 
@@ -50,6 +60,7 @@ export const nodeCommand: Command = {
       "rto-ms": {},
       "rto-max-ms": {},
       retries: {},
+      "data-dir": {},
     });
     const id = requiredFlag(flags, "id");
     const listen = udpFlag("--listen", requiredFlag(flags, "listen"));
@@ -64,6 +75,10 @@ export const nodeCommand: Command = {
     }
 
     const udp = await createUdpTransport({ host: listen.host, port: listen.port });
+    const dataDir = flags.get("data-dir")?.[0];
+    const storage = dataDir === undefined ? undefined : await openFileStorage(dataDir, id);
+    const initial = storage === undefined ? undefined : await storage.load();
+    let gdm: GroupDataManager | undefined;
     const member = startMember({
       id,
       transports: [udp],
@@ -75,12 +90,20 @@ export const nodeCommand: Command = {
       rtoMinMs: numberFlag(flags, "rto-ms"),
       rtoMaxMs: numberFlag(flags, "rto-max-ms"),
       retries: numberFlag(flags, "retries", undefined, 1),
+      beforeStart: (tm, g) => {
+        gdm = new GroupDataManager({ gcm: g, layer: tm, storage, initial });
+      },
     });
     const { gcm } = member;
+    const data = gdm!;
+    data.on("change", (c) => emitLine("data", { key: c.key, value: jsonValue(c.new), writer: c.writer, deleted: c.deleted }));
+    data.on("lock", (l) => emitLine("lock", { name: l.name, owner: l.owner }));
+    data.on("conflict", (c) => emitLine("conflict", { key: c.key, winner: jsonValue(c.winner), loser: jsonValue(c.loser) }));
+    data.on("synced", (e) => emitLine("synced", { items: e.items }));
     const decoder = new TextDecoder();
     gcm.on("view", (v) => emitLine("view", { index: v.index, members: v.members }));
     gcm.on("deliver", (d) =>
-      emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) })
+      isGdmOp(d.data) ? undefined : emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) })
     );
     gcm.on("leave", (l) => emitLine("leave", { graceful: l.graceful }));
     emitLine("ready", { id, address: udp.addresses[0] });
@@ -90,6 +113,7 @@ export const nodeCommand: Command = {
     const quit = async (code: number) => {
       if (quitting) return;
       quitting = true;
+      await data.close();
       await member.close();
       emitLine("exit", { code });
       exit(code);
@@ -100,6 +124,14 @@ export const nodeCommand: Command = {
       try {
         if (word === "send") gcm.multicast(encoder.encode(text));
         else if (word === "send-safe") gcm.multicast(encoder.encode(text), { level: "safe" });
+        else if (word === "set") {
+          const [key, ...v] = rest;
+          if (!key) throw new UsageError("set KEY VALUE");
+          void data.set(key, parseValue(v.join(" "))).catch(reportError);
+        } else if (word === "del") void data.delete(rest[0] ?? "").catch(reportError);
+        else if (word === "get") emitLine("value", { key: rest[0], value: jsonValue(data.get(rest[0] ?? "")) });
+        else if (word === "lock") void data.lock(rest[0] ?? "").catch(reportError);
+        else if (word === "unlock") void data.unlock(rest[0] ?? "").catch(reportError);
         else if (word === "leave") await gcm.leave();
         else if (word === "quit") await quit(0);
         else if (word !== "") emitLine("error", { message: `unknown command "${word}"` });
@@ -111,6 +143,40 @@ export const nodeCommand: Command = {
     return await new Promise<number>(() => {});
   },
 };
+
+/** True for the Group Data Manager's own multicasts (shown as `data`/`lock` lines instead). */
+function isGdmOp(data: Uint8Array): boolean {
+  return data.length > 2 && data[0] === GDM_SIGNATURE && data[1] === GDM_VERSION;
+}
+
+function reportError(error: unknown): void {
+  emitLine("error", { message: (error as Error).message, name: (error as Error).name });
+}
+
+/** A stdin VALUE: JSON when it parses, else the text itself. */
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A value as JSON can carry it: bytes become `{"$bytes": base64}`. */
+function jsonValue(v: unknown): unknown {
+  if (v instanceof Uint8Array) {
+    let bin = "";
+    for (const b of v) bin += String.fromCharCode(b);
+    return { $bytes: btoa(bin) };
+  }
+  return v === undefined ? null : v;
+}
+
+/** The file storage adapter, loaded only when --data-dir is given. */
+async function openFileStorage(dir: string, id: string) {
+  const { FileStorage } = await import("../gdm/storage_file.ts");
+  return new FileStorage(`${dir}/${id}.gdm`);
+}
 
 function udpFlag(flag: string, address: string): ReturnType<typeof parseUdpAddress> {
   try {
