@@ -159,6 +159,8 @@ interface Row {
   messages: number;
   exactlyOnce: boolean;
   retransmissions: number;
+  /** Packets the sending backend dropped itself (buffer limits); `undefined` for UDP. */
+  backendDrops?: number;
 }
 
 async function measure(kind: "websocket" | "webrtc", mtu: number): Promise<Row[]> {
@@ -185,6 +187,7 @@ async function measure(kind: "websocket" | "webrtc", mtu: number): Promise<Row[]
     for (const size of SIZES) {
       const before = Number((await rx.ask({ cmd: "report" }, "report")).delivered);
       const retrans = tm.stats.retransmissions;
+      const drops = (transport as unknown as { stats: { packetsDropped: number } }).stats.packetsDropped;
       const r = await tmRun(tm, size, DURATION_MS);
       const after = Number((await rx.ask({ cmd: "report" }, "report")).delivered);
       const row: Row = {
@@ -196,6 +199,8 @@ async function measure(kind: "websocket" | "webrtc", mtu: number): Promise<Row[]
         messages: r.messages,
         exactlyOnce: after - before === r.messages,
         retransmissions: tm.stats.retransmissions - retrans,
+        backendDrops: (transport as unknown as { stats: { packetsDropped: number } }).stats.packetsDropped -
+          drops,
       };
       process.stderr.write(
         `  ${kind} mtu ${mtu}, ${size} B: ${row.mbPerS.toFixed(1)} MB/s, ${
@@ -277,7 +282,7 @@ const fmt = (n: number, d = 1) =>
   n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const size = (n: number) =>
   n >= 1024 * 1024 ? `${n / 1024 / 1024} MiB` : n >= 1024 ? `${n / 1024} KB` : `${n} B`;
-const table = [["transport", "mtu", "message", "TM MB/s", "TM msgs/s", "once", "resends"]];
+const table = [["transport", "mtu", "message", "TM MB/s", "TM msgs/s", "once", "resends", "dropped"]];
 for (const r of rows) {
   table.push([
     r.transport,
@@ -287,6 +292,7 @@ for (const r of rows) {
     fmt(r.messagesPerS, 0),
     r.exactlyOnce ? "yes" : "NO",
     String(r.retransmissions),
+    r.backendDrops === undefined ? "–" : String(r.backendDrops),
   ]);
 }
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
