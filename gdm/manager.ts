@@ -55,14 +55,14 @@ export interface WriteOptions {
   level?: DeliveryLevel;
 }
 
-/** A change to an item, applied on this replica. */
+/** A change to an item, applied on this replica. `old` and `new` are decoded when read. */
 export interface ChangeEvent {
   /** Key. */
-  key: string;
+  readonly key: string;
   /** Previous value (undefined: absent or deleted). */
-  old: unknown;
+  readonly old: unknown;
   /** New value (undefined: deleted). */
-  new: unknown;
+  readonly new: unknown;
   /** Node ID of the writer. */
   writer: string;
   /** Lamport stamp of the write. */
@@ -140,6 +140,24 @@ export interface TransactionOptions {
 type Listener<T> = (ev: T) => void;
 type Waiting = { resolve: (s: Stamp | undefined) => void; reject: (e: Error) => void; kind: "write" | "lock" | "unlock" | "cancel" | "tx" | "rc"; key: string };
 type Buffered = { op: Op } | { serve: string; rid: string };
+
+/** A change event that decodes `old` and `new` only when read (most listeners read one or neither). */
+class LazyChange implements ChangeEvent {
+  readonly writer: string;
+  readonly stamp: Stamp;
+  readonly deleted: boolean;
+  constructor(readonly key: string, readonly oldItem: Item | undefined, readonly item: Item, readonly transfer: boolean) {
+    this.writer = item.w;
+    this.stamp = item.s;
+    this.deleted = item.v === undefined;
+  }
+  get old(): unknown {
+    return this.oldItem?.v === undefined ? undefined : decodeValue(this.oldItem.v);
+  }
+  get new(): unknown {
+    return this.item.v === undefined ? undefined : decodeValue(this.item.v);
+  }
+}
 
 const DEBUG = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.GDM_DEBUG === "1";
 
@@ -585,15 +603,7 @@ export class GroupDataManager {
           continue;
         }
         if (e.old !== undefined && e.old.v === e.item.v && e.old.s === e.item.s) continue;
-        this.#emit("change", {
-          key: e.key,
-          old: e.old?.v === undefined ? undefined : decodeValue(e.old.v),
-          new: e.item.v === undefined ? undefined : decodeValue(e.item.v),
-          writer: e.item.w,
-          stamp: e.item.s,
-          deleted: e.item.v === undefined,
-          transfer,
-        });
+        if (this.#listeners.change.length > 0) this.#emit("change", new LazyChange(e.key, e.old, e.item, transfer));
       } else if (e.type === "conflict") {
         this.#emit("conflict", {
           key: e.key,

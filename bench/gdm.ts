@@ -1,0 +1,116 @@
+/**
+ * GDM benchmark, figure 22 of the thesis: two members as OS processes over UDP loopback keep
+ * 10,000 data items (fewer where 10,000 × size would exceed ~100 MB per process); each member
+ * updates RATE random items of SIZE bytes per second; each process measures its own CPU time
+ * (process.cpuUsage) over the window; the table shows the mean of the two members.
+ *
+ *   node scripts/run.mjs bench/gdm.ts [--quick] [--ms 3000] [--out bench/results/gdm.json]
+ *
+ * Sizes 10 B, 100 B, 1 KB, 10 KB, 100 KB; rates 10, 100, 200, 500, 1,000, 2,000, 5,000, 10,000
+ * per node, as far as each size allows (RATE × SIZE ≤ 50 MB/s per node). Also an idle row (rate 0:
+ * the token ring's own cost). Writes bench/results/gdm.json and bench/results/gdm.svg.
+ * @module
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type JsonChild, type JsonLine, killAll, startTs } from "../tools/json_child.ts";
+import { freeUdpPorts } from "../tools/ports.ts";
+import type { GdmMemberConfig } from "./gdm_member.ts";
+import { chartSvg } from "./gdm_svg.ts";
+
+const root = resolve(dirname(process.argv[1]), "..");
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    ms: { type: "string" },
+    out: { type: "string", default: "bench/results/gdm.json" },
+    "eating-ms": { type: "string", default: "20" },
+  },
+});
+const QUICK = values.quick === true;
+const MS = Number(values.ms ?? (QUICK ? 1000 : 3000));
+const SIZES = [10, 100, 1024, 10 * 1024, 100 * 1024];
+const RATES = QUICK ? [10, 500, 2000, 10_000] : [10, 100, 200, 500, 1000, 2000, 5000, 10_000];
+const MAX_BYTES_PER_S = 50 * 1024 * 1024;
+const MAX_STATE = 100 * 1024 * 1024;
+
+/** One measured cell. */
+export interface Cell {
+  size: number;
+  rate: number;
+  items: number;
+  cpuPct: number;
+  cpuPctPerNode: number[];
+  appliedPerS: number;
+  failed: number;
+}
+
+const children: JsonChild[] = [];
+process.on("exit", () => {
+  for (const ch of children) ch.signal("SIGKILL");
+});
+
+async function main(): Promise<void> {
+  const ports = await freeUdpPorts(2);
+  for (let index = 0; index < 2; index++) {
+    const config: GdmMemberConfig = { index, ports, eatingMs: Number(values["eating-ms"]) };
+    children.push(startTs(`m${index}`, "bench/gdm_member.ts", [JSON.stringify(config)]));
+  }
+  await Promise.all(children.map((ch) => ch.waitFor((l) => l.event === "joined", 30_000)));
+  const cells: Cell[] = [];
+  const ask = async (cmd: string, event: string, timeoutMs: number): Promise<JsonLine[]> => {
+    const marks = children.map((ch) => ch.lines.length);
+    for (const ch of children) ch.write(cmd);
+    return await Promise.all(children.map((ch, i) => ch.waitFor((l) => l.event === event, timeoutMs, marks[i])));
+  };
+  const measure = async (size: number, rate: number, items: number) => {
+    const res = await ask(`run ${size} ${rate} ${MS} ${items}`, "result", MS + 60_000);
+    // Let the last updates drain before the next cell.
+    await new Promise((r) => setTimeout(r, 300));
+    const per = res.map((r) => r.cpuPct as number);
+    const cell: Cell = {
+      size,
+      rate,
+      items,
+      cpuPct: per.reduce((a, b) => a + b, 0) / per.length,
+      cpuPctPerNode: per,
+      appliedPerS: res.reduce((a, r) => a + (r.applied as number) / ((r.wallMs as number) / 1000), 0) / res.length,
+      failed: res.reduce((a, r) => a + (r.failed as number), 0),
+    };
+    cells.push(cell);
+    console.log(
+      `${fmtSize(size).padStart(7)} ${String(rate).padStart(6)}/s  cpu ${cell.cpuPct.toFixed(2).padStart(6)} %  ` +
+        `(${per.map((p) => p.toFixed(2)).join(" / ")})  applied ${cell.appliedPerS.toFixed(0)}/s per node, items ${items}`,
+    );
+  };
+  console.log(`GDM benchmark: 2 processes over UDP loopback, ${MS} ms per cell, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load ${loadavg()[0].toFixed(2)}`);
+  for (const size of SIZES) {
+    const items = Math.min(10_000, Math.floor(MAX_STATE / size));
+    await ask(`load ${size} ${items}`, "loaded", 180_000);
+    if (size === SIZES[0]) await measure(size, 0, items);
+    for (const rate of RATES) {
+      if (rate * size > MAX_BYTES_PER_S) continue;
+      await measure(size, rate, items);
+    }
+  }
+  for (const ch of children) ch.write("quit");
+  await killAll(children);
+  const out = resolve(root, values.out!);
+  mkdirSync(dirname(out), { recursive: true });
+  const meta = { date: new Date().toISOString(), ms: MS, quick: QUICK, cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, load: loadavg() };
+  writeFileSync(out, JSON.stringify({ meta, cells }, null, 2) + "\n");
+  writeFileSync(out.replace(/\.json$/, ".svg"), chartSvg(cells, SIZES));
+  console.log(`wrote ${out} and ${out.replace(/\.json$/, ".svg")}`);
+}
+
+function fmtSize(n: number): string {
+  return n >= 1024 ? `${n / 1024} KB` : `${n} B`;
+}
+
+await main().catch(async (err) => {
+  console.error(err);
+  await killAll(children);
+  process.exit(1);
+});

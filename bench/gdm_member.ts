@@ -1,0 +1,111 @@
+/**
+ * One member of the GDM benchmark (figure 22) as its own OS process, started by bench/gdm.ts:
+ * a Transport Manager over UDP, a GCM and a GroupDataManager. Commands on stdin, JSON lines out:
+ *   load SIZE COUNT        this member writes its half of COUNT items of SIZE bytes; prints
+ *                          `loaded` once it holds all COUNT
+ *   run SIZE RATE MS COUNT updates RATE random items per second of its half for MS ms, measuring
+ *                          its own CPU time (process.cpuUsage) over the window; prints `result`
+ *   quit
+ * @module
+ */
+import { startMember } from "../cli/member.ts";
+import { emitLine } from "../cli/json_out.ts";
+import { forEachStdinLine } from "../cli/lines.ts";
+import { GroupDataManager } from "../gdm/manager.ts";
+import { createUdpTransport } from "../transport/udp.ts";
+
+/** Configuration passed as a JSON argument. */
+export interface GdmMemberConfig {
+  index: number;
+  ports: number[];
+  eatingMs: number;
+}
+
+const c = JSON.parse(process.argv[2]) as GdmMemberConfig;
+const ids = c.ports.map((_, i) => `m${i}`);
+const peers: Record<string, string[]> = {};
+ids.forEach((id, i) => (peers[id] = [`udp://127.0.0.1:${c.ports[i]}`]));
+const udp = await createUdpTransport({ port: c.ports[c.index], mtu: 65_000 });
+let gdm!: GroupDataManager;
+const { gcm } = startMember({
+  id: ids[c.index],
+  transports: [udp],
+  peers,
+  eatingMs: c.eatingMs,
+  beforeStart: (tm, g) => {
+    gdm = new GroupDataManager({ gcm: g, layer: tm });
+  },
+});
+gcm.on("view", (v) => {
+  if (v.members.length === ids.length) emitLine("joined", { index: v.index });
+});
+let applied = 0;
+gdm.on("change", () => applied++);
+
+function valueOf(size: number, salt: number): Uint8Array {
+  const v = new Uint8Array(size);
+  v.fill(salt & 0xff);
+  if (size >= 4) new DataView(v.buffer).setUint32(0, salt);
+  return v;
+}
+
+function myKeys(count: number): number[] {
+  const keys: number[] = [];
+  for (let k = c.index; k < count; k += ids.length) keys.push(k);
+  return keys;
+}
+
+async function load(size: number, count: number): Promise<void> {
+  const keys = myKeys(count);
+  // Writes in batches so the token carries a bounded amount at a time.
+  for (let i = 0; i < keys.length; i += 200) {
+    await Promise.all(keys.slice(i, i + 200).map((k) => gdm.set(`item${k}`, valueOf(size, k))));
+  }
+  const t0 = performance.now();
+  while (gdm.size < count && performance.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 20));
+  emitLine("loaded", { items: gdm.size });
+}
+
+async function run(size: number, rate: number, ms: number, count: number): Promise<void> {
+  const keys = myKeys(count);
+  let sent = 0;
+  let failed = 0;
+  applied = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now() - t0;
+      const due = Math.min(Math.floor((now * rate) / 1000), Math.floor((ms * rate) / 1000));
+      while (sent < due) {
+        const k = keys[(sent * 7919) % keys.length];
+        gdm.set(`item${k}`, valueOf(size, sent)).catch(() => failed++);
+        sent++;
+      }
+      if (now >= ms) resolve();
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  emitLine("result", {
+    node: c.index,
+    size,
+    rate,
+    sent,
+    failed,
+    applied,
+    wallMs: wall,
+    cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    rss: process.memoryUsage().rss,
+  });
+}
+
+await forEachStdinLine(async (line) => {
+  const [w, ...a] = line.split(" ");
+  const n = a.map(Number);
+  if (w === "load") await load(n[0], n[1]);
+  else if (w === "run") await run(n[0], n[1], n[2], n[3]);
+  else if (w === "quit") process.exit(0);
+});
