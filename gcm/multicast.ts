@@ -26,7 +26,7 @@ export interface Delivery {
   /** Node ID of the origin. */
   from: string;
   /** Incarnation of the origin. */
-  fromInc: number;
+  fromIncarnation: number;
   /** Per-sender sequence number (1, 2, …; FIFO per origin incarnation). */
   seq: number;
   /** Delivery level. */
@@ -291,7 +291,7 @@ export class Multicast {
   #emit(e: Entry): void {
     this.#deliver({
       from: e.originId,
-      fromInc: e.originInc,
+      fromIncarnation: e.originInc,
       seq: e.seq,
       level: e.safe ? "safe" : "agreed",
       data: e.data,

@@ -14,6 +14,11 @@ function arg(name: string): string | undefined {
 }
 const verbose = process.argv.includes("--verbose");
 const layer = arg("layer") ?? "gcm";
+if (layer === "gdm") {
+  // GDM simulator (tests/gdm/sim): same flags --seeds/--from/--seed/--verbose.
+  const { gdmSimMain } = await import("../tests/gdm/sim/cli.ts");
+  process.exit(await gdmSimMain(process.argv.slice(2)));
+}
 if (layer !== "gcm") {
   console.error(`--layer ${layer}: only "gcm" is simulated by this script`);
   process.exit(2);

@@ -18,6 +18,8 @@ export interface Backend {
   cut(a: string, b: string, oneWay?: boolean): void;
   heal(a: string, b: string): void;
   healAll(): void;
+  /** Ends loss, duplication and reordering (faults stop: Termination's premise). */
+  calm(): void;
   /** Makes node `id` unreachable (its process is gone). */
   crash(id: string): void;
   /** Time after which the layer reports a delivery failure, worst case (ms). */
@@ -38,6 +40,7 @@ export function fakeBackend(clock: VirtualClock, random: Random): Backend {
     cut: (a, b, oneWay) => net.cut(a, b, oneWay),
     heal: (a, b) => net.heal(a, b),
     healAll: () => net.healAll(),
+    calm: () => {},
     crash(id) {
       layers.get(id)?.close();
     },

@@ -62,6 +62,7 @@ export function realBackend(options: RealBackendOptions = {}) {
       cut: (a, b, oneWay) => net.cut(addr(a), addr(b), { oneWay }),
       heal: (a, b) => net.heal(addr(a), addr(b)),
       healAll: () => net.healAll(),
+      calm: () => net.setDefaultLink({ loss: 0, duplicate: 0, reorder: 0 }),
       crash(id) {
         if (net.isLive(addr(id))) net.crash(addr(id));
       },

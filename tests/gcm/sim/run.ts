@@ -130,7 +130,8 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
           // Half the joiners know only the live members, the others every node ever started. (A
           // joiner whose every contact dies before it is heard of cannot join in any protocol; the
           // single-contact join is a scenario test.)
-          const peers = r.chance(0.5) && liveIds.length > 0 ? liveIds : c.ids;
+          const nowLive = c.live().map((x) => x.id); // includes a joiner started just before
+          const peers = r.chance(0.5) && nowLive.length > 0 ? nowLive : c.ids;
           c.start(id, peers);
           log(`join ${id} via ${peers.join(",")}`);
         }
@@ -146,7 +147,8 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
 
   // ---- heal and converge -------------------------------------------------------------------------
   c.backend.healAll();
-  log("heal all");
+  c.backend.calm();
+  log("heal all, no more loss");
   if (violations().length === 0 && !(await c.settle(30_000))) {
     c.rec.checkValidity();
     if (c.rec.violations.length === 0) c.rec.violations.push("Termination: no convergence after healing");
