@@ -287,7 +287,10 @@ export class TransportManager {
     });
   }
 
-  /** Sets the handler of a channel (a later call replaces it). Messages for a channel without one are dropped. */
+  /**
+   * Sets the handler of a channel (a later call replaces it). Messages for a channel without one are
+   * dropped. Each message is handed over in a buffer of its own that the manager never touches again.
+   */
   onMessage(channel: number, handler: MessageHandler): void {
     if (!Number.isInteger(channel) || channel < 0 || channel > 0xffff) {
       throw new RangeError(`channel must be an integer in 0..65535, got ${channel}`);
