@@ -16,8 +16,13 @@ export function isNode(): boolean {
 /** The platform's WebSocket client: `ws` on Node, the global `WebSocket` elsewhere. */
 export async function platformWebSocket(): Promise<WebSocketConstructorLike | undefined> {
   if (isNode()) {
-    const ws = await loadWs();
-    return ws.WebSocket as unknown as WebSocketConstructorLike;
+    const { WebSocket } = await loadWs();
+    // Packets are already compact binary; per-message deflate would only cost CPU.
+    return class extends WebSocket {
+      constructor(url: string) {
+        super(url, { perMessageDeflate: false });
+      }
+    } as unknown as WebSocketConstructorLike;
   }
   const g = globalThis as { WebSocket?: WebSocketConstructorLike };
   return g.WebSocket;
