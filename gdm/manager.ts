@@ -16,7 +16,7 @@ import { isLockKey, lockNameOf, readLock } from "./locks.ts";
 import { decideRound, type Hello, idOf, roundKey } from "./merge_round.ts";
 import { decodeChunk, decodeOp, encodeOp, type Op, type ReadSpec, type WriteSpec } from "./ops.ts";
 import type { Stamp } from "./stamp.ts";
-import { applyOp, type DataState, type Effect, emptyState, type Item } from "./state.ts";
+import { applyOp, type DataState, digestState, type Effect, emptyState, type Item } from "./state.ts";
 import type { StorageAdapter } from "./storage.ts";
 import { sendSnapshot, SnapshotReceiver } from "./transfer.ts";
 import { applyPatch, decodeValue, encodeValue, type Patch } from "./value.ts";
@@ -194,6 +194,7 @@ export class GroupDataManager {
   /** Active pull: buffering from the delivery of our request until the snapshot is in. */
   #pull: { rid: string; to: string; receiver: SnapshotReceiver; buffer: Buffered[]; timer?: TimerId } | undefined;
   #serving = new Set<string>();
+  #digests = new Map<string, { primary: string; mine: string }>();
   /** A round decided this node must fetch the group's state; cleared when a snapshot is installed. */
   #needsState = false;
   /** Locks with an unlock of ours in flight; lock requests we gave up (time-out). */
@@ -204,8 +205,8 @@ export class GroupDataManager {
   #flushing: Promise<void> = Promise.resolve();
   #replaceOnFlush = false;
   #unsubscribe: Array<() => void> = [];
-  /** Diagnostics: operations applied, snapshots served and received, decode errors. */
-  readonly stats = { applied: 0, served: 0, received: 0, decodeErrors: 0, pulls: 0 };
+  /** Diagnostics: operations applied, snapshots served and received, decode errors, pulls, divergences found. */
+  readonly stats = { applied: 0, served: 0, received: 0, decodeErrors: 0, pulls: 0, diverged: 0 };
 
   /**
    * Loads the storage adapter's state, then creates the GDM with it. Call before `gcm.start()`.
@@ -573,6 +574,9 @@ export class GroupDataManager {
       case "req":
         this.#onReq(op);
         return;
+      case "digest":
+        this.#onDigest(op);
+        return;
       default:
         this.#process({ op });
     }
@@ -678,6 +682,21 @@ export class GroupDataManager {
     if (!h.m.includes(this.#me)) return;
     const d = decideRound([...round.values()]);
     if (DEBUG) console.log(`[gdm ${this.#me}] round ${key}: ${[...round.values()].map((x) => `${x.me}(d=${x.d},side=${x.side.join("+")})`).join(" ")} -> primary ${d.primary} pullers ${[...d.pullers]} rc ${[...d.reconcilers]}`);
+    if (!d.pullers.has(this.#me) && d.primary !== undefined && !this.#needsState && this.#pull === undefined) {
+      // Second check: our state at this point of the order must equal the primary's. The primary
+      // announces its digest; a member whose digest differs (it missed or gained an operation
+      // the primary did not) reconciles and pulls like a member of another side.
+      this.#digests.set(key, { primary: d.primary, mine: digestState(this.#state) });
+      if (this.#digests.size > 16) this.#digests.delete(this.#digests.keys().next().value!);
+      if (d.primary === this.#me) {
+        try {
+          this.#multicast({ t: "digest", round: key, me: this.#me, dg: this.#digests.get(key)!.mine }, "agreed");
+        } catch {
+          // left the group
+        }
+      }
+      return;
+    }
     if (!d.pullers.has(this.#me)) {
       if (d.primary === undefined && this.#needsState) {
         // No member holds data any more: start from what we have, like everybody else.
@@ -694,6 +713,18 @@ export class GroupDataManager {
     }
     this.#needsState = true;
     this.#requestSnapshot(d.primary!);
+  }
+
+  #onDigest(op: Extract<Op, { t: "digest" }>): void {
+    const mine = this.#digests.get(op.round);
+    if (mine === undefined || mine.primary !== op.me) return;
+    this.#digests.delete(op.round);
+    if (mine.mine === op.dg || this.#needsState || this.#pull !== undefined || this.#closed) return;
+    this.stats.diverged++;
+    if (DEBUG) console.log(`[gdm ${this.#me}] diverged from ${op.me} in round ${op.round}: reconcile and pull`);
+    for (const items of splitItems([...this.#state.items], this.#maxOpBytes)) this.#multicast({ t: "rc", s: this.#nextStamp(), items });
+    this.#needsState = true;
+    this.#requestSnapshot(op.me);
   }
 
   #requestSnapshot(to: string): void {

@@ -50,7 +50,16 @@ export type Op =
     /** Number of items the sender holds; -1 while it has no usable state (state transfer pending). */
     readonly d: number;
   }
-  | { readonly t: "req"; readonly rid: string; readonly to: string; readonly from: string };
+  | { readonly t: "req"; readonly rid: string; readonly to: string; readonly from: string }
+  | {
+    readonly t: "digest";
+    /** The round (see merge_round.ts `roundKey`). */
+    readonly round: string;
+    /** The sender, `id#inc`. */
+    readonly me: string;
+    /** Digest of the sender's state at the round's completion point. */
+    readonly dg: string;
+  };
 
 /** A state-transfer chunk (TM direct message). */
 export interface Chunk {
@@ -89,7 +98,7 @@ function unframe(bytes: Uint8Array, kind: number): unknown {
   }
 }
 
-const OP_KINDS = new Set(["w", "lock", "unlock", "cancel", "evict", "rc", "hello", "req"]);
+const OP_KINDS = new Set(["w", "lock", "unlock", "cancel", "evict", "rc", "hello", "req", "digest"]);
 
 /** Encodes an operation for multicast. */
 export function encodeOp(op: Op): Uint8Array {

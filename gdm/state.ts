@@ -173,3 +173,27 @@ export function reconcileItems(state: DataState, items: Iterable<readonly [strin
 export function cloneState(state: DataState): DataState {
   return { items: new Map(state.items), clock: state.clock };
 }
+
+function fnv(s: string, h: number): number {
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * An order-independent digest of the versions a replica holds (key, stamp and value length of
+ * every item, tombstones and locks included): two replicas with the same digest hold the same
+ * versions. Used to find a replica that diverged, e.g. one that missed a message.
+ */
+export function digestState(state: DataState): string {
+  let sum = 0;
+  let xor = 0;
+  for (const [k, it] of state.items) {
+    const h = fnv(`${it.s[0]}|${it.s[1]}|${it.v?.length ?? -1}`, fnv(k, 0x811c9dc5));
+    sum = (sum + h) >>> 0;
+    xor = (xor ^ Math.imul(h, 0x9e3779b1)) >>> 0;
+  }
+  return `${state.items.size}:${sum.toString(16)}:${xor.toString(16)}`;
+}
