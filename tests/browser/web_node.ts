@@ -5,12 +5,17 @@
  * WebSocket or relay address), recording views and deliveries.
  * @module
  */
-import { createNode } from "../../gcm/create_node.ts";
-import type { GroupCommunicationManager } from "../../gcm/manager.ts";
-import type { TransportManager } from "../../transport/manager.ts";
-import type { PacketTransport } from "../../transport/packet_transport.ts";
-import { createWebRtcTransport, type WebRtcTransport } from "../../transport/webrtc/mod.ts";
-import { createWebSocketTransport, type WebSocketTransport } from "../../transport/websocket/mod.ts";
+// The public browser entry (what dist/raincore.browser.js holds), also on Node and Deno.
+import {
+  createNode,
+  createWebRtcTransport,
+  createWebSocketTransport,
+  type GroupCommunicationManager,
+  type PacketTransport,
+  type TransportManager,
+  type WebRtcTransport,
+  type WebSocketTransport,
+} from "../../browser.ts";
 
 /** A node of the ring and how to reach it. */
 export interface WebPeer {
