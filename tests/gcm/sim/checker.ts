@@ -183,7 +183,10 @@ export class Recorder {
       const sent = this.sentMsgs.get(mkey);
       if (sent === undefined || p.ringId !== core.ringId || p.ringSince >= sent.at) continue;
       if ((this.#removedAt.get(p.key) ?? -1) >= sent.at) continue; // was off the ring meanwhile
-      if (p.node.gcm.core.multicast.seen(from, fromInc) < seq && !(m.id === from && m.inc === fromInc)) {
+      // Holding it: delivered it already, or seen it on the token (the core's watermark forgets an
+      // origin's old incarnation once its new one speaks, hence the first test).
+      const holds = p.deliveredSet.has(mkey) || p.node.gcm.core.multicast.seen(from, fromInc) >= seq;
+      if (!holds && !(m.id === from && m.inc === fromInc)) {
         this.#fail(`safe: ${rec.key} delivered ${mkey} before ${p.key} held it`);
         return;
       }
