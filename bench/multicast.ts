@@ -21,6 +21,12 @@ export interface MulticastBenchOptions {
   rate?: number;
   /** Most own messages a flooding sender keeps queued for the token. @default {4096} */
   backlog?: number;
+  /**
+   * Unmeasured messages each sender floods first, so that the measured run finds the members'
+   * code compiled and their heaps grown (a cold run spends its first few hundred ms on that).
+   * @default {0}
+   */
+  warmup?: number;
   /** Idle token hold time. @default {1} */
   eatingMs?: number;
   /** Hungry timeout. @default {1000} */
@@ -46,6 +52,7 @@ export async function runMulticastBench(o: MulticastBenchOptions): Promise<JsonL
         count: o.count,
         rate: o.rate ?? 0,
         backlog: o.backlog ?? 4096,
+        warmup: o.warmup ?? 0,
         eatingMs: o.eatingMs ?? 1,
         hungryMs: o.hungryMs ?? 1000,
       };
@@ -54,6 +61,9 @@ export async function runMulticastBench(o: MulticastBenchOptions): Promise<JsonL
     const joined = () => members.every((m) => m.lines.some((l) => l.event === "joined"));
     await waitUntil(members, joined, 30_000, () => "members did not form one ring");
     progress(`  ${o.nodes} members in one view; ${o.senders} sender(s) × ${o.count} × ${o.size} B ${o.rate ? `at ${o.rate}/s` : "flood"}`);
+    for (const m of members) m.write("warmup");
+    const warm = () => members.every((m) => m.lines.some((l) => l.event === "warm"));
+    await waitUntil(members, warm, 60_000 + (o.senders * (o.warmup ?? 0)) / 5, () => "warm-up did not complete");
     for (const m of members) m.write("go");
     const total = o.senders * o.count;
     const limitMs = 60_000 + (o.rate ? (o.count / o.rate) * 1000 : total / 5);

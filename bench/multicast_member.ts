@@ -1,6 +1,7 @@
 /**
  * One member of the multicast benchmark, as its own OS process (started by bench/multicast.ts):
- * joins the ring over UDP, reports `joined` once its view has every member, waits for `go` on
+ * joins the ring over UDP, reports `joined` once its view has every member, on `warmup` floods its
+ * unmeasured warm-up share and reports `warm` once it delivered every sender's, waits for `go` on
  * stdin, multicasts its share (flooding or paced), and prints one result line when it has
  * delivered every message of every sender.
  * @module
@@ -23,6 +24,8 @@ export interface MemberConfig {
   rate: number;
   /** Most own messages waiting for the token while flooding. */
   backlog: number;
+  /** Unmeasured messages per sender, flooded before `go` (JIT and heap warm-up). */
+  warmup: number;
   eatingMs: number;
   hungryMs: number;
 }
@@ -48,6 +51,7 @@ export async function runMember(c: MemberConfig): Promise<void> {
   const latencies = new Float64Array(expected);
   const hash = new Fnv64();
   let delivered = 0;
+  let warmDelivered = 0;
   let fifoOk = true;
   let goAt = 0;
 
@@ -55,6 +59,11 @@ export async function runMember(c: MemberConfig): Promise<void> {
     if (v.members.length === ids.length) emitLine("joined", { index: v.index });
   });
   gcm.on("deliver", (d) => {
+    // Every warm-up message is delivered everywhere before the coordinator says `go`.
+    if (goAt === 0) {
+      if (++warmDelivered === c.senders * c.warmup) emitLine("warm");
+      return;
+    }
     const view = new DataView(d.data.buffer, d.data.byteOffset, HEADER_BYTES);
     const sender = view.getUint32(0, true);
     const seq = view.getUint32(4, true);
@@ -84,16 +93,21 @@ export async function runMember(c: MemberConfig): Promise<void> {
       fifo_ok: fifoOk,
       order_hash: hash.hex(),
       packets_sent: udp.stats.packetsSent,
+      warmup: c.warmup,
     });
   };
 
   const payload = new Uint8Array(Math.max(c.size, HEADER_BYTES));
   const header = new DataView(payload.buffer);
   header.setUint32(0, c.index, true);
-  let sent = 0;
+  /** Messages handed to the GCM: `warmup` unmeasured ones, then up to `count` measured ones. */
+  let queued = 0;
+  /** How many of them the current phase allows. */
+  let quota = 0;
   const sendOne = () => {
-    header.setUint32(4, sent++, true);
+    header.setUint32(4, queued < c.warmup ? queued : queued - c.warmup, true);
     header.setFloat64(8, epochMs(), true);
+    queued++;
     gcm.multicast(payload.slice()); // the GCM keeps the buffer until the message left the token
   };
   // Flooding tops the backlog up whenever the token took queued messages, not in a polling loop:
@@ -101,25 +115,38 @@ export async function runMember(c: MemberConfig): Promise<void> {
   // cores from the token holder, so each hop waited for a scheduler tick (measured: 4 ms steps).
   // The `token` event comes after the visit appended its batch; the refill runs after the token
   // was handed on.
+  let flooding = false;
   const flood = () => {
-    while (sent < c.count && gcm.core.multicast.pending < c.backlog) sendOne();
+    while (queued < quota && gcm.core.multicast.pending < c.backlog) sendOne();
   };
-  if (isSender && c.rate === 0) {
+  if (isSender) {
     gcm.on("token", () => {
-      if (goAt !== 0 && sent < c.count) setImmediate(flood);
+      if (flooding && queued < quota) setImmediate(flood);
     });
   }
+  const total = c.warmup + c.count;
   const paced = () => {
-    const due = Math.min(c.count, Math.floor(((epochMs() - goAt) * c.rate) / 1000));
-    while (sent < due) sendOne();
-    if (sent < c.count) setTimeout(paced, 1);
+    const due = c.warmup + Math.min(c.count, Math.floor(((epochMs() - goAt) * c.rate) / 1000));
+    while (queued < due) sendOne();
+    if (queued < total) setTimeout(paced, 1);
   };
 
   await forEachStdinLine((line) => {
     if (line === "quit") process.exit(0);
+    if (line === "warmup" && quota === 0) {
+      if (c.senders * c.warmup === 0) emitLine("warm");
+      if (!isSender) return;
+      quota = c.warmup;
+      flooding = true;
+      flood();
+      return;
+    }
     if (line !== "go" || goAt !== 0) return;
     goAt = epochMs();
-    if (isSender) (c.rate > 0 ? paced : flood)();
+    if (!isSender) return;
+    quota = total;
+    flooding = c.rate === 0;
+    (flooding ? flood : paced)();
   });
 }
 
