@@ -28,7 +28,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -304,6 +304,7 @@ function sizeName(n: number): string {
   return `${n.toLocaleString("en-US")} B`;
 }
 
+const loadBefore = loadavg()[0];
 const rx = new Receiver();
 try {
   await rx.next("ready");
@@ -347,9 +348,9 @@ try {
     cells.map((c, i) => (i === last ? c : c.padStart(widths[i]))).join("  ");
   console.log(
     `\nTransport Manager vs raw node:dgram, two processes over UDP loopback; ${DURATION_MS} ms per run, ` +
-      `median of ${REPEAT} back-to-back pairs; clock: ${CLOCK}; window: ${
-        WINDOW ?? "default"
-      }; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
+      `median of ${REPEAT} back-to-back pairs; clock: ${CLOCK}; window: ${WINDOW ?? "default"}; ` +
+      `load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}; ` +
+      `${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
   );
   console.log(line(header));
   for (const row of table) console.log(line(row));
@@ -370,6 +371,7 @@ try {
         cpuModel: cpus()[0]?.model,
         durationMs: DURATION_MS,
         repeat: REPEAT,
+        loadAverage1m: { before: loadBefore, after: loadavg()[0] },
         clock: CLOCK,
         windowPackets: WINDOW ?? "default",
         rows,
