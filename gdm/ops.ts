@@ -51,6 +51,8 @@ export type Op =
     readonly d: number;
   }
   | { readonly t: "req"; readonly rid: string; readonly to: string; readonly from: string }
+  /** Several operations of one sender multicast as one message, applied in this order. */
+  | { readonly t: "b"; readonly ops: readonly Op[] }
   | {
     readonly t: "digest";
     /** The round (see merge_round.ts `roundKey`). */
@@ -98,7 +100,7 @@ function unframe(bytes: Uint8Array, kind: number): unknown {
   }
 }
 
-const OP_KINDS = new Set(["w", "lock", "unlock", "cancel", "evict", "rc", "hello", "req", "digest"]);
+const OP_KINDS = new Set(["w", "lock", "unlock", "cancel", "evict", "rc", "hello", "req", "digest", "b"]);
 
 /** Encodes an operation for multicast. */
 export function encodeOp(op: Op): Uint8Array {
