@@ -7,7 +7,7 @@ import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 // @ts-ignore: plain .mjs helper shared with the esbuild build
 import { npmSpecifierPlugin } from "../../scripts/npm_specifier_plugin.mjs";
-import { repoRoot } from "./json_child.ts";
+import { repoRoot } from "../../tools/json_child.ts";
 
 describe("browser bundle of mod.ts", () => {
   it("builds for the browser platform with no node: import in sight", async () => {

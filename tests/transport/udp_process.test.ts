@@ -5,14 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { type JsonChild, type JsonLine, startTs } from "./json_child.ts";
+import { type JsonChild, type JsonLine, killAll, startTs } from "../../tools/json_child.ts";
 
 const PEER = "tests/transport/fixtures/udp_peer.ts";
 const START_MS = 20_000; // esbuild bundling + Node start, on 2 shared cores
 let children: JsonChild[] = [];
 
 afterEach(async () => {
-  await Promise.all(children.map((c) => c.kill()));
+  await killAll(children);
   children = [];
 });
 
@@ -25,8 +25,8 @@ async function peer(id: string, args: string[] = []): Promise<{ child: JsonChild
 
 async function connectedPair(args: string[] = []): Promise<{ a: JsonChild; b: JsonChild }> {
   const [a, b] = await Promise.all([peer("a", args), peer("b", args)]);
-  a.child.send({ cmd: "peer", id: "b", addresses: [b.address] });
-  b.child.send({ cmd: "peer", id: "a", addresses: [a.address] });
+  a.child.write(JSON.stringify({ cmd: "peer", id: "b", addresses: [b.address] }));
+  b.child.write(JSON.stringify({ cmd: "peer", id: "a", addresses: [a.address] }));
   return { a: a.child, b: b.child };
 }
 
@@ -36,8 +36,8 @@ const is = (event: string, tag?: string) => (l: JsonLine): boolean =>
 describe("Transport Manager between two OS processes over UDP loopback", () => {
   it("exchanges small and large messages both ways, intact", async () => {
     const { a, b } = await connectedPair();
-    a.send({ cmd: "send", to: "b", channel: 1, bytes: 100, seed: 1, tag: "small" });
-    b.send({ cmd: "send", to: "a", channel: 2, bytes: 3 * 1024 * 1024, seed: 2, tag: "large" });
+    a.write(JSON.stringify({ cmd: "send", to: "b", channel: 1, bytes: 100, seed: 1, tag: "small" }));
+    b.write(JSON.stringify({ cmd: "send", to: "a", channel: 2, bytes: 3 * 1024 * 1024, seed: 2, tag: "large" }));
     const [sentSmall, sentLarge] = await Promise.all([
       a.waitFor(is("sent", "small"), 10_000),
       b.waitFor(is("sent", "large"), 30_000),
@@ -54,14 +54,14 @@ describe("Transport Manager between two OS processes over UDP loopback", () => {
     // A short resend budget keeps failure detection near 1 s instead of ~4 s.
     const { a, b } = await connectedPair(["--rto-max", "200", "--retries", "3"]);
     const total = 48 * 1024 * 1024;
-    b.send({ cmd: "progress", everyMs: 5 });
-    a.send({ cmd: "send", to: "b", channel: 1, bytes: total, seed: 3, tag: "big" });
+    b.write(JSON.stringify({ cmd: "progress", everyMs: 5 }));
+    a.write(JSON.stringify({ cmd: "send", to: "b", channel: 1, bytes: total, seed: 3, tag: "big" }));
     // Mid-transfer: the receiver's socket has taken in more than 1 MiB of the message.
     const progress = await b.waitFor(
       (l) => l.event === "progress" && Number(l.bytesReceived) > 1024 * 1024,
       30_000,
     );
-    await b.kill();
+    await killAll([b]);
     const outcome = await a.waitFor(
       (l) => (l.event === "sent" || l.event === "failed") && l.tag === "big",
       30_000,
