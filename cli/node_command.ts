@@ -96,14 +96,24 @@ export const nodeCommand: Command = {
     });
     const { gcm } = member;
     const data = gdm!;
-    data.on("change", (c) => emitLine("data", { key: c.key, value: jsonValue(c.new), writer: c.writer, deleted: c.deleted }));
+    data.on(
+      "change",
+      (c) => emitLine("data", { key: c.key, value: jsonValue(c.new), writer: c.writer, deleted: c.deleted }),
+    );
     data.on("lock", (l) => emitLine("lock", { name: l.name, owner: l.owner }));
-    data.on("conflict", (c) => emitLine("conflict", { key: c.key, winner: jsonValue(c.winner), loser: jsonValue(c.loser) }));
+    data.on(
+      "conflict",
+      (c) => emitLine("conflict", { key: c.key, winner: jsonValue(c.winner), loser: jsonValue(c.loser) }),
+    );
     data.on("synced", (e) => emitLine("synced", { items: e.items }));
     const decoder = new TextDecoder();
     gcm.on("view", (v) => emitLine("view", { index: v.index, members: v.members }));
-    gcm.on("deliver", (d) =>
-      isGdmOp(d.data) ? undefined : emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) })
+    gcm.on(
+      "deliver",
+      (d) =>
+        isGdmOp(d.data)
+          ? undefined
+          : emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) }),
     );
     gcm.on("leave", (l) => emitLine("leave", { graceful: l.graceful }));
     emitLine("ready", { id, address: udp.addresses[0] });
@@ -129,8 +139,9 @@ export const nodeCommand: Command = {
           if (!key) throw new UsageError("set KEY VALUE");
           void data.set(key, parseValue(v.join(" "))).catch(reportError);
         } else if (word === "del") void data.delete(rest[0] ?? "").catch(reportError);
-        else if (word === "get") emitLine("value", { key: rest[0], value: jsonValue(data.get(rest[0] ?? "")) });
-        else if (word === "lock") void data.lock(rest[0] ?? "").catch(reportError);
+        else if (word === "get") {
+          emitLine("value", { key: rest[0], value: jsonValue(data.get(rest[0] ?? "")) });
+        } else if (word === "lock") void data.lock(rest[0] ?? "").catch(reportError);
         else if (word === "unlock") void data.unlock(rest[0] ?? "").catch(reportError);
         else if (word === "leave") await gcm.leave();
         else if (word === "quit") await quit(0);

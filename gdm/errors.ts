@@ -8,7 +8,9 @@ import { RaincoreError } from "../transport/errors.ts";
 export class LockTimeoutError extends RaincoreError {
   static override readonly errorName = "LockTimeoutError";
   constructor(readonly lockName: string, readonly timeoutMs: number) {
-    super(`lock "${lockName}" was not granted within ${timeoutMs} ms; the request was withdrawn — retry or raise timeoutMs`);
+    super(
+      `lock "${lockName}" was not granted within ${timeoutMs} ms; the request was withdrawn — retry or raise timeoutMs`,
+    );
   }
 }
 
@@ -23,7 +25,11 @@ export class NotLockOwnerError extends RaincoreError {
 /** A transaction was not applied: nothing it wrote is visible anywhere. `reason` says why. */
 export class TransactionAbortedError extends RaincoreError {
   static override readonly errorName = "TransactionAbortedError";
-  constructor(readonly reason: "conflict" | "aborted" | "left", detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: "conflict" | "aborted" | "left",
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`transaction aborted (${reason}): ${detail}`, options);
   }
 }

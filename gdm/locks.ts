@@ -70,7 +70,11 @@ function grantNext(lock: LockState, out: Effect[], keep: (w: Waiter) => boolean 
 }
 
 /** Applies a `lock`, `unlock` or `cancel` operation. */
-export function applyLockOp(state: DataState, op: Extract<Op, { t: "lock" | "unlock" | "cancel" }>, out: Effect[]): void {
+export function applyLockOp(
+  state: DataState,
+  op: Extract<Op, { t: "lock" | "unlock" | "cancel" }>,
+  out: Effect[],
+): void {
   const cur = readLock(state, op.n);
   switch (op.t) {
     case "lock": {
@@ -113,7 +117,8 @@ export function evictLocks(state: DataState, members: readonly string[], vi: num
     if (!isLockKey(key) || item.v === undefined) continue;
     const cur = decodeValue(item.v) as LockState;
     const name = lockNameOf(key);
-    if (cur.o !== null && !live.has(cur.o) && cur.g <= vi) writeLock(state, name, grantNext(cur, out, keep), s, out);
-    else if (!cur.q.every(keep)) writeLock(state, name, { ...cur, q: cur.q.filter(keep) }, s, out);
+    if (cur.o !== null && !live.has(cur.o) && cur.g <= vi) {
+      writeLock(state, name, grantNext(cur, out, keep), s, out);
+    } else if (!cur.q.every(keep)) writeLock(state, name, { ...cur, q: cur.q.filter(keep) }, s, out);
   }
 }

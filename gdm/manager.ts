@@ -12,7 +12,13 @@ import type { DeliveryLevel } from "../gcm/types.ts";
 import { MulticastTooLargeError } from "../gcm/errors.ts";
 import { type Clock, SystemClock, type TimerId } from "../transport/clock.ts";
 import { DecodeError } from "../transport/errors.ts";
-import { GdmClosedError, LockTimeoutError, NotLockOwnerError, PatchError, TransactionAbortedError } from "./errors.ts";
+import {
+  GdmClosedError,
+  LockTimeoutError,
+  NotLockOwnerError,
+  PatchError,
+  TransactionAbortedError,
+} from "./errors.ts";
 import { isLockKey, lockNameOf, readLock } from "./locks.ts";
 import { decideRound, type Hello, idOf, roundKey } from "./merge_round.ts";
 import { decodeChunk, decodeOp, encodeOp, type Op, type ReadSpec, type WriteSpec } from "./ops.ts";
@@ -139,7 +145,12 @@ export interface TransactionOptions {
 }
 
 type Listener<T> = (ev: T) => void;
-type Waiting = { resolve: (s: Stamp | undefined) => void; reject: (e: Error) => void; kind: "write" | "lock" | "unlock" | "cancel" | "tx" | "rc"; key: string };
+type Waiting = {
+  resolve: (s: Stamp | undefined) => void;
+  reject: (e: Error) => void;
+  kind: "write" | "lock" | "unlock" | "cancel" | "tx" | "rc";
+  key: string;
+};
 type Buffered = { op: Op } | { serve: string; rid: string };
 
 /** A change event that decodes `old` and `new` only when read (most listeners read one or neither). */
@@ -147,7 +158,12 @@ class LazyChange implements ChangeEvent {
   readonly writer: string;
   readonly stamp: Stamp;
   readonly deleted: boolean;
-  constructor(readonly key: string, readonly oldItem: Item | undefined, readonly item: Item, readonly transfer: boolean) {
+  constructor(
+    readonly key: string,
+    readonly oldItem: Item | undefined,
+    readonly item: Item,
+    readonly transfer: boolean,
+  ) {
     this.writer = item.w;
     this.stamp = item.s;
     this.deleted = item.v === undefined;
@@ -160,7 +176,8 @@ class LazyChange implements ChangeEvent {
   }
 }
 
-const DEBUG = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.GDM_DEBUG === "1";
+const DEBUG =
+  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.GDM_DEBUG === "1";
 
 class AbortSignalError extends Error {}
 
@@ -183,7 +200,12 @@ export class GroupDataManager {
   #seq = 0;
   #closed = false;
   #pending = new Map<string, Waiting>();
-  readonly #listeners: { [K in keyof GdmEvents]: Listener<GdmEvents[K]>[] } = { change: [], conflict: [], lock: [], synced: [] };
+  readonly #listeners: { [K in keyof GdmEvents]: Listener<GdmEvents[K]>[] } = {
+    change: [],
+    conflict: [],
+    lock: [],
+    synced: [],
+  };
   #view: string[];
   #rounds = new Map<string, Map<string, Hello>>();
   #lastRound = "";
@@ -193,7 +215,9 @@ export class GroupDataManager {
   /** Request ID of the snapshot request this node multicast and awaits the delivery of. */
   #reqSent: { rid: string; to: string; receiver: SnapshotReceiver } | undefined;
   /** Active pull: buffering from the delivery of our request until the snapshot is in. */
-  #pull: { rid: string; to: string; receiver: SnapshotReceiver; buffer: Buffered[]; timer?: TimerId } | undefined;
+  #pull:
+    | { rid: string; to: string; receiver: SnapshotReceiver; buffer: Buffered[]; timer?: TimerId }
+    | undefined;
   #serving = new Set<string>();
   #digests = new Map<string, { primary: string; mine: string }>();
   #outbox: Op[] = [];
@@ -275,7 +299,9 @@ export class GroupDataManager {
   /** The pending state transfer: source (`id#inc`), chunks received, operations buffered (diagnostics). */
   get transfer(): { from: string; chunks: number; buffered: number } | undefined {
     const p = this.#pull;
-    return p === undefined ? undefined : { from: p.to, chunks: p.receiver.received, buffered: p.buffer.length };
+    return p === undefined
+      ? undefined
+      : { from: p.to, chunks: p.receiver.received, buffered: p.buffer.length };
   }
 
   /** Highest Lamport counter applied on this replica. */
@@ -302,7 +328,9 @@ export class GroupDataManager {
   /** Keys that start with `prefix`, sorted (deleted items left out). */
   keys(prefix = ""): string[] {
     const out: string[] = [];
-    for (const [k, it] of this.#state.items) if (it.v !== undefined && k.startsWith(prefix) && !isLockKey(k)) out.push(k);
+    for (const [k, it] of this.#state.items) {
+      if (it.v !== undefined && k.startsWith(prefix) && !isLockKey(k)) out.push(k);
+    }
     return out.sort();
   }
 
@@ -386,7 +414,10 @@ export class GroupDataManager {
    * result once the commit is applied here.
    * @throws {TransactionAbortedError} `conflict` (compare failed), `aborted` (`fn` threw or called `abort`), `left`.
    */
-  async transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(
+    fn: (tx: Transaction) => T | Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     const writes: WriteSpec[] = [];
     const local = new Map<string, Uint8Array | undefined | "patched">();
     const reads = new Map<string, Stamp | null>();
@@ -461,7 +492,14 @@ export class GroupDataManager {
         this.#abandoned.add(id);
         reject(new LockTimeoutError(name, timeoutMs));
         if (!this.#closed) {
-          const cancel: Op = { t: "cancel", id: this.#nextId(), s: this.#nextStamp(), n: name, o: this.#me, q: id };
+          const cancel: Op = {
+            t: "cancel",
+            id: this.#nextId(),
+            s: this.#nextStamp(),
+            n: name,
+            o: this.#me,
+            q: id,
+          };
           this.#submit(cancel, "cancel", name).catch(() => {}).finally(() => this.#abandoned.delete(id));
         }
       });
@@ -520,7 +558,13 @@ export class GroupDataManager {
     return `${this.#me}#${++this.#seq}`;
   }
 
-  #write(w: WriteSpec[], r: ReadSpec[] | undefined, level: DeliveryLevel | undefined, kind: Waiting["kind"], key: string): Promise<Stamp> {
+  #write(
+    w: WriteSpec[],
+    r: ReadSpec[] | undefined,
+    level: DeliveryLevel | undefined,
+    kind: Waiting["kind"],
+    key: string,
+  ): Promise<Stamp> {
     const op: Op = r === undefined
       ? { t: "w", id: this.#nextId(), s: this.#nextStamp(), w }
       : { t: "w", id: this.#nextId(), s: this.#nextStamp(), w, r };
@@ -540,7 +584,9 @@ export class GroupDataManager {
    */
   #multicast(op: Op, level?: DeliveryLevel): void {
     const lvl = level ?? this.#level;
-    if (this.#outbox.length > 0 && (this.#outboxLevel !== lvl || this.#outboxBytes >= this.#maxOpBytes)) this.#flushOutbox();
+    if (this.#outbox.length > 0 && (this.#outboxLevel !== lvl || this.#outboxBytes >= this.#maxOpBytes)) {
+      this.#flushOutbox();
+    }
     this.#outbox.push(op);
     this.#outboxLevel = lvl;
     this.#outboxBytes += opBytes(op);
@@ -560,7 +606,9 @@ export class GroupDataManager {
     this.#outboxBytes = 0;
     if (this.#closed) return;
     try {
-      this.#gcm.multicast(encodeOp(ops.length === 1 ? ops[0] : { t: "b", ops }), { level: this.#outboxLevel });
+      this.#gcm.multicast(encodeOp(ops.length === 1 ? ops[0] : { t: "b", ops }), {
+        level: this.#outboxLevel,
+      });
     } catch (err) {
       // Too large (the GCM's MulticastTooLargeError, as is) or not a member any more (closed).
       for (const op of ops) {
@@ -568,12 +616,21 @@ export class GroupDataManager {
         const w = this.#pending.get(op.id);
         if (w === undefined) continue;
         this.#pending.delete(op.id);
-        w.reject(err instanceof MulticastTooLargeError ? err : new GdmClosedError(`the operation could not be multicast: ${(err as Error).message}`));
+        w.reject(
+          err instanceof MulticastTooLargeError
+            ? err
+            : new GdmClosedError(`the operation could not be multicast: ${(err as Error).message}`),
+        );
       }
     }
   }
 
-  #submit(op: Op & { id: string }, kind: Waiting["kind"], key: string, level?: DeliveryLevel): Promise<Stamp | undefined> {
+  #submit(
+    op: Op & { id: string },
+    kind: Waiting["kind"],
+    key: string,
+    level?: DeliveryLevel,
+  ): Promise<Stamp | undefined> {
     if (this.#closed) return Promise.reject(new GdmClosedError());
     return new Promise<Stamp | undefined>((resolve, reject) => {
       this.#pending.set(op.id, { resolve, reject, kind, key });
@@ -587,7 +644,9 @@ export class GroupDataManager {
     if (this.#pull?.timer !== undefined) this.#clock.clearTimer(this.#pull.timer);
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of pending) p.reject(p.kind === "tx" ? new TransactionAbortedError("left", err.message, { cause: err }) : err);
+    for (const p of pending) {
+      p.reject(p.kind === "tx" ? new TransactionAbortedError("left", err.message, { cause: err }) : err);
+    }
   }
 
   // ---- the total order ------------------------------------------------------------------------------
@@ -647,11 +706,15 @@ export class GroupDataManager {
         if (isLockKey(e.key)) {
           const before = e.old?.v === undefined ? null : (decodeValue(e.old.v) as { o: string | null }).o;
           const after = e.item.v === undefined ? null : (decodeValue(e.item.v) as { o: string | null }).o;
-          if (before !== after) this.#emit("lock", { name: lockNameOf(e.key), owner: after === null ? null : idOf(after) });
+          if (before !== after) {
+            this.#emit("lock", { name: lockNameOf(e.key), owner: after === null ? null : idOf(after) });
+          }
           continue;
         }
         if (e.old !== undefined && e.old.v === e.item.v && e.old.s === e.item.s) continue;
-        if (this.#listeners.change.length > 0) this.#emit("change", new LazyChange(e.key, e.old, e.item, transfer));
+        if (this.#listeners.change.length > 0) {
+          this.#emit("change", new LazyChange(e.key, e.old, e.item, transfer));
+        }
       } else if (e.type === "conflict") {
         this.#emit("conflict", {
           key: e.key,
@@ -666,8 +729,9 @@ export class GroupDataManager {
         this.#pending.delete(e.id);
         if (e.error === undefined) w.resolve(e.s);
         else if (e.error === "conflict") w.reject(new TransactionAbortedError("conflict", e.detail ?? ""));
-        else if (e.error === "notOwner") w.reject(new NotLockOwnerError(w.key, e.detail ? idOf(e.detail) : null));
-        else {
+        else if (e.error === "notOwner") {
+          w.reject(new NotLockOwnerError(w.key, e.detail ? idOf(e.detail) : null));
+        } else {
           const pe = new PatchError(e.detail ?? "patch failed");
           w.reject(w.kind === "tx" ? new TransactionAbortedError("aborted", pe.message, { cause: pe }) : pe);
         }
@@ -683,7 +747,9 @@ export class GroupDataManager {
 
   #onView(v: ViewEvent): void {
     if (this.#closed) return;
-    if (DEBUG) console.log(`[gdm ${this.#me}] view ${v.index} ${v.members.join(",")} items=${this.#state.items.size}`);
+    if (DEBUG) {
+      console.log(`[gdm ${this.#me}] view ${v.index} ${v.members.join(",")} items=${this.#state.items.size}`);
+    }
     const members = v.detail.map((m) => `${m.id}#${m.inc}`).sort();
     // Our side is the group of the last round we completed (whose data we share), not merely the
     // last view: a view whose round never completed did not exchange any state.
@@ -693,7 +759,14 @@ export class GroupDataManager {
     this.#side = this.#side.filter((m) => members.includes(m));
     this.#views.push({ vi: v.index, m: members });
     if (this.#views.length > 64) this.#views.shift();
-    const hello: Op = { t: "hello", m: members, vi: v.index, me: this.#me, side, d: this.#needsState ? -1 : this.#state.items.size };
+    const hello: Op = {
+      t: "hello",
+      m: members,
+      vi: v.index,
+      me: this.#me,
+      side,
+      d: this.#needsState ? -1 : this.#state.items.size,
+    };
     try {
       this.#multicast(hello, "agreed");
     } catch {
@@ -725,8 +798,16 @@ export class GroupDataManager {
     // The round is complete here, at the same point of the order as on every other member.
     if (!h.m.includes(this.#me)) return;
     const d = decideRound([...round.values()]);
-    if (DEBUG) console.log(`[gdm ${this.#me}] round ${key}: ${[...round.values()].map((x) => `${x.me}(d=${x.d},side=${x.side.join("+")})`).join(" ")} -> primary ${d.primary} pullers ${[...d.pullers]} rc ${[...d.reconcilers]}`);
-    if (!d.pullers.has(this.#me) && d.primary !== undefined && !this.#needsState && this.#pull === undefined) {
+    if (DEBUG) {
+      console.log(
+        `[gdm ${this.#me}] round ${key}: ${
+          [...round.values()].map((x) => `${x.me}(d=${x.d},side=${x.side.join("+")})`).join(" ")
+        } -> primary ${d.primary} pullers ${[...d.pullers]} rc ${[...d.reconcilers]}`,
+      );
+    }
+    if (
+      !d.pullers.has(this.#me) && d.primary !== undefined && !this.#needsState && this.#pull === undefined
+    ) {
       // Second check: our state at this point of the order must equal the primary's. The primary
       // announces its digest; a member whose digest differs (it missed or gained an operation
       // the primary did not) reconciles and pulls like a member of another side.
@@ -734,7 +815,10 @@ export class GroupDataManager {
       if (this.#digests.size > 16) this.#digests.delete(this.#digests.keys().next().value!);
       if (d.primary === this.#me) {
         try {
-          this.#multicast({ t: "digest", round: key, me: this.#me, dg: this.#digests.get(key)!.mine }, "agreed");
+          this.#multicast(
+            { t: "digest", round: key, me: this.#me, dg: this.#digests.get(key)!.mine },
+            "agreed",
+          );
         } catch {
           // left the group
         }
@@ -753,7 +837,9 @@ export class GroupDataManager {
     if (d.reconcilers.has(this.#me) && !this.#needsState) {
       // Our side's items go back into the group (merged by stamp everywhere) once we hold its data.
       const own = [...this.#state.items];
-      for (const items of splitItems(own, this.#maxOpBytes)) this.#multicast({ t: "rc", s: this.#nextStamp(), items });
+      for (const items of splitItems(own, this.#maxOpBytes)) {
+        this.#multicast({ t: "rc", s: this.#nextStamp(), items });
+      }
     }
     this.#needsState = true;
     this.#requestSnapshot(d.primary!);
@@ -765,8 +851,12 @@ export class GroupDataManager {
     this.#digests.delete(op.round);
     if (mine.mine === op.dg || this.#needsState || this.#pull !== undefined || this.#closed) return;
     this.stats.diverged++;
-    if (DEBUG) console.log(`[gdm ${this.#me}] diverged from ${op.me} in round ${op.round}: reconcile and pull`);
-    for (const items of splitItems([...this.#state.items], this.#maxOpBytes)) this.#multicast({ t: "rc", s: this.#nextStamp(), items });
+    if (DEBUG) {
+      console.log(`[gdm ${this.#me}] diverged from ${op.me} in round ${op.round}: reconcile and pull`);
+    }
+    for (const items of splitItems([...this.#state.items], this.#maxOpBytes)) {
+      this.#multicast({ t: "rc", s: this.#nextStamp(), items });
+    }
     this.#needsState = true;
     this.#requestSnapshot(op.me);
   }
@@ -783,7 +873,11 @@ export class GroupDataManager {
   }
 
   #onReq(op: Extract<Op, { t: "req" }>): void {
-    if (DEBUG) console.log(`[gdm ${this.#me}] req ${op.rid} ${op.from} -> ${op.to} (mine pending: ${this.#reqSent?.rid}, pull ${this.#pull?.rid})`);
+    if (DEBUG) {
+      console.log(
+        `[gdm ${this.#me}] req ${op.rid} ${op.from} -> ${op.to} (mine pending: ${this.#reqSent?.rid}, pull ${this.#pull?.rid})`,
+      );
+    }
     if (op.from === this.#me && this.#reqSent?.rid === op.rid) {
       // Our request's place in the order is the snapshot point: everything before is in the
       // snapshot, everything after is buffered and applied on top of it.
@@ -858,7 +952,11 @@ export class GroupDataManager {
     if (pull.timer !== undefined) this.#clock.clearTimer(pull.timer);
     this.#pull = undefined;
     this.#needsState = false;
-    if (DEBUG) console.log(`[gdm ${this.#me}] install ${snapshot?.items.size} items, then ${pull.buffer.length} buffered`);
+    if (DEBUG) {
+      console.log(
+        `[gdm ${this.#me}] install ${snapshot?.items.size} items, then ${pull.buffer.length} buffered`,
+      );
+    }
     if (snapshot !== undefined) {
       this.stats.received++;
       const old = this.#state;
@@ -867,10 +965,14 @@ export class GroupDataManager {
       const effects: Effect[] = [];
       for (const [k, it] of snapshot.items) {
         const o = old.items.get(k);
-        if (o === undefined || o.s[0] !== it.s[0] || o.s[1] !== it.s[1] || o.v !== it.v) effects.push({ type: "change", key: k, old: o, item: it });
+        if (o === undefined || o.s[0] !== it.s[0] || o.s[1] !== it.s[1] || o.v !== it.v) {
+          effects.push({ type: "change", key: k, old: o, item: it });
+        }
       }
       for (const [k, o] of old.items) {
-        if (!snapshot.items.has(k) && o.v !== undefined) effects.push({ type: "change", key: k, old: o, item: { s: o.s, w: o.w } });
+        if (!snapshot.items.has(k) && o.v !== undefined) {
+          effects.push({ type: "change", key: k, old: o, item: { s: o.s, w: o.w } });
+        }
       }
       this.#replaceOnFlush = true;
       this.#effects(effects, true);
@@ -930,7 +1032,10 @@ function applyPatchSafe(v: Uint8Array | undefined, p: Patch): Uint8Array | undef
 function opBytes(op: Op): number {
   if (op.t === "w") {
     let n = 64;
-    for (const w of op.w) n += w.k.length + (w.v?.length ?? 0) + ("p" in w && w.p !== undefined ? ("bytes" in w.p ? w.p.bytes.length : 256) : 0);
+    for (const w of op.w) {
+      n += w.k.length + (w.v?.length ?? 0) +
+        ("p" in w && w.p !== undefined ? ("bytes" in w.p ? w.p.bytes.length : 256) : 0);
+    }
     return n;
   }
   if (op.t === "rc") {
@@ -942,7 +1047,10 @@ function opBytes(op: Op): number {
 }
 
 /** Splits items into batches of at most about `maxBytes` (one big item still goes alone). */
-function splitItems(items: ReadonlyArray<readonly [string, Item]>, maxBytes: number): Array<Array<readonly [string, Item]>> {
+function splitItems(
+  items: ReadonlyArray<readonly [string, Item]>,
+  maxBytes: number,
+): Array<Array<readonly [string, Item]>> {
   const out: Array<Array<readonly [string, Item]>> = [];
   let cur: Array<readonly [string, Item]> = [];
   let bytes = 0;

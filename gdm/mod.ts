@@ -16,9 +16,15 @@ export {
   type TransactionOptions,
   type WriteOptions,
 } from "./manager.ts";
-export { GdmClosedError, LockTimeoutError, NotLockOwnerError, PatchError, TransactionAbortedError } from "./errors.ts";
+export {
+  GdmClosedError,
+  LockTimeoutError,
+  NotLockOwnerError,
+  PatchError,
+  TransactionAbortedError,
+} from "./errors.ts";
 export { compareStamps, type Stamp } from "./stamp.ts";
-export { type DataState, type Effect, type Item, applyOp, emptyState, reconcileItems } from "./state.ts";
+export { applyOp, type DataState, type Effect, emptyState, type Item, reconcileItems } from "./state.ts";
 export { decodeValue, encodeValue, type Patch, type Path } from "./value.ts";
 export { MemoryStorage, type StorageAdapter, type StorageBatch, type StoredState } from "./storage.ts";
 export { FileStorage } from "./storage_file.ts";

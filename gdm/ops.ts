@@ -31,10 +31,30 @@ export type ReadSpec = readonly [key: string, stamp: Stamp | null];
 
 /** Operations carried by GCM multicast, applied in total order. `id` = `node#incarnation#n` of the issuer. */
 export type Op =
-  | { readonly t: "w"; readonly id: string; readonly s: Stamp; readonly w: readonly WriteSpec[]; readonly r?: readonly ReadSpec[] }
-  | { readonly t: "lock"; readonly id: string; readonly s: Stamp; readonly n: string; readonly o: string; readonly vi: number }
+  | {
+    readonly t: "w";
+    readonly id: string;
+    readonly s: Stamp;
+    readonly w: readonly WriteSpec[];
+    readonly r?: readonly ReadSpec[];
+  }
+  | {
+    readonly t: "lock";
+    readonly id: string;
+    readonly s: Stamp;
+    readonly n: string;
+    readonly o: string;
+    readonly vi: number;
+  }
   | { readonly t: "unlock"; readonly id: string; readonly s: Stamp; readonly n: string; readonly o: string }
-  | { readonly t: "cancel"; readonly id: string; readonly s: Stamp; readonly n: string; readonly o: string; readonly q: string }
+  | {
+    readonly t: "cancel";
+    readonly id: string;
+    readonly s: Stamp;
+    readonly n: string;
+    readonly o: string;
+    readonly q: string;
+  }
   | { readonly t: "evict"; readonly m: readonly string[]; readonly vi: number }
   | { readonly t: "rc"; readonly s: Stamp; readonly items: readonly (readonly [string, Item])[] }
   | {

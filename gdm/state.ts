@@ -140,7 +140,11 @@ function applyWrites(
  * Lock items are only adopted where the key is absent.
  * Idempotent, commutative and associative, so replicas that merge the same sides converge.
  */
-export function reconcileItems(state: DataState, items: Iterable<readonly [string, Item]>, out: Effect[] = []): Effect[] {
+export function reconcileItems(
+  state: DataState,
+  items: Iterable<readonly [string, Item]>,
+  out: Effect[] = [],
+): Effect[] {
   for (const [k, inc] of items) {
     // Locks are not merged: a lock known on both sides keeps the state of the side every other side
     // fetched from; a lock only one side knew carries over (its owner, if gone, is evicted by the

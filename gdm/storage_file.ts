@@ -20,7 +20,9 @@ async function loadFs(): Promise<Fs> {
   try {
     return (await import(/* @vite-ignore */ FS_MODULE)) as Fs;
   } catch (err) {
-    throw new Error("FileStorage needs node:fs/promises (Node or Deno); use IndexedDbStorage in browsers", { cause: err });
+    throw new Error("FileStorage needs node:fs/promises (Node or Deno); use IndexedDbStorage in browsers", {
+      cause: err,
+    });
   }
 }
 
@@ -99,7 +101,10 @@ export class FileStorage implements StorageAdapter {
   async write(batch: StorageBatch): Promise<void> {
     if (batch.replace) return this.#replace({ items: batch.items, clock: batch.clock });
     const fs = await this.#io();
-    await fs.appendFile(this.path, concat([...batch.items.map(([k, it]) => record(k, it)), record(CLOCK_KEY, { clock: batch.clock })]));
+    await fs.appendFile(
+      this.path,
+      concat([...batch.items.map(([k, it]) => record(k, it)), record(CLOCK_KEY, { clock: batch.clock })]),
+    );
   }
 
   async #replace(state: StoredState): Promise<void> {

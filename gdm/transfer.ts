@@ -33,7 +33,9 @@ export async function sendSnapshot(
   do {
     const batch: (readonly [string, Item])[] = [];
     let bytes = 0;
-    while (i < items.length && (batch.length === 0 || bytes + itemSize(items[i][0], items[i][1]) <= chunkBytes)) {
+    while (
+      i < items.length && (batch.length === 0 || bytes + itemSize(items[i][0], items[i][1]) <= chunkBytes)
+    ) {
       bytes += itemSize(items[i][0], items[i][1]);
       batch.push(items[i++]);
     }

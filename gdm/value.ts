@@ -36,7 +36,9 @@ export function applyPatch(old: Uint8Array | undefined, patch: Patch): Uint8Arra
   if ("offset" in patch) {
     const cur = old === undefined ? new Uint8Array(0) : decodeValue(old);
     if (!(cur instanceof Uint8Array)) throw new PatchError("byte patch of a value that is not bytes");
-    if (!Number.isInteger(patch.offset) || patch.offset < 0) throw new PatchError("byte patch offset must be a non-negative integer");
+    if (!Number.isInteger(patch.offset) || patch.offset < 0) {
+      throw new PatchError("byte patch offset must be a non-negative integer");
+    }
     const end = patch.offset + patch.bytes.length;
     const out = new Uint8Array(Math.max(cur.length, end));
     out.set(cur);
@@ -57,7 +59,11 @@ export function applyPatch(old: Uint8Array | undefined, patch: Patch): Uint8Arra
       next = {};
       node[k] = next;
     }
-    if (!isContainer(next)) throw new PatchError(`path patch through a non-object at ${JSON.stringify(patch.path.slice(0, i + 1))}`);
+    if (!isContainer(next)) {
+      throw new PatchError(
+        `path patch through a non-object at ${JSON.stringify(patch.path.slice(0, i + 1))}`,
+      );
+    }
     node = next;
   }
   const last = patch.path[patch.path.length - 1];

@@ -8,7 +8,18 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type JsonChild, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
 
-const TUNED = ["--eating-ms", "5", "--hungry-ms", "400", "--starving-ms", "100", "--rto-ms", "10", "--retries", "4"];
+const TUNED = [
+  "--eating-ms",
+  "5",
+  "--hungry-ms",
+  "400",
+  "--starving-ms",
+  "100",
+  "--rto-ms",
+  "10",
+  "--retries",
+  "4",
+];
 const DEADLINE_MS = 25_000;
 
 const running = new Set<JsonChild>();
@@ -36,13 +47,27 @@ describe("raincore node: data items on four real processes", () => {
     const ports = await freeUdpPorts(ids.length);
     const peers = ids.flatMap((id, i) => ["--peer", `${id}=udp://127.0.0.1:${ports[i]}`]);
     const start = (i: number) => {
-      const child = startRaincore(ids[i], ["node", "--id", ids[i], "--listen", `udp://127.0.0.1:${ports[i]}`, ...peers, ...TUNED]);
+      const child = startRaincore(ids[i], [
+        "node",
+        "--id",
+        ids[i],
+        "--listen",
+        `udp://127.0.0.1:${ports[i]}`,
+        ...peers,
+        ...TUNED,
+      ]);
       running.add(child);
       return child;
     };
     const nodes = ids.map((_, i) => start(i));
-    const members = (c: JsonChild) => (c.lines.findLast((l) => l.event === "view")?.members as string[] | undefined)?.length ?? 0;
-    await waitUntil(nodes, () => nodes.every((n) => members(n) === 4), DEADLINE_MS, () => nodes.map((n) => `${n.name}:${members(n)}`).join(" "));
+    const members = (c: JsonChild) =>
+      (c.lines.findLast((l) => l.event === "view")?.members as string[] | undefined)?.length ?? 0;
+    await waitUntil(
+      nodes,
+      () => nodes.every((n) => members(n) === 4),
+      DEADLINE_MS,
+      () => nodes.map((n) => `${n.name}:${members(n)}`).join(" "),
+    );
 
     const expected = new Map<string, string>();
     const write = (i: number, key: string, value: unknown) => {
@@ -51,7 +76,12 @@ describe("raincore node: data items on four real processes", () => {
     };
     for (let r = 0; r < 5; r++) for (let i = 0; i < 4; i++) write(i, `k${i}-${r}`, { r, by: ids[i] });
     // Once everyone applied those (n4's own included), SIGKILL n4 while writes go on at the others.
-    await waitUntil(nodes, () => nodes.every((n) => dataOf(n).size === 20), DEADLINE_MS, () => nodes.map((n) => `${n.name}:${dataOf(n).size}`).join(" "));
+    await waitUntil(
+      nodes,
+      () => nodes.every((n) => dataOf(n).size === 20),
+      DEADLINE_MS,
+      () => nodes.map((n) => `${n.name}:${dataOf(n).size}`).join(" "),
+    );
     nodes[3].signal("SIGKILL");
     await nodes[3].exit;
     running.delete(nodes[3]);
@@ -64,8 +94,12 @@ describe("raincore node: data items on four real processes", () => {
     write(3, "shared", "after-restart");
 
     const want = dump(expected);
-    await waitUntil(nodes, () => nodes.every((n) => dump(dataOf(n)) === want), DEADLINE_MS, () =>
-      nodes.map((n) => `${n.name}: ${dataOf(n).size}/${expected.size} items`).join("; "));
+    await waitUntil(
+      nodes,
+      () => nodes.every((n) => dump(dataOf(n)) === want),
+      DEADLINE_MS,
+      () => nodes.map((n) => `${n.name}: ${dataOf(n).size}/${expected.size} items`).join("; "),
+    );
     expect(new Set(nodes.map((n) => dump(dataOf(n)))).size).toBe(1);
     // The restarted process received the items written before it came back by state transfer.
     expect(dataOf(nodes[3]).get("k0-0")).toBe(JSON.stringify({ r: 0, by: "n1" }));
@@ -76,8 +110,18 @@ describe("raincore node: data items on four real processes", () => {
     const v = await nodes[1].waitFor((l) => l.event === "value", DEADLINE_MS, mark);
     expect(v.value).toBe("after-restart");
     nodes[2].write("lock L");
-    await waitUntil(nodes, () => nodes.every((n) => n.lines.some((l) => l.event === "lock" && l.owner === "n3")), DEADLINE_MS, () => "lock line");
+    await waitUntil(
+      nodes,
+      () => nodes.every((n) => n.lines.some((l) => l.event === "lock" && l.owner === "n3")),
+      DEADLINE_MS,
+      () => "lock line",
+    );
     nodes[2].write("unlock L");
-    await waitUntil(nodes, () => nodes.every((n) => n.lines.findLast((l) => l.event === "lock")?.owner === null), DEADLINE_MS, () => "unlock line");
+    await waitUntil(
+      nodes,
+      () => nodes.every((n) => n.lines.findLast((l) => l.event === "lock")?.owner === null),
+      DEADLINE_MS,
+      () => "unlock line",
+    );
   });
 });

@@ -38,7 +38,10 @@ class FakeTx {
     return {
       put: (v: unknown, k: string) => req(() => void store.set(k, structuredClone(v))),
       clear: () => req(() => store.clear()),
-      getAll: () => req(() => [...[...store.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => structuredClone(v))]),
+      getAll: () =>
+        req(() => [
+          ...[...store.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => structuredClone(v)),
+        ]),
       getAllKeys: () => req(() => [...store.keys()].sort()),
     };
   }

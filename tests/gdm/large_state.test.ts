@@ -17,11 +17,22 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function member(id: string, ports: Record<string, number>, initial?: { items: Array<[string, Item]>; clock: number }) {
+async function member(
+  id: string,
+  ports: Record<string, number>,
+  initial?: { items: Array<[string, Item]>; clock: number },
+) {
   const udp = await createUdpTransport({ port: ports[id], mtu: 65_000 });
   const tm = new TransportManager({ nodeId: id, transports: [udp] });
-  for (const [p, port] of Object.entries(ports)) if (p !== id) tm.setAddresses(p, [`udp://127.0.0.1:${port}`]);
-  const gcm = new GroupCommunicationManager({ layer: tm, peers: Object.keys(ports).filter((p) => p !== id), eatingMs: 5, hungryMs: 2000 });
+  for (const [p, port] of Object.entries(ports)) {
+    if (p !== id) tm.setAddresses(p, [`udp://127.0.0.1:${port}`]);
+  }
+  const gcm = new GroupCommunicationManager({
+    layer: tm,
+    peers: Object.keys(ports).filter((p) => p !== id),
+    eatingMs: 5,
+    hungryMs: 2000,
+  });
   const gdm = new GroupDataManager({ gcm, layer: tm, initial, chunkBytes: 1 << 20, pullTimeoutMs: 20_000 });
   gcm.start();
   closers.push(async () => {
@@ -76,12 +87,20 @@ describe("state transfer of a large state", () => {
     await until(() => c.gdm.stats.received === 1 && c.gdm.synced, 90_000, "the joiner's snapshot");
     stop = true;
     await writer;
-    await until(() => digestState({ items: new Map(c.gdm.snapshot().items), clock: 0 }) === digestState({ items: new Map(a.gdm.snapshot().items), clock: 0 }), 10_000, "identical replicas");
+    await until(
+      () =>
+        digestState({ items: new Map(c.gdm.snapshot().items), clock: 0 }) ===
+          digestState({ items: new Map(a.gdm.snapshot().items), clock: 0 }),
+      10_000,
+      "identical replicas",
+    );
     expect(c.gdm.size).toBe(a.gdm.size);
     expect((c.gdm.get("big/199") as Uint8Array)[1000]).toBe(199);
     // Writes went on while the chunks streamed, each completing quickly.
     expect(during).toBeGreaterThan(3);
     expect(maxLatency).toBeLessThan(1500);
-    console.log(`100 MiB transfer: ${during} writes completed during it, slowest ${maxLatency.toFixed(0)} ms`);
+    console.log(
+      `100 MiB transfer: ${during} writes completed during it, slowest ${maxLatency.toFixed(0)} ms`,
+    );
   }, 120_000);
 });

@@ -114,10 +114,12 @@ describe("GDM transactions", () => {
       expect(x.get("c")).toBe(50);
       expect(x.has("other")).toBe(false);
     }
-    const aborted = await g.wait(a.transaction((tx) => {
-      tx.set("z", 1);
-      tx.abort("changed my mind");
-    }).catch((e) => e));
+    const aborted = await g.wait(
+      a.transaction((tx) => {
+        tx.set("z", 1);
+        tx.abort("changed my mind");
+      }).catch((e) => e),
+    );
     expect((aborted as TransactionAbortedError).reason).toBe("aborted");
     await g.c.run(300);
     expect(b.has("z")).toBe(false);

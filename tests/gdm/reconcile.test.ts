@@ -25,7 +25,8 @@ describe("reconcile (pure)", () => {
     const effects = reconcileItems(lr, right.items);
     const rl: DataState = { items: new Map(right.items), clock: right.clock };
     reconcileItems(rl, left.items);
-    const dump = (s: DataState) => JSON.stringify([...s.items].sort().map(([k, it]) => [k, it.s, [...(it.v ?? [])]]));
+    const dump = (s: DataState) =>
+      JSON.stringify([...s.items].sort().map(([k, it]) => [k, it.s, [...(it.v ?? [])]]));
     expect(dump(lr)).toBe(dump(rl));
     const again: DataState = { items: new Map(lr.items), clock: lr.clock };
     expect(reconcileItems(again, right.items).filter((e) => e.type === "change")).toEqual([]);
@@ -34,7 +35,8 @@ describe("reconcile (pure)", () => {
     expect(lr.items.get("later")!.s).toEqual([9, "a"]);
     expect(lr.items.get("one-sided")!.s).toEqual([4, "c"]);
     expect(lr.clock).toBe(9);
-    const conflicts = effects.filter((e) => e.type === "conflict").map((e) => (e as { key: string }).key).sort();
+    const conflicts = effects.filter((e) => e.type === "conflict").map((e) => (e as { key: string }).key)
+      .sort();
     expect(conflicts).toEqual(["both", "later"]); // "one-sided" is a plain update, not a conflict
   });
 
@@ -77,7 +79,12 @@ describe("reconcile through the group", () => {
     await g.wait(a.set("shared", 0));
     g.c.backend.cut("n2", "n0");
     g.c.backend.cut("n2", "n1");
-    await g.c.runUntil(() => g.c.nodes.get("n2")!.gcm.view.members.length === 1 && g.c.nodes.get("n0")!.gcm.view.members.length === 2, 10_000);
+    await g.c.runUntil(
+      () =>
+        g.c.nodes.get("n2")!.gcm.view.members.length === 1 &&
+        g.c.nodes.get("n0")!.gcm.view.members.length === 2,
+      10_000,
+    );
     // n2 alone writes a lot (its Lamport counter runs ahead) and once; the majority writes later.
     for (let i = 0; i < 20; i++) void c.set("shared", `c${i}`);
     void c.set("only-c", "c");

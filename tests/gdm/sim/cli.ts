@@ -18,22 +18,29 @@ export async function gdmSimMain(argv: readonly string[]): Promise<number> {
   const count = Number(arg("seeds") ?? 1000);
   const seeds = single !== undefined ? [Number(single)] : Array.from({ length: count }, (_, i) => from + i);
   const t0 = performance.now();
-  let failed = 0, transfers = 0, writes = 0;
+  let failed = 0, transfers = 0, writes = 0, diverged = 0;
   for (const seed of seeds) {
     const res = await runGdmSeed(seed, { verbose });
     transfers += res.transfers;
     writes += res.writes;
+    diverged += res.diverged;
     if (!res.ok) {
       failed++;
       console.log(`FAIL seed ${seed} (${res.nodes} nodes): ${res.violations.join(" | ")}`);
-      if (!verbose) for (const e of res.events.slice(-15)) console.log(`  | ${e}`);
+      if (!verbose) { for (const e of res.events.slice(-15)) console.log(`  | ${e}`); }
       console.log(`replay: node scripts/run.mjs tests/gdm/sim/main.ts --seed ${seed} --verbose`);
     }
     const done = seeds.indexOf(seed) + 1;
     if (seeds.length > 1 && (done % 500 === 0 || done === seeds.length)) {
-      console.log(`${done}/${seeds.length} seeds, ${failed} failed (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      console.log(
+        `${done}/${seeds.length} seeds, ${failed} failed (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      );
     }
   }
-  console.log(`summary: ${seeds.length} GDM seeds, ${failed} failed, ${writes} writes, ${transfers} state transfers, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `summary: ${seeds.length} GDM seeds, ${failed} failed, ${writes} writes, ${transfers} state transfers, ${diverged} diverged replicas repaired, ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s`,
+  );
   return failed === 0 ? 0 : 1;
 }

@@ -5,7 +5,7 @@
  */
 import { Cluster, type ClusterOptions, type SimNode } from "../../gcm/sim/harness.ts";
 import { realBackend } from "../../gcm/sim/real_backend.ts";
-import { GroupDataManager, type GdmOptions } from "../../../gdm/manager.ts";
+import { type GdmOptions, GroupDataManager } from "../../../gdm/manager.ts";
 import type { StorageAdapter } from "../../../gdm/storage.ts";
 
 /** A node with its GDM. */

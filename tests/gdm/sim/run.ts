@@ -32,6 +32,8 @@ export interface GdmRunResult {
   nodes: number;
   writes: number;
   transfers: number;
+  /** Replicas the post-round digest check found diverged (and repaired). */
+  diverged: number;
 }
 
 const LOCKS = ["L0", "L1"];
@@ -106,7 +108,11 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
         track(key)(gdm.patch(key, { path: ["f", String(r.int(5))], value: r.int(100) }));
       } else if (roll < 52) {
         const key = `b${r.int(2)}`;
-        track(key)(gdm.patch(key, { offset: r.int(16), bytes: new Uint8Array([r.int(256), r.int(256)]) }).catch(() => [0, ""] as Stamp));
+        track(key)(
+          gdm.patch(key, { offset: r.int(16), bytes: new Uint8Array([r.int(256), r.int(256)]) }).catch(() =>
+            [0, ""] as Stamp
+          ),
+        );
       } else if (roll < 60) {
         const t = ++txn;
         gdm.transaction((tx) => {
@@ -160,8 +166,16 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
   log("heal all");
   if (violations.length === 0 && !(await g.settle(40_000))) {
     const why = c.converged()
-      ? `GDM not synced: ${g.live().filter((x) => !x.gdm.synced).map((x) => `${x.node.id}#${x.node.inc}<-${JSON.stringify(x.gdm.transfer)}`).join(",")} view ${g.live()[0].node.gcm.view.detail.map((m) => `${m.id}#${m.inc}`).join(",")}`
-      : `GCM not converged: ${g.live().map((x) => `${x.node.id}:${x.node.gcm.view.members.join("+")}${x.node.gcm.agreed ? "" : "(chaos)"}`).join(" ")}`;
+      ? `GDM not synced: ${
+        g.live().filter((x) => !x.gdm.synced).map((x) =>
+          `${x.node.id}#${x.node.inc}<-${JSON.stringify(x.gdm.transfer)}`
+        ).join(",")
+      } view ${g.live()[0].node.gcm.view.detail.map((m) => `${m.id}#${m.inc}`).join(",")}`
+      : `GCM not converged: ${
+        g.live().map((x) =>
+          `${x.node.id}:${x.node.gcm.view.members.join("+")}${x.node.gcm.agreed ? "" : "(chaos)"}`
+        ).join(" ")
+      }`;
     violations.push(`no quiescence after healing (${why})`);
   }
   if (violations.length === 0) {
@@ -174,9 +188,17 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
       const mine = GdmCluster.dump(x.gdm);
       if (mine !== ref) {
         const a = new Set(ref.split("\n")), b = new Set(mine.split("\n"));
-        const onlyRef = [...a].filter((l) => !b.has(l)).slice(0, 3).map((l) => l.replace(/=[0-9a-f]{40,}/, "=…"));
-        const onlyMine = [...b].filter((l) => !a.has(l)).slice(0, 3).map((l) => l.replace(/=[0-9a-f]{40,}/, "=…"));
-        violations.push(`convergence: ${x.node.id} differs from ${live[0].node.id}: ${live[0].node.id} has ${onlyRef.join(" ")}; ${x.node.id} has ${onlyMine.join(" ")}`);
+        const onlyRef = [...a].filter((l) => !b.has(l)).slice(0, 3).map((l) =>
+          l.replace(/=[0-9a-f]{40,}/, "=…")
+        );
+        const onlyMine = [...b].filter((l) => !a.has(l)).slice(0, 3).map((l) =>
+          l.replace(/=[0-9a-f]{40,}/, "=…")
+        );
+        violations.push(
+          `convergence: ${x.node.id} differs from ${live[0].node.id}: ${live[0].node.id} has ${
+            onlyRef.join(" ")
+          }; ${x.node.id} has ${onlyMine.join(" ")}`,
+        );
         break;
       }
     }
@@ -186,12 +208,19 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
       if (!node.alive || node.inc !== w.inc || w.s[1] === "") continue;
       const it = live[0].gdm.item(w.key);
       if (it === undefined || compareStamps(it.s, w.s) < 0) {
-        violations.push(`durability: ${w.id}'s write of ${w.key} @${w.s.join(".")} lost (now ${it ? it.s.join(".") : "absent"})`);
+        violations.push(
+          `durability: ${w.id}'s write of ${w.key} @${w.s.join(".")} lost (now ${
+            it ? it.s.join(".") : "absent"
+          })`,
+        );
         break;
       }
     }
   }
-  let transfers = 0;
-  for (const x of g.gdms.values()) transfers += x.stats.received;
-  return { seed, ok: violations.length === 0, violations, events, nodes: c.nodes.size, writes, transfers };
+  let transfers = 0, diverged = 0;
+  for (const x of g.gdms.values()) {
+    transfers += x.stats.received;
+    diverged += x.stats.diverged;
+  }
+  return { seed, ok: violations.length === 0, violations, events, nodes: c.nodes.size, writes, transfers, diverged };
 }
