@@ -421,9 +421,9 @@ export class TransportManager {
       if (outcome === "drop") return;
       receiver.replyAddress = from;
       receiver.replyTransport = transport;
-      this.#scheduleAck(peer);
       if (outcome === "duplicate") {
         this.stats.duplicatePackets++;
+        this.#scheduleAck(peer);
         return;
       }
       const frames = packet.frames;
@@ -432,6 +432,9 @@ export class TransportManager {
         const message = f.whole ? f.bytes.slice() : receiver.reassembly.add(f);
         if (message !== undefined) this.#deliver(f.channel, packet.srcId, message);
       }
+      // Scheduled after the handlers ran, so that what they sent in reply leaves first (a token
+      // ring: the token goes on before the ack goes back; zero-delay timers run in order).
+      this.#scheduleAck(peer);
     } else if (packet.type === TYPE_ACK) {
       if (packet.dstInc !== this.incarnation || packet.srcInc !== peer.sender.knownInc) return;
       peer.sender.onAck(packet.epoch, packet.cum, packet.ranges);
