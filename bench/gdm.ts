@@ -5,6 +5,8 @@
  * (process.cpuUsage) over the window; the table shows the mean of the two members.
  *
  *   node scripts/run.mjs bench/gdm.ts [--quick] [--ms 3000] [--out bench/results/gdm.json]
+ *        [--size BYTES] [--rate N]    one cell only    [--eating-ms 20]  the GCM's idle token hold
+ * Profile the members with RAINCORE_CHILD_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
  *
  * Sizes 10 B, 100 B, 1 KB, 10 KB, 100 KB; rates 10, 100, 200, 500, 1,000, 2,000, 5,000, 10,000
  * per node, as far as each size allows (RATE × SIZE ≤ 50 MB/s per node). Also an idle row (rate 0:
@@ -27,12 +29,18 @@ const { values } = parseArgs({
     ms: { type: "string" },
     out: { type: "string", default: "bench/results/gdm.json" },
     "eating-ms": { type: "string", default: "20" },
+    size: { type: "string" },
+    rate: { type: "string" },
   },
 });
 const QUICK = values.quick === true;
 const MS = Number(values.ms ?? (QUICK ? 1000 : 3000));
-const SIZES = [10, 100, 1024, 10 * 1024, 100 * 1024];
-const RATES = QUICK ? [10, 500, 2000, 10_000] : [10, 100, 200, 500, 1000, 2000, 5000, 10_000];
+const SIZES = values.size !== undefined ? [Number(values.size)] : [10, 100, 1024, 10 * 1024, 100 * 1024];
+const RATES = values.rate !== undefined
+  ? [Number(values.rate)]
+  : QUICK
+  ? [10, 500, 2000, 10_000]
+  : [10, 100, 200, 500, 1000, 2000, 5000, 10_000];
 const MAX_BYTES_PER_S = 50 * 1024 * 1024;
 const MAX_STATE = 100 * 1024 * 1024;
 
@@ -44,6 +52,10 @@ export interface Cell {
   cpuPct: number;
   cpuPctPerNode: number[];
   appliedPerS: number;
+  /** UDP packets sent per second per node (token passes, multicast data, acks). */
+  packetsPerS: number;
+  /** Token visits per second per node. */
+  tokensPerS: number;
   failed: number;
 }
 
@@ -63,7 +75,9 @@ async function main(): Promise<void> {
   const ask = async (cmd: string, event: string, timeoutMs: number): Promise<JsonLine[]> => {
     const marks = children.map((ch) => ch.lines.length);
     for (const ch of children) ch.write(cmd);
-    return await Promise.all(children.map((ch, i) => ch.waitFor((l) => l.event === event, timeoutMs, marks[i])));
+    return await Promise.all(
+      children.map((ch, i) => ch.waitFor((l) => l.event === event, timeoutMs, marks[i])),
+    );
   };
   const measure = async (size: number, rate: number, items: number) => {
     const res = await ask(`run ${size} ${rate} ${MS} ${items}`, "result", MS + 60_000);
@@ -76,30 +90,52 @@ async function main(): Promise<void> {
       items,
       cpuPct: per.reduce((a, b) => a + b, 0) / per.length,
       cpuPctPerNode: per,
-      appliedPerS: res.reduce((a, r) => a + (r.applied as number) / ((r.wallMs as number) / 1000), 0) / res.length,
+      appliedPerS: res.reduce((a, r) => a + (r.applied as number) / ((r.wallMs as number) / 1000), 0) /
+        res.length,
       failed: res.reduce((a, r) => a + (r.failed as number), 0),
+      packetsPerS: res.reduce((a, r) => a + (r.packetsPerS as number), 0) / res.length,
+      tokensPerS: res.reduce((a, r) => a + (r.tokensPerS as number), 0) / res.length,
     };
     cells.push(cell);
     console.log(
-      `${fmtSize(size).padStart(7)} ${String(rate).padStart(6)}/s  cpu ${cell.cpuPct.toFixed(2).padStart(6)} %  ` +
-        `(${per.map((p) => p.toFixed(2)).join(" / ")})  applied ${cell.appliedPerS.toFixed(0)}/s per node, items ${items}`,
+      `${fmtSize(size).padStart(7)} ${String(rate).padStart(6)}/s  cpu ${
+        cell.cpuPct.toFixed(2).padStart(6)
+      } %  ` +
+        `(${per.map((p) => p.toFixed(2)).join(" / ")})  applied ${cell.appliedPerS.toFixed(0)}/s, ` +
+        `token visits ${cell.tokensPerS.toFixed(0)}/s, packets ${
+          cell.packetsPerS.toFixed(0)
+        }/s per node, items ${items}`,
     );
   };
-  console.log(`GDM benchmark: 2 processes over UDP loopback, ${MS} ms per cell, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load ${loadavg()[0].toFixed(2)}`);
+  console.log(
+    `GDM benchmark: 2 processes over UDP loopback, ${MS} ms per cell, ${cpus().length} cores (${
+      cpus()[0]?.model ?? "?"
+    }), load ${loadavg()[0].toFixed(2)}`,
+  );
   for (const size of SIZES) {
     const items = Math.min(10_000, Math.floor(MAX_STATE / size));
     await ask(`load ${size} ${items}`, "loaded", 180_000);
-    if (size === SIZES[0]) await measure(size, 0, items);
+    if (size === SIZES[0] && values.rate === undefined) await measure(size, 0, items);
     for (const rate of RATES) {
       if (rate * size > MAX_BYTES_PER_S) continue;
       await measure(size, rate, items);
     }
   }
   for (const ch of children) ch.write("quit");
+  // Let members exit on their own first (a --cpu-prof profile is written at exit).
+  await Promise.race([Promise.all(children.map((ch) => ch.exit)), new Promise((r) => setTimeout(r, 10_000))]);
   await killAll(children);
   const out = resolve(root, values.out!);
   mkdirSync(dirname(out), { recursive: true });
-  const meta = { date: new Date().toISOString(), ms: MS, quick: QUICK, cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, load: loadavg() };
+  const meta = {
+    date: new Date().toISOString(),
+    ms: MS,
+    quick: QUICK,
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    node: process.version,
+    load: loadavg(),
+  };
   writeFileSync(out, JSON.stringify({ meta, cells }, null, 2) + "\n");
   writeFileSync(out.replace(/\.json$/, ".svg"), chartSvg(cells, SIZES));
   console.log(`wrote ${out} and ${out.replace(/\.json$/, ".svg")}`);

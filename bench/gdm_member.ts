@@ -27,7 +27,7 @@ const peers: Record<string, string[]> = {};
 ids.forEach((id, i) => (peers[id] = [`udp://127.0.0.1:${c.ports[i]}`]));
 const udp = await createUdpTransport({ port: c.ports[c.index], mtu: 65_000 });
 let gdm!: GroupDataManager;
-const { gcm } = startMember({
+const { gcm, tm } = startMember({
   id: ids[c.index],
   transports: [udp],
   peers,
@@ -71,6 +71,9 @@ async function run(size: number, rate: number, ms: number, count: number): Promi
   let sent = 0;
   let failed = 0;
   applied = 0;
+  const packets0 = tm.stats.packetsSent;
+  let tokens = 0;
+  const offToken = gcm.on("token", () => tokens++);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
@@ -89,6 +92,7 @@ async function run(size: number, rate: number, ms: number, count: number): Promi
   });
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  offToken();
   emitLine("result", {
     node: c.index,
     size,
@@ -98,6 +102,8 @@ async function run(size: number, rate: number, ms: number, count: number): Promi
     applied,
     wallMs: wall,
     cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    packetsPerS: ((tm.stats.packetsSent - packets0) * 1000) / wall,
+    tokensPerS: (tokens * 1000) / wall,
     rss: process.memoryUsage().rss,
   });
 }
