@@ -336,7 +336,7 @@ export class GroupCommunicationManager {
    * the others change view within one round. Resolves once the token has been handed on.
    */
   leave(): Promise<void> {
-    if (this.core.left) return Promise.resolve();
+    if (this.core.left || this.#closed || !this.#started()) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.#leaveWaiters.push(resolve);
       this.core.leave();
