@@ -128,8 +128,9 @@ function follow(net: Network, from: Label, modes: readonly number[]): Path {
  * of theorem 6.2, in the `t × t` form of theorem 6.4. Path `i < f` goes straight until stage `i`,
  * takes a mode ≠ 0 there — the first routing-tag digit `c_i` of `b - a` over stages `i..i+n-1`
  * when it is nonzero, else mode 1 — and reaches `b` by the routing tag over stages `i+1..i+n`;
- * path `f` goes straight for `f` stages and routes over the last `n`. (Mode 1 when `c_i = 0`
- * matters for composite `t`: the proof needs the coordinate it creates to be a unit.)
+ * path `f` goes straight for `f` stages and routes over the last `n`. (The thesis allows any
+ * mode ≠ 0 when `c_i = 0`; mode 1 keeps the disjointness argument simple for composite `t`,
+ * where it needs the coordinate this creates to be a unit.)
  *
  * When `a` equals `b` the all-straight path uses no switch, so it is disjoint from itself; it is
  * returned `f + 1` times so the result always has `f + 1` entries.
