@@ -6,6 +6,7 @@
 import type { Clock } from "../transport/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
+import { type NodeCredential, secureTransport } from "../transport/secure.ts";
 import { GroupCommunicationManager } from "./manager.ts";
 import type { ViewMode } from "./types.ts";
 
@@ -38,6 +39,14 @@ export interface CreateNodeOptions {
   incarnation?: number;
   /** Transport Manager channel of the GCM. @default {16} */
   channel?: number;
+  /**
+   * Cluster key or node credential: every backend is wrapped in `secureTransport()` (see
+   * docs/security.md). Await `loadNodeCrypto()` first on Node/Deno for synchronous crypto.
+   * @default {none: packets are neither authenticated nor encrypted}
+   */
+  key?: Uint8Array | NodeCredential;
+  /** With `key`: encrypt packet bodies (AES-256-GCM), not only authenticate them. @default {false} */
+  encrypt?: boolean;
 }
 
 /** A running node: its GCM, the Transport Manager below it, and a way to stop both. */
@@ -74,7 +83,9 @@ export function createNode(options: CreateNodeOptions): GcmNode {
   const retries = options.retries ?? 4;
   const transport = new TransportManager({
     nodeId: options.id,
-    transports: options.transports,
+    transports: options.key === undefined
+      ? options.transports
+      : options.transports.map((t) => secureTransport(t, { key: options.key!, nodeId: options.id, encrypt: options.encrypt })),
     clock: options.clock,
     incarnation: options.incarnation,
     rtoInitialMs: rtoMs,
