@@ -87,8 +87,14 @@ await step("import rules (no import map needed)", () => {
   return `${files} library files, ${imports} imports: relative .ts, node: or npm:name@range only`;
 });
 
+// werift (WebRTC) needs broad permissions; it runs only where no packet can leave the host: in the
+// loopback-only network namespace of `npm test` (scripts/loopback-only.mjs).
+const WEBRTC_TEST = "webrtc_test.ts";
+const isolated = process.env.RAINCORE_LOOPBACK_NETNS === "1";
+
 await step("deno test tests/deno/", async () => {
-  const tests = readdirSync(join(root, "tests", "deno")).filter((f) => /(_|\.)test\.ts$/.test(f));
+  const tests = readdirSync(join(root, "tests", "deno"))
+    .filter((f) => /(_|\.)test\.ts$/.test(f) && f !== WEBRTC_TEST);
   if (tests.length === 0) throw new Error("no tests in tests/deno/");
   const { code, out, err } = await run(
     deno,
@@ -100,6 +106,17 @@ await step("deno test tests/deno/", async () => {
   const summary = text.split("\n").find((l) => /\d+ passed \| \d+ failed/.test(l)) ?? "";
   if (code !== 0) throw new Error(`${summary}\n${text.slice(-3000)}`);
   return `${tests.join(", ")}: ${summary.trim()}`;
+});
+
+await step("deno test tests/deno/webrtc_test.ts (werift on Deno, loopback-only namespace)", async () => {
+  if (!isolated) throw new Error("not in a loopback-only namespace: run it through `npm test` (scripts/loopback-only.mjs)");
+  const { code, out, err } = await run(deno, ["test", "-A", join("tests", "deno", WEBRTC_TEST)], {
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const text = strip(out + err);
+  const summary = text.split("\n").find((l) => /\d+ passed \| \d+ failed/.test(l)) ?? "";
+  if (code !== 0 || !/ 1 passed/.test(summary)) throw new Error(`${summary}\n${text.slice(-3000)}`);
+  return summary.trim();
 });
 
 await step("Deno imports mod.ts by http:// URL and runs a cluster", async () => {
