@@ -44,18 +44,20 @@ function size(
   maxN: number,
   maxF: number,
   maxNodes: number,
+  ts: readonly number[] = T,
 ): { n: number; t: number; f: number } {
   for (;;) {
-    const t = rng.pick(T);
+    const t = rng.pick(ts);
     const n = rng.between(1, maxN);
     if (t ** n <= maxNodes) return { n, t, f: rng.between(0, maxF) };
   }
 }
 
 describe("disjointPaths (theorems 6.2, 6.3, 6.4)", () => {
-  it("gives f + 1 valid, mutually disjoint paths in random generalized cyclic networks", () => {
+  it("gives f + 1 valid, mutually disjoint paths in random generalized cyclic networks (t = 2..6)", () => {
     cases("disjointPaths", 150, (rng) => {
-      const { n, t, f } = size(rng, 5, 5, 3125);
+      // t = 6 as well: a composite t with two prime factors.
+      const { n, t, f } = size(rng, 5, 5, 3125, [...T, 6]);
       const net = randomGeneralizedCyclic(rng, n, f, t);
       for (let k = 0; k < 4; k++) {
         const a = randomLabel(rng, n, t);
