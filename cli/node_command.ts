@@ -10,6 +10,7 @@
 import type { ViewMode } from "../gcm/types.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
 import { GDM_SIGNATURE, GDM_VERSION } from "../gdm/ops.ts";
+import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secure.ts";
 import { createUdpTransport, parseUdpAddress } from "../transport/udp.ts";
 import type { Command } from "./commands.ts";
 import { numberFlag, parseFlags, requiredFlag, stringFlag, UsageError } from "./args.ts";
@@ -33,6 +34,9 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
   --retries N             resends per address before a node counts as failed (default 4)
 
   --data-dir DIR          keep this node's data items in DIR (survives a whole-cluster restart)
+  --key-file F            authenticate every packet with the cluster key or node credential in F
+                          (see docs/security.md; every member needs it)
+  --encrypt               with --key-file: also encrypt packet bodies (AES-256-GCM)
 
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
   ready {id, address}   view {index, members}   deliver {from, seq, level, data}   leave {graceful}
@@ -61,6 +65,8 @@ export const nodeCommand: Command = {
       "rto-max-ms": {},
       retries: {},
       "data-dir": {},
+      "key-file": {},
+      encrypt: { value: false },
     });
     const id = requiredFlag(flags, "id");
     const listen = udpFlag("--listen", requiredFlag(flags, "listen"));
@@ -74,6 +80,7 @@ export const nodeCommand: Command = {
       (peers[spec.slice(0, eq)] ??= []).push(spec.slice(eq + 1));
     }
 
+    const key = await readKeyFlag(flags.get("key-file")?.[0], flags.has("encrypt"));
     const udp = await createUdpTransport({ host: listen.host, port: listen.port });
     const dataDir = flags.get("data-dir")?.[0];
     const storage = dataDir === undefined ? undefined : await openFileStorage(dataDir, id);
@@ -81,7 +88,7 @@ export const nodeCommand: Command = {
     let gdm: GroupDataManager | undefined;
     const member = startMember({
       id,
-      transports: [udp],
+      transports: [key === undefined ? udp : secureTransport(udp, { key, nodeId: id, encrypt: flags.has("encrypt") })],
       peers,
       mode,
       eatingMs: numberFlag(flags, "eating-ms"),
@@ -184,6 +191,23 @@ function jsonValue(v: unknown): unknown {
 }
 
 /** The file storage adapter, loaded only when --data-dir is given. */
+/** Reads and parses `--key-file` (and loads node:crypto for synchronous per-packet crypto). */
+async function readKeyFlag(file: string | undefined, encrypt: boolean) {
+  if (file === undefined) {
+    if (encrypt) throw new UsageError("--encrypt needs --key-file");
+    return undefined;
+  }
+  const { readFile } = await import("node:fs/promises");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`--key-file: cannot read ${file}: ${(error as Error).message}`);
+  }
+  await loadNodeCrypto();
+  return parseKeyFile(text);
+}
+
 async function openFileStorage(dir: string, id: string) {
   const { FileStorage } = await import("../gdm/storage_file.ts");
   return new FileStorage(`${dir}/${id}.gdm`);
