@@ -129,10 +129,26 @@ export function encodeToken(t: Token): Uint8Array {
   // Index pass: origin/holder/fwd indices into the member table, plus the size.
   const idx = new Uint16Array(entries.length * 3);
   let size = 3 + 2 + strBytes(t.ringId).length + 8 * 3 + 4 + 2 + 2 + 2 + 2 + 4;
+  // Entries come in runs of one origin and holder (a node appends its batch in one go): look an
+  // index up only when they change.
+  let originId = "";
+  let originInc = -1;
+  let origin = 0;
+  let holderId = "";
+  let holder = 0;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
-    idx[i * 3] = tableIndex(table, e.originId, e.originInc);
-    idx[i * 3 + 1] = holderIndex(table, e.holder);
+    if (e.originId !== originId || e.originInc !== originInc) {
+      originId = e.originId;
+      originInc = e.originInc;
+      origin = tableIndex(table, originId, originInc);
+    }
+    if (e.holder !== holderId) {
+      holderId = e.holder;
+      holder = holderIndex(table, holderId);
+    }
+    idx[i * 3] = origin;
+    idx[i * 3 + 1] = holder;
     size += 13 + e.data.length;
     if (e.fwd !== "") {
       idx[i * 3 + 2] = holderIndex(table, e.fwd);
