@@ -4,52 +4,56 @@
  * browsers alike (backends that need a runtime feature, such as UDP, load it only when created).
  *
  * ```ts
- * import { createUdpTransport, TransportManager } from "./mod.ts";
- * const tm = new TransportManager({ nodeId: "a", transports: [await createUdpTransport({ port: 7001 })] });
+ * import { createNode, createUdpTransport, GroupDataManager } from "./mod.ts";
+ * const node = createNode({ id: "a", transports: [await createUdpTransport({ port: 7001 })],
+ *   peers: { b: ["udp://127.0.0.1:7002"] } });
+ * node.gcm.on("view", (v) => console.log(v.members));
  * ```
+ *
+ * Sub-paths: `./transport` (Transport Manager, backends, simulator), `./gcm` (token ring internals
+ * as well), `./gdm`, `./min` (here as the `min` namespace).
  * @module
  */
 
 export * from "./transport/mod.ts";
-export { TransportBindError } from "./transport/errors.ts";
 export {
-  createUdpTransport,
-  formatUdpAddress,
-  parseUdpAddress,
-  UDP_LAN_MTU,
-  UDP_LOOPBACK_MTU,
-  UDP_MAX_MTU,
-  type UdpBufferSizes,
-  type UdpSocketAddress,
-  UdpTransport,
-  type UdpTransportOptions,
-  type UdpTransportStats,
-} from "./transport/udp.ts";
+  createNode,
+  type CreateNodeOptions,
+  type DeliverEvent,
+  type DeliveryLevel,
+  type GcmEvents,
+  type GcmNode,
+  type GcmOptions,
+  type GcmState,
+  GroupCommunicationManager,
+  LeftGroupError,
+  type MessageLayer,
+  type MulticastOptions,
+  MulticastTooLargeError,
+  NotMemberError,
+  TimeoutError,
+  type ViewEvent,
+  type ViewMode,
+} from "./gcm/mod.ts";
 export {
-  createWebSocketTransport,
-  formatRelayAddress,
-  parseWebSocketAddress,
-  type ReconnectOptions,
-  type SignalHandler,
-  WEBSOCKET_DEFAULT_MTU,
-  WEBSOCKET_SCHEMES,
-  type WebSocketAddress,
-  type WebSocketConstructorLike,
-  type WebSocketCoreOptions,
-  type WebSocketEventLike,
-  type WebSocketLike,
-  WebSocketTransport,
-  type WebSocketTransportOptions,
-  type WebSocketTransportStats,
-} from "./transport/websocket/mod.ts";
-export {
-  createWebRtcTransport,
-  type PeerConnectionConstructorLike,
-  WEBRTC_DEFAULT_MTU,
-  WEBRTC_SCHEMES,
-  webRtcAddress,
-  type WebRtcCoreOptions,
-  WebRtcTransport,
-  type WebRtcTransportOptions,
-  type WebRtcTransportStats,
-} from "./transport/webrtc/mod.ts";
+  type ChangeEvent,
+  type ConflictEvent,
+  FileStorage,
+  GdmClosedError,
+  type GdmEvents,
+  type GdmOptions,
+  GroupDataManager,
+  IndexedDbStorage,
+  type LockEvent,
+  LockTimeoutError,
+  MemoryStorage,
+  NotLockOwnerError,
+  PatchError,
+  type Snapshot,
+  type StorageAdapter,
+  type Transaction,
+  TransactionAbortedError,
+  type TransactionOptions,
+  type WriteOptions,
+} from "./gdm/mod.ts";
+export * as min from "./min/mod.ts";

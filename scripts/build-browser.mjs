@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Builds the browser bundle: one ES module, dist/raincore.browser.js, from browser.ts (mod.ts and
-// what a browser node needs). Node-only modules never enter it: `node:*` imports fail the build,
+// Builds the browser bundle: one ES module, dist/raincore.browser.js, from mod.ts (the whole
+// public API). Node-only modules never enter it: `node:*` imports fail the build,
 // and the npm packages that only Node and Deno use (ws, werift: loaded lazily by the backends)
 // are replaced by a stub that throws if it is ever called — in a browser the backends use the
 // native WebSocket and RTCPeerConnection instead.
 //   node scripts/build-browser.mjs [--outfile dist/raincore.browser.js] [--minify]
 //        [--entry tests/browser/page.ts]   another entry (the Chromium test's page) under the same rules
 import { build } from "esbuild";
+import { stripNpmSpecifier } from "./npm_specifier_plugin.mjs";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,16 +17,20 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
     outfile: { type: "string", default: "dist/raincore.browser.js" },
-    entry: { type: "string", default: "browser.ts" },
+    entry: { type: "string", default: "mod.ts" },
     minify: { type: "boolean" },
   },
 });
 const NODE_ONLY_PACKAGES = /^npm:(ws|werift)@/;
+/** npm packages that work in browsers and are bundled (cbor-x: the GDM's value encoding). */
+const BROWSER_PACKAGES = /^npm:(cbor-x|uint8arrays)@/;
 
-/** esbuild plugin: stub the Node/Deno-only npm packages, refuse `node:` and other npm imports. */
+/** esbuild plugin: stub the Node/Deno-only npm packages, bundle the browser-safe ones, refuse `node:` and anything else. */
 const browserOnly = {
   name: "browser-only",
   setup(b) {
+    b.onResolve({ filter: BROWSER_PACKAGES }, (args) =>
+      b.resolve(stripNpmSpecifier(args.path), { kind: args.kind, resolveDir: args.resolveDir }));
     b.onResolve(
       { filter: /^npm:/ },
       (args) =>

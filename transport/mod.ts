@@ -46,3 +46,45 @@ export {
 } from "./manager.ts";
 export { newIncarnation } from "./incarnation.ts";
 export { PROTOCOL_VERSION } from "./codec.ts";
+export { TransportBindError } from "./errors.ts";
+export {
+  createUdpTransport,
+  formatUdpAddress,
+  parseUdpAddress,
+  UDP_LAN_MTU,
+  UDP_LOOPBACK_MTU,
+  UDP_MAX_MTU,
+  type UdpBufferSizes,
+  type UdpSocketAddress,
+  UdpTransport,
+  type UdpTransportOptions,
+  type UdpTransportStats,
+} from "./udp.ts";
+export {
+  createWebSocketTransport,
+  formatRelayAddress,
+  parseWebSocketAddress,
+  type ReconnectOptions,
+  type SignalHandler,
+  WEBSOCKET_DEFAULT_MTU,
+  WEBSOCKET_SCHEMES,
+  type WebSocketAddress,
+  type WebSocketConstructorLike,
+  type WebSocketCoreOptions,
+  type WebSocketEventLike,
+  type WebSocketLike,
+  WebSocketTransport,
+  type WebSocketTransportOptions,
+  type WebSocketTransportStats,
+} from "./websocket/mod.ts";
+export {
+  createWebRtcTransport,
+  type PeerConnectionConstructorLike,
+  WEBRTC_DEFAULT_MTU,
+  WEBRTC_SCHEMES,
+  webRtcAddress,
+  type WebRtcCoreOptions,
+  WebRtcTransport,
+  type WebRtcTransportOptions,
+  type WebRtcTransportStats,
+} from "./webrtc/mod.ts";

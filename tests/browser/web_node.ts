@@ -15,7 +15,7 @@ import {
   type TransportManager,
   type WebRtcTransport,
   type WebSocketTransport,
-} from "../../browser.ts";
+} from "../../mod.ts";
 
 /** A node of the ring and how to reach it. */
 export interface WebPeer {
