@@ -31,6 +31,10 @@ export interface MulticastBenchOptions {
   eatingMs?: number;
   /** Hungry timeout. @default {1000} */
   hungryMs?: number;
+  /** Cluster key (key file text): every member wraps UDP in `secureTransport()`. @default {none} */
+  key?: string;
+  /** With `key`: encrypt (AES-256-GCM) instead of authenticating only. @default {false} */
+  encrypt?: boolean;
   /** Progress lines go here. @default {console.error} */
   progress?: (line: string) => void;
 }
@@ -55,6 +59,8 @@ export async function runMulticastBench(o: MulticastBenchOptions): Promise<JsonL
         warmup: o.warmup ?? 0,
         eatingMs: o.eatingMs ?? 1,
         hungryMs: o.hungryMs ?? 1000,
+        key: o.key,
+        encrypt: o.encrypt,
       };
       members.push(startTs(`m${index}`, "bench/multicast_member.ts", [JSON.stringify(config)]));
     }

@@ -10,6 +10,7 @@
 import { startMember } from "../cli/member.ts";
 import { emitLine, epochMs } from "../cli/json_out.ts";
 import { forEachStdinLine } from "../cli/lines.ts";
+import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secure.ts";
 import { createUdpTransport } from "../transport/udp.ts";
 import { Fnv64 } from "./fnv.ts";
 
@@ -28,6 +29,10 @@ export interface MemberConfig {
   warmup: number;
   eatingMs: number;
   hungryMs: number;
+  /** Cluster key file text: packets go through `secureTransport()` (bench/security.ts). */
+  key?: string;
+  /** With `key`: AES-256-GCM instead of HMAC only. */
+  encrypt?: boolean;
 }
 
 const HEADER_BYTES = 16; // sender index u32, seq u32, send time f64
@@ -38,9 +43,12 @@ export async function runMember(c: MemberConfig): Promise<void> {
   const peers: Record<string, string[]> = {};
   ids.forEach((id, i) => (peers[id] = [`udp://127.0.0.1:${c.ports[i]}`]));
   const udp = await createUdpTransport({ port: c.ports[c.index], mtu: 65_000 });
+  if (c.key !== undefined) await loadNodeCrypto();
   const { gcm } = startMember({
     id: ids[c.index],
-    transports: [udp],
+    transports: [
+      c.key === undefined ? udp : secureTransport(udp, { key: parseKeyFile(c.key), nodeId: ids[c.index], encrypt: c.encrypt }),
+    ],
     peers,
     eatingMs: c.eatingMs,
     hungryMs: c.hungryMs,

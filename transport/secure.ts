@@ -533,8 +533,9 @@ class SecureWrapper implements SecureTransport {
     }
     const c = this.#nc;
     if (!(key instanceof Promise) && c !== undefined && key.raw !== undefined) {
-      // Synchronous path: `packet` is ours only during this call; open in a copy.
-      const copy = p.slice();
+      // Synchronous path: HMAC verifies in place (the handler gets a view, valid during this call,
+      // as the backend's own contract says); decryption writes, so it works on a copy.
+      const copy = this.#encrypt ? p.slice() : p;
       const body = this.#openSync(c, copy, ids.end, key.raw);
       if (body === undefined) {
         this.stats.rejected++;
