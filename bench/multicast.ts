@@ -35,6 +35,8 @@ export interface MulticastBenchOptions {
   key?: string;
   /** With `key`: encrypt (AES-256-GCM) instead of authenticating only. @default {false} */
   encrypt?: boolean;
+  /** With `key`: the MAC when not encrypting. @default {"gmac"} */
+  mac?: "gmac" | "hmac-sha256";
   /** Progress lines go here. @default {console.error} */
   progress?: (line: string) => void;
 }
@@ -61,6 +63,7 @@ export async function runMulticastBench(o: MulticastBenchOptions): Promise<JsonL
         hungryMs: o.hungryMs ?? 1000,
         key: o.key,
         encrypt: o.encrypt,
+        mac: o.mac,
       };
       members.push(startTs(`m${index}`, "bench/multicast_member.ts", [JSON.stringify(config)]));
     }

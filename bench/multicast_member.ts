@@ -31,8 +31,10 @@ export interface MemberConfig {
   hungryMs: number;
   /** Cluster key file text: packets go through `secureTransport()` (bench/security.ts). */
   key?: string;
-  /** With `key`: AES-256-GCM instead of HMAC only. */
+  /** With `key`: AES-256-GCM instead of a MAC only. */
   encrypt?: boolean;
+  /** With `key`: the MAC when not encrypting (see SecureTransportOptions.mac). */
+  mac?: "gmac" | "hmac-sha256";
 }
 
 const HEADER_BYTES = 16; // sender index u32, seq u32, send time f64
@@ -47,7 +49,7 @@ export async function runMember(c: MemberConfig): Promise<void> {
   const { gcm } = startMember({
     id: ids[c.index],
     transports: [
-      c.key === undefined ? udp : secureTransport(udp, { key: parseKeyFile(c.key), nodeId: ids[c.index], encrypt: c.encrypt }),
+      c.key === undefined ? udp : secureTransport(udp, { key: parseKeyFile(c.key), nodeId: ids[c.index], encrypt: c.encrypt, mac: c.mac }),
     ],
     peers,
     eatingMs: c.eatingMs,

@@ -12,11 +12,12 @@
  * source and destination IDs, which the MAC covers.
  *
  * ```text
- * packet  u8 marker (0xA1 = HMAC, 0xA2 = AES-GCM) | u32 salt | u64 counter | TM header | body | tag16
+ * packet  u8 marker (0xA1 = HMAC, 0xA2 = AES-GCM, 0xA3 = GMAC) | u32 salt | u64 counter | TM header | body | tag16
  * ```
  * The TM header stays in clear (authenticated data); with `encrypt: true` the body (frames, acks)
  * is AES-256-GCM ciphertext with nonce `salt | counter`, else it is plaintext and the tag is
- * HMAC-SHA-256 over everything before it, truncated to 16 bytes. `counter` is the sender's wall
+ * GMAC (AES-256-GCM, same nonce, everything before the tag as authenticated data; the default) or
+ * HMAC-SHA-256 over everything before it, truncated to 16 bytes (`mac: "hmac-sha256"`). `counter` is the sender's wall
  * clock in microseconds, made strictly increasing per process; `salt` is random per process. A
  * receiver drops a packet whose counter is further than `maxPacketAgeMs` from its own clock
  * (freshness: a recording replayed later cannot restart anything); replays within that window are
@@ -38,6 +39,7 @@ import type { PacketHandler, PacketTransport } from "./packet_transport.ts";
 export const SECURE_OVERHEAD = 1 + 4 + 8 + 16;
 const MARKER_HMAC = 0xa1;
 const MARKER_GCM = 0xa2;
+const MARKER_GMAC = 0xa3;
 const PREFIX = 13;
 const TAG = 16;
 /** Smallest cluster key accepted, in bytes. */
@@ -61,8 +63,14 @@ export interface SecureTransportOptions {
   key: Uint8Array | NodeCredential;
   /** This node's ID; required with a cluster key only to reject packets meant for other IDs. @default {the credential's nodeId, or none} */
   nodeId?: string;
-  /** Encrypt packet bodies (AES-256-GCM) instead of only authenticating them (HMAC-SHA-256). All nodes must agree. @default {false} */
+  /** Encrypt packet bodies (AES-256-GCM) instead of only authenticating them. All nodes must agree. @default {false} */
   encrypt?: boolean;
+  /**
+   * MAC when not encrypting: `"gmac"` (AES-256-GCM over the packet as authenticated data; ~3× faster
+   * than HMAC where the CPU has AES and carry-less multiply instructions) or `"hmac-sha256"`
+   * (truncated to 16 bytes; does not depend on nonce uniqueness). All nodes must agree. @default {"gmac"}
+   */
+  mac?: "gmac" | "hmac-sha256";
   /** Largest difference between a packet's counter time and the receiver's clock, ms. Node clocks must agree to within this. @default {120000} */
   maxPacketAgeMs?: number;
   /** Wall-clock time in ms since the epoch (a virtual clock in simulations). @default {Date.now} */
@@ -338,7 +346,7 @@ function equalTag(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function decodeSecureEnvelope(p: Uint8Array): { encrypted: boolean; counter: number; src: string; dst: string } {
   if (p.length < PREFIX + TAG) throw new DecodeError(`secured packet of ${p.length} bytes is shorter than ${PREFIX + TAG}`);
-  if (p[0] !== MARKER_HMAC && p[0] !== MARKER_GCM) throw new DecodeError(`unknown secured packet marker ${p[0]}`);
+  if (p[0] !== MARKER_HMAC && p[0] !== MARKER_GCM && p[0] !== MARKER_GMAC) throw new DecodeError(`unknown secured packet marker ${p[0]}`);
   const ids = tmIds(p, PREFIX);
   if (ids === undefined || ids.end > p.length - TAG) throw new DecodeError("secured packet holds no valid Transport Manager header");
   return { encrypted: p[0] === MARKER_GCM, counter: readU64(p, 5), src: ids.src, dst: ids.dst };
@@ -368,6 +376,7 @@ class SecureWrapper implements SecureTransport {
   readonly #credential?: NodeCredential;
   readonly #nodeId?: string;
   readonly #encrypt: boolean;
+  readonly #marker: number;
   readonly #maxAgeUs: number;
   readonly #now: () => number;
   readonly #salt = new Uint8Array(4);
@@ -405,6 +414,9 @@ class SecureWrapper implements SecureTransport {
     if (!(maxAgeMs > 0)) throw new RangeError(`'maxPacketAgeMs' must be positive, got ${maxAgeMs}`);
     if (inner.mtu <= SECURE_OVERHEAD + 64) throw new RangeError(`inner mtu ${inner.mtu} is too small for the ${SECURE_OVERHEAD}-byte security overhead`);
     this.#encrypt = o.encrypt ?? false;
+    const mac = o.mac ?? "gmac";
+    if (mac !== "gmac" && mac !== "hmac-sha256") throw new RangeError(`'mac' must be "gmac" or "hmac-sha256", got ${String(mac)}`);
+    this.#marker = this.#encrypt ? MARKER_GCM : mac === "gmac" ? MARKER_GMAC : MARKER_HMAC;
     this.#maxAgeUs = maxAgeMs * 1000;
     this.#now = o.now ?? Date.now;
     globalThis.crypto.getRandomValues(this.#salt);
@@ -447,7 +459,7 @@ class SecureWrapper implements SecureTransport {
     const nowUs = Math.floor(this.#now() * 1000);
     this.#counter = Math.max(this.#counter + 1, nowUs);
     const out = new Uint8Array(PREFIX + packet.length + TAG);
-    out[0] = this.#encrypt ? MARKER_GCM : MARKER_HMAC;
+    out[0] = this.#marker;
     out.set(this.#salt, 1);
     writeU64(out, 5, this.#counter);
     out.set(packet, PREFIX);
@@ -469,7 +481,13 @@ class SecureWrapper implements SecureTransport {
 
   #sealSync(c: NodeCryptoModule, out: Uint8Array, hdrEnd: number, raw: Uint8Array): void {
     const bodyEnd = out.length - TAG;
-    if (this.#encrypt) {
+    if (this.#marker === MARKER_GMAC) {
+      // GMAC: AES-256-GCM with the whole packet as authenticated data and nothing to encrypt.
+      const cipher = c.createCipheriv("aes-256-gcm", raw, out.subarray(1, PREFIX), { authTagLength: TAG });
+      cipher.setAAD(out.subarray(0, bodyEnd));
+      cipher.final();
+      out.set(cipher.getAuthTag(), bodyEnd);
+    } else if (this.#encrypt) {
       const cipher = c.createCipheriv("aes-256-gcm", raw, out.subarray(1, PREFIX), { authTagLength: TAG });
       cipher.setAAD(out.subarray(0, hdrEnd));
       const ct = cipher.update(out.subarray(hdrEnd, bodyEnd));
@@ -487,7 +505,17 @@ class SecureWrapper implements SecureTransport {
   async #sealAsync(to: string, out: Uint8Array, hdrEnd: number, key: DirKey): Promise<void> {
     try {
       const bodyEnd = out.length - TAG;
-      if (this.#encrypt) {
+      if (this.#marker === MARKER_GMAC) {
+        const k = await key.aes();
+        const tag = new Uint8Array(
+          await subtle().encrypt(
+            { name: "AES-GCM", iv: out.subarray(1, PREFIX) as BufferSource, additionalData: out.subarray(0, bodyEnd) as BufferSource, tagLength: 128 },
+            k,
+            new Uint8Array(0),
+          ),
+        );
+        out.set(tag, bodyEnd);
+      } else if (this.#encrypt) {
         const k = await key.aes();
         const sealed = new Uint8Array(
           await subtle().encrypt(
@@ -513,11 +541,11 @@ class SecureWrapper implements SecureTransport {
   #receive(from: string, packet: Uint8Array): void {
     if (this.#closed) return;
     const p = packet;
-    if (p.length < PREFIX + TAG || (p[0] !== MARKER_HMAC && p[0] !== MARKER_GCM)) {
+    if (p.length < PREFIX + TAG) {
       this.stats.rejected++;
       return;
     }
-    if ((p[0] === MARKER_GCM) !== this.#encrypt) {
+    if (p[0] !== this.#marker) {
       this.stats.rejected++;
       return;
     }
@@ -576,7 +604,16 @@ class SecureWrapper implements SecureTransport {
   /** Returns the TM packet (a view of `p`) or undefined when authentication fails. */
   #openSync(c: NodeCryptoModule, p: Uint8Array, hdrEnd: number, raw: Uint8Array): Uint8Array | undefined {
     const bodyEnd = p.length - TAG;
-    if (this.#encrypt) {
+    if (this.#marker === MARKER_GMAC) {
+      try {
+        const d = c.createDecipheriv("aes-256-gcm", raw, p.subarray(1, PREFIX), { authTagLength: TAG });
+        d.setAAD(p.subarray(0, bodyEnd));
+        d.setAuthTag(p.subarray(bodyEnd));
+        d.final();
+      } catch {
+        return undefined;
+      }
+    } else if (this.#encrypt) {
       try {
         const d = c.createDecipheriv("aes-256-gcm", raw, p.subarray(1, PREFIX), { authTagLength: TAG });
         d.setAAD(p.subarray(0, hdrEnd));
@@ -599,7 +636,14 @@ class SecureWrapper implements SecureTransport {
   async #openAsync(p: Uint8Array, hdrEnd: number, key: DirKey): Promise<Uint8Array | undefined> {
     const bodyEnd = p.length - TAG;
     try {
-      if (this.#encrypt) {
+      if (this.#marker === MARKER_GMAC) {
+        const k = await key.aes();
+        await subtle().decrypt(
+          { name: "AES-GCM", iv: p.subarray(1, PREFIX) as BufferSource, additionalData: p.subarray(0, bodyEnd) as BufferSource, tagLength: 128 },
+          k,
+          p.subarray(bodyEnd) as BufferSource,
+        );
+      } else if (this.#encrypt) {
         const k = await key.aes();
         const pt = new Uint8Array(
           await subtle().decrypt(

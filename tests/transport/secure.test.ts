@@ -51,11 +51,11 @@ async function until(f: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-function pair(opts: { encrypt?: boolean; crypto?: "auto" | "webcrypto"; now?: () => number; keyA?: Uint8Array; keyB?: Uint8Array }) {
+function pair(opts: { encrypt?: boolean; mac?: "gmac" | "hmac-sha256"; crypto?: "auto" | "webcrypto"; now?: () => number; keyA?: Uint8Array; keyB?: Uint8Array }) {
   const tapA = new Tap();
   const tapB = new Tap();
-  const a = secureTransport(tapA, { key: opts.keyA ?? KEY, encrypt: opts.encrypt, crypto: opts.crypto, now: opts.now, nodeId: "a" });
-  const b = secureTransport(tapB, { key: opts.keyB ?? KEY, encrypt: opts.encrypt, crypto: opts.crypto, now: opts.now, nodeId: "b" });
+  const a = secureTransport(tapA, { key: opts.keyA ?? KEY, encrypt: opts.encrypt, mac: opts.mac, crypto: opts.crypto, now: opts.now, nodeId: "a" });
+  const b = secureTransport(tapB, { key: opts.keyB ?? KEY, encrypt: opts.encrypt, mac: opts.mac, crypto: opts.crypto, now: opts.now, nodeId: "b" });
   const got: Uint8Array[] = [];
   b.onPacket((_f, p) => got.push(p.slice()));
   return { a, b, tapA, tapB, got };
@@ -66,14 +66,14 @@ beforeAll(async () => {
 });
 
 describe("secureTransport", () => {
-  for (const encrypt of [false, true]) {
+  for (const [encrypt, mac] of [[false, "gmac"], [false, "hmac-sha256"], [true, "gmac"]] as const) {
     for (const sendVia of ["auto", "webcrypto"] as const) {
       for (const recvVia of ["auto", "webcrypto"] as const) {
-        it(`round trip, encrypt=${encrypt}, send ${sendVia}, receive ${recvVia}`, async () => {
+        it(`round trip, encrypt=${encrypt}, mac=${mac}, send ${sendVia}, receive ${recvVia}`, async () => {
           const tapA = new Tap();
           const tapB = new Tap();
-          const a = secureTransport(tapA, { key: KEY, encrypt, crypto: sendVia, nodeId: "a" });
-          const b = secureTransport(tapB, { key: KEY, encrypt, crypto: recvVia, nodeId: "b" });
+          const a = secureTransport(tapA, { key: KEY, encrypt, mac, crypto: sendVia, nodeId: "a" });
+          const b = secureTransport(tapB, { key: KEY, encrypt, mac, crypto: recvVia, nodeId: "b" });
           expect(a.mtu).toBe(1400 - SECURE_OVERHEAD);
           const got: Uint8Array[] = [];
           b.onPacket((_f, p) => got.push(p.slice()));
@@ -103,9 +103,9 @@ describe("secureTransport", () => {
     expect(wire.subarray(13 + p.length - 13, 13 + p.length)).not.toEqual(p.subarray(p.length - 13));
   });
 
-  for (const encrypt of [false, true]) {
-    it(`every single-bit flip and every truncation is rejected, never handed up (encrypt=${encrypt})`, async () => {
-      const { a, tapA, tapB, got, b } = pair({ encrypt });
+  for (const [encrypt, mac] of [[false, "gmac"], [false, "hmac-sha256"], [true, "gmac"]] as const) {
+    it(`every single-bit flip and every truncation is rejected, never handed up (encrypt=${encrypt}, mac=${mac})`, async () => {
+      const { a, tapA, tapB, got, b } = pair({ encrypt, mac });
       a.send("tap://b", ack("a", "b"));
       await until(() => tapA.sent.length === 1);
       const wire = tapA.sent[0];
@@ -134,10 +134,14 @@ describe("secureTransport", () => {
     await until(() => tapA.sent.length === 1);
     tapB.inject(tapA.sent[0]);
     const enc = pair({ encrypt: true });
+    const hm = pair({ mac: "hmac-sha256" });
+    hm.a.send("tap://b", ack("a", "b"));
+    await until(() => hm.tapA.sent.length === 1);
+    tapB.inject(hm.tapA.sent[0]);
     enc.a.send("tap://b", ack("a", "b"));
     await until(() => enc.tapA.sent.length === 1);
     tapB.inject(enc.tapA.sent[0]);
-    await until(() => b.stats.rejected === 2);
+    await until(() => b.stats.rejected === 3);
     expect(got.length).toBe(0);
   });
 
@@ -243,6 +247,7 @@ describe("admission: node credentials", () => {
     expect(() => secureTransport(new Tap(), { key: new Uint8Array(8) })).toThrow(InvalidKeyError);
     expect(() => secureTransport(new Tap(), { key: cred, nodeId: "n2" })).toThrow(/issue one for "n2"/);
     expect(() => secureTransport(new Tap(), { key: KEY, maxPacketAgeMs: 0 })).toThrow(RangeError);
+    expect(() => secureTransport(new Tap(), { key: KEY, mac: "md5" as "gmac" })).toThrow(RangeError);
   });
 
   it("decodeSecureEnvelope throws DecodeError only", () => {
