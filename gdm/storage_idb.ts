@@ -7,17 +7,50 @@
 import type { Item } from "./state.ts";
 import type { StorageAdapter, StorageBatch, StoredState } from "./storage.ts";
 
+// The slice of the IndexedDB API this adapter uses, declared here so the module type-checks on
+// runtimes whose type library has no IndexedDB (Deno) while taking the real factory in browsers.
+type Handler = ((event: never) => unknown) | null;
+interface IdbRequest<T> {
+  readonly result: T;
+  readonly error: unknown;
+  onsuccess: Handler;
+  onerror: Handler;
+}
+interface IdbStore {
+  put(value: unknown, key: string): unknown;
+  clear(): unknown;
+  getAll(): IdbRequest<unknown[]>;
+  getAllKeys(): IdbRequest<unknown[]>;
+}
+interface IdbTransaction {
+  readonly error: unknown;
+  objectStore(name: string): IdbStore;
+  oncomplete: Handler;
+  onerror: Handler;
+  onabort: Handler;
+}
+interface IdbDatabase {
+  readonly objectStoreNames: { contains(name: string): boolean };
+  createObjectStore(name: string): unknown;
+  transaction(store: string, mode: "readonly" | "readwrite"): IdbTransaction;
+  close(): void;
+}
+/** The part of `IDBFactory` that {@link IndexedDbStorage} needs. */
+export interface IdbFactoryLike {
+  open(name: string, version: number): IdbRequest<IdbDatabase> & { onupgradeneeded: Handler };
+}
+
 const STORE = "items";
 const CLOCK_KEY = "";
 
-function done<T>(req: IDBRequest<T>): Promise<T> {
+function done<T>(req: IdbRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
 }
 
-function committed(tx: IDBTransaction): Promise<void> {
+function committed(tx: IdbTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error);
@@ -27,14 +60,17 @@ function committed(tx: IDBTransaction): Promise<void> {
 
 /** Keeps a node's items in IndexedDB (browsers). */
 export class IndexedDbStorage implements StorageAdapter {
-  #db: Promise<IDBDatabase> | undefined;
+  #db: Promise<IdbDatabase> | undefined;
   /**
    * @param name database name (one per node and cluster, e.g. `raincore-gdm-<nodeId>`).
    * @param factory the IndexedDB factory. @default {globalThis.indexedDB}
    */
-  constructor(readonly name: string, readonly factory: IDBFactory = globalThis.indexedDB) {}
+  constructor(
+    readonly name: string,
+    readonly factory: IdbFactoryLike = (globalThis as { indexedDB?: IdbFactoryLike }).indexedDB!,
+  ) {}
 
-  #open(): Promise<IDBDatabase> {
+  #open(): Promise<IdbDatabase> {
     return this.#db ??= new Promise((resolve, reject) => {
       const req = this.factory.open(this.name, 1);
       req.onupgradeneeded = () => {

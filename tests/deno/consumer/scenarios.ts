@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createUdpTransport, DeliveryFailedError, SimNetwork, TransportManager } from "raincore";
+import { createNode, createUdpTransport, DeliveryFailedError, GroupDataManager, SimNetwork, TransportManager } from "raincore";
 
 /** One consumer check. */
 export interface Scenario {
@@ -111,4 +111,42 @@ export const scenarios: Scenario[] = [
       }
     },
   },
+  {
+    name: "a three-member ring over UDP: one view, one multicast order, one replicated item (GCM + GDM)",
+    async run() {
+      const udps = await Promise.all([0, 1, 2].map(() => createUdpTransport()));
+      const ids = ["u1", "u2", "u3"];
+      const peers = Object.fromEntries(ids.map((id, i) => [id, udps[i].addresses]));
+      const nodes = ids.map((id, i) =>
+        createNode({ id, transports: [udps[i]], peers, eatingMs: 2, rtoMs: 20, retries: 3 })
+      );
+      const data = nodes.map((n) => new GroupDataManager({ gcm: n.gcm, layer: n.transport }));
+      const orders: string[][] = ids.map(() => []);
+      nodes.forEach((n, i) =>
+        n.gcm.on("deliver", (d) => {
+          if (d.data[0] === 0x6d) orders[i].push(`${d.from}:${new TextDecoder().decode(d.data)}`);
+        })
+      );
+      try {
+        await until(() => nodes.every((n) => n.gcm.view.members.length === 3 && n.gcm.agreed), "one view of three");
+        for (const [i, n] of nodes.entries()) n.gcm.multicast(new TextEncoder().encode(`m${i}`));
+        await until(() => orders.every((o) => o.length === 3), "every member delivers three messages");
+        if (new Set(orders.map((o) => o.join(" "))).size !== 1) throw new Error(`orders differ: ${JSON.stringify(orders)}`);
+        await data[0].set("greeting", { text: "hello from Deno" });
+        await until(() => data.every((d) => (d.get("greeting") as { text?: string } | undefined)?.text === "hello from Deno"), "the item on every replica");
+      } finally {
+        await Promise.all(data.map((d) => d.close()));
+        await Promise.all(nodes.map((n) => n.close(500)));
+      }
+    },
+  },
 ];
+
+/** Polls `cond` every few ms until it holds; throws after 20 s naming what was awaited. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
