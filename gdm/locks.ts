@@ -41,6 +41,18 @@ export interface LockState {
   readonly g: number;
   /** FIFO of waiting requests. */
   readonly q: readonly Waiter[];
+  /**
+   * Recent request IDs that are finished (released, withdrawn, evicted): a request multicast again
+   * after a view change, arriving late, must not be granted a second time.
+   */
+  readonly h?: readonly string[];
+}
+
+const HISTORY = 64;
+
+function finished(lock: LockState, ...ids: Array<string | null>): LockState {
+  const add = ids.filter((x): x is string => x !== null && !(lock.h ?? []).includes(x));
+  return add.length === 0 ? lock : { ...lock, h: [...(lock.h ?? []), ...add].slice(-HISTORY) };
 }
 
 const FREE: LockState = { o: null, r: null, g: 0, q: [] };
@@ -62,11 +74,13 @@ function writeLock(state: DataState, name: string, lock: LockState, s: Stamp, ou
 
 /** Hands the lock to the first waiter still wanted; returns the new state and emits its grant. */
 function grantNext(lock: LockState, out: Effect[], keep: (w: Waiter) => boolean = () => true): LockState {
+  const dropped = lock.q.filter((w) => !keep(w)).map((w) => w[1]);
   const q = lock.q.filter(keep);
   const next = q.shift();
-  if (next === undefined) return { o: null, r: null, g: 0, q };
+  const h = finished(lock, lock.r, ...dropped).h;
+  if (next === undefined) return { o: null, r: null, g: 0, q, h };
   out.push({ type: "done", id: next[1] });
-  return { o: next[0], r: next[1], g: next[2], q };
+  return { o: next[0], r: next[1], g: next[2], q, h };
 }
 
 /** Applies a `lock`, `unlock` or `cancel` operation. */
@@ -78,15 +92,16 @@ export function applyLockOp(
   const cur = readLock(state, op.n);
   switch (op.t) {
     case "lock": {
-      if (cur.r === op.id || cur.q.some((w) => w[1] === op.id)) return; // applied already
+      // Applied already (a copy multicast again after a view change), or finished.
+      if (cur.r === op.id || cur.q.some((w) => w[1] === op.id) || (cur.h ?? []).includes(op.id)) return;
       if (cur.o === null) {
-        writeLock(state, op.n, { o: op.o, r: op.id, g: op.vi, q: cur.q }, op.s, out);
+        writeLock(state, op.n, { o: op.o, r: op.id, g: op.vi, q: cur.q, h: cur.h }, op.s, out);
         out.push({ type: "done", id: op.id });
       } else writeLock(state, op.n, { ...cur, q: [...cur.q, [op.o, op.id, op.vi]] }, op.s, out);
       return;
     }
     case "unlock": {
-      if (cur.o !== op.o) {
+      if (cur.o !== op.o || (op.q !== undefined && cur.r !== op.q)) {
         out.push({ type: "done", id: op.id, error: "notOwner", detail: cur.o ?? "" });
         return;
       }
@@ -97,7 +112,10 @@ export function applyLockOp(
     case "cancel": {
       if (cur.o === op.o && cur.r === op.q) writeLock(state, op.n, grantNext(cur, out), op.s, out);
       else if (cur.q.some((w) => w[1] === op.q)) {
-        writeLock(state, op.n, { ...cur, q: cur.q.filter((w) => w[1] !== op.q) }, op.s, out);
+        writeLock(state, op.n, finished({ ...cur, q: cur.q.filter((w) => w[1] !== op.q) }, op.q), op.s, out);
+      } else if (!(cur.h ?? []).includes(op.q)) {
+        // The request has not arrived yet (a copy still in flight): make sure it never grants.
+        writeLock(state, op.n, finished(cur, op.q), op.s, out);
       }
       out.push({ type: "done", id: op.id });
       return;
@@ -119,6 +137,9 @@ export function evictLocks(state: DataState, members: readonly string[], vi: num
     const name = lockNameOf(key);
     if (cur.o !== null && !live.has(cur.o) && cur.g <= vi) {
       writeLock(state, name, grantNext(cur, out, keep), s, out);
-    } else if (!cur.q.every(keep)) writeLock(state, name, { ...cur, q: cur.q.filter(keep) }, s, out);
+    } else if (!cur.q.every(keep)) {
+      const dropped = cur.q.filter((w) => !keep(w)).map((w) => w[1]);
+      writeLock(state, name, finished({ ...cur, q: cur.q.filter(keep) }, ...dropped), s, out);
+    }
   }
 }

@@ -22,7 +22,7 @@ import {
 import { isLockKey, lockNameOf, readLock } from "./locks.ts";
 import { decideRound, type Hello, idOf, roundKey } from "./merge_round.ts";
 import { decodeChunk, decodeOp, encodeOp, type Op, type ReadSpec, type WriteSpec } from "./ops.ts";
-import type { Stamp } from "./stamp.ts";
+import { compareStamps, type Stamp } from "./stamp.ts";
 import { applyOp, type DataState, digestState, type Effect, emptyState, type Item } from "./state.ts";
 import type { StorageAdapter } from "./storage.ts";
 import { sendSnapshot, SnapshotReceiver } from "./transfer.ts";
@@ -150,6 +150,10 @@ type Waiting = {
   reject: (e: Error) => void;
   kind: "write" | "lock" | "unlock" | "cancel" | "tx" | "rc";
   key: string;
+  /** The operation, its level, and the view index when it was (last) multicast. */
+  op: Op;
+  level: DeliveryLevel | undefined;
+  vi: number;
 };
 type Buffered = { op: Op } | { serve: string; rid: string };
 
@@ -220,6 +224,8 @@ export class GroupDataManager {
     | undefined;
   #serving = new Set<string>();
   #digests = new Map<string, { primary: string; mine: string }>();
+  /** Our own items sent for a merge and not yet seen in the order, by batch ID. */
+  #unmerged = new Map<string, Array<readonly [string, Item]>>();
   #outbox: Op[] = [];
   #outboxLevel: DeliveryLevel = "agreed";
   #outboxBytes = 0;
@@ -525,7 +531,15 @@ export class GroupDataManager {
    * @throws {NotLockOwnerError} when this node does not hold it at the unlock's place in the order.
    */
   async unlock(name: string): Promise<void> {
-    const op: Op = { t: "unlock", id: this.#nextId(), s: this.#nextStamp(), n: name, o: this.#me };
+    const held = readLock(this.#state, name);
+    const op: Op = {
+      t: "unlock",
+      id: this.#nextId(),
+      s: this.#nextStamp(),
+      n: name,
+      o: this.#me,
+      ...(held.o === this.#me && held.r !== null ? { q: held.r } : {}),
+    };
     this.#releasing.set(name, (this.#releasing.get(name) ?? 0) + 1);
     try {
       await this.#submit(op, "unlock", name);
@@ -612,7 +626,7 @@ export class GroupDataManager {
     } catch (err) {
       // Too large (the GCM's MulticastTooLargeError, as is) or not a member any more (closed).
       for (const op of ops) {
-        if (!("id" in op)) continue;
+        if (!("id" in op) || op.id === undefined) continue;
         const w = this.#pending.get(op.id);
         if (w === undefined) continue;
         this.#pending.delete(op.id);
@@ -633,7 +647,7 @@ export class GroupDataManager {
   ): Promise<Stamp | undefined> {
     if (this.#closed) return Promise.reject(new GdmClosedError());
     return new Promise<Stamp | undefined>((resolve, reject) => {
-      this.#pending.set(op.id, { resolve, reject, kind, key });
+      this.#pending.set(op.id, { resolve, reject, kind, key, op, level, vi: this.#gcm.view.index });
       this.#multicast(op, level);
     });
   }
@@ -679,6 +693,10 @@ export class GroupDataManager {
         return;
       case "digest":
         this.#onDigest(op);
+        return;
+      case "rc":
+        if (op.o === this.#me && op.id !== undefined) this.#unmerged.delete(op.id);
+        this.#process({ op });
         return;
       default:
         this.#process({ op });
@@ -789,6 +807,7 @@ export class GroupDataManager {
     round.set(h.me, h);
     if (!h.m.every((m) => round.has(m))) return;
     this.#rounds.delete(key);
+    if (h.m.includes(this.#me)) this.#resendPending(h.vi);
     if (h.m.includes(this.#me) && h.vi >= this.#sideVi) {
       this.#lastRound = key;
       this.#sideVi = h.vi;
@@ -834,13 +853,9 @@ export class GroupDataManager {
       }
       return;
     }
-    if (d.reconcilers.has(this.#me) && !this.#needsState) {
-      // Our side's items go back into the group (merged by stamp everywhere) once we hold its data.
-      const own = [...this.#state.items];
-      for (const items of splitItems(own, this.#maxOpBytes)) {
-        this.#multicast({ t: "rc", s: this.#nextStamp(), items });
-      }
-    }
+    // Our side's items go back into the group (merged by stamp everywhere) before we pull.
+    if (d.reconcilers.has(this.#me) && !this.#needsState) this.#sendOwnItems();
+    else if (this.#unmerged.size > 0) this.#resendOwnItems();
     this.#needsState = true;
     this.#requestSnapshot(d.primary!);
   }
@@ -854,11 +869,71 @@ export class GroupDataManager {
     if (DEBUG) {
       console.log(`[gdm ${this.#me}] diverged from ${op.me} in round ${op.round}: reconcile and pull`);
     }
-    for (const items of splitItems([...this.#state.items], this.#maxOpBytes)) {
-      this.#multicast({ t: "rc", s: this.#nextStamp(), items });
-    }
+    this.#sendOwnItems();
     this.#needsState = true;
     this.#requestSnapshot(op.me);
+  }
+
+  /**
+   * Multicasts our own items for a merge (as `rc` batches) and keeps them until each batch came
+   * back in the order: our state is about to be replaced by a snapshot, and a batch lost in a view
+   * change must be sent again, or writes only we hold would be lost.
+   */
+  #sendOwnItems(): void {
+    for (const items of splitItems([...this.#state.items], this.#maxOpBytes)) {
+      const id = `${this.#me}#rc${++this.#seq}`;
+      this.#unmerged.set(id, items);
+      this.#multicast({ t: "rc", s: this.#nextStamp(), items, o: this.#me, id });
+    }
+  }
+
+  #resendOwnItems(): void {
+    for (const [id, items] of this.#unmerged) {
+      this.#multicast({ t: "rc", s: this.#nextStamp(), items, o: this.#me, id });
+    }
+  }
+
+  /**
+   * After a snapshot is installed: our pending operations that the snapshot already reflects
+   * (applied at the source before our request, e.g. a copy multicast again after a view change) are
+   * settled here, since their delivery before the snapshot point was not applied on this replica.
+   */
+  #settleFromSnapshot(): void {
+    for (const [id, w] of [...this.#pending]) {
+      const op = w.op;
+      let done = false;
+      if (op.t === "w") {
+        const cmp = (k: string) => {
+          const it = this.#state.items.get(k);
+          return it === undefined ? -1 : compareStamps(it.s, op.s);
+        };
+        done = op.r === undefined ? op.w.every((x) => cmp(x.k) >= 0) : op.w.every((x) => cmp(x.k) === 0);
+      } else if (op.t === "lock") done = readLock(this.#state, op.n).r === id;
+      if (!done) continue;
+      this.#pending.delete(id);
+      w.resolve("s" in op ? op.s : undefined);
+    }
+  }
+
+  /**
+   * Multicasts again our operations that were multicast before view `vi` and are still not applied:
+   * a message can be lost in a view change. Applying a copy twice is harmless — writes are
+   * stamp-guarded, lock requests and releases name their request, a transaction's second copy
+   * finds its own writes and changes nothing.
+   */
+  #resendPending(vi: number): void {
+    for (const w of this.#pending.values()) {
+      if (w.vi >= vi) continue;
+      if (DEBUG) {
+        console.log(
+          `[gdm ${this.#me}] resend ${
+            "id" in w.op ? w.op.id : w.op.t
+          } (sent in view ${w.vi}) after round ${vi}`,
+        );
+      }
+      w.vi = vi;
+      this.#multicast(w.op, w.level);
+    }
   }
 
   #requestSnapshot(to: string): void {
@@ -978,6 +1053,7 @@ export class GroupDataManager {
       this.#effects(effects, true);
     }
     for (const b of pull.buffer) this.#process(b);
+    if (snapshot !== undefined) this.#settleFromSnapshot();
     if (this.#pull === undefined) this.#emit("synced", { items: this.size });
   }
 

@@ -5,7 +5,7 @@
  * two-byte header; {@link decodeOp} and {@link decodeChunk} throw {@link DecodeError} and nothing else.
  * @module
  */
-import { Encoder } from "npm:cbor-x@^1.6.0";
+import { Encoder } from "npm:cbor-x@^1.6.0/encode";
 import { DecodeError } from "../transport/errors.ts";
 import type { Stamp } from "./stamp.ts";
 import type { Item } from "./state.ts";
@@ -46,7 +46,15 @@ export type Op =
     readonly o: string;
     readonly vi: number;
   }
-  | { readonly t: "unlock"; readonly id: string; readonly s: Stamp; readonly n: string; readonly o: string }
+  | {
+    readonly t: "unlock";
+    readonly id: string;
+    readonly s: Stamp;
+    readonly n: string;
+    readonly o: string;
+    /** The request ID of the grant being released (so a late copy cannot release a later grant). */
+    readonly q?: string;
+  }
   | {
     readonly t: "cancel";
     readonly id: string;
@@ -56,7 +64,14 @@ export type Op =
     readonly q: string;
   }
   | { readonly t: "evict"; readonly m: readonly string[]; readonly vi: number }
-  | { readonly t: "rc"; readonly s: Stamp; readonly items: readonly (readonly [string, Item])[] }
+  | {
+    readonly t: "rc";
+    readonly s: Stamp;
+    readonly items: readonly (readonly [string, Item])[];
+    /** Sender (`id#inc`) and batch ID, when it brings its own side's items into a merge. */
+    readonly o?: string;
+    readonly id?: string;
+  }
   | {
     readonly t: "hello";
     /** Members of the view being announced (`id#inc`, sorted). */

@@ -40,12 +40,12 @@ describe("FileStorage", () => {
 describe("IndexedDbStorage (against an in-memory fake of the IndexedDB subset it uses)", () => {
   it("writes batches in transactions, clears on replace, loads items and counter", async () => {
     const factory = new FakeIndexedDb();
-    const s = new IndexedDbStorage("raincore-gdm-n1", factory as unknown as IDBFactory);
+    const s = new IndexedDbStorage("raincore-gdm-n1", factory as never);
     expect(await s.load()).toEqual({ items: [], clock: 0 });
     await s.write({ items: [["a", item(1, 1)], ["b", item(2, 2)]], clock: 2 });
     await s.write({ items: [["a", item(3, 4)]], clock: 4 });
     await s.close();
-    const again = new IndexedDbStorage("raincore-gdm-n1", factory as unknown as IDBFactory);
+    const again = new IndexedDbStorage("raincore-gdm-n1", factory as never);
     const st = await again.load();
     expect(st.clock).toBe(4);
     expect(new Map(st.items).get("a")!.s).toEqual([4, "a"]);

@@ -4,7 +4,8 @@
  * nodes crash, restart, join and get cut off; then heal, wait for quiescence and check:
  * 1. convergence — every live replica holds identical items (values and stamps);
  * 2. durability — a write whose promise resolved on a node alive at the end is not lost: every
- *    replica's version of the key has that stamp or a higher one;
+ *    replica's version of the key has that stamp or a higher one; and every write of such a node
+ *    settles (none hangs after a view change);
  * 3. lock exclusion — at every step, within one connected group (same agreed view, round settled)
  *    no two nodes hold the same lock;
  * 4. atomicity — transactions write `tx/a` and `tx/b` together: no replica ever shows them apart;
@@ -59,6 +60,8 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
 
   const resolved: Array<{ id: string; inc: number; key: string; s: Stamp }> = [];
   let writes = 0;
+  /** Writes issued and not yet settled, per node incarnation. */
+  const unsettled = new Map<string, number>();
   let txn = 0;
   const checkStep = () => {
     // 3. lock exclusion within connected, settled groups; 4. transaction atomicity.
@@ -94,7 +97,13 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
     const roll = r.int(100);
     const track = (key: string) => (p: Promise<Stamp>) => {
       writes++;
-      p.then((s) => resolved.push({ id: pick.node.id, inc: pick.node.inc, key, s }), () => {});
+      const tag = `${pick.node.id}#${pick.node.inc}`;
+      unsettled.set(tag, (unsettled.get(tag) ?? 0) + 1);
+      const settle = () => unsettled.set(tag, unsettled.get(tag)! - 1);
+      p.then((s) => {
+        settle();
+        resolved.push({ id: pick.node.id, inc: pick.node.inc, key, s });
+      }, settle);
     };
     try {
       if (roll < 30) {
@@ -202,6 +211,14 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
         break;
       }
     }
+    // 2'. liveness: every write of a node alive at the end has settled (none hangs)
+    for (const { node } of live) {
+      const n = unsettled.get(`${node.id}#${node.inc}`) ?? 0;
+      if (n > 0) {
+        violations.push(`liveness: ${n} write(s) of ${node.id}#${node.inc} never settled`);
+        break;
+      }
+    }
     // 2. durability of resolved writes by nodes still alive (same incarnation)
     for (const w of resolved) {
       const node = c.nodes.get(w.id)!;
@@ -222,5 +239,14 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
     transfers += x.stats.received;
     diverged += x.stats.diverged;
   }
-  return { seed, ok: violations.length === 0, violations, events, nodes: c.nodes.size, writes, transfers, diverged };
+  return {
+    seed,
+    ok: violations.length === 0,
+    violations,
+    events,
+    nodes: c.nodes.size,
+    writes,
+    transfers,
+    diverged,
+  };
 }
