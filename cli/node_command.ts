@@ -40,7 +40,8 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
 
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
   ready {id, address}   view {index, members}   deliver {from, seq, level, data}   leave {graceful}
-  data {key, value, writer, deleted}   (every change applied here, state transfer included)
+  data {key, value, writer, deleted[, loaded]}   (every change applied here, state transfer
+    included; loaded: true for items read from --data-dir at start)
   value {key, value}   (answers get)   lock {name, owner|null}   conflict {key, winner, loser}
   synced {items}   error {message, name}
 stdin: send TEXT | send-safe TEXT | set KEY VALUE | del KEY | get KEY | lock NAME | unlock NAME
@@ -88,7 +89,9 @@ export const nodeCommand: Command = {
     let gdm: GroupDataManager | undefined;
     const member = startMember({
       id,
-      transports: [key === undefined ? udp : secureTransport(udp, { key, nodeId: id, encrypt: flags.has("encrypt") })],
+      transports: [
+        key === undefined ? udp : secureTransport(udp, { key, nodeId: id, encrypt: flags.has("encrypt") }),
+      ],
       peers,
       mode,
       eatingMs: numberFlag(flags, "eating-ms"),
@@ -113,6 +116,16 @@ export const nodeCommand: Command = {
       (c) => emitLine("conflict", { key: c.key, winner: jsonValue(c.winner), loser: jsonValue(c.loser) }),
     );
     data.on("synced", (e) => emitLine("synced", { items: e.items }));
+    // Items loaded from --data-dir are data this node holds: show them like any other change.
+    for (const key of data.keys()) {
+      emitLine("data", {
+        key,
+        value: jsonValue(data.get(key)),
+        writer: data.item(key)!.w,
+        deleted: false,
+        loaded: true,
+      });
+    }
     const decoder = new TextDecoder();
     gcm.on("view", (v) => emitLine("view", { index: v.index, members: v.members }));
     gcm.on(

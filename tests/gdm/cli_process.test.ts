@@ -4,6 +4,9 @@
  * and the restarted one end with identical data, folded from their `data` lines. Also `get`,
  * `lock`/`unlock` lines.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type JsonChild, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
@@ -23,9 +26,11 @@ const TUNED = [
 const DEADLINE_MS = 25_000;
 
 const running = new Set<JsonChild>();
+const dirs: string[] = [];
 afterEach(async () => {
   await killAll(running);
   running.clear();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** The data a process holds, folded from its `data` lines. */
@@ -123,5 +128,59 @@ describe("raincore node: data items on four real processes", () => {
       DEADLINE_MS,
       () => "unlock line",
     );
+  });
+
+  it("--data-dir: a whole-cluster restart keeps the data", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "raincore-gdm-"));
+    dirs.push(dir);
+    const ids = ["p1", "p2"];
+    const ports = await freeUdpPorts(ids.length);
+    const peers = ids.flatMap((id, i) => ["--peer", `${id}=udp://127.0.0.1:${ports[i]}`]);
+    const start = (i: number) => {
+      const args = [
+        "node",
+        "--id",
+        ids[i],
+        "--listen",
+        `udp://127.0.0.1:${ports[i]}`,
+        ...peers,
+        ...TUNED,
+        "--data-dir",
+        dir,
+      ];
+      const child = startRaincore(ids[i], args);
+      running.add(child);
+      return child;
+    };
+    let nodes = ids.map((_, i) => start(i));
+    const size = (c: JsonChild) => dataOf(c).size;
+    await waitUntil(
+      nodes,
+      () =>
+        nodes.every((n) =>
+          (n.lines.findLast((l) => l.event === "view")?.members as string[] | undefined)?.length === 2
+        ),
+      DEADLINE_MS,
+      () => "view of 2",
+    );
+    for (let i = 0; i < 6; i++) nodes[i % 2].write(`set key${i} ${JSON.stringify({ i })}`);
+    await waitUntil(
+      nodes,
+      () => nodes.every((n) => size(n) === 6),
+      DEADLINE_MS,
+      () => nodes.map((n) => `${n.name}:${size(n)}`).join(" "),
+    );
+    const before = dump(dataOf(nodes[0]));
+    for (const n of nodes) n.write("quit"); // graceful: flushes the store
+    await Promise.all(nodes.map((n) => n.exit));
+    for (const n of nodes) running.delete(n);
+    nodes = ids.map((_, i) => start(i));
+    await waitUntil(
+      nodes,
+      () => nodes.every((n) => dump(dataOf(n)) === before),
+      DEADLINE_MS,
+      () => nodes.map((n) => `${n.name}:${size(n)}`).join(" "),
+    );
+    expect(nodes.every((n) => n.lines.some((l) => l.event === "data" && l.loaded === true))).toBe(true);
   });
 });
