@@ -148,7 +148,43 @@ export function decodeOp(bytes: Uint8Array): Op {
   if (typeof o !== "object" || o === null || typeof o.t !== "string" || !OP_KINDS.has(o.t)) {
     throw new DecodeError("unknown GDM operation");
   }
+  if (!wellFormed(o as Op)) throw new DecodeError(`malformed GDM operation "${o.t}"`);
   return o as Op;
+}
+
+const isStamp = (s: unknown): boolean =>
+  Array.isArray(s) && typeof s[0] === "number" && typeof s[1] === "string";
+const isStr = (x: unknown): x is string => typeof x === "string";
+
+/** Checks the fields the state machine relies on, so that no malformed operation reaches it. */
+function wellFormed(op: Op): boolean {
+  switch (op.t) {
+    case "w":
+      return isStr(op.id) && isStamp(op.s) && Array.isArray(op.w) &&
+        op.w.every((w) => typeof w === "object" && w !== null && isStr(w.k)) &&
+        (op.r === undefined || Array.isArray(op.r));
+    case "lock":
+    case "unlock":
+    case "cancel":
+      return isStr(op.id) && isStamp(op.s) && isStr(op.n) && isStr(op.o);
+    case "evict":
+      return Array.isArray(op.m) && typeof op.vi === "number";
+    case "rc":
+      return isStamp(op.s) && Array.isArray(op.items) &&
+        op.items.every((e) =>
+          Array.isArray(e) && isStr(e[0]) && typeof e[1] === "object" && isStamp(e[1]?.s)
+        );
+    case "hello":
+      return Array.isArray(op.m) && typeof op.vi === "number" && isStr(op.me) && Array.isArray(op.side) &&
+        typeof op.d === "number";
+    case "req":
+      return isStr(op.rid) && isStr(op.to) && isStr(op.from);
+    case "digest":
+      return isStr(op.round) && isStr(op.me) && isStr(op.dg);
+    case "b":
+      return Array.isArray(op.ops) &&
+        op.ops.every((x) => typeof x === "object" && x !== null && OP_KINDS.has(x.t) && wellFormed(x));
+  }
 }
 
 /** Encodes a state-transfer chunk. */
