@@ -30,7 +30,10 @@ import { applyPatch, decodeValue, encodeValue, type Patch } from "./value.ts";
 
 /** Options of {@link GroupDataManager}. */
 export interface GdmOptions {
-  /** The group to replicate over. Create the GDM before `gcm.start()` so it sees the first views. */
+  /**
+   * The group to replicate over. Create the GDM before `gcm.start()`, or right after it in the
+   * same turn (as with `createNode`), so it sees every view after the first.
+   */
   gcm: GroupCommunicationManager;
   /** The layer for state transfer (the same Transport Manager the GCM runs on). */
   layer: MessageLayer;
@@ -272,6 +275,12 @@ export class GroupDataManager {
     this.#lamport = this.#state.clock;
     this.#view = this.#gcm.view.detail.map((m) => `${m.id}#${m.inc}`).sort();
     this.#side = [this.#me];
+    // Created after gcm.start() (e.g. with createNode): a view of just this node needs no round.
+    const v0 = this.#gcm.view;
+    if (v0.index > 0 && this.#view.length === 1 && this.#view[0] === this.#me) {
+      this.#lastRound = roundKey(this.#view, v0.index);
+      this.#sideVi = v0.index;
+    }
     this.#unsubscribe.push(
       this.#gcm.on("deliver", (d) => this.#onDeliver(d.data)),
       this.#gcm.on("view", (v) => this.#onView(v)),

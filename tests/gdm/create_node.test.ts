@@ -1,0 +1,32 @@
+/** A GDM on nodes made by `createNode` (which starts the GCM): created right after it, it works. */
+import { describe, expect, it } from "vitest";
+import { createNode } from "../../gcm/create_node.ts";
+import { GroupDataManager } from "../../gdm/manager.ts";
+import { VirtualClock } from "../../transport/clock.ts";
+import { SimNetwork } from "../../transport/memory.ts";
+
+describe("GDM with createNode", () => {
+  it("replicates writes between two createNode members", async () => {
+    const clock = new VirtualClock();
+    const net = new SimNetwork({ clock });
+    const peers = { a: ["mem://a"], b: ["mem://b"] };
+    const nodes = ["a", "b"].map((id) =>
+      createNode({ id, transports: [net.createTransport(`mem://${id}`)], peers, clock, rtoMs: 10 })
+    );
+    const gdms = nodes.map((node) => new GroupDataManager({ gcm: node.gcm, layer: node.transport, clock }));
+    const run = async (until: () => boolean) => {
+      for (let i = 0; i < 100_000 && !until(); i++) {
+        for (let k = 0; k < 4; k++) await null;
+        clock.step();
+      }
+    };
+    expect(gdms[0].settled).toBe(true); // alone: its first view needs no merge round
+    await run(() => nodes.every((n) => n.gcm.view.members.length === 2) && gdms.every((g) => g.settled));
+    expect(gdms.every((g) => g.settled)).toBe(true);
+    let done = false;
+    void gdms[0].set("k", { v: 1 }).then(() => (done = true));
+    await run(() => done && gdms[1].get("k") !== undefined);
+    expect(gdms[1].get("k")).toEqual({ v: 1 });
+    expect(gdms[0].settled).toBe(true);
+  });
+});
