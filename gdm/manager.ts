@@ -704,7 +704,9 @@ export class GroupDataManager {
         this.#onDigest(op);
         return;
       case "rc":
-        if (op.o === this.#me && op.id !== undefined) this.#unmerged.delete(op.id);
+        // Seen in an order that others share: our items are in their replicas now. (Alone, the
+        // order is ours only: keep them for the next merge.)
+        if (op.o === this.#me && op.id !== undefined && this.#view.length > 1) this.#unmerged.delete(op.id);
         this.#process({ op });
         return;
       default:
@@ -833,6 +835,9 @@ export class GroupDataManager {
         } -> primary ${d.primary} pullers ${[...d.pullers]} rc ${[...d.reconcilers]}`,
       );
     }
+    // Our own merge items not yet seen in the order (lost in a view change) go out again, whatever
+    // our role now: the snapshot we installed meanwhile may not contain them.
+    if (this.#unmerged.size > 0) this.#resendOwnItems();
     if (
       !d.pullers.has(this.#me) && d.primary !== undefined && !this.#needsState && this.#pull === undefined
     ) {
@@ -864,7 +869,6 @@ export class GroupDataManager {
     }
     // Our side's items go back into the group (merged by stamp everywhere) before we pull.
     if (d.reconcilers.has(this.#me) && !this.#needsState) this.#sendOwnItems();
-    else if (this.#unmerged.size > 0) this.#resendOwnItems();
     this.#needsState = true;
     this.#requestSnapshot(d.primary!);
   }
