@@ -392,6 +392,9 @@ export class GroupCommunicationManager {
     else if (msg.kind === KIND_911) this.core.receive911(from, msg.msg);
     else if (msg.kind === KIND_FORWARD) {
       if (this.core.left || this.core.leaving || msg.fwd.data.length > this.#maxMessageBytes) return;
+      // The claimed sender must be the node the message came from (with secureTransport, an
+      // authenticated ID): otherwise any node could make members multicast in another's name.
+      if (msg.fwd.from !== from) return;
       this.core.send(msg.fwd.data, msg.fwd.safe, msg.fwd.from);
     }
     this.#flush();
