@@ -223,8 +223,12 @@ export class GroupDataManager {
   #reqSent: { rid: string; to: string; receiver: SnapshotReceiver } | undefined;
   /** Active pull: buffering from the delivery of our request until the snapshot is in. */
   #pull:
-    | { rid: string; to: string; receiver: SnapshotReceiver; buffer: Buffered[]; timer?: TimerId }
+    | { rid: string; to: string; receiver: SnapshotReceiver; buffer: Buffered[] }
     | undefined;
+  /** State-transfer watchdog timer (see #armPullTimer). */
+  #watchdog: TimerId | undefined;
+  /** Primary of the last round this node completed. */
+  #lastPrimary: string | undefined;
   #serving = new Set<string>();
   #digests = new Map<string, { primary: string; mine: string }>();
   /** Our own items sent for a merge and not yet seen in the order, by batch ID. */
@@ -664,7 +668,7 @@ export class GroupDataManager {
   #fail(err: Error): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#pull?.timer !== undefined) this.#clock.clearTimer(this.#pull.timer);
+    if (this.#watchdog !== undefined) this.#clock.clearTimer(this.#watchdog);
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) {
@@ -828,6 +832,7 @@ export class GroupDataManager {
     // The round is complete here, at the same point of the order as on every other member.
     if (!h.m.includes(this.#me)) return;
     const d = decideRound([...round.values()]);
+    this.#lastPrimary = d.primary;
     if (DEBUG) {
       console.log(
         `[gdm ${this.#me}] round ${key}: ${
@@ -871,6 +876,7 @@ export class GroupDataManager {
     if (d.reconcilers.has(this.#me) && !this.#needsState) this.#sendOwnItems();
     this.#needsState = true;
     this.#requestSnapshot(d.primary!);
+    this.#armPullTimer();
   }
 
   #onDigest(op: Extract<Op, { t: "digest" }>): void {
@@ -885,6 +891,7 @@ export class GroupDataManager {
     this.#sendOwnItems();
     this.#needsState = true;
     this.#requestSnapshot(op.me);
+    this.#armPullTimer();
   }
 
   /**
@@ -971,7 +978,6 @@ export class GroupDataManager {
       // snapshot, everything after is buffered and applied on top of it.
       const receiver = this.#reqSent.receiver;
       this.#reqSent = undefined;
-      if (this.#pull?.timer !== undefined) this.#clock.clearTimer(this.#pull.timer);
       this.#pull = { rid: op.rid, to: op.to, receiver, buffer: [] };
       this.stats.pulls++;
       if (receiver.complete) this.#finishPull(receiver.state());
@@ -981,20 +987,45 @@ export class GroupDataManager {
     if (op.to === this.#me) this.#process({ serve: op.from, rid: op.rid });
   }
 
+  /**
+   * The state-transfer watchdog, armed while this node needs state: every `pullTimeoutMs` without a
+   * new chunk it asks again — the same source while it is a member; else the primary of the last
+   * round, or the lowest-ID member; when that is this node (nobody else can serve), it keeps its
+   * own state and applies what it buffered. Covers requests lost in a view change and sources that
+   * left after the round that chose them.
+   */
   #armPullTimer(): void {
-    const pull = this.#pull;
-    if (pull === undefined) return;
-    if (pull.timer !== undefined) this.#clock.clearTimer(pull.timer);
-    const received = pull.receiver.received;
-    pull.timer = this.#clock.setTimer(this.#pullTimeoutMs, () => {
-      if (this.#pull !== pull || this.#closed) return;
-      pull.timer = undefined;
-      if (pull.receiver.received === received && this.#reqSent === undefined) {
-        // Nothing came: ask again if the source is still a member, else wait for the view change.
-        if (this.#view.includes(pull.to)) this.#requestSnapshot(pull.to);
-      }
+    if (this.#watchdog !== undefined) this.#clock.clearTimer(this.#watchdog);
+    this.#watchdog = undefined;
+    if (!this.#needsState || this.#closed) return;
+    const progress = (this.#pull?.receiver.received ?? 0) + (this.#reqSent?.receiver.received ?? 0);
+    this.#watchdog = this.#clock.setTimer(this.#pullTimeoutMs, () => {
+      this.#watchdog = undefined;
+      if (!this.#needsState || this.#closed) return;
+      const now = (this.#pull?.receiver.received ?? 0) + (this.#reqSent?.receiver.received ?? 0);
+      if (now === progress) this.#retryPull();
       this.#armPullTimer();
     });
+  }
+
+  #retryPull(): void {
+    const target = this.#reqSent?.to ?? this.#pull?.to;
+    if (target !== undefined && target !== this.#me && this.#view.includes(target)) {
+      this.#requestSnapshot(target);
+      return;
+    }
+    const primary = this.#lastPrimary;
+    const source = primary !== undefined && primary !== this.#me && this.#view.includes(primary)
+      ? primary
+      : this.#view[0];
+    if (source !== undefined && source !== this.#me) {
+      this.#requestSnapshot(source);
+      return;
+    }
+    // Nobody else can serve: keep our own state, like a group of one.
+    this.#needsState = false;
+    this.#reqSent = undefined;
+    if (this.#pull !== undefined) this.#finishPull(undefined);
   }
 
   #serve(to: string, rid: string): void {
@@ -1037,7 +1068,6 @@ export class GroupDataManager {
   /** Installs the snapshot (or keeps the own state when no source is left), then applies the buffer. */
   #finishPull(snapshot: DataState | undefined): void {
     const pull = this.#pull!;
-    if (pull.timer !== undefined) this.#clock.clearTimer(pull.timer);
     this.#pull = undefined;
     this.#needsState = false;
     if (DEBUG) {
