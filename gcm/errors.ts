@@ -34,3 +34,13 @@ export class MulticastTooLargeError extends RaincoreError {
     );
   }
 }
+
+/** A multicast while this node's own messages waiting for the token exceed `maxPendingBytes`. */
+export class MulticastBackpressureError extends RaincoreError {
+  static override readonly errorName = "MulticastBackpressureError";
+  constructor(readonly pendingBytes: number, readonly size: number, readonly limit: number) {
+    super(
+      `${pendingBytes} bytes of multicasts are already waiting for the token; ${size} more would exceed maxPendingBytes (${limit}): await gcm.whenWritable(${size}) and retry, or raise the option`,
+    );
+  }
+}

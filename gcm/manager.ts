@@ -17,7 +17,13 @@ import {
   KIND_FORWARD,
   KIND_TOKEN,
 } from "./codec.ts";
-import { LeftGroupError, MulticastTooLargeError, NotMemberError, TimeoutError } from "./errors.ts";
+import {
+  LeftGroupError,
+  MulticastBackpressureError,
+  MulticastTooLargeError,
+  NotMemberError,
+  TimeoutError,
+} from "./errors.ts";
 import type { Message911 } from "./message911.ts";
 import { RingCore } from "./ring.ts";
 import { type DeliveryLevel, type Member, TokenState, type ViewMode, ViewState } from "./types.ts";
@@ -80,6 +86,11 @@ export interface GcmOptions {
   maxTokenBytes?: number;
   /** Largest multicast payload. @default {1048576} */
   maxMessageBytes?: number;
+  /**
+   * Most payload bytes of own messages waiting for the token (backpressure): beyond it `multicast`
+   * throws {@link MulticastBackpressureError}; `whenWritable()` waits for room. @default {67108864}
+   */
+  maxPendingBytes?: number;
   /**
    * Bound of a `withToken` critical section; after it the token moves on and the promise rejects
    * with {@link TimeoutError}. Keep it below `hungryMs`, or other nodes regenerate the token.
@@ -164,6 +175,8 @@ export class GroupCommunicationManager {
   readonly #clock: Clock;
   readonly #channel: number;
   readonly #maxMessageBytes: number;
+  readonly #maxPendingBytes: number;
+  #writableWaiters: { bytes: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   readonly #criticalTimeoutMs: number;
   readonly #modeName: ViewMode;
   readonly #listeners: { [K in keyof GcmEvents]: Listener<GcmEvents[K]>[] } = {
@@ -186,6 +199,8 @@ export class GroupCommunicationManager {
     this.#clock = opts.clock ?? new SystemClock();
     this.#channel = opts.channel ?? 16;
     this.#maxMessageBytes = opts.maxMessageBytes ?? 1_048_576;
+    this.#maxPendingBytes = opts.maxPendingBytes ?? 67_108_864;
+    if (!(this.#maxPendingBytes > 0)) throw new RangeError(`'maxPendingBytes' must be positive, got ${opts.maxPendingBytes}`);
     this.#criticalTimeoutMs = opts.criticalTimeoutMs ?? 500;
     const starvingMs = opts.starvingMs ?? 300;
     const incarnation = opts.incarnation ?? randomIncarnation();
@@ -280,15 +295,32 @@ export class GroupCommunicationManager {
    * on the token; it is delivered to every member, this node included, in one total order.
    * @throws {LeftGroupError} after `leave()` or `close()`.
    * @throws {MulticastTooLargeError} above `maxMessageBytes`.
+   * @throws {MulticastBackpressureError} when own messages waiting for the token would exceed
+   *   `maxPendingBytes`; `await whenWritable(data.length)` and retry.
    */
   multicast(data: Uint8Array, options: MulticastOptions = {}): number {
     this.#assertMember();
     if (data.length > this.#maxMessageBytes) {
       throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
     }
+    const pending = this.core.multicast.pendingBytes;
+    if (pending > 0 && pending + data.length > this.#maxPendingBytes) {
+      throw new MulticastBackpressureError(pending, data.length, this.#maxPendingBytes);
+    }
     const seq = this.core.send(data, options.level === "safe");
     this.#flush();
     return seq;
+  }
+
+  /**
+   * Resolves when a multicast of `bytes` would not exceed `maxPendingBytes` (backpressure).
+   * @throws {LeftGroupError} (rejects) when the manager is closed first.
+   */
+  whenWritable(bytes = 0): Promise<void> {
+    const pending = this.core.multicast.pendingBytes;
+    if (pending === 0 || pending + bytes <= this.#maxPendingBytes) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new LeftGroupError());
+    return new Promise((resolve, reject) => this.#writableWaiters.push({ bytes, resolve, reject }));
   }
 
   /**
@@ -354,6 +386,7 @@ export class GroupCommunicationManager {
     this.#critical = [];
     for (const r of pending) r.reject(new LeftGroupError("the GCM was closed before the token came"));
     for (const w of this.#leaveWaiters.splice(0)) w();
+    for (const w of this.#writableWaiters.splice(0)) w.reject(new LeftGroupError("the GCM was closed while waiting for room to multicast"));
   }
 
   #assertOpen(): void {
@@ -416,6 +449,14 @@ export class GroupCommunicationManager {
       }
     } finally {
       this.#flushing = false;
+    }
+    if (this.#writableWaiters.length > 0) {
+      const pending = this.core.multicast.pendingBytes;
+      this.#writableWaiters = this.#writableWaiters.filter((w) => {
+        if (pending !== 0 && pending + w.bytes > this.#maxPendingBytes) return true;
+        w.resolve();
+        return false;
+      });
     }
   }
 

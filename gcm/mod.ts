@@ -22,7 +22,13 @@ export {
   type MulticastOptions,
   type ViewEvent,
 } from "./manager.ts";
-export { LeftGroupError, MulticastTooLargeError, NotMemberError, TimeoutError } from "./errors.ts";
+export {
+  LeftGroupError,
+  MulticastBackpressureError,
+  MulticastTooLargeError,
+  NotMemberError,
+  TimeoutError,
+} from "./errors.ts";
 export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
 export { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
 export { type Entry, ENTRY_ACK, ENTRY_MSG, type Token, TOKEN_FLAG_TBM } from "./token.ts";

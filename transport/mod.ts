@@ -48,6 +48,21 @@ export { newIncarnation } from "./incarnation.ts";
 export { PROTOCOL_VERSION } from "./codec.ts";
 export { TransportBindError } from "./errors.ts";
 export {
+  decodeSecureEnvelope,
+  derivePairKey,
+  formatNodeCredential,
+  InvalidKeyError,
+  issueNodeCredential,
+  loadNodeCrypto,
+  type NodeCredential,
+  parseKeyFile,
+  SECURE_OVERHEAD,
+  type SecureTransport,
+  secureTransport,
+  type SecureTransportOptions,
+  type SecureTransportStats,
+} from "./secure.ts";
+export {
   createUdpTransport,
   formatUdpAddress,
   parseUdpAddress,

@@ -1,0 +1,104 @@
+/**
+ * Bounds (item 4) and misuse errors (item 5): each bound exceeded, each misuse a typed error whose
+ * message says what to do.
+ */
+import { describe, expect, it } from "vitest";
+import { GroupCommunicationManager, MulticastBackpressureError, MulticastTooLargeError, NotMemberError } from "../../gcm/mod.ts";
+import { LeftGroupError } from "../../gcm/errors.ts";
+import { ClosedError, MessageTooLargeError, UnknownNodeError } from "../../transport/errors.ts";
+import { Cluster } from "../gcm/sim/harness.ts";
+import { simCluster } from "../transport/_helpers.ts";
+
+describe("bounds", () => {
+  it("maxPendingBytes: multicast beyond it throws MulticastBackpressureError; whenWritable() waits for room", async () => {
+    const c = new Cluster({ seed: 7, gcm: { maxPendingBytes: 1000 } });
+    const ids = ["a", "b", "c"];
+    for (const id of ids) c.start(id, ids.filter((p) => p !== id));
+    expect(await c.settle(20_000)).toBe(true);
+    const a = c.nodes.get("a")!.gcm;
+    const msg = new Uint8Array(300);
+    let sent = 0;
+    let error: unknown;
+    try {
+      for (let i = 0; i < 10; i++) {
+        a.multicast(msg);
+        sent++;
+      }
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MulticastBackpressureError);
+    expect((error as Error).message).toMatch(/whenWritable/);
+    expect(sent).toBeGreaterThanOrEqual(3);
+    expect(sent).toBeLessThanOrEqual(4);
+    expect(a.core.multicast.pendingBytes).toBeLessThanOrEqual(1000 + 300);
+    let writable = false;
+    void a.whenWritable(300).then(() => (writable = true));
+    expect(await c.runUntil(() => writable, 5000)).toBe(true);
+    expect(() => a.multicast(msg)).not.toThrow();
+    // A waiter is rejected, not left hanging, when the manager closes.
+    for (let i = 0; i < 10; i++) {
+      try {
+        a.multicast(msg);
+      } catch {
+        break;
+      }
+    }
+    const waiting = a.whenWritable(300);
+    a.close();
+    await expect(waiting).rejects.toBeInstanceOf(LeftGroupError);
+  });
+
+  it("maxPendingBytes must be positive", () => {
+    const { start } = simCluster(1);
+    const tm = start("x");
+    expect(() => new GroupCommunicationManager({ layer: tm, clock: undefined, incarnation: 1, peers: [], maxPendingBytes: 0 } as never)).toThrow(RangeError);
+  });
+
+  it("maxMessageBytes: TM send and GCM multicast beyond it are typed errors naming the option", async () => {
+    const { start } = simCluster(2);
+    const a = start("a", ["mem://a"], { maxMessageBytes: 1000 });
+    a.setAddresses("b", ["mem://b"]);
+    await expect(a.send("b", 0, new Uint8Array(1001))).rejects.toBeInstanceOf(MessageTooLargeError);
+    await expect(a.send("b", 0, new Uint8Array(1001))).rejects.toThrow(/maxMessageBytes/);
+    const c = new Cluster({ seed: 3, gcm: { maxMessageBytes: 100 } });
+    c.start("a", []);
+    await c.run(100);
+    expect(() => c.nodes.get("a")!.gcm.multicast(new Uint8Array(101))).toThrow(MulticastTooLargeError);
+  });
+});
+
+describe("misuse", () => {
+  it("sending to an unknown node ID: UnknownNodeError says to call setAddresses()", async () => {
+    const { start } = simCluster(4);
+    const a = start("a");
+    await expect(a.send("nobody", 0, new Uint8Array(1))).rejects.toBeInstanceOf(UnknownNodeError);
+    await expect(a.send("nobody", 0, new Uint8Array(1))).rejects.toThrow(/setAddresses/);
+  });
+
+  it("using a closed Transport Manager or GCM: ClosedError", async () => {
+    const { start } = simCluster(5);
+    const a = start("a");
+    await a.close();
+    await expect(a.send("a", 0, new Uint8Array(1))).rejects.toBeInstanceOf(ClosedError);
+    const c = new Cluster({ seed: 5 });
+    const n = c.start("a", []);
+    n.gcm.close();
+    expect(() => n.gcm.multicast(new Uint8Array(1))).toThrow(/closed|left/);
+  });
+
+  it("multicast before start(): NotMemberError says to call start()", () => {
+    const { start } = simCluster(6);
+    const tm = start("a");
+    const g = new GroupCommunicationManager({ layer: tm, incarnation: 1, peers: [] });
+    expect(() => g.multicast(new Uint8Array(1))).toThrow(NotMemberError);
+    expect(() => g.multicast(new Uint8Array(1))).toThrow(/start\(\)/);
+    g.close();
+  });
+
+  it("invalid channel: RangeError naming the range", async () => {
+    const { start } = simCluster(7);
+    const a = start("a");
+    await expect(a.send("a", 70_000, new Uint8Array(1))).rejects.toThrow(/0\.\.65535/);
+  });
+});
