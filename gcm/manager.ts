@@ -92,6 +92,12 @@ export interface GcmOptions {
    */
   maxPendingBytes?: number;
   /**
+   * Most 911 messages (joins, hand-shakes, token-loss reports) accepted per second from one sender;
+   * the rest are dropped and counted in `rateLimited911` (a flooding node cannot keep the ring
+   * busy). @default {500}
+   */
+  max911PerSecondPerSource?: number;
+  /**
    * Bound of a `withToken` critical section; after it the token moves on and the promise rejects
    * with {@link TimeoutError}. Keep it below `hungryMs`, or other nodes regenerate the token.
    * @default {500}
@@ -193,6 +199,11 @@ export class GroupCommunicationManager {
   #leaveWaiters: Array<() => void> = [];
   /** Messages that failed to decode (diagnostics). */
   decodeErrors = 0;
+  /** 911 messages dropped by `max911PerSecondPerSource`. */
+  rateLimited911 = 0;
+  readonly #max911PerSecond: number;
+  /** Token buckets per sender (bounded: at most 1,024 senders tracked). */
+  readonly #buckets911 = new Map<string, { tokens: number; at: number }>();
 
   constructor(opts: GcmOptions) {
     this.#layer = opts.layer;
@@ -200,6 +211,10 @@ export class GroupCommunicationManager {
     this.#channel = opts.channel ?? 16;
     this.#maxMessageBytes = opts.maxMessageBytes ?? 1_048_576;
     this.#maxPendingBytes = opts.maxPendingBytes ?? 67_108_864;
+    this.#max911PerSecond = opts.max911PerSecondPerSource ?? 500;
+    if (!(this.#max911PerSecond > 0)) {
+      throw new RangeError(`'max911PerSecondPerSource' must be positive, got ${opts.max911PerSecondPerSource}`);
+    }
     if (!(this.#maxPendingBytes > 0)) throw new RangeError(`'maxPendingBytes' must be positive, got ${opts.maxPendingBytes}`);
     this.#criticalTimeoutMs = opts.criticalTimeoutMs ?? 500;
     const starvingMs = opts.starvingMs ?? 300;
@@ -389,6 +404,23 @@ export class GroupCommunicationManager {
     for (const w of this.#writableWaiters.splice(0)) w.reject(new LeftGroupError("the GCM was closed while waiting for room to multicast"));
   }
 
+  /** Token bucket of `from`: `max911PerSecondPerSource` per second, bursts up to one second's worth. */
+  #allow911(from: string): boolean {
+    const now = this.#clock.now();
+    const rate = this.#max911PerSecond;
+    let b = this.#buckets911.get(from);
+    if (b === undefined) {
+      if (this.#buckets911.size >= 1024) this.#buckets911.delete(this.#buckets911.keys().next().value!);
+      b = { tokens: rate, at: now };
+      this.#buckets911.set(from, b);
+    }
+    b.tokens = Math.min(rate, b.tokens + ((now - b.at) * rate) / 1000);
+    b.at = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError("this GroupCommunicationManager is closed; create a new one");
   }
@@ -422,7 +454,13 @@ export class GroupCommunicationManager {
       throw err;
     }
     if (msg.kind === KIND_TOKEN) this.core.receiveToken(from, msg.token);
-    else if (msg.kind === KIND_911) this.core.receive911(from, msg.msg);
+    else if (msg.kind === KIND_911) {
+      if (!this.#allow911(from)) {
+        this.rateLimited911++;
+        return;
+      }
+      this.core.receive911(from, msg.msg);
+    }
     else if (msg.kind === KIND_FORWARD) {
       if (this.core.left || this.core.leaving || msg.fwd.data.length > this.#maxMessageBytes) return;
       // The claimed sender must be the node the message came from (with secureTransport, an

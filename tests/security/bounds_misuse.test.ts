@@ -7,6 +7,8 @@ import { GroupCommunicationManager, MulticastBackpressureError, MulticastTooLarg
 import { LeftGroupError } from "../../gcm/errors.ts";
 import { ClosedError, MessageTooLargeError, UnknownNodeError } from "../../transport/errors.ts";
 import { Cluster } from "../gcm/sim/harness.ts";
+import { encode911 } from "../../gcm/codec.ts";
+import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
 import { simCluster } from "../transport/_helpers.ts";
 
 describe("bounds", () => {
@@ -65,6 +67,28 @@ describe("bounds", () => {
     c.start("a", []);
     await c.run(100);
     expect(() => c.nodes.get("a")!.gcm.multicast(new Uint8Array(101))).toThrow(MulticastTooLargeError);
+  });
+});
+
+describe("911 rate limit per source", () => {
+  it("a flood of 911s from one sender is cut to max911PerSecondPerSource; the ring stays whole", async () => {
+    const c = new Cluster({ seed: 11, gcm: { max911PerSecondPerSource: 50 } });
+    const ids = ["a", "b", "c"];
+    for (const id of ids) c.start(id, ids.filter((p) => p !== id));
+    expect(await c.settle(20_000)).toBe(true);
+    const evil = c.backend.layer("m", 1, ids);
+    const m911 = encode911({ ringId: "m/1/1", seq: 1, nodelist: [{ id: "m", inc: 1 }], orig: 0, current: 0, dest: 0, status: STATUS_NO, flags: F911_JOIN });
+    for (let i = 0; i < 2000; i++) {
+      void evil.send("b", 16, m911).catch(() => {});
+      if (i % 100 === 99) await c.run(50);
+    }
+    await c.run(500);
+    const b = c.nodes.get("b")!.gcm;
+    // 1 s of virtual time at 50/s plus the initial burst of 50: at most ~100 got through.
+    expect(b.rateLimited911).toBeGreaterThanOrEqual(2000 - 120);
+    evil.close();
+    expect(await c.settle(20_000)).toBe(true);
+    expect(() => new Cluster({ seed: 1, gcm: { max911PerSecondPerSource: 0 } }).start("x", [])).toThrow(RangeError);
   });
 });
 
