@@ -8,6 +8,7 @@ import { LeftGroupError } from "../../gcm/errors.ts";
 import { ClosedError, MessageTooLargeError, UnknownNodeError } from "../../transport/errors.ts";
 import { Cluster } from "../gcm/sim/harness.ts";
 import { encode911 } from "../../gcm/codec.ts";
+import { entryBytes } from "../../gcm/token.ts";
 import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
 import { simCluster } from "../transport/_helpers.ts";
 
@@ -49,6 +50,27 @@ describe("bounds", () => {
     const waiting = a.whenWritable(300);
     a.close();
     await expect(waiting).rejects.toBeInstanceOf(LeftGroupError);
+  });
+
+  it("maxTokenBytes: no appends beyond it — tokens stay bounded under a flood, and everything is delivered", async () => {
+    const c = new Cluster({ seed: 8, gcm: { maxTokenBytes: 2000, maxBatchBytes: 800 } });
+    const ids = ["a", "b", "c"];
+    for (const id of ids) c.start(id, ids.filter((p) => p !== id));
+    expect(await c.settle(20_000)).toBe(true);
+    let biggest = 0;
+    for (const id of ids) {
+      const g = c.nodes.get(id)!.gcm;
+      g.on("token", () => {
+        const t = g.core.token ?? g.core.lastToken;
+        if (t !== undefined) biggest = Math.max(biggest, entryBytes(t));
+      });
+    }
+    let delivered = 0;
+    c.nodes.get("a")!.gcm.on("deliver", () => delivered++);
+    for (const id of ids) for (let i = 0; i < 30; i++) c.nodes.get(id)!.gcm.multicast(new Uint8Array(400));
+    expect(await c.runUntil(() => delivered === 90, 30_000)).toBe(true);
+    expect(biggest).toBeGreaterThan(0);
+    expect(biggest).toBeLessThanOrEqual(2000 + 800 + 400);
   });
 
   it("maxPendingBytes must be positive", () => {
