@@ -1,61 +1,57 @@
 /**
- * `raincore demo`: a three-member ring in this process (memory network, real time) that
- * multicasts, loses a member and heals, printing every event — the shortest look at what
- * raincore does, with no network and no setup.
+ * `raincore demo`: the shared-board demo (examples/demo) — a web server with the WebSocket hub and
+ * three ring members on UDP loopback; open the printed URL in several tabs, each tab joins the
+ * ring. Ctrl-C (SIGINT/SIGTERM) makes the members leave gracefully and exits 0.
  * @module
  */
-
-import { GroupCommunicationManager } from "../gcm/manager.ts";
-import { SystemClock } from "../transport/clock.ts";
-import { TransportManager } from "../transport/manager.ts";
-import { SimNetwork } from "../transport/memory.ts";
+import { startDemo } from "../examples/demo/server.ts";
+import { parseFlags, stringFlag, UsageError } from "./args.ts";
 import type { Command } from "./commands.ts";
 
-const usage = `raincore demo — a three-member ring in one process: multicast, a crash, a rejoin
+const usage = `raincore demo — a collaborative board: server members + browser tabs in one ring
 
-usage: raincore demo   (Ctrl-C stops it)`;
+usage: raincore demo [--host 127.0.0.1] [--port 8080]
+
+  --host H   address to bind the web server and hub (default 127.0.0.1)
+  --port P   port of the web server and hub; 0 picks a free one (default 8080)
+  --help     this text
+
+Serves the page and dist/raincore.browser.js (built if missing or stale), the WebSocket hub
+(signaling + relay) and three members (alpha, bravo, charlie) on UDP loopback. Open the URL in
+several tabs; close one to watch the fail-over. Ctrl-C stops it.`;
+
+type Signals = { on(s: string, f: () => void): void; off(s: string, f: () => void): void };
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function interrupted(): Promise<string> {
+  const proc = (globalThis as { process?: Signals }).process;
+  return new Promise((resolve) => {
+    const handlers: Array<[string, () => void]> = ["SIGINT", "SIGTERM"].map((s) => [s, () => done(s)]);
+    const done = (s: string) => {
+      for (const [name, f] of handlers) proc?.off(name, f);
+      resolve(s);
+    };
+    for (const [name, f] of handlers) proc?.on(name, f);
+  });
+}
 
 /** The `demo` subcommand. */
 export const demoCommand: Command = {
-  summary: "a three-member ring in one process: multicast, a crash, a rejoin",
+  summary: "collaborative board demo: web page + 3 members on UDP; tabs join the ring",
   usage,
-  async run() {
-    const clock = new SystemClock();
-    const net = new SimNetwork({ clock, link: { delayMs: { min: 0.2, max: 1 } } });
-    const ids = ["alpha", "bravo", "charlie"];
-    const decoder = new TextDecoder();
-    const start = (id: string) => {
-      const tm = new TransportManager({ nodeId: id, transports: [net.createTransport(`mem://${id}`)], clock, rtoMinMs: 10, retries: 3 });
-      for (const peer of ids) tm.setAddresses(peer, [`mem://${peer}`]);
-      const gcm = new GroupCommunicationManager({ layer: tm, clock, peers: ids, hungryMs: 300, starvingMs: 100 });
-      gcm.on("view", (v) => console.log(`${id.padEnd(8)} view #${v.index}: [${v.members.join(", ")}]`));
-      gcm.on("deliver", (d) => console.log(`${id.padEnd(8)} delivered ${d.level} from ${d.from}: ${decoder.decode(d.data)}`));
-      gcm.start();
-      return { tm, gcm };
-    };
-    const members = new Map(ids.map((id) => [id, start(id)]));
-    const say = (id: string, text: string) => members.get(id)!.gcm.multicast(new TextEncoder().encode(text));
-    const step = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-    console.log("three members join one ring …");
-    await step(1000);
-    say("alpha", "hello from alpha");
-    say("bravo", "hello from bravo");
-    await step(500);
-    console.log("\ncharlie crashes: the others detect it through the Transport Manager and commit a new view …");
-    net.crash("mem://charlie");
-    members.get("charlie")!.gcm.close();
-    await step(1500);
-    console.log("\ncharlie restarts (a new incarnation) and rejoins through a 911 …");
-    members.set("charlie", start("charlie"));
-    await step(1500);
-    say("charlie", "back again");
-    await step(500);
-    console.log("\ndone — see README.md for the CLI (raincore node) and the library API");
-    for (const m of members.values()) {
-      m.gcm.close();
-      await m.tm.close();
-    }
+  async run(argv) {
+    const flags = parseFlags(argv, { host: {}, port: {}, help: { value: false } });
+    const host = stringFlag(flags, "host", "127.0.0.1")!;
+    const port = Number(stringFlag(flags, "port", "8080"));
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError("--port must be 0..65535");
+    const log = (line: string) => console.error(`demo: ${line}`);
+    const stop = interrupted();
+    const demo = await startDemo({ host, port, log });
+    console.log(`raincore demo: open ${demo.url} in a few tabs (Ctrl-C stops)`);
+    const signal = await stop;
+    log(`${signal}: members leave the ring …`);
+    await demo.close();
+    log("stopped");
     return 0;
   },
 };

@@ -1,0 +1,50 @@
+/**
+ * The browser bundle the page imports: `dist/raincore.browser.js`, rebuilt with
+ * `scripts/build-browser.mjs` when it is missing or older than any library source file.
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const LIBRARY = ["mod.ts", "transport", "gcm", "gdm", "min"];
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return path.endsWith(".ts") ? st.mtimeMs : 0;
+  let newest = 0;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+/** Whether the bundle under `root` is missing or older than the library sources. */
+export function bundleIsStale(root: string): boolean {
+  const bundle = join(root, "dist", "raincore.browser.js");
+  if (!existsSync(bundle)) return true;
+  const built = statSync(bundle).mtimeMs;
+  return LIBRARY.some((p) => existsSync(join(root, p)) && newestMtime(join(root, p)) > built);
+}
+
+/** Builds the bundle if stale; `log` gets progress lines. Resolves with the bundle's path. */
+export async function ensureBundle(root: string, log: (line: string) => void): Promise<string> {
+  const bundle = join(root, "dist", "raincore.browser.js");
+  if (!bundleIsStale(root)) return bundle;
+  log("building dist/raincore.browser.js …");
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn("node", [join(root, "scripts", "build-browser.mjs")], {
+      cwd: root,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d: Uint8Array) => (err += new TextDecoder().decode(d)));
+    child.on("error", reject);
+    child.on(
+      "exit",
+      (code) =>
+        code === 0 ? resolve() : reject(new Error(`scripts/build-browser.mjs failed (${code}): ${err}`)),
+    );
+  });
+  log(`built dist/raincore.browser.js in ${Date.now() - started} ms`);
+  return bundle;
+}

@@ -1,0 +1,99 @@
+/**
+ * The demo's web server: one port serves the page (`public/`), the browser bundle and
+ * `/config.json`, and upgrades `/` WebSocket requests to the raincore hub (signaling and relay,
+ * {@link WebSocketTransport.accept}). Node's `node:http` with the `ws` package; Deno runs the same
+ * through its Node compatibility.
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { extname, join, normalize } from "node:path";
+import { WebSocketServer } from "npm:ws@^8.18.0";
+import type { WebSocketLike } from "../../mod.ts";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".json": "application/json",
+  ".png": "image/png",
+};
+
+/** What the web server serves. */
+export interface WebServerOptions {
+  /** Host to bind. */
+  host: string;
+  /** Port (0 = any free one). */
+  port: number;
+  /** Folder of the page. */
+  publicDir: string;
+  /** Path of the browser bundle, served as `/raincore.browser.js`. */
+  bundle: string;
+  /** Body of `/config.json`, given the server's own `ws://` URL. */
+  config: (hub: string) => unknown;
+  /** Each upgraded WebSocket. */
+  accept: (socket: WebSocketLike) => void;
+}
+
+/** A listening web server. */
+export interface WebServer {
+  /** `http://host:port/`. */
+  url: string;
+  /** `ws://host:port/`. */
+  hub: string;
+  /** Closes every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Starts the web server. */
+export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20, perMessageDeflate: false });
+  let hub = "";
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    try {
+      if (path === "/config.json") {
+        res.writeHead(200, { "content-type": TYPES[".json"], "cache-control": "no-store" });
+        res.end(JSON.stringify(o.config(hub)));
+        return;
+      }
+      const file = path === "/raincore.browser.js"
+        ? o.bundle
+        : join(o.publicDir, normalize(path === "/" ? "/index.html" : path).replace(/^(\.\.[/\\])+/, ""));
+      if (!file.startsWith(o.publicDir) && file !== o.bundle) throw new Error("outside");
+      const body = await readFile(file);
+      res.writeHead(200, {
+        "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+        "cache-control": "no-cache",
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    }
+  };
+  const server = createServer((req, res) => void serve(req, res));
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    wss.handleUpgrade(req, socket, head, (ws) => o.accept(ws as unknown as WebSocketLike));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : o.port;
+  const shown = o.host.includes(":") ? `[${o.host}]` : o.host;
+  hub = `ws://${shown}:${port}/`;
+  return {
+    url: `http://${shown}:${port}/`,
+    hub,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

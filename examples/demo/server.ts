@@ -1,0 +1,94 @@
+/**
+ * The local demo, all in one process: a web server (the page, the browser bundle, the WebSocket
+ * hub for signaling and relay) and three ring members on UDP loopback that hold the board when no
+ * tab is open. Browser tabs join the same ring over WebRTC, with the hub as relay fallback.
+ * No STUN server is used and nothing leaves the host it binds (127.0.0.1 by default).
+ *
+ * ```ts
+ * const demo = await startDemo({ port: 8080 });
+ * console.log(demo.url);
+ * await demo.close();
+ * ```
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createWebSocketTransport, type WebSocketLike, type WebSocketTransport } from "../../mod.ts";
+import { ensureBundle } from "./bundle.ts";
+import { startWebServer } from "./http.ts";
+import { DEMO_TIMING, type ServerMember, startServerMembers } from "./members.ts";
+
+/** Options of {@link startDemo}. */
+export interface DemoOptions {
+  /** Host to bind. @default {"127.0.0.1"} */
+  host?: string;
+  /** Port of the web server and hub; 0 picks a free one. @default {8080} */
+  port?: number;
+  /** IDs of the server members. @default {["alpha", "bravo", "charlie"]} */
+  members?: readonly string[];
+  /** Progress lines (stderr in the CLI). @default {nothing} */
+  log?: (line: string) => void;
+}
+
+/** A running demo. */
+export interface Demo {
+  /** The page, `http://host:port/`. */
+  url: string;
+  /** The hub, `ws://host:port/`. */
+  hub: string;
+  /** The server members. */
+  members: ServerMember[];
+  /** Server members leave the ring, then the servers close. */
+  close(): Promise<void>;
+}
+
+/** The repository root: the nearest folder up from this module that holds `examples/demo/public`. */
+export function repoRoot(from = import.meta.url): string {
+  let dir = dirname(fileURLToPath(from));
+  for (;;) {
+    if (existsSync(join(dir, "examples", "demo", "public", "index.html"))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error("cannot find examples/demo/public above " + fileURLToPath(from));
+    dir = up;
+  }
+}
+
+/** Starts the demo. */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const log = options.log ?? (() => {});
+  const ids = options.members ?? ["alpha", "bravo", "charlie"];
+  const root = repoRoot();
+  const bundle = await ensureBundle(root, log);
+  // Sockets that arrive before the hub transport exists wait for it (it needs the bound URL).
+  const hubRef: { transport?: WebSocketTransport } = {};
+  const early: WebSocketLike[] = [];
+  const web = await startWebServer({
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 8080,
+    publicDir: join(root, "examples", "demo", "public"),
+    bundle,
+    config: (hub) => ({ hub, members: ids, timing: DEMO_TIMING }),
+    accept: (s) => (hubRef.transport ? hubRef.transport.accept(s) : early.push(s)),
+  });
+  const hubTransport = await createWebSocketTransport({ id: "hub", advertise: [web.hub] });
+  hubRef.transport = hubTransport;
+  for (const s of early.splice(0)) hubTransport.accept(s);
+  log(`hub (signaling + relay) at ${web.hub}`);
+  log(`starting members ${ids.join(", ")} on UDP loopback …`);
+  const members = await startServerMembers(web.hub, ids);
+  let closing: Promise<void> | undefined;
+  return {
+    url: web.url,
+    hub: web.hub,
+    members,
+    close() {
+      closing ??= (async () => {
+        await Promise.all(members.map((m) => m.close()));
+        await hubTransport.close();
+        await web.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * The demo (examples/demo) end to end: the demo server in this process, three Chromium tabs that
+ * join its ring, notes created, edited (under the GDM lock, seen by the others) and dragged from
+ * different tabs, a reload that gets the board back by state transfer, and a closed tab that
+ * every remaining tab sees leave — with the same board everywhere. Saves docs/demo.png.
+ * Runs only in a loopback-only network namespace:
+ *   node scripts/loopback-only.mjs npx vitest run tests/browser/demo.test.ts
+ */
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Demo, startDemo } from "../../examples/demo/server.ts";
+import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
+import { chromiumSkipReason, launchChromium } from "./chromium.ts";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+const skip = webRtcSkipReason() ?? await chromiumSkipReason();
+
+interface Note {
+  id: string;
+  text: string;
+  color: string;
+  x: number;
+  y: number;
+}
+interface DemoApi {
+  id: string;
+  ready: boolean;
+  view(): { index: number; members: string[] };
+  notes(): Note[];
+}
+
+/** Polls `fn` until it returns a value other than undefined, or fails after `ms`. */
+async function until<T>(
+  what: string,
+  ms: number,
+  fn: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const api = <T>(page: Page, fn: (d: DemoApi) => T): Promise<T> =>
+  page.evaluate(`(${fn.toString()})(globalThis.demo)`) as Promise<T>;
+/** Waits until `page` holds the lock of note `id` and its text has the focus. */
+const editing = (page: Page, id: string) =>
+  page.waitForFunction(
+    (id) => document.activeElement === document.querySelector(`.note[data-id="${id}"] .text`),
+    id,
+    { timeout: 5_000 },
+  );
+const notes = (p: Page) => api(p, (d) => d.notes());
+const view = (p: Page) => api(p, (d) => d.view());
+
+if (skip !== undefined) {
+  describe.skip(`demo in Chromium (${skip})`, () => it("skipped", () => {}));
+} else {
+  describe("demo: three Chromium tabs and three server members share one board", () => {
+    let demo: Demo;
+    let browser: Browser;
+    let context: BrowserContext;
+    const pages: Page[] = [];
+
+    const open = async (): Promise<Page> => {
+      const page = await context.newPage();
+      page.on("pageerror", (e) => console.error(`[page] ${e.message}`));
+      await page.goto(demo.url);
+      await page.waitForFunction(() => (globalThis as { demo?: DemoApi }).demo?.ready === true, undefined, {
+        timeout: 20_000,
+      });
+      return page;
+    };
+
+    beforeAll(async () => {
+      demo = await startDemo({ port: 0 });
+      browser = await launchChromium();
+      context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      await context.grantPermissions(["microphone", "camera"], { origin: demo.url.replace(/\/$/, "") });
+      for (let i = 0; i < 3; i++) pages.push(await open());
+    }, 60_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await demo?.close();
+    });
+
+    it("creates, edits, drags, reloads and fails over with one board everywhere", async () => {
+      const ids = await Promise.all(pages.map((p) => api(p, (d) => d.id)));
+      const six = [...demo.members.map((m) => m.id), ...ids].sort().join(",");
+      await until("a view of 3 servers + 3 tabs in every tab", 15_000, async () => {
+        const views = await Promise.all(pages.map(view));
+        return views.every((v) => v.members.join(",") === six) ? true : undefined;
+      });
+      const [a, b, c] = pages;
+      const sameBoard = (want: number, ps = pages) =>
+        until(`the same ${want} notes in every tab`, 10_000, async () => {
+          const all = await Promise.all(ps.map(notes));
+          const server = JSON.stringify(demo.members[0].gdm.list("note/").length);
+          const same = all.every((n) => JSON.stringify(n) === JSON.stringify(all[0]));
+          return same && all[0].length === want && server === String(want) ? all[0] : undefined;
+        });
+
+      // Tab A creates with the button, tab B by double-clicking the board.
+      await a.click("#add");
+      await sameBoard(1);
+      const box = (await b.locator("#board").boundingBox())!;
+      const n1 = (await b.locator(".note").first().boundingBox())!;
+      const left = n1.x + n1.width / 2 > box.x + box.width / 2;
+      await b.mouse.dblclick(
+        box.x + box.width * (left ? 0.15 : 0.7),
+        box.y + box.height * (n1.y > box.y + box.height / 2 ? 0.2 : 0.7),
+      );
+      let board = await sameBoard(2);
+      const first = board;
+
+      // Tab C edits the first note's text: it holds the lock, and tab A sees it locked.
+      const target = first[0].id;
+      await c.click(`.note[data-id="${target}"] .text`);
+      await until(
+        "tab A sees the note locked",
+        5_000,
+        async () =>
+          (await a.locator(`.note[data-id="${target}"]`).getAttribute("class"))?.includes("locked")
+            ? true
+            : undefined,
+      );
+      await editing(c, target);
+      await c.keyboard.type("Ship the ring");
+      await c.keyboard.press("Escape");
+      board = await until("the text everywhere", 10_000, async () => {
+        const all = await Promise.all(pages.map(notes));
+        return all.every((n) => n.find((x) => x.id === target)?.text === "Ship the ring")
+          ? all[0]
+          : undefined;
+      });
+      await until(
+        "tab A sees the lock released",
+        5_000,
+        async () =>
+          (await a.locator(`.note[data-id="${target}"]`).getAttribute("class"))?.includes("locked")
+            ? undefined
+            : true,
+      );
+      expect(await a.locator(`.note[data-id="${target}"] .text`).textContent()).toBe("Ship the ring");
+
+      // Tab B drags the other note; tab A colours it after the drag.
+      const other = first[1].id;
+      const before = first[1];
+      const handle = b.locator(`.note[data-id="${other}"] header`);
+      const h = (await handle.boundingBox())!;
+      await b.mouse.move(h.x + 20, h.y + 8);
+      await b.mouse.down();
+      for (let i = 1; i <= 8; i++) await b.mouse.move(h.x + 20 - i * 40, h.y + 8 - i * 25, { steps: 2 });
+      await b.mouse.up();
+      board = await until("the moved note everywhere", 10_000, async () => {
+        const all = await Promise.all(pages.map(notes));
+        const moved = all.map((n) => n.find((x) => x.id === other)!);
+        const same = moved.every((m) => m.x === moved[0].x && m.y === moved[0].y);
+        return same && moved[0].x < before.x - 0.05 && moved[0].y < before.y - 0.05 ? all[0] : undefined;
+      });
+      await until(
+        "tab A sees the drag's lock released",
+        5_000,
+        async () =>
+          (await a.locator(`.note[data-id="${other}"]`).getAttribute("data-lock")) === "" ? true : undefined,
+      );
+      await a.locator(`.note[data-id="${other}"] header`).hover();
+      await a.locator(`.note[data-id="${other}"] .swatches button[title="blue"]`).click();
+      await until("the new colour everywhere", 10_000, async () => {
+        const all = await Promise.all(pages.map(notes));
+        return all.every((n) => n.find((x) => x.id === other)?.color === "#cfe6ff") ? true : undefined;
+      });
+      await b.locator(`.note[data-id="${target}"] .text`).click();
+      await editing(b, target);
+      await b.keyboard.type(" — and keep it");
+      await b.keyboard.press("Escape");
+      await until("the second edit everywhere", 10_000, async () => {
+        const all = await Promise.all(pages.map(notes));
+        return all.every((n) => n.find((x) => x.id === target)?.text === "Ship the ring — and keep it")
+          ? true
+          : undefined;
+      });
+
+      await a.click("#add");
+      await sameBoard(3);
+      // A server member writes too (the board is one GDM across servers and tabs).
+      const alpha = demo.members[0].gdm;
+      await alpha.set("note/srv-1", {
+        text: "Close a tab: the ring heals in well under a second",
+        color: "#c9f2d9",
+        x: 0.06,
+        y: 0.62,
+        by: "alpha",
+      });
+      await alpha.set("note/srv-2", {
+        text: "Reload: the board comes back by state transfer",
+        color: "#e8dcff",
+        x: 0.7,
+        y: 0.08,
+        by: "alpha",
+      });
+      await sameBoard(5);
+
+      // Reloading tab B: a new member that gets the board by state transfer.
+      await b.reload();
+      await b.waitForFunction(() => (globalThis as { demo?: DemoApi }).demo?.ready === true, undefined, {
+        timeout: 20_000,
+      });
+      await sameBoard(5);
+      expect(await b.locator(".note").count()).toBe(5);
+
+      // Closing tab C: the others commit a view without it and keep the same board.
+      const cId = ids[2];
+      const closedAt = Date.now();
+      await c.close();
+      await until("a view without tab C in the remaining tabs", 15_000, async () => {
+        const views = await Promise.all([a, b].map(view));
+        const ok = views.every((v) =>
+          !v.members.includes(cId) && v.members.length === 5 &&
+          v.members.join(",") === views[0].members.join(",")
+        );
+        return ok ? true : undefined;
+      });
+      const failoverMs = Date.now() - closedAt;
+      expect(failoverMs).toBeLessThan(8_000);
+      const final = await sameBoard(5, [a, b]);
+      expect(final.find((n) => n.id === target)?.text).toBe("Ship the ring — and keep it");
+      await until(
+        "the fail-over in tab A's timeline",
+        5_000,
+        async () => ((await a.locator("#timeline").textContent()) ?? "").includes(cId) ? true : undefined,
+      );
+      const domTexts = async (p: Page) => (await p.locator(".note .text").allTextContents()).sort();
+      expect(await domTexts(a)).toEqual(await domTexts(b));
+
+      mkdirSync(`${repoRoot}docs`, { recursive: true });
+      await a.screenshot({ path: `${repoRoot}docs/demo.png` });
+    }, 60_000);
+  });
+}
