@@ -3,7 +3,7 @@
  * the given packet backends and starts the node. Use the classes directly for anything finer.
  * @module
  */
-import type { Clock } from "../transport/clock.ts";
+import { type Clock, SystemClock } from "../transport/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure.ts";
@@ -78,6 +78,7 @@ function failureTimeMs(rtoMs: number, rtoMaxMs: number, retries: number): number
  * @throws {RangeError} for invalid options (from either manager).
  */
 export function createNode(options: CreateNodeOptions): GcmNode {
+  const clock = options.clock ?? new SystemClock();
   const rtoMs = options.rtoMs ?? 200;
   const rtoMaxMs = Math.max(1000, rtoMs * 4);
   const retries = options.retries ?? 4;
@@ -86,7 +87,7 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     transports: options.key === undefined
       ? options.transports
       : options.transports.map((t) => secureTransport(t, { key: options.key!, nodeId: options.id, encrypt: options.encrypt })),
-    clock: options.clock,
+    clock,
     incarnation: options.incarnation,
     rtoInitialMs: rtoMs,
     rtoMaxMs,
@@ -98,7 +99,7 @@ export function createNode(options: CreateNodeOptions): GcmNode {
   }
   const gcm = new GroupCommunicationManager({
     layer: transport,
-    clock: options.clock,
+    clock,
     incarnation: transport.incarnation,
     channel: options.channel,
     mode: options.mode,
@@ -115,19 +116,14 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     transport,
     close(timeoutMs = 2000) {
       closing ??= (async () => {
-        const clock = options.clock;
-        if (clock !== undefined) {
-          // Bound the graceful leave with the node's own clock (works under a VirtualClock too).
-          await new Promise<void>((resolve) => {
-            const t = clock.setTimer(timeoutMs, resolve);
-            gcm.leave().then(() => {
-              clock.clearTimer(t);
-              resolve();
-            });
+        // Bound the graceful leave with the node's own clock (a VirtualClock in simulations).
+        await new Promise<void>((resolve) => {
+          const timer = clock.setTimer(timeoutMs, resolve);
+          gcm.leave().then(() => {
+            clock.clearTimer(timer);
+            resolve();
           });
-        } else {
-          await Promise.race([gcm.leave(), new Promise<void>((r) => setTimeout(r, timeoutMs))]);
-        }
+        });
         gcm.close();
         await transport.close();
       })();
