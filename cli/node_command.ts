@@ -9,7 +9,6 @@
 
 import type { ViewMode } from "../gcm/types.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
-import { GDM_SIGNATURE, GDM_VERSION } from "../gdm/ops.ts";
 import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secure.ts";
 import { createUdpTransport, parseUdpAddress } from "../transport/udp.ts";
 import type { Command } from "./commands.ts";
@@ -128,12 +127,8 @@ export const nodeCommand: Command = {
     }
     const decoder = new TextDecoder();
     gcm.on("view", (v) => emitLine("view", { index: v.index, members: v.members }));
-    gcm.on(
-      "deliver",
-      (d) =>
-        isGdmOp(d.data)
-          ? undefined
-          : emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) }),
+    gcm.on("deliver", (d) =>
+      emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) })
     );
     gcm.on("leave", (l) => emitLine("leave", { graceful: l.graceful }));
     emitLine("ready", { id, address: udp.addresses[0] });
@@ -176,10 +171,6 @@ export const nodeCommand: Command = {
 };
 
 /** True for the Group Data Manager's own multicasts (shown as `data`/`lock` lines instead). */
-function isGdmOp(data: Uint8Array): boolean {
-  return data.length > 2 && data[0] === GDM_SIGNATURE && data[1] === GDM_VERSION;
-}
-
 function reportError(error: unknown): void {
   emitLine("error", { message: (error as Error).message, name: (error as Error).name });
 }

@@ -149,6 +149,30 @@ export interface GcmEvents {
 export interface MulticastOptions {
   /** `agreed`: delivered on first sight in token order; `safe`: only once every member holds it. @default {"agreed"} */
   level?: DeliveryLevel;
+  /**
+   * Stream of the message, 0..255. Stream {@link APP_STREAM} is the application's (`deliver` events);
+   * layers above the GCM take their own (the GDM uses 1) and receive them through
+   * {@link GroupCommunicationManager.onStream}, so their messages never show up as `deliver` events.
+   * All streams share one total order. @default {0}
+   */
+  stream?: number;
+}
+
+/** The application's stream: its messages are the `deliver` events. */
+export const APP_STREAM = 0;
+
+/**
+ * Prefixes a payload with its stream byte (one copy per multicast: the token carries the stream
+ * inside the payload, so the wire format stays as it is).
+ */
+function frame(stream: number, data: Uint8Array): Uint8Array {
+  if (!Number.isInteger(stream) || stream < 0 || stream > 255) {
+    throw new RangeError(`'stream' must be an integer in 0..255, got ${stream}`);
+  }
+  const out = new Uint8Array(data.length + 1);
+  out[0] = stream;
+  out.set(data, 1);
+  return out;
 }
 
 /** Snapshot of the core state (diagnostics and tests). */
@@ -185,6 +209,7 @@ export class GroupCommunicationManager {
   #writableWaiters: { bytes: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   readonly #criticalTimeoutMs: number;
   readonly #modeName: ViewMode;
+  readonly #streams = new Map<number, (message: DeliverEvent) => void>();
   readonly #listeners: { [K in keyof GcmEvents]: Listener<GcmEvents[K]>[] } = {
     view: [],
     deliver: [],
@@ -288,6 +313,21 @@ export class GroupCommunicationManager {
     return this.core.viewState === ViewState.Agreement;
   }
 
+  /**
+   * Takes the messages of one stream (1..255) for a layer above the GCM; they are not `deliver`
+   * events. One handler per stream; returns a function that releases the stream.
+   */
+  onStream(stream: number, fn: (message: DeliverEvent) => void): () => void {
+    if (!Number.isInteger(stream) || stream <= APP_STREAM || stream > 255) {
+      throw new RangeError(`'stream' must be an integer in 1..255 (0 is the application's), got ${stream}`);
+    }
+    if (this.#streams.has(stream)) throw new RangeError(`stream ${stream} is already taken`);
+    this.#streams.set(stream, fn);
+    return () => {
+      if (this.#streams.get(stream) === fn) this.#streams.delete(stream);
+    };
+  }
+
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<K extends keyof GcmEvents>(event: K, fn: Listener<GcmEvents[K]>): () => void {
     const list = this.#listeners[event] as Listener<GcmEvents[K]>[];
@@ -322,7 +362,7 @@ export class GroupCommunicationManager {
     if (pending > 0 && pending + data.length > this.#maxPendingBytes) {
       throw new MulticastBackpressureError(pending, data.length, this.#maxPendingBytes);
     }
-    const seq = this.core.send(data, options.level === "safe");
+    const seq = this.core.send(frame(options.stream ?? APP_STREAM, data), options.level === "safe");
     this.#flush();
     return seq;
   }
@@ -351,7 +391,7 @@ export class GroupCommunicationManager {
     await this.#layer.send(
       member,
       this.#channel,
-      encodeForward({ from: this.id, safe: options.level === "safe", data }),
+      encodeForward({ from: this.id, safe: options.level === "safe", data: frame(options.stream ?? APP_STREAM, data) }),
     );
   }
 
@@ -462,7 +502,7 @@ export class GroupCommunicationManager {
       this.core.receive911(from, msg.msg);
     }
     else if (msg.kind === KIND_FORWARD) {
-      if (this.core.left || this.core.leaving || msg.fwd.data.length > this.#maxMessageBytes) return;
+      if (this.core.left || this.core.leaving || msg.fwd.data.length > this.#maxMessageBytes + 1 /* stream byte */) return;
       // The claimed sender must be the node the message came from (with secureTransport, an
       // authenticated ID): otherwise any node could make members multicast in another's name.
       if (msg.fwd.from !== from) return;
@@ -543,10 +583,16 @@ export class GroupCommunicationManager {
           });
         }
         break;
-      case "deliver":
-        // The core's Delivery has exactly the shape of DeliverEvent: hand it over as is (hot path).
-        this.#emit("deliver", a.delivery);
+      case "deliver": {
+        // The core's Delivery has exactly the shape of DeliverEvent: hand it over as is (hot path),
+        // without the stream byte.
+        const d = a.delivery;
+        const stream = d.data[0];
+        d.data = d.data.subarray(1);
+        if (stream === APP_STREAM) this.#emit("deliver", d);
+        else this.#streams.get(stream)?.(d);
         break;
+      }
       case "view":
         this.#emit("view", {
           index: a.view.index,

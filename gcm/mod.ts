@@ -13,6 +13,7 @@
  */
 export { createNode, type CreateNodeOptions, type GcmNode } from "./create_node.ts";
 export {
+  APP_STREAM,
   type DeliverEvent,
   type GcmEvents,
   type GcmOptions,

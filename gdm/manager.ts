@@ -21,7 +21,7 @@ import {
 } from "./errors.ts";
 import { isLockKey, lockNameOf, readLock } from "./locks.ts";
 import { decideRound, type Hello, idOf, roundKey } from "./merge_round.ts";
-import { decodeChunk, decodeOp, encodeOp, type Op, type ReadSpec, type WriteSpec } from "./ops.ts";
+import { decodeChunk, decodeOp, encodeOp, GDM_STREAM, type Op, type ReadSpec, type WriteSpec } from "./ops.ts";
 import { compareStamps, type Stamp } from "./stamp.ts";
 import { applyOp, type DataState, digestState, type Effect, emptyState, type Item } from "./state.ts";
 import type { StorageAdapter } from "./storage.ts";
@@ -286,7 +286,7 @@ export class GroupDataManager {
       this.#sideVi = v0.index;
     }
     this.#unsubscribe.push(
-      this.#gcm.on("deliver", (d) => this.#onDeliver(d.data)),
+      this.#gcm.onStream(GDM_STREAM, (d) => this.#onDeliver(d.data)),
       this.#gcm.on("view", (v) => this.#onView(v)),
       this.#gcm.on("leave", () => this.#fail(new GdmClosedError("this node left the group"))),
     );
@@ -635,6 +635,7 @@ export class GroupDataManager {
     try {
       this.#gcm.multicast(encodeOp(ops.length === 1 ? ops[0] : { t: "b", ops }), {
         level: this.#outboxLevel,
+        stream: GDM_STREAM,
       });
     } catch (err) {
       // Too large (the GCM's MulticastTooLargeError, as is) or not a member any more (closed).

@@ -15,6 +15,8 @@ import type { Patch } from "./value.ts";
 export const GDM_SIGNATURE = 0xd7;
 /** Wire format version. */
 export const GDM_VERSION = 1;
+/** The GCM stream that carries GDM operations (so they are never the application's `deliver` events). */
+export const GDM_STREAM = 1;
 
 /** One write: a whole value (`v`), a deletion (`v` absent, no `p`) or a partial update (`p`). */
 export interface WriteSpec {

@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { encode911, encodeForward, encodeToken } from "../../gcm/codec.ts";
+import { APP_STREAM } from "../../gcm/manager.ts";
 import type { Token } from "../../gcm/token.ts";
 import { Random } from "../../transport/random.ts";
 import { Cluster } from "../gcm/sim/harness.ts";
@@ -135,9 +136,10 @@ describe("malicious sender on the GCM channel (simulator)", () => {
     const got: (string | undefined)[] = [];
     c.nodes.get("c")!.gcm.on("deliver", (d) => got.push(`${d.from}/${d.forwardedFor}/${new TextDecoder().decode(d.data)}`));
     const evil = c.backend.layer("m", 1, ids);
-    const enc = new TextEncoder();
-    void evil.send("b", 16, encodeForward({ from: "a", safe: false, data: enc.encode("spoofed") })).catch(() => {});
-    void evil.send("b", 16, encodeForward({ from: "m", safe: false, data: enc.encode("honest") })).catch(() => {});
+    // A forward's payload starts with its stream byte (APP_STREAM: the application's deliver events).
+    const app = (text: string) => new Uint8Array([APP_STREAM, ...new TextEncoder().encode(text)]);
+    void evil.send("b", 16, encodeForward({ from: "a", safe: false, data: app("spoofed") })).catch(() => {});
+    void evil.send("b", 16, encodeForward({ from: "m", safe: false, data: app("honest") })).catch(() => {});
     await c.run(2000);
     expect(got).toEqual(["b/m/honest"]);
   });
