@@ -123,9 +123,7 @@ export const scenarios: Scenario[] = [
       const data = nodes.map((n) => new GroupDataManager({ gcm: n.gcm, layer: n.transport }));
       const orders: string[][] = ids.map(() => []);
       nodes.forEach((n, i) =>
-        n.gcm.on("deliver", (d) => {
-          if (d.data[0] === 0x6d) orders[i].push(`${d.from}:${new TextDecoder().decode(d.data)}`);
-        })
+        n.gcm.on("deliver", (d) => orders[i].push(`${d.from}:${new TextDecoder().decode(d.data)}`))
       );
       try {
         await until(() => nodes.every((n) => n.gcm.view.members.length === 3 && n.gcm.agreed), "one view of three");
