@@ -95,7 +95,7 @@ async function runVipSeed(seed: number, events = 8): Promise<Result> {
     await runSampled(500 + Math.floor(rnd.next() * 3000));
   }
   await runSampled(bound + 1000);
-  for (const [name, since] of unownedSince) worst = Math.max(worst, clock.now() - since);
+  for (const since of unownedSince.values()) worst = Math.max(worst, clock.now() - since);
   if (worst > bound) violations.push(`a resource stayed unowned ${worst} ms (bound ${bound} ms)`);
   // End state: one live owner each, same table everywhere, nothing left to plan.
   const ids = live();
