@@ -183,9 +183,6 @@ class LazyChange implements ChangeEvent {
   }
 }
 
-const DEBUG =
-  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.GDM_DEBUG === "1";
-
 class AbortSignalError extends Error {}
 
 /** The Group Data Manager of one node. */
@@ -781,9 +778,6 @@ export class GroupDataManager {
 
   #onView(v: ViewEvent): void {
     if (this.#closed) return;
-    if (DEBUG) {
-      console.log(`[gdm ${this.#me}] view ${v.index} ${v.members.join(",")} items=${this.#state.items.size}`);
-    }
     const members = v.detail.map((m) => `${m.id}#${m.inc}`).sort();
     // Our side is the group of the last round we completed (whose data we share), not merely the
     // last view: a view whose round never completed did not exchange any state.
@@ -834,13 +828,6 @@ export class GroupDataManager {
     if (!h.m.includes(this.#me)) return;
     const d = decideRound([...round.values()]);
     this.#lastPrimary = d.primary;
-    if (DEBUG) {
-      console.log(
-        `[gdm ${this.#me}] round ${key}: ${
-          [...round.values()].map((x) => `${x.me}(d=${x.d},side=${x.side.join("+")})`).join(" ")
-        } -> primary ${d.primary} pullers ${[...d.pullers]} rc ${[...d.reconcilers]}`,
-      );
-    }
     // Our own merge items not yet seen in the order (lost in a view change) go out again, whatever
     // our role now: the snapshot we installed meanwhile may not contain them.
     if (this.#unmerged.size > 0) this.#resendOwnItems();
@@ -886,9 +873,6 @@ export class GroupDataManager {
     this.#digests.delete(op.round);
     if (mine.mine === op.dg || this.#needsState || this.#pull !== undefined || this.#closed) return;
     this.stats.diverged++;
-    if (DEBUG) {
-      console.log(`[gdm ${this.#me}] diverged from ${op.me} in round ${op.round}: reconcile and pull`);
-    }
     this.#sendOwnItems();
     this.#needsState = true;
     this.#requestSnapshot(op.me);
@@ -945,13 +929,6 @@ export class GroupDataManager {
   #resendPending(vi: number): void {
     for (const w of this.#pending.values()) {
       if (w.vi >= vi) continue;
-      if (DEBUG) {
-        console.log(
-          `[gdm ${this.#me}] resend ${
-            "id" in w.op ? w.op.id : w.op.t
-          } (sent in view ${w.vi}) after round ${vi}`,
-        );
-      }
       w.vi = vi;
       this.#multicast(w.op, w.level);
     }
@@ -969,11 +946,6 @@ export class GroupDataManager {
   }
 
   #onReq(op: Extract<Op, { t: "req" }>): void {
-    if (DEBUG) {
-      console.log(
-        `[gdm ${this.#me}] req ${op.rid} ${op.from} -> ${op.to} (mine pending: ${this.#reqSent?.rid}, pull ${this.#pull?.rid})`,
-      );
-    }
     if (op.from === this.#me && this.#reqSent?.rid === op.rid) {
       // Our request's place in the order is the snapshot point: everything before is in the
       // snapshot, everything after is buffered and applied on top of it.
@@ -1034,14 +1006,9 @@ export class GroupDataManager {
     const snap = { items: [...this.#state.items], clock: this.#state.clock };
     this.stats.served++;
     this.#serving.add(rid);
-    if (DEBUG) console.log(`[gdm ${this.#me}] serve ${rid} to ${to}: ${snap.items.length} items`);
-    sendSnapshot(this.#layer, this.#channel, idOf(to), rid, snap, this.#chunkBytes, () => this.#closed).then(
-      () => this.#serving.delete(rid),
-      (e) => {
-        if (DEBUG) console.log(`[gdm ${this.#me}] serve ${rid} failed: ${e}`);
-        this.#serving.delete(rid);
-      },
-    );
+    // A failed transfer needs no handling here: the puller's watchdog asks another source.
+    const done = () => this.#serving.delete(rid);
+    sendSnapshot(this.#layer, this.#channel, idOf(to), rid, snap, this.#chunkBytes, () => this.#closed).then(done, done);
   }
 
   #onChunk(_from: string, bytes: Uint8Array): void {
@@ -1071,11 +1038,6 @@ export class GroupDataManager {
     const pull = this.#pull!;
     this.#pull = undefined;
     this.#needsState = false;
-    if (DEBUG) {
-      console.log(
-        `[gdm ${this.#me}] install ${snapshot?.items.size} items, then ${pull.buffer.length} buffered`,
-      );
-    }
     if (snapshot !== undefined) {
       this.stats.received++;
       const old = this.#state;
