@@ -10,10 +10,11 @@ import type { Command } from "./commands.ts";
 
 const usage = `raincore demo — a collaborative board: server members + browser tabs in one ring
 
-usage: raincore demo [--host 127.0.0.1] [--port 8080]
+usage: raincore demo [--host 127.0.0.1] [--port 8080] [--stun stun:HOST:PORT]
 
   --host H   address to bind the web server and hub (default 127.0.0.1)
   --port P   port of the web server and hub; 0 picks a free one (default 8080)
+  --stun U   STUN server for the tabs' WebRTC (repeatable; default none: no STUN traffic)
   --help     this text
 
 Serves the page and dist/raincore.browser.js (built if missing or stale), the WebSocket hub
@@ -40,13 +41,14 @@ export const demoCommand: Command = {
   summary: "collaborative board demo: web page + 3 members on UDP; tabs join the ring",
   usage,
   async run(argv) {
-    const flags = parseFlags(argv, { host: {}, port: {}, help: { value: false } });
+    const flags = parseFlags(argv, { host: {}, port: {}, stun: { repeat: true }, help: { value: false } });
     const host = stringFlag(flags, "host", "127.0.0.1")!;
     const port = Number(stringFlag(flags, "port", "8080"));
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError("--port must be 0..65535");
     const log = (line: string) => console.error(`demo: ${line}`);
     const stop = interrupted();
-    const demo = await startDemo({ host, port, log });
+    const stun = flags.get("stun") ?? [];
+    const demo = await startDemo({ host, port, log, iceServers: stun.map((urls) => ({ urls })) });
     console.log(`raincore demo: open ${demo.url} in a few tabs (Ctrl-C stops)`);
     const signal = await stop;
     log(`${signal}: members leave the ring …`);

@@ -83,7 +83,9 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   });
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : o.port;
-  const shown = o.host.includes(":") ? `[${o.host}]` : o.host;
+  // A wildcard bind is shown (and announced to tabs) as loopback; bind a LAN IP to share it.
+  const host = o.host === "0.0.0.0" ? "127.0.0.1" : o.host === "::" ? "::1" : o.host;
+  const shown = host.includes(":") ? `[${host}]` : host;
   hub = `ws://${shown}:${port}/`;
   return {
     url: `http://${shown}:${port}/`,

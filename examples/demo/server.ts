@@ -27,6 +27,8 @@ export interface DemoOptions {
   port?: number;
   /** IDs of the server members. @default {["alpha", "bravo", "charlie"]} */
   members?: readonly string[];
+  /** ICE servers (STUN/TURN) for the tabs' WebRTC. @default {[]}: no packet goes to any STUN server */
+  iceServers?: ReadonlyArray<{ urls: string }>;
   /** Progress lines (stderr in the CLI). @default {nothing} */
   log?: (line: string) => void;
 }
@@ -68,7 +70,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     port: options.port ?? 8080,
     publicDir: join(root, "examples", "demo", "public"),
     bundle,
-    config: (hub) => ({ hub, members: ids, timing: DEMO_TIMING }),
+    config: (hub) => ({ hub, members: ids, timing: DEMO_TIMING, iceServers: options.iceServers ?? [] }),
     accept: (s) => (hubRef.transport ? hubRef.transport.accept(s) : early.push(s)),
   });
   const hubTransport = await createWebSocketTransport({ id: "hub", advertise: [web.hub] });

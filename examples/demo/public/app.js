@@ -31,6 +31,7 @@ let rtc;
 try {
   rtc = await createWebRtcTransport({
     signaling: ws,
+    iceServers: cfg.iceServers ?? [], // none unless the demo was started with --stun
     loopbackOnly: location.hostname === "127.0.0.1" || location.hostname === "localhost",
   });
 } catch (e) {
