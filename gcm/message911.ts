@@ -23,6 +23,11 @@ export const STATUS_REJECT = 2;
 
 /** 911 flag: join request from a node that holds a ring of its own (lone). */
 export const F911_JOIN = 1;
+/**
+ * Flag of a REJECT 911: the sender does not count the receiver as eligible (3.7.3) and will not
+ * carry its token; a node cut off this way gives up its ring and goes on alone.
+ */
+export const F911_NOT_ELIGIBLE = 2;
 
 /** A 911 message. */
 export interface Message911 {

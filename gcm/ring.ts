@@ -27,12 +27,16 @@
  *  FIX-8 a token whose seq is too small to descend from our last token is a duplicate: dropped.
  *  FIX-9 a 911 from a non-member is a join request and still a regeneration request (veto applies).
  *  FIX-10 critical sections (3.9) run only in Agreement, after a round that changed nothing.
+ *  FIX-11 eligible membership (3.7.3): a non-eligible node is never added, and a member dropped
+ *        from the eligible set, whose 911s nobody would answer, is told so (REJECT with
+ *        F911_NOT_ELIGIBLE) and goes on alone instead of starving for ever (scenario "adding a node
+ *        at run time lets it in; removing a member takes it off the ring", tests/gcm/partition.test.ts).
  *  Every FIX names the simulator seed (tests/gcm/sim_*.test.ts, replay with scripts/sim.ts --seed)
  *  that showed the problem.
  * @module
  */
 import { copyToken, entryBytes, type Token } from "./token.ts";
-import { F911_JOIN, type Message911, STATUS_NO, STATUS_REJECT, STATUS_YES } from "./message911.ts";
+import { F911_JOIN, F911_NOT_ELIGIBLE, type Message911, STATUS_NO, STATUS_REJECT, STATUS_YES } from "./message911.ts";
 import { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
 import {
   indexOfId,
@@ -64,6 +68,14 @@ export interface RingOptions extends MulticastBudget {
   joinRetryMs: number;
   /** Node IDs to ask for membership at start and whenever this node is lone. */
   peers: readonly string[];
+  /**
+   * Eligible membership (3.7.3): the node IDs allowed in the group; `undefined` = anyone. A node
+   * outside it is never added to the ring, its hand-shakes and 911s are not join requests, and a
+   * member removed from it is taken off the ring at this node's next token visit.
+   */
+  eligible?: readonly string[];
+  /** Highest globalView index committed before (a node that rejoins after leaving). @default {0} */
+  baseViewNumber?: number;
 }
 
 /** What the driver must do after an event. */
@@ -123,6 +135,8 @@ export class RingCore {
   #joinGen = 0;
   #ringCounter = 0;
   #known: string[] = [];
+  /** Eligible node IDs (3.7.3); `undefined` = anyone. */
+  #eligible: Set<string> | undefined;
   #handshakeRound = 0;
   /** Peers whose hand-shake failed: skip them until this round (back-off). */
   readonly #skip = new Map<string, { until: number; failures: number }>();
@@ -150,7 +164,33 @@ export class RingCore {
       opts,
       (delivery) => this.#out.push({ type: "deliver", delivery }),
     );
+    this.globalViewNumber = opts.baseViewNumber ?? 0;
+    if (opts.eligible !== undefined) this.#eligible = new Set(opts.eligible);
     for (const p of opts.peers) this.#learn(p);
+    for (const p of opts.eligible ?? []) this.#learn(p);
+  }
+
+  /** Whether node `id` may be a member (eligible membership, 3.7.3). This node always may. */
+  isEligible(id: string): boolean {
+    return this.#eligible === undefined || id === this.me.id || this.#eligible.has(id);
+  }
+
+  /** The eligible set (`undefined` = anyone). */
+  get eligible(): string[] | undefined {
+    return this.#eligible === undefined ? undefined : [...this.#eligible].sort();
+  }
+
+  /**
+   * Replaces the eligible set (`undefined` = anyone). Newly eligible nodes become hand-shake
+   * targets; members no longer eligible are taken off the ring at this node's next token visit.
+   */
+  setEligible(ids: readonly string[] | undefined): void {
+    this.#eligible = ids === undefined ? undefined : new Set(ids);
+    this.#known = this.#known.filter((k) => this.isEligible(k));
+    for (const p of ids ?? []) this.#learn(p);
+    this.newNodes = this.newNodes.filter((n) => this.isEligible(n.id));
+    const t = this.token;
+    if (t !== undefined && this.tokenState === TokenState.Eating && !this.inCritical) this.#setTimer(0);
   }
 
   /** Takes the actions produced since the last call. */
@@ -375,11 +415,28 @@ export class RingCore {
       this.#handOff(t);
       return;
     }
+    // Eligible membership (3.7.3): members no longer eligible here leave the ring now; their
+    // entries pass to this node's custody, as for a failed node.
+    let added = false;
+    for (let i = t.nodelist.length - 1; i >= 0; i--) {
+      const m = t.nodelist[i];
+      if (this.isEligible(m.id) || sameMember(m, this.me)) continue;
+      t.nodelist.splice(i, 1);
+      Multicast.transferCustody(t, m.id, this.me.id);
+      added = true;
+    }
+    if (added && t.nodelist.length === 1) {
+      this.#changed(t);
+      t.ringId = this.#newRingId(); // as a node left alone by a failure (FIX-4)
+      this.ringId = t.ringId;
+      this.lastToken = t;
+      this.#becomeLone(t);
+      return;
+    }
     // Pseudo-code 6: add new nodes right after this node, so the token goes to them next.
     let myIdx = indexOfMember(t.nodelist, this.me);
-    let added = false;
     for (const n of this.newNodes) {
-      if (indexOfMember(t.nodelist, n) >= 0) continue;
+      if (indexOfMember(t.nodelist, n) >= 0 || !this.isEligible(n.id)) continue;
       // Never add an older incarnation next to a newer one (a stale join request).
       if (t.nodelist.some((m) => m.id === n.id && m.inc > n.inc)) continue;
       // A newer incarnation replaces an older one of the same ID (restart, FIX-6).
@@ -494,6 +551,29 @@ export class RingCore {
     this.#setTimer(this.#o.eatingMs);
   }
 
+  /**
+   * Gives up the ring this node waits for and starts a ring of one (a new lineage, views go on from
+   * this node's globalViewNumber): used when a ring-mate says we are not eligible.
+   */
+  #goLoneFresh(): void {
+    this.multicast.lostOwn += this.multicast.takeInflight().length;
+    const t: Token = {
+      ringId: this.#newRingId(),
+      seq: this.lastTokenSeq + 1,
+      nodelist: [this.me],
+      current: 0,
+      dest: 0,
+      gvn: this.globalViewNumber,
+      rsv: 0,
+      flags: 0,
+      entries: [],
+    };
+    this.ringId = t.ringId;
+    this.lastTokenSeq = t.seq;
+    this.lastToken = t;
+    this.#becomeLone(t);
+  }
+
   #adopt(t: Token): void {
     // Give up our own token (lone) or ring (starving / moving to a lower group). Own messages
     // still on the old token stay there: its members deliver them (see multicast.ts).
@@ -539,6 +619,15 @@ export class RingCore {
       return;
     }
     this.#learn(from);
+    if (m.status === STATUS_REJECT && (m.flags & F911_NOT_ELIGIBLE) !== 0) {
+      // FIX-11. Eligible membership: a ring-mate no longer counts us as eligible and took us off its ring.
+      // Waiting for its token would starve us for ever: give up that ring and go on alone; the
+      // hand-shakes then find whoever still counts us eligible.
+      if (this.token === undefined && !this.inCritical && indexOfId(this.localView, m.nodelist[0]?.id ?? "") >= 0) {
+        this.#goLoneFresh();
+      }
+      return;
+    }
     if (m.status === STATUS_REJECT) {
       // Our token was refused: handle it as a delivery failure (FIX-4, FIX-6).
       const last = this.lastToken;
@@ -548,6 +637,29 @@ export class RingCore {
       return;
     }
     const orig = m.nodelist[m.orig];
+    if (orig === undefined) return;
+    if (!this.isEligible(orig.id)) {
+      // Eligible membership (3.7.3): whatever a non-eligible node sends, it is not admitted. A
+      // regeneration request from it (it was on our ring until we dropped it) gets a REJECT so
+      // that it stops waiting for our token.
+      if (m.status === STATUS_YES && (m.flags & F911_JOIN) === 0) {
+        this.#out.push({
+          type: "send911",
+          to: orig.id,
+          msg: {
+            ringId: m.ringId,
+            seq: m.seq,
+            nodelist: [this.me],
+            orig: 0,
+            current: 0,
+            dest: 0,
+            status: STATUS_REJECT,
+            flags: F911_NOT_ELIGIBLE,
+          },
+        });
+      }
+      return;
+    }
     const myIdx = indexOfMember(m.nodelist, this.me);
     if (myIdx >= 0) m.current = myIdx; // "Update 911.currentNode"
     if (sameMember(orig, this.me)) {
@@ -745,7 +857,7 @@ export class RingCore {
 
   #learn(id: string): void {
     this.#skip.delete(id);
-    if (id === this.me.id || this.#known.includes(id)) return;
+    if (id === this.me.id || this.#known.includes(id) || !this.isEligible(id)) return;
     this.#known.push(id);
     this.#known.sort();
   }

@@ -1,11 +1,14 @@
 /**
  * Long-running GCM simulator: node scripts/run.mjs scripts/sim.ts --seeds N [--seed S] [--from F]
- *   [--layer gcm] [--net real|fake] [--mode three-phase|two-phase|every-token] [--verbose]
+ *   [--layer gcm] [--net real|fake] [--mode three-phase|two-phase|every-token] [--partitions] [--verbose]
+ * `--partitions` runs the partition schedules of tests/gcm/sim/partition_run.ts instead (splits into
+ * 2–4 groups healed in random orders, re-partitions during merges, one-way cuts, flapping links).
  * Runs seeded fault schedules (crashes, restarts, loss, duplication, cuts, false suspicions, joins,
  * leaves, token loss in a view change, traffic, critical sections) and checks DESIGN.md properties
  * 1–6. Prints progress and a summary; exits 1 on the first failing seed, with its replay command.
  */
 import { runSeed } from "../tests/gcm/sim/run.ts";
+import { runPartitionSeed } from "../tests/gcm/sim/partition_run.ts";
 import type { ViewMode } from "../gcm/types.ts";
 
 function arg(name: string): string | undefined {
@@ -25,6 +28,7 @@ if (layer !== "gcm") {
 }
 const net = (arg("net") ?? "real") as "real" | "fake";
 const mode = arg("mode") as ViewMode | undefined;
+const partitions = process.argv.includes("--partitions");
 const single = arg("seed");
 const from = Number(arg("from") ?? 1);
 const count = Number(arg("seeds") ?? 1000);
@@ -36,7 +40,7 @@ let delivered = 0;
 let virtualMs = 0;
 const byMode = new Map<string, number>();
 for (const seed of seeds) {
-  const res = await runSeed(seed, { net, mode, verbose });
+  const res = partitions ? await runPartitionSeed(seed, { mode, verbose }) : await runSeed(seed, { net, mode, verbose });
   done++;
   delivered += res.delivered;
   virtualMs += res.virtualMs;
@@ -46,7 +50,7 @@ for (const seed of seeds) {
     for (const v of res.violations) console.log(`  ${v}`);
     if (!verbose) { for (const e of res.events.slice(-30)) console.log(`  | ${e}`); }
     console.log(
-      `replay: node scripts/run.mjs scripts/sim.ts --seed ${seed} --net ${net}${
+      `replay: node scripts/run.mjs scripts/sim.ts --seed ${seed}${partitions ? " --partitions" : ` --net ${net}`}${
         mode ? ` --mode ${mode}` : ""
       } --verbose`,
     );
@@ -59,7 +63,7 @@ for (const seed of seeds) {
 }
 const secs = (performance.now() - t0) / 1000;
 console.log(
-  `summary: ${done} seeds passed on the ${net} stack in ${secs.toFixed(1)} s; ` +
+  `summary: ${done} ${partitions ? "partition " : ""}seeds passed on the ${partitions ? "real" : net} stack in ${secs.toFixed(1)} s; ` +
     `${(virtualMs / 1000).toFixed(0)} s simulated, ${delivered} deliveries checked; modes ` +
     [...byMode].map(([m, n]) => `${m}=${n}`).join(" "),
 );
