@@ -7,7 +7,7 @@ import { type Clock, SystemClock } from "../transport/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure.ts";
-import { GroupCommunicationManager } from "./manager.ts";
+import { type GcmOptions, GroupCommunicationManager } from "./manager.ts";
 import type { ViewMode } from "./types.ts";
 
 /** Options of {@link createNode}. */
@@ -29,6 +29,14 @@ export interface CreateNodeOptions {
   hungryMs?: number;
   /** Starving timeout (911 resend period), ms. @default {300} */
   starvingMs?: number;
+  /** Hand-shake period to eligible/known peers outside the group (discovery, 3.7.3), ms. @default {starvingMs} */
+  joinRetryMs?: number;
+  /** Eligible membership (3.7.3), see {@link GcmOptions.eligible}. @default {undefined (anyone)} */
+  eligible?: readonly string[];
+  /** Expected group size for the quorum policy, see {@link GcmOptions.expectedSize}. @default {undefined} */
+  expectedSize?: number;
+  /** Quorum policy: no delivery while the view has `expectedSize / 2` members or fewer. @default {false} */
+  quorum?: boolean;
   /** Initial retransmission timeout of the Transport Manager, ms. @default {200} */
   rtoMs?: number;
   /** Resends per address before the Transport Manager reports a delivery failure. @default {4} */
@@ -107,6 +115,10 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     eatingMs: options.eatingMs,
     hungryMs: options.hungryMs ?? failureTimeMs(rtoMs, rtoMaxMs, retries) + 500,
     starvingMs: options.starvingMs,
+    joinRetryMs: options.joinRetryMs,
+    eligible: options.eligible,
+    expectedSize: options.expectedSize,
+    quorum: options.quorum,
   });
   gcm.start();
   let closing: Promise<void> | undefined;

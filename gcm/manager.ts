@@ -103,6 +103,44 @@ export interface GcmOptions {
    * @default {500}
    */
   criticalTimeoutMs?: number;
+  /**
+   * Eligible membership (3.7.3): the node IDs allowed in the group. A node outside it is never
+   * admitted, whatever it sends; eligible nodes also get hand-shakes (discovery). Change it at run
+   * time with {@link GroupCommunicationManager.addEligible} / `removeEligible`; removing a current
+   * member takes it off the ring at this node's next token visit (configure every member alike).
+   * @default {undefined (anyone may join)}
+   */
+  eligible?: readonly string[];
+  /**
+   * Expected group size N for the quorum policy: a view of N/2 members or fewer is not in quorum.
+   * @default {undefined (no quorum policy)}
+   */
+  expectedSize?: number;
+  /**
+   * With `expectedSize`: while the view is not in quorum, this node delivers no multicast messages
+   * (they are dropped here, not delayed) and reports `inQuorum: false`. Off, as in the thesis: every
+   * partition goes on on its own. @default {false}
+   */
+  quorum?: boolean;
+}
+
+/** Options of {@link GroupCommunicationManager.addHealthCheck}. */
+export interface HealthCheckOptions {
+  /** How often the check runs (time from the injected Clock). @default {1000} */
+  intervalMs?: number;
+}
+
+/**
+ * Two groups merged (3.7.3): this node's view gained members that were not in its previous view
+ * (node-by-node merge: one event per view that brings members in).
+ */
+export interface MergeEvent {
+  /** This node's view before the merge. */
+  previous: ViewEvent;
+  /** The other side: the members of `view` that were not in `previous` (index 0: not known here). */
+  other: ViewEvent;
+  /** The new committed view. */
+  view: ViewEvent;
 }
 
 /** A committed view. */
@@ -115,6 +153,8 @@ export interface ViewEvent {
   detail: Member[];
   /** View mode that committed it. */
   mode: ViewMode;
+  /** Quorum policy: whether the view has more than `expectedSize / 2` members (always true without it). */
+  inQuorum: boolean;
 }
 
 /** A delivered multicast message. */
@@ -143,6 +183,10 @@ export interface GcmEvents {
   token: { seq: number };
   /** This node left the group. */
   leave: { graceful: boolean };
+  /** Groups merged: this view brought in members that were not in the previous one (3.7.3). */
+  merge: MergeEvent;
+  /** A health check changed state (critical resources): the node leaves while any is unhealthy. */
+  health: { name: string; healthy: boolean };
 }
 
 /** Options of one multicast. */
@@ -200,7 +244,7 @@ const TOKEN_STATES = ["eating", "hungry", "starving"] as const;
 /** The Group Communication Manager of one node. Call {@link start} to join. */
 export class GroupCommunicationManager {
   /** The pure core (exposed for tests and diagnostics; do not drive it directly). */
-  readonly core: RingCore;
+  core: RingCore;
   readonly #layer: MessageLayer;
   readonly #clock: Clock;
   readonly #channel: number;
@@ -215,7 +259,15 @@ export class GroupCommunicationManager {
     deliver: [],
     token: [],
     leave: [],
+    merge: [],
+    health: [],
   };
+  #ringOptions: ConstructorParameters<typeof RingCore>[0];
+  readonly #expectedSize: number | undefined;
+  readonly #quorum: boolean;
+  #lastView: ViewEvent | undefined;
+  readonly #health = new Map<string, { healthy: boolean; timer: TimerId | undefined; running: boolean }>();
+  #rejoinPending = false;
   #timer: TimerId | undefined;
   #joinTimer: TimerId | undefined;
   #flushing = false;
@@ -248,7 +300,12 @@ export class GroupCommunicationManager {
     for (const [k, v] of Object.entries({ eatingMs: opts.eatingMs, hungryMs: opts.hungryMs, starvingMs })) {
       if (v !== undefined && !(v >= 0)) throw new RangeError(`'${k}' must be a non-negative number`);
     }
-    this.core = new RingCore({
+    this.#expectedSize = opts.expectedSize;
+    this.#quorum = opts.quorum ?? false;
+    if (opts.expectedSize !== undefined && !(opts.expectedSize >= 1)) {
+      throw new RangeError(`'expectedSize' must be at least 1, got ${opts.expectedSize}`);
+    }
+    this.#ringOptions = {
       id: opts.layer.nodeId,
       incarnation,
       mode: this.#modeName,
@@ -260,7 +317,9 @@ export class GroupCommunicationManager {
       maxBatchMessages: opts.maxBatchMessages ?? 512,
       maxBatchBytes: opts.maxBatchBytes ?? 262_144,
       maxTokenBytes: opts.maxTokenBytes ?? 4_194_304,
-    });
+      eligible: opts.eligible,
+    };
+    this.core = new RingCore(this.#ringOptions);
     this.#layer.onMessage(this.#channel, (from, msg) => this.#onMessage(from, msg));
   }
 
@@ -282,7 +341,136 @@ export class GroupCommunicationManager {
       members: v.members.map((m) => m.id),
       detail: v.members.slice(),
       mode: this.mode,
+      inQuorum: this.#inQuorum(v.members.length),
     };
+  }
+
+  /**
+   * Quorum policy: whether the last committed view has more than `expectedSize / 2` members.
+   * Always true without `expectedSize`.
+   */
+  get inQuorum(): boolean {
+    return this.#inQuorum(this.core.lastGlobalView.members.length);
+  }
+
+  #inQuorum(size: number): boolean {
+    return this.#expectedSize === undefined || size > this.#expectedSize / 2;
+  }
+
+  /** The eligible node IDs (3.7.3), sorted; `undefined` = anyone may join. */
+  get eligible(): string[] | undefined {
+    return this.core.eligible;
+  }
+
+  /** Makes nodes eligible (and hand-shake targets). With no eligible set yet, starts one with them and the current members. */
+  addEligible(...ids: string[]): void {
+    const cur = this.core.eligible ?? this.core.lastGlobalView.members.map((m) => m.id);
+    this.#setEligible([...new Set([...cur, ...ids, this.id])]);
+  }
+
+  /**
+   * Makes nodes ineligible: never admitted again, and current members among them are taken off the
+   * ring at this node's next token visit. Removing this node itself makes it leave the group.
+   */
+  removeEligible(...ids: string[]): void {
+    const cur = this.core.eligible ?? this.core.lastGlobalView.members.map((m) => m.id);
+    this.#setEligible(cur.filter((x) => !ids.includes(x)));
+    if (ids.includes(this.id)) void this.leave();
+  }
+
+  /** Replaces the eligible set (`undefined` = anyone). */
+  setEligible(ids: readonly string[] | undefined): void {
+    this.#setEligible(ids === undefined ? undefined : [...ids]);
+  }
+
+  #setEligible(ids: string[] | undefined): void {
+    this.#assertOpen();
+    this.#ringOptions = { ...this.#ringOptions, eligible: ids };
+    this.core.setEligible(ids);
+    this.#flush();
+  }
+
+  /**
+   * Critical resources (3.7.3): registers a health check run every `intervalMs` on the injected
+   * Clock. While any check is unhealthy (returns false, rejects or throws) this node leaves the
+   * group; once all are healthy again it rejoins as a new incarnation. Returns a function that
+   * removes the check.
+   */
+  addHealthCheck(
+    name: string,
+    fn: () => boolean | Promise<boolean>,
+    options: HealthCheckOptions = {},
+  ): () => void {
+    this.#assertOpen();
+    const intervalMs = options.intervalMs ?? 1000;
+    if (!(intervalMs > 0)) throw new RangeError(`'intervalMs' must be positive, got ${options.intervalMs}`);
+    if (this.#health.has(name)) throw new RangeError(`health check '${name}' already exists`);
+    const h = { healthy: true, timer: undefined as TimerId | undefined, running: false };
+    this.#health.set(name, h);
+    const set = (healthy: boolean): void => {
+      if (this.#closed || this.#health.get(name) !== h || h.healthy === healthy) return;
+      h.healthy = healthy;
+      this.#emit("health", { name, healthy });
+      if (!healthy) {
+        this.#rejoinPending = true;
+        if (!this.core.left) {
+          this.core.leave();
+          this.#flush();
+        }
+      } else this.#maybeRejoin();
+    };
+    const run = (): void => {
+      h.timer = this.#clock.setTimer(intervalMs, run);
+      if (h.running) return;
+      h.running = true;
+      let r: boolean | Promise<boolean>;
+      try {
+        r = fn();
+      } catch {
+        h.running = false;
+        set(false);
+        return;
+      }
+      Promise.resolve(r).then(
+        (ok) => {
+          h.running = false;
+          set(ok === true);
+        },
+        () => {
+          h.running = false;
+          set(false);
+        },
+      );
+    };
+    h.timer = this.#clock.setTimer(0, run);
+    return () => {
+      if (h.timer !== undefined) this.#clock.clearTimer(h.timer);
+      this.#health.delete(name);
+      this.#maybeRejoin();
+    };
+  }
+
+  /** Whether every health check is healthy. */
+  get healthy(): boolean {
+    for (const h of this.#health.values()) if (!h.healthy) return false;
+    return true;
+  }
+
+  /** After a health-check leave: rejoin (a new incarnation, views go on from ours) once all are healthy. */
+  #maybeRejoin(): void {
+    if (!this.#rejoinPending || this.#closed || !this.healthy || !this.core.left) return;
+    this.#rejoinPending = false;
+    const old = this.core;
+    this.#ringOptions = {
+      ...this.#ringOptions,
+      incarnation: (old.me.inc + 1) >>> 0,
+      baseViewNumber: old.globalViewNumber,
+      peers: [...new Set([...this.#ringOptions.peers, ...old.lastGlobalView.members.map((m) => m.id)])]
+        .filter((p) => p !== this.id),
+    };
+    this.core = new RingCore(this.#ringOptions);
+    this.core.start();
+    this.#flush();
   }
 
   /** The view mode. */
@@ -437,6 +625,7 @@ export class GroupCommunicationManager {
     this.#closed = true;
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     if (this.#joinTimer !== undefined) this.#clock.clearTimer(this.#joinTimer);
+    for (const h of this.#health.values()) if (h.timer !== undefined) this.#clock.clearTimer(h.timer);
     const pending = this.#critical;
     this.#critical = [];
     for (const r of pending) r.reject(new LeftGroupError("the GCM was closed before the token came"));
@@ -587,20 +776,43 @@ export class GroupCommunicationManager {
         // The core's Delivery has exactly the shape of DeliverEvent: hand it over as is (hot path),
         // without the stream byte.
         const d = a.delivery;
+        if (this.#quorum && !this.inQuorum) break; // quorum policy: no delivery out of quorum
         const stream = d.data[0];
         d.data = d.data.subarray(1);
         if (stream === APP_STREAM) this.#emit("deliver", d);
         else this.#streams.get(stream)?.(d);
         break;
       }
-      case "view":
-        this.#emit("view", {
+      case "view": {
+        const view: ViewEvent = {
           index: a.view.index,
           members: a.view.members.map((m) => m.id),
           detail: a.view.members.slice(),
           mode: a.mode,
-        });
+          inQuorum: this.#inQuorum(a.view.members.length),
+        };
+        const previous = this.#lastView;
+        this.#lastView = view;
+        this.#emit("view", view);
+        if (previous !== undefined) {
+          const had = new Set(previous.detail.map((m) => `${m.id}#${m.inc}`));
+          const added = view.detail.filter((m) => !had.has(`${m.id}#${m.inc}`));
+          if (added.length > 0) {
+            this.#emit("merge", {
+              previous,
+              other: {
+                index: 0,
+                members: added.map((m) => m.id),
+                detail: added,
+                mode: a.mode,
+                inQuorum: this.#inQuorum(added.length),
+              },
+              view,
+            });
+          }
+        }
         break;
+      }
       case "token":
         this.#emit("token", { seq: a.seq });
         break;
@@ -609,6 +821,7 @@ export class GroupCommunicationManager {
         break;
       case "left":
         this.#emit("leave", { graceful: true });
+        if (this.#rejoinPending) this.#maybeRejoin();
         for (const w of this.#leaveWaiters.splice(0)) w();
         for (const r of this.#critical.splice(0)) r.reject(new LeftGroupError());
         break;
