@@ -31,6 +31,8 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
   --rto-ms N              Transport Manager retransmission floor (default 20)
   --rto-max-ms N          retransmission ceiling, back-off included (default 1000)
   --retries N             resends per address before a node counts as failed (default 4)
+  --eligible ID,ID,…      only these nodes may be in the group (default: anyone); stdin
+                          "eligible add ID" / "eligible remove ID" change it at run time
 
   --data-dir DIR          keep this node's data items in DIR (survives a whole-cluster restart)
   --key-file F            authenticate every packet with the cluster key or node credential in F
@@ -43,7 +45,7 @@ stdout: one JSON object per line with "t" (ms since the epoch) and "event":
     included; loaded: true for items read from --data-dir at start)
   value {key, value}   (answers get)   lock {name, owner|null}   conflict {key, winner, loser}
   synced {items}   error {message, name}
-stdin: send TEXT | send-safe TEXT | set KEY VALUE | del KEY | get KEY | lock NAME | unlock NAME
+stdin: eligible add ID | eligible remove ID | send TEXT | send-safe TEXT | set KEY VALUE | del KEY | get KEY | lock NAME | unlock NAME
        | leave | quit          (VALUE: JSON, or else the text itself)`;
 
 const MODES: readonly ViewMode[] = ["three-phase", "two-phase", "every-token"];
@@ -64,6 +66,7 @@ export const nodeCommand: Command = {
       "rto-ms": {},
       "rto-max-ms": {},
       retries: {},
+      eligible: {},
       "data-dir": {},
       "key-file": {},
       encrypt: { value: false },
@@ -104,6 +107,9 @@ export const nodeCommand: Command = {
       },
     });
     const { gcm } = member;
+    const eligible = flags.get("eligible")?.[0];
+    // Set before any packet is handled (createNode started the GCM synchronously, I/O comes later).
+    if (eligible !== undefined) gcm.setEligible(eligible.split(",").filter((x) => x !== ""));
     const data = gdm!;
     data.on(
       "change",
@@ -158,7 +164,11 @@ export const nodeCommand: Command = {
           emitLine("value", { key: rest[0], value: jsonValue(data.get(rest[0] ?? "")) });
         } else if (word === "lock") void data.lock(rest[0] ?? "").catch(reportError);
         else if (word === "unlock") void data.unlock(rest[0] ?? "").catch(reportError);
-        else if (word === "leave") await gcm.leave();
+        else if (word === "eligible" && (rest[0] === "add" || rest[0] === "remove") && rest[1]) {
+          if (rest[0] === "add") gcm.addEligible(rest[1]);
+          else gcm.removeEligible(rest[1]);
+          emitLine("eligible", { ids: gcm.eligible ?? null });
+        } else if (word === "leave") await gcm.leave();
         else if (word === "quit") await quit(0);
         else if (word !== "") emitLine("error", { message: `unknown command "${word}"` });
       } catch (error) {
