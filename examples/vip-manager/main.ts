@@ -21,6 +21,7 @@ const flags = parseFlags(process.argv.slice(2), {
   sticky: { repeat: true },
   prefer: { repeat: true },
   "hungry-ms": {},
+  "lone-grace-ms": {},
 });
 const id = stringFlag(flags, "id");
 const listen = stringFlag(flags, "listen");
@@ -54,7 +55,14 @@ const node = createNode({
   starvingMs: 100,
 });
 const gdm = new GroupDataManager({ gcm: node.gcm, layer: node.transport });
-const vip = new VipManager({ gcm: node.gcm, gdm, resources, clock, checkMs: 300, loneGraceMs: 2000 });
+const vip = new VipManager({
+  gcm: node.gcm,
+  gdm,
+  resources,
+  clock,
+  checkMs: 300,
+  loneGraceMs: Number(stringFlag(flags, "lone-grace-ms", "5000")),
+});
 node.gcm.on("view", (v) => out({ event: "view", index: v.index, members: v.members }));
 let last = "";
 const poll = setInterval(() => {

@@ -2,7 +2,9 @@
  * The VIP manager (examples/vip-manager/main.ts) as four OS processes over UDP loopback: members
  * SIGKILLed at random and restarted, a manual move. From every process's `owned` lines (wall-clock
  * stamped): a resource never served by two processes at once, every resource served again within
- * the fail-over bound after a kill, and all of them served once at the end.
+ * the fail-over bound after a kill, and all of them served once at the end. Before the four
+ * processes first share a view, each is a group of its own (where owning the same resource is
+ * allowed), so the overlap check starts once the ring of four has formed.
  */
 import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
@@ -69,7 +71,13 @@ describe("VIP manager: four real processes, random SIGKILLs", () => {
       await c.exit;
     };
 
+    const allInOneView = () =>
+      live().every((c) =>
+        (c.lines.filter((l) => l.event === "view").at(-1)?.members as string[] | undefined)?.length === 4
+      );
     IDS.forEach((_, i) => start(i));
+    await waitUntil(live(), allInOneView, 20_000, show);
+    const formedAt = Date.now();
     await waitServed(20_000);
     let worst = 0;
     const rnd = (n: number) => Math.floor(Math.random() * n);
@@ -122,10 +130,14 @@ describe("VIP manager: four real processes, random SIGKILLs", () => {
         }
         if (from !== undefined) intervals.push({ who: c.name, from, to: killedAt.get(c) ?? end });
       }
-      intervals.sort((a, b) => a.from - b.from);
+      const formed = intervals.filter((iv) => iv.to > formedAt).map((iv) => ({
+        ...iv,
+        from: Math.max(iv.from, formedAt),
+      }));
+      formed.sort((a, b) => a.from - b.from);
       let servedUntil = -Infinity;
-      for (const iv of intervals) {
-        expect(servedUntil - iv.from, `${v}: ${JSON.stringify(intervals)}`).toBeLessThanOrEqual(15);
+      for (const iv of formed) {
+        expect(servedUntil - iv.from, `${v}: ${JSON.stringify(formed)}`).toBeLessThanOrEqual(15);
         servedUntil = Math.max(servedUntil, iv.to);
       }
     }
