@@ -271,7 +271,10 @@ export class PeerSender {
       : this.#nextSeq;
   }
 
-  /** Packs queued messages into one packet: whole messages where they fit, else a fragment. */
+  /**
+   * Packs queued messages into one packet: whole messages where they fit; only a message too large
+   * for an empty packet is cut into fragments.
+   */
   #buildPacket(): OutPacket {
     const host = this.#host;
     let room = this.#frameRoom;
@@ -293,6 +296,11 @@ export class PeerSender {
         size += rest + WHOLE_FRAME_OVERHEAD;
         q++;
         continue;
+      }
+      // A message that fits whole into an empty packet starts the next packet rather than being
+      // split: reassembly costs the receiver, and one lost packet would then cost two messages.
+      if (msgs.length > 0 && m.offset === 0 && rest + WHOLE_FRAME_OVERHEAD <= this.#frameRoom && rest <= 0xffff) {
+        break;
       }
       // Not worth a fragment header for a sliver: leave it for the next packet.
       if (room < FRAGMENT_FRAME_OVERHEAD + 64 && msgs.length > 0) break;

@@ -314,6 +314,27 @@ describe("TransportManager", () => {
     expect(net.stats.sent - sent0).toBeLessThan(60);
   });
 
+  it("never splits a message that fits whole into one packet", async () => {
+    const { clock, net, start } = simCluster(9, { delayMs: { min: 1, max: 1 } }, 1400);
+    const a = start("a");
+    const b = start("b");
+    const got: Uint8Array[] = [];
+    b.onMessage(2, (_f, m) => got.push(m));
+    a.setAddresses("b", ["mem://b"]);
+    const w = track(clock, a.send("b", 2, new Uint8Array(1)));
+    await runUntil(clock, () => w.settled, 1000);
+    let dataFromA = 0;
+    net.onEvent((e) => {
+      if (e.type === "send" && e.from === "mem://a") dataFromA++;
+    });
+    const sends: Array<ReturnType<typeof track>> = [];
+    for (let i = 0; i < 100; i++) sends.push(track(clock, a.send("b", 2, pattern(1000, i))));
+    await runUntil(clock, () => sends.every((s) => s.settled), 10_000);
+    expect(got.slice(1)).toEqual(Array.from({ length: 100 }, (_, i) => pattern(1000, i)));
+    // Two 1,000-byte messages cannot share a 1,400-byte packet: one packet each, none reassembled.
+    expect(dataFromA).toBe(100);
+  });
+
   it("learns the source address of an unknown node so that it can reply", async () => {
     const { clock, start } = simCluster(10, { delayMs: { min: 1, max: 1 } });
     const a = start("a");
