@@ -83,6 +83,13 @@ export interface TransportManagerOptions {
   addressMode?: "sequence" | "parallel";
   /** Most packets in flight (sent, not acknowledged) per destination, 1..65536. @default {256} */
   windowPackets?: number;
+  /**
+   * Most bytes in flight (sent, not acknowledged) per destination; the window is the smaller of
+   * this and `windowPackets` packets, and at least one packet. Keep it below the receiver's socket
+   * buffer (208 KiB by default on Linux, unchangeable on Deno): what overflows it is dropped and
+   * costs a retransmission timeout. @default {1048576} (1 MiB)
+   */
+  windowBytes?: number;
   /** Largest message, in bytes (at most 2^32 − 1). @default {67108864} (64 MiB) */
   maxMessageBytes?: number;
   /** Most messages of one sender under reassembly at once. @default {64} */
@@ -175,6 +182,7 @@ export class TransportManager {
     }
     const retries = positiveInt(options.retries ?? 4, "retries", 0, 1000);
     const windowPackets = positiveInt(options.windowPackets ?? 256, "windowPackets", 1, 65_536);
+    const windowBytes = positiveInt(options.windowBytes ?? 1024 * 1024, "windowBytes", 1, 2 ** 32);
     const maxMessageBytes = positiveInt(
       options.maxMessageBytes ?? 64 * 1024 * 1024,
       "maxMessageBytes",
@@ -211,6 +219,7 @@ export class TransportManager {
       localInc: this.incarnation,
       packetBytes,
       windowPackets,
+      windowBytes,
       retries,
       parallel: mode === "parallel",
       rto,

@@ -72,6 +72,8 @@ export interface SenderHost {
   readonly packetBytes: number;
   /** Most packets between the lowest unacknowledged one and the next to send. */
   readonly windowPackets: number;
+  /** Most bytes of unacknowledged packets in flight (at least one packet is always allowed). */
+  readonly windowBytes: number;
   /** Resends per address without any progress before the address counts as failed. */
   readonly retries: number;
   /** Whether every transmission goes to all addresses at once. */
@@ -111,6 +113,8 @@ export class PeerSender {
   #queueHead = 0;
   readonly #inflight: OutPacket[] = [];
   #inflightHead = 0;
+  /** Bytes of the sent, unacknowledged packets: bounded by `windowBytes` (or one packet). */
+  #inflightBytes = 0;
   #addrIndex = 0;
   #attempts = 0;
   /** Sequence mode: no return to a preferred address before this time (set when one timed out). */
@@ -136,6 +140,11 @@ export class PeerSender {
   /** Current retransmission timeout (ms). */
   get rtoMs(): number {
     return this.#rto.rto;
+  }
+
+  /** Bytes of packets sent and not yet acknowledged. */
+  get inflightBytes(): number {
+    return this.#inflightBytes;
   }
 
   /** Sends pending or in flight. */
@@ -238,7 +247,7 @@ export class PeerSender {
       for (const m of this.#inflight[i].messages) failed.add(m);
     }
     for (let i = this.#queueHead; i < this.#queue.length; i++) failed.add(this.#queue[i]);
-    this.#inflight.length = this.#inflightHead = 0;
+    this.#inflight.length = this.#inflightHead = this.#inflightBytes = 0;
     this.#queue.length = this.#queueHead = 0;
     for (const m of failed) m.reject(error);
   }
@@ -248,6 +257,7 @@ export class PeerSender {
       if (--m.unacked === 0 && m.packed) m.resolve();
     }
     // Release the bytes now: an acked packet may sit behind a hole for a while.
+    this.#inflightBytes -= packet.bytes.length;
     packet.messages = [];
     packet.bytes = EMPTY;
   }
@@ -257,9 +267,17 @@ export class PeerSender {
     // Until the node's incarnation is known, probe with a single packet instead of a window full
     // that the receiver would refuse.
     const limit = this.knownInc === 0 ? 1 : host.windowPackets;
-    while (this.#queueHead < this.#queue.length && this.#nextSeq - this.#baseSeq() < limit) {
+    // Bytes count too: a window of large packets would overflow the receiver's socket buffer, and
+    // every packet it drops costs a retransmission timeout. A packet is at most `packetBytes`, so
+    // checking with that size keeps the bound; an empty window always takes one packet.
+    while (
+      this.#queueHead < this.#queue.length &&
+      this.#nextSeq - this.#baseSeq() < limit &&
+      (this.#inflightBytes === 0 || this.#inflightBytes + host.packetBytes <= host.windowBytes)
+    ) {
       const packet = this.#buildPacket();
       this.#inflight.push(packet);
+      this.#inflightBytes += packet.bytes.length;
       if (!this.#send(packet)) return;
       this.#armTimer(false);
     }
@@ -482,7 +500,7 @@ export class PeerSender {
     queue.length = 0;
     this.#queueHead = 0;
     for (const m of kept) queue.push(m);
-    this.#inflight.length = this.#inflightHead = 0;
+    this.#inflight.length = this.#inflightHead = this.#inflightBytes = 0;
     this.#epoch = (this.#epoch + 1) >>> 0 || 1;
     this.#nextSeq = 1;
     this.#nextMsgId = 1;

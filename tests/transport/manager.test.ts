@@ -274,6 +274,33 @@ describe("TransportManager", () => {
     expect(got[1]).toEqual(big);
   });
 
+  it("keeps at most windowBytes bytes in flight per destination", async () => {
+    const { clock, net, start } = simCluster(18, { delayMs: { min: 1, max: 1 } }, 65_000);
+    const a = start("a", undefined, { windowBytes: 200_000, rtoInitialMs: 100 });
+    const b = start("b");
+    const got: Uint8Array[] = [];
+    b.onMessage(0, (_f, m) => got.push(m));
+    a.setAddresses("b", ["mem://b"]);
+    const w = track(clock, a.send("b", 0, new Uint8Array(1)));
+    await runUntil(clock, () => w.settled, 1000);
+    let bytesFromA = 0;
+    net.onEvent((e) => {
+      if (e.type === "send" && e.from === "mem://a") bytesFromA += e.size;
+    });
+    net.cut("mem://b", "mem://a", { oneWay: true }); // acks lost: the window cannot slide
+    const big = pattern(1_000_000, 1);
+    const s = track(clock, a.send("b", 0, big));
+    await runUntil(clock, () => false, 50); // less than one RTO
+    // Three 65,000-byte packets fit in 200,000 bytes; a fourth would not (packets are far under
+    // the default 256).
+    expect(bytesFromA).toBeLessThanOrEqual(200_000);
+    expect(bytesFromA).toBeGreaterThan(2 * 64_000);
+    net.healAll();
+    await runUntil(clock, () => s.settled, 60_000);
+    expect(s.state).toBe("resolved");
+    expect(got[1]).toEqual(big);
+  });
+
   it("recovers losses quickly without resending what only came late", async () => {
     const transfer = async (loss: number, min: number, max: number) => {
       const { clock, start } = simCluster(19, { loss, delayMs: { min, max } });
