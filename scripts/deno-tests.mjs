@@ -87,6 +87,12 @@ await step("import rules (no import map needed)", () => {
   return `${files} library files, ${imports} imports: relative .ts, node: or npm:name@range only`;
 });
 
+await step("deno task node --help (the tasks of deno.json run the CLI)", async () => {
+  const { code, out, err } = await run(deno, ["task", "node", "--help"], { env: { ...process.env, NO_COLOR: "1" } });
+  if (code !== 0 || !out.includes("raincore node")) throw new Error(strip(out + err).slice(-2000));
+  return "raincore node usage printed";
+});
+
 // werift (WebRTC) needs broad permissions; it runs only where no packet can leave the host: in the
 // loopback-only network namespace of `npm test` (scripts/loopback-only.mjs).
 const WEBRTC_TEST = "webrtc_test.ts";
