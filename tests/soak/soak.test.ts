@@ -12,7 +12,8 @@ import { freeUdpPorts } from "../../tools/ports.ts";
 import { Random } from "../../transport/random.ts";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
-const SEED = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
+// A fixed default seed keeps the fault schedule reproducible in CI; SOAK_SEED picks another.
+const SEED = Number(process.env.SOAK_SEED ?? 1);
 const N = 8;
 const TUNED = ["--eating-ms", "5", "--hungry-ms", "600", "--starving-ms", "150", "--rto-ms", "20", "--retries", "4"];
 
@@ -30,19 +31,31 @@ function rssKb(pid: number | undefined): number {
   }
 }
 
+// Folded incrementally (a cursor per child): the checks run after every line any child prints, and
+// re-reading every line each time made the test process itself the bottleneck (quadratic in lines),
+// starving the members it watches.
+const folded = new WeakMap<JsonChild, { map: Map<string, unknown>; next: number }>();
 function dataOf(c: JsonChild): Map<string, unknown> {
-  const m = new Map<string, unknown>();
-  for (const l of c.lines) {
+  let f = folded.get(c);
+  if (f === undefined) folded.set(c, f = { map: new Map(), next: 0 });
+  for (; f.next < c.lines.length; f.next++) {
+    const l = c.lines[f.next];
     if (l.event !== "data") continue;
-    if (l.deleted) m.delete(l.key as string);
-    else m.set(l.key as string, l.value);
+    if (l.deleted) f.map.delete(l.key as string);
+    else f.map.set(l.key as string, l.value);
   }
-  return m;
+  return f.map;
 }
 
+const lastView = new WeakMap<JsonChild, { view: string; next: number }>();
 function viewOf(c: JsonChild): string {
-  const v = c.lines.findLast((l) => l.event === "view");
-  return v === undefined ? "" : `${v.index}:${[...(v.members as string[])].sort().join(",")}`;
+  let v = lastView.get(c);
+  if (v === undefined) lastView.set(c, v = { view: "", next: 0 });
+  for (; v.next < c.lines.length; v.next++) {
+    const l = c.lines[v.next];
+    if (l.event === "view") v.view = `${l.index}:${[...(l.members as string[])].sort().join(",")}`;
+  }
+  return v.view;
 }
 
 describe("soak", () => {
@@ -123,6 +136,7 @@ describe("soak", () => {
     const acked = [...writes.keys()].filter((k) => (seenBy.get(k) ?? 0) >= 2);
     const same = () => {
       const maps = nodes.map(dataOf);
+      if (maps.some((m) => m.size !== maps[0].size)) return false; // cheap first
       const ref = JSON.stringify([...maps[0]].sort());
       return maps.every((m) => JSON.stringify([...m].sort()) === ref);
     };
