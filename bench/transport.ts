@@ -7,8 +7,6 @@
  *   node scripts/run.mjs bench/transport.ts [--duration-ms 1500] [--repeat 3] [--out bench/results/transport.json]
  *        [--mtu 1400] [--size 1048576] [--receiver-cpu-prof DIR]     (one configuration; profile the receiver)
  *        [--window N]          the sender's windowPackets (default: the manager's default)
- *        [--clock immediate]   both managers run zero-delay timers on setImmediate (diagnostic, see
- *                              bench/immediate_clock.ts); the default is the library's SystemClock
  * Profile the sender with `node --cpu-prof scripts/run.mjs bench/transport.ts …`.
  *
  * Method. This process sends; a child (bench/transport_receiver.ts) receives. Each table row is
@@ -34,7 +32,6 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { TransportManager } from "../transport/manager.ts";
 import { createUdpTransport, parseUdpAddress, UDP_LAN_MTU, UDP_LOOPBACK_MTU } from "../transport/udp.ts";
-import { ImmediateClock } from "./immediate_clock.ts";
 
 // scripts/run.mjs bundles this file elsewhere and puts the original path in argv[1].
 const root = resolve(dirname(process.argv[1]), "..");
@@ -45,7 +42,6 @@ const { values } = parseArgs({
     mtu: { type: "string" },
     size: { type: "string" },
     "receiver-cpu-prof": { type: "string" },
-    clock: { type: "string", default: "system" },
     repeat: { type: "string", default: "3" },
     window: { type: "string" },
   },
@@ -54,7 +50,6 @@ const DURATION_MS = Number(values["duration-ms"]);
 const MESSAGE_SIZES = values.size !== undefined ? [Number(values.size)] : [64, 1024, 64 * 1024, 1024 * 1024];
 const MTUS = values.mtu !== undefined ? [Number(values.mtu)] : [UDP_LAN_MTU, UDP_LOOPBACK_MTU];
 const PROFILE_DIR = values["receiver-cpu-prof"];
-const CLOCK = values.clock === "immediate" ? "immediate" : "system";
 const REPEAT = Math.max(1, Number(values.repeat));
 /** The sender's `windowPackets`; unset = the Transport Manager's default. */
 const WINDOW = values.window !== undefined ? Number(values.window) : undefined;
@@ -251,10 +246,9 @@ interface Row {
 }
 
 async function measureMtu(rx: Receiver, raw: RawSender, mtu: number): Promise<Row[]> {
-  const { address } = await rx.ask({ cmd: "tm", mtu, clock: CLOCK }, "tm");
+  const { address } = await rx.ask({ cmd: "tm", mtu }, "tm");
   const udp = await createUdpTransport({ mtu });
-  const clock = CLOCK === "immediate" ? new ImmediateClock() : undefined;
-  const tm = new TransportManager({ nodeId: `tx-${mtu}`, transports: [udp], clock, windowPackets: WINDOW });
+  const tm = new TransportManager({ nodeId: `tx-${mtu}`, transports: [udp], windowPackets: WINDOW });
   tm.setAddresses("rx", [String(address)]);
   try {
     await tmRun(tm, 64 * 1024, 300); // warm-up: JIT, round-trip estimate
@@ -348,7 +342,7 @@ try {
     cells.map((c, i) => (i === last ? c : c.padStart(widths[i]))).join("  ");
   console.log(
     `\nTransport Manager vs raw node:dgram, two processes over UDP loopback; ${DURATION_MS} ms per run, ` +
-      `median of ${REPEAT} back-to-back pairs; clock: ${CLOCK}; window: ${WINDOW ?? "default"}; ` +
+      `median of ${REPEAT} back-to-back pairs; window: ${WINDOW ?? "default"}; ` +
       `load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}; ` +
       `${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
   );
@@ -372,7 +366,6 @@ try {
         durationMs: DURATION_MS,
         repeat: REPEAT,
         loadAverage1m: { before: loadBefore, after: loadavg()[0] },
-        clock: CLOCK,
         windowPackets: WINDOW ?? "default",
         rows,
       },

@@ -1,8 +1,7 @@
 /**
  * The receiving process of bench/transport.ts: a Transport Manager over UDP, or a bare
  * `node:dgram` socket, on loopback. Driven by JSON lines on stdin, answers on stdout:
- *   {"cmd":"tm","mtu","clock"} → {"event":"tm","address"}  a fresh manager "rx" (the previous one
- *                                                    closes); clock "immediate" = {@link ImmediateClock}
+ *   {"cmd":"tm","mtu"} → {"event":"tm","address"}  a fresh manager "rx" (the previous one closes)
  *   (both may be open at once; runs take turns, so one set of counters serves both)
  *   {"cmd":"raw"}       → {"event":"raw","address"}  a fresh bare socket (the previous one closes)
  *   {"cmd":"report"}    → {"event":"report",…}       counts since the last tm/raw/report, then reset;
@@ -14,7 +13,6 @@ import { createSocket } from "node:dgram";
 import { createInterface } from "node:readline";
 import { TransportManager } from "../transport/manager.ts";
 import { createUdpTransport, formatUdpAddress } from "../transport/udp.ts";
-import { ImmediateClock } from "./immediate_clock.ts";
 
 const BUFFER_BYTES = 8 * 1024 * 1024;
 const QUIET_MS = 50;
@@ -60,13 +58,12 @@ async function closeAll(): Promise<void> {
 }
 
 createInterface({ input: process.stdin }).on("line", (line) => {
-  const cmd = JSON.parse(line) as { cmd: string; mtu?: number; clock?: string };
+  const cmd = JSON.parse(line) as { cmd: string; mtu?: number };
   void (async () => {
     if (cmd.cmd === "tm") {
       await closeTm();
       const udp = await createUdpTransport({ mtu: cmd.mtu });
-      const clock = cmd.clock === "immediate" ? new ImmediateClock() : undefined;
-      tm = new TransportManager({ nodeId: "rx", transports: [udp], clock });
+      tm = new TransportManager({ nodeId: "rx", transports: [udp] });
       tm.onMessage(1, (_, m) => {
         messages++;
         count(m.length);
