@@ -5,7 +5,7 @@
  * header    u8 signature=0xC3 | u8 version=1 | u8 kind
  * str       u16 byteLength | utf-8 bytes
  * member    str id | f64 incarnation
- * TOKEN     header(kind=1) | str ringId | f64 seq | f64 gvn | f64 rsv | u32 flags
+ * TOKEN     header(kind=1) | str ringId | str parentRingId | f64 forkSeq | f64 seq | f64 gvn | f64 rsv | u32 flags
  *           | u16 current | u16 dest | u16 n | member*n            (nodelist)
  *           | u16 x | member*x                                     (more table members, see below)
  *           | u32 entryCount | entry*
@@ -128,7 +128,7 @@ export function encodeToken(t: Token): Uint8Array {
   const entries = t.entries;
   // Index pass: origin/holder/fwd indices into the member table, plus the size.
   const idx = new Uint16Array(entries.length * 3);
-  let size = 3 + 2 + strBytes(t.ringId).length + 8 * 3 + 4 + 2 + 2 + 2 + 2 + 4;
+  let size = 3 + 2 + strBytes(t.ringId).length + 2 + strBytes(t.parentRingId).length + 8 * 4 + 4 + 2 + 2 + 2 + 2 + 4;
   // Entries come in runs of one origin and holder (a node appends its batch in one go): look an
   // index up only when they change.
   let originId = "";
@@ -162,6 +162,8 @@ export function encodeToken(t: Token): Uint8Array {
   w.u8(VERSION);
   w.u8(KIND_TOKEN);
   w.str(t.ringId);
+  w.str(t.parentRingId);
+  w.f64(t.forkSeq);
   w.f64(t.seq);
   w.f64(t.gvn);
   w.f64(t.rsv);
@@ -343,6 +345,8 @@ function decodeUnchecked(buf: Uint8Array): GcmMessage {
 
 function decodeTokenBody(r: Reader): Token {
   const ringId = r.str();
+  const parentRingId = r.str();
+  const forkSeq = r.count();
   const seq = r.count();
   const gvn = r.count();
   const rsv = r.count();
@@ -383,5 +387,5 @@ function decodeTokenBody(r: Reader): Token {
     };
   }
   r.end();
-  return { ringId, seq, nodelist, current, dest, gvn, rsv, flags, entries };
+  return { ringId, parentRingId, forkSeq, seq, nodelist, current, dest, gvn, rsv, flags, entries };
 }

@@ -5,17 +5,22 @@
  *   `maxBatchMessages` messages and `maxBatchBytes` payload bytes per visit, and nothing while the
  *   token carries more than `maxTokenBytes`; every message leaves the token after one round, so the
  *   token never holds more than ring size × batch budget).
- * - Others deliver an `agreed` message on first sight, in token order. The origin delivers its own
- *   message when the token brings it back — at that moment it reaches the same place in the token
- *   order that the others gave it; a message whose token died is never delivered by its origin.
+ * - One total order for both levels: the order of first sightings along the token, which is the
+ *   same at every node (the origin places its own message where the token brings it back — the
+ *   place the others gave it; a message whose token died is never delivered by its origin).
  * - A message leaves the token when it is back at its `holder` (the origin, or the node that took
- *   custody when the origin left the ring). If it was `safe`, the holder appends an ACK entry; the
- *   ACK circulates once and every node then delivers the origin's held messages up to its sequence
- *   number — so a `safe` message is delivered at the place of its ACK in the token order, only after
- *   every member holds it.
- * - Per-sender FIFO: a message from an origin with an undelivered `safe` message waits behind it.
- *
- * Delivery order is the order of first sightings along one token, which is the same at every node.
+ *   custody when the origin left the ring). If it was `safe`, the holder appends an ACK entry
+ *   ("every member holds the origin's messages up to seq"); the ACK circulates once.
+ * - `agreed` messages are delivered on first sight, `safe` ones once acknowledged — and a `safe`
+ *   message that waits holds back every message after it, of any origin (as in Totem). Delivering
+ *   it later at the place of its ACK instead let two nodes deliver it on opposite sides of another
+ *   message when one of them missed the ACK (sim seed 5190: a regenerated token carried a second
+ *   ACK to a node that had missed the first).
+ * - A node that missed an ACK (it was off the ring while it went round) learns of it from a later
+ *   ACK of the same origin, or from the message no longer being on the token: either way the
+ *   message finished its round, so it is delivered at its place.
+ * - On moving to another group's token, waiting `safe` messages of the old ring are dropped (the
+ *   node cannot learn whether every member holds them) and counted in `missed`.
  * @module
  */
 import { type Entry, ENTRY_ACK, ENTRY_MSG, type Token } from "./token.ts";
@@ -53,11 +58,19 @@ interface OriginState {
   seen: number;
   /** Highest sequence number acknowledged. */
   acked: number;
-  /** Seen but not yet delivered (safe messages, and FIFO followers of a safe one). */
-  held: Entry[];
+  /** A newer incarnation of this origin spoke: its waiting messages will never be acknowledged. */
+  dead: boolean;
   /** Token walk in which `walkFirst` was set, and the first message seq of this origin in it. */
   walk: number;
   walkFirst: number;
+  /** Token walk in which an ACK entry of this origin was seen. */
+  ackWalk: number;
+}
+
+/** A seen message waiting for delivery behind a `safe` one. */
+interface Waiting {
+  e: Entry;
+  st: OriginState;
 }
 
 /** Multicast state of one node. Pure bookkeeping: the ring calls it while it holds the token. */
@@ -66,13 +79,16 @@ export class Multicast {
   readonly #budget: MulticastBudget;
   readonly #deliver: (d: Delivery) => void;
   readonly #origins = new Map<string, OriginState>();
+  /** Seen messages waiting behind an unacknowledged `safe` one, in delivery order. */
+  #waiting: Waiting[] = [];
+  #waitHead = 0;
   /** Own messages not yet on the token. */
   #outbox: Entry[] = [];
   #outHead = 0;
   /** Own messages on the token that have not come back yet. */
   #inflight: Entry[] = [];
   #nextSeq = 1;
-  /** Messages dropped because this node missed their ACK while off the ring; for diagnostics. */
+  /** Waiting `safe` messages dropped on moving to another group's token; for diagnostics. */
   missed = 0;
   #walk = 0;
   /** Highest own sequence number that came back. */
@@ -86,7 +102,7 @@ export class Multicast {
     this.#me = me;
     this.#budget = budget;
     this.#deliver = deliver;
-    this.#origins.set(me.id, { inc: me.inc, seen: 0, acked: 0, held: [], walk: 0, walkFirst: 0 });
+    this.#origins.set(me.id, newOrigin(me.inc));
   }
 
   /** Queues a message of this node; returns its sequence number. */
@@ -126,7 +142,8 @@ export class Multicast {
     let st = this.#origins.get(id);
     if (st === undefined || inc > st.inc) {
       // First message of this origin, or of a new incarnation of it: start its FIFO afresh.
-      st = { inc, seen: 0, acked: 0, held: [], walk: 0, walkFirst: 0 };
+      if (st !== undefined) st.dead = true;
+      st = newOrigin(inc);
       this.#origins.set(id, st);
     } else if (inc < st.inc) return undefined; // an older incarnation: a dead process
     return st;
@@ -141,7 +158,7 @@ export class Multicast {
     const me = this.#me;
     const entries = t.entries;
     const n = entries.length;
-    if (n === 0 && this.#inflight.length === 0) return false;
+    if (n === 0 && this.#inflight.length === 0 && this.#waitHead === this.#waiting.length) return false;
     let w = 0;
     let ackOwn = 0;
     let custodyAcks: Map<string, { inc: number; seq: number }> | undefined;
@@ -173,8 +190,7 @@ export class Multicast {
           // node was out of the ring — then this sighting is this node's delivery point as well.
           while (p < inflight.length && inflight[p].seq < e.seq) (lost ??= []).push(inflight[p++]);
           if (p < inflight.length && inflight[p].seq === e.seq) p++;
-          if (e.safe || st.held.length > 0) st.held.push(e);
-          else this.#emit(e);
+          this.#offer(e, st);
           if (e.holder === me.id) {
             if (e.safe && e.seq > ackOwn) ackOwn = e.seq;
             continue; // leaves the token
@@ -197,26 +213,20 @@ export class Multicast {
         if (st.walk !== walk) {
           st.walk = walk;
           st.walkFirst = e.seq;
+          // This origin's messages before this one have left the token: each finished its round, so
+          // every member holds it (its ACK went round while this node was off the ring).
+          if (e.seq - 1 > st.acked && e.seq - 1 <= st.seen) this.#ack(st, e.seq - 1);
         }
         if (e.seq > st.seen) {
           st.seen = e.seq;
-          // Held messages of this origin that are no longer on the token (they would come before
-          // this one) were acknowledged while this node was off the ring: drop them, or this
-          // message would wait behind them and be delivered late (sim: seed 239).
-          if (st.held.length > 0 && st.walkFirst > st.held[0].seq) this.#dropMissed(st, e.seq - 1);
-          if (e.safe || st.held.length > 0) st.held.push(e);
-          else this.#emit(e);
+          this.#offer(e, st);
         }
         entries[w++] = e;
       } else {
-        // ACK entry: covers the origin's messages with seq in (low, e.seq].
+        // ACK entry: every member holds the origin's messages up to e.seq.
+        st.ackWalk = walk;
         if (e.holder === me.id && e.seq <= st.acked) continue; // back at its holder: leaves
-        if (e.seq > st.acked) {
-          const low = ackLow(e);
-          if (low > st.acked) this.#dropMissed(st, low);
-          st.acked = e.seq;
-          this.#flush(st);
-        }
+        if (e.seq > st.acked) this.#ack(st, e.seq);
         entries[w++] = e;
       }
     }
@@ -235,14 +245,40 @@ export class Multicast {
     if (custodyAcks !== undefined) {
       for (const [id, c] of custodyAcks) this.#appendAck(t, id, c.inc, c.seq);
     }
+    this.#ackGone(walk);
     return n > 0;
+  }
+
+  /** A message reaches its place in the order: delivered now, or queued behind a waiting one. */
+  #offer(e: Entry, st: OriginState): void {
+    if (this.#waitHead === this.#waiting.length && (!e.safe || e.seq <= st.acked)) this.#emit(e);
+    else this.#waiting.push({ e, st });
+  }
+
+  /** Marks an origin's messages up to `seq` acknowledged and delivers what no longer waits. */
+  #ack(st: OriginState, seq: number): void {
+    st.acked = seq;
+    this.#flush();
+  }
+
+  /**
+   * A waiting `safe` message whose origin has neither a message nor an ACK on this token has left
+   * it, and so has its ACK: it finished both rounds while this node was off the ring.
+   */
+  #ackGone(walk: number): void {
+    let gone = false;
+    for (let i = this.#waitHead; i < this.#waiting.length; i++) {
+      const { e, st } = this.#waiting[i];
+      if (e.safe && e.seq > st.acked && !st.dead && st.walk !== walk && st.ackWalk !== walk) {
+        st.acked = st.seen;
+        gone = true;
+      }
+    }
+    if (gone) this.#flush();
   }
 
   #appendAck(t: Token, originId: string, originInc: number, seq: number): void {
     const st = this.#state(originId, originInc);
-    const low = st?.acked ?? 0;
-    const data = new Uint8Array(4);
-    new DataView(data.buffer).setUint32(0, low);
     const ack: Entry = {
       kind: ENTRY_ACK,
       originId,
@@ -251,41 +287,48 @@ export class Multicast {
       safe: false,
       holder: this.#me.id,
       fwd: "",
-      data,
+      data: NO_DATA,
     };
     t.entries.push(ack);
-    if (st !== undefined && seq > st.acked) {
-      st.acked = seq;
-      this.#flush(st);
+    if (st !== undefined && seq > st.acked) this.#ack(st, seq);
+  }
+
+  /** Delivers waiting messages from the front: agreed ones and acknowledged safe ones. */
+  #flush(): void {
+    const q = this.#waiting;
+    let i = this.#waitHead;
+    for (; i < q.length; i++) {
+      const { e, st } = q[i];
+      if (e.safe && e.seq > st.acked) {
+        if (!st.dead) break;
+        this.missed++; // a restarted origin's old message: nobody acknowledges it any more
+        continue;
+      }
+      this.#emit(e);
     }
+    this.#compact(i);
+  }
+
+  #compact(head: number): void {
+    if (head === this.#waiting.length) {
+      this.#waiting = [];
+      this.#waitHead = 0;
+    } else this.#waitHead = head;
   }
 
   /**
-   * An ACK whose range starts above what we saw acknowledged: this node was off the ring while an
-   * earlier ACK went round, and the others delivered those messages at its place in the order.
-   * Delivering them now would put them elsewhere in our order (sim: seed 184 of
-   * tests/gcm/sim.test.ts, a falsely suspected node), so they are dropped here.
+   * This node moves to another group's token: it cannot learn whether every member of its old ring
+   * holds a waiting `safe` message, so those are dropped (counted in `missed`) and the agreed
+   * messages behind them delivered, keeping the order the old ring's members see.
    */
-  #dropMissed(st: OriginState, low: number): void {
-    const held = st.held;
-    let i = 0;
-    while (i < held.length && held[i].seq <= low) i++;
-    if (i > 0) {
-      this.missed += i;
-      st.held = held.slice(i);
+  leaveOrder(): void {
+    const q = this.#waiting;
+    for (let i = this.#waitHead; i < q.length; i++) {
+      const { e, st } = q[i];
+      if (e.safe && e.seq > st.acked) this.missed++;
+      else this.#emit(e);
     }
-  }
-
-  /** Delivers held messages of one origin: everything acknowledged, then agreed ones up to a safe one. */
-  #flush(st: OriginState): void {
-    const held = st.held;
-    let i = 0;
-    for (; i < held.length; i++) {
-      const e = held[i];
-      if (e.safe && e.seq > st.acked) break;
-      this.#emit(e);
-    }
-    if (i > 0) st.held = held.slice(i);
+    this.#compact(q.length);
   }
 
   #emit(e: Entry): void {
@@ -341,8 +384,8 @@ export class Multicast {
   }
 }
 
-/** Lower end (exclusive) of an ACK's range, carried as a u32 payload. */
-function ackLow(e: Entry): number {
-  const d = e.data;
-  return d.length >= 4 ? ((d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3]) >>> 0 : 0;
+const NO_DATA = new Uint8Array(0);
+
+function newOrigin(inc: number): OriginState {
+  return { inc, seen: 0, acked: 0, dead: false, walk: 0, walkFirst: 0, ackWalk: 0 };
 }

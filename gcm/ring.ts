@@ -31,6 +31,10 @@
  *        from the eligible set, whose 911s nobody would answer, is told so (REJECT with
  *        F911_NOT_ELIGIBLE) and goes on alone instead of starving for ever (scenario "adding a node
  *        at run time lets it in; removing a member takes it off the ring", tests/gcm/partition.test.ts).
+ *  FIX-12 a token that may have a live twin — regenerated, or rerouted around a node that may have
+ *        received it after all — starts a new lineage; only nodes that saw nothing past the fork
+ *        point take it as their own ring's continuation, and a 911 of another lineage is never a
+ *        regeneration request for ours.
  *  Every FIX names the simulator seed (tests/gcm/sim_*.test.ts, replay with scripts/sim.ts --seed)
  *  that showed the problem.
  * @module
@@ -218,6 +222,8 @@ export class RingCore {
     this.#started = true;
     const t: Token = {
       ringId: this.#newRingId(),
+      parentRingId: "",
+      forkSeq: 0,
       seq: 1,
       nodelist: [this.me],
       current: 0,
@@ -251,9 +257,14 @@ export class RingCore {
       // FIX-4: a token of another lineage. A lone node (it asked to join) or a starving one (it lost
       // its ring) adopts it and gives up its own; anyone else refuses it, so two rings never
       // interleave on one node.
-      const canAdopt = this.lone || this.tokenState === TokenState.Starving ||
+      // FIX-12: a fork of our lineage is our continuation when we saw nothing past the fork point —
+      // a node that did follows the other branch (sim: partition seeds 2 and 691).
+      const continues = t.parentRingId === this.ringId && this.lastTokenSeq <= t.forkSeq;
+      const canAdopt = this.lone || this.tokenState === TokenState.Starving || continues ||
         (this.tokenState === TokenState.Hungry && groupId(t.nodelist) < groupId(this.localView));
       if (canAdopt && !this.inCritical) {
+        // A continuation carries on the order this node saw; any other lineage is another group's.
+        if (!continues) this.multicast.leaveOrder();
         this.#adopt(t);
       } else {
         this.#reject(from, t);
@@ -427,8 +438,7 @@ export class RingCore {
     }
     if (added && t.nodelist.length === 1) {
       this.#changed(t);
-      t.ringId = this.#newRingId(); // as a node left alone by a failure (FIX-4)
-      this.ringId = t.ringId;
+      this.#fork(t, t.seq); // as a node left alone by a failure (FIX-4)
       this.lastToken = t;
       this.#becomeLone(t);
       return;
@@ -510,6 +520,9 @@ export class RingCore {
     const t = copyToken(last);
     const failed = t.nodelist[t.dest];
     t.nodelist.splice(t.dest, 1);
+    // FIX-12: the "failed" node may have the token after all (a lost acknowledgement, or a partition
+    // that cut it off just after): the reroute is a fork.
+    this.#fork(t, last.seq);
     // Custody: the failed node's entries are now removed (and acknowledged) by this node, after
     // one more full round (see multicast.ts).
     Multicast.transferCustody(t, failed.id, this.me.id);
@@ -519,9 +532,7 @@ export class RingCore {
       // "nodelist contains only one node, self": commit {self}, keep the token.
       this.lastToken = t;
       this.localView = t.nodelist;
-      t.ringId = this.#newRingId(); // FIX-4: a lone node starts a lineage of its own
-      this.ringId = t.ringId;
-      this.#becomeLone(t);
+      this.#becomeLone(t); // FIX-4: a lone node has a lineage of its own (the fork above)
       return;
     }
     this.#send(t, myIdx, (myIdx + 1) % t.nodelist.length);
@@ -559,6 +570,8 @@ export class RingCore {
     this.multicast.lostOwn += this.multicast.takeInflight().length;
     const t: Token = {
       ringId: this.#newRingId(),
+      parentRingId: "",
+      forkSeq: 0,
       seq: this.lastTokenSeq + 1,
       nodelist: [this.me],
       current: 0,
@@ -571,6 +584,7 @@ export class RingCore {
     this.ringId = t.ringId;
     this.lastTokenSeq = t.seq;
     this.lastToken = t;
+    this.multicast.leaveOrder();
     this.#becomeLone(t);
   }
 
@@ -613,7 +627,9 @@ export class RingCore {
       // A node that left is no longer on anyone's ring, but an old nodelist may still route a 911
       // through it: pass it on, or the originator would starve forever (sim: seed 42 of
       // tests/gcm/sim.test.ts, a 911 routed through a node that had left).
-      if (m.status === STATUS_YES && (m.flags & F911_JOIN) === 0) {
+      // Its own 911s, sent before it left, end here: they would go round for ever (sim seed 1355).
+      const own = sameMember(m.nodelist[m.orig] ?? this.me, this.me);
+      if (m.status === STATUS_YES && (m.flags & F911_JOIN) === 0 && !own) {
         this.#forward911(m, m.dest);
       }
       return;
@@ -680,6 +696,21 @@ export class RingCore {
     // swallowed them, and the ring starved forever (sim seed 26 of tests/gcm/sim.test.ts).
     const member = indexOfMember(this.lastGlobalView.members, orig) >= 0 ||
       indexOfMember(this.localView, orig) >= 0;
+    if (m.ringId !== this.ringId && (m.flags & F911_JOIN) === 0) {
+      // FIX-12: a 911 of another lineage is not a regeneration request for ours: sequence numbers of
+      // two lineages do not compare, so there is nothing to veto — two lineages may each have a
+      // token. Holding a token that names the sender, we still say NO: ours reaches it soon.
+      // Otherwise it passes through, so that its originator can regenerate (swallowing it left two
+      // ring-mates on sibling lineages starving for ever: sim seed 1048).
+      if (!member && indexOfMember(this.newNodes, orig) < 0) this.newNodes.push(orig);
+      if (this.tokenState === TokenState.Eating && indexOfMember(this.token?.nodelist ?? [], orig) >= 0) {
+        m.status = STATUS_NO;
+        this.#out.push({ type: "send911", to: orig.id, msg: m });
+        return;
+      }
+      this.#forward911(m, m.dest);
+      return;
+    }
     if ((m.flags & F911_JOIN) !== 0 || !member) {
       // A join request (3.5; 3.7.2 for a node that was removed by a link failure or a false
       // suspicion). FIX-4: a hand-shake is a join request only when the sender's group ID is higher
@@ -731,6 +762,11 @@ export class RingCore {
     this.regenerations++;
     this.#sentThisVisit = false;
     const t = copyToken(this.lastToken!);
+    // FIX-12: nodes the 911 round could not reach (a partition) may hold the token, or regenerate
+    // one, under the old name; with one name for both, a node of one side took the other side's
+    // token for a stale copy of its own or for its continuation, and two halves mixed one order
+    // (sim: partition seeds 241, 591, 979; seed 1633, two tokens of one lineage naming each other).
+    this.#fork(t, this.lastTokenSeq);
     t.rsv = 0;
     this.token = t;
     this.tokenState = TokenState.Eating;
@@ -926,6 +962,7 @@ export class RingCore {
     const t = copyToken(last);
     const failed = t.nodelist[t.dest];
     t.nodelist.splice(t.dest, 1);
+    this.#fork(t, last.seq); // as in tokenFailed: the successor may have the token after all
     if (t.nodelist.length === 0) {
       this.#finishLeave();
       return;
@@ -951,6 +988,14 @@ export class RingCore {
   #setTimer(delayMs: number): void {
     this.#timerGen++;
     this.#out.push({ type: "timer", gen: this.#timerGen, delayMs });
+  }
+
+  /** Starts a new lineage on `t`, forked from ours after sequence number `seq` (FIX-12). */
+  #fork(t: Token, seq: number): void {
+    t.parentRingId = t.ringId;
+    t.forkSeq = seq;
+    t.ringId = this.#newRingId();
+    this.ringId = t.ringId;
   }
 
   #newRingId(): string {

@@ -6,6 +6,10 @@
  * reason given where it is used:
  * - `ringId`   — names the token lineage; a node that is not lone accepts only its own ring's token
  *                (see `ring.ts`, "foreign token").
+ * - `parentRingId`, `forkSeq` — a token that may have a live twin (regenerated after a 911 round,
+ *                or rerouted around a node that may in fact have received it) starts a new lineage;
+ *                these name the lineage it forked from and the last sequence number they share, so
+ *                that exactly the nodes that saw nothing past the fork follow it (`ring.ts`, FIX-12).
  * - `rsv`      — the globalView index reserved in the current reservation round (three-phase mode),
  *                so every node of one round reserves the same index (fix of 3.5, see `ring.ts`).
  * - `flags`    — bit 0 `TOKEN_FLAG_TBM` is reserved for the To-Be-Merged token of 3.7.3 (partition
@@ -48,8 +52,12 @@ export interface Entry {
 
 /** The token. */
 export interface Token {
-  /** Lineage name: set when a ring is created (a lone node); kept by regeneration. */
+  /** Lineage name: set when a ring is created (a lone node) and on every fork (FIX-12). */
   ringId: string;
+  /** Lineage this one forked from, or "" for a new ring. */
+  parentRingId: string;
+  /** Last sequence number this lineage shares with its parent. */
+  forkSeq: number;
   /** Sequence number; incremented on every pass. */
   seq: number;
   /** Cyclic ordered list of the nodes the token traversed in its last pass. */

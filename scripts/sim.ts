@@ -5,7 +5,8 @@
  * 2–4 groups healed in random orders, re-partitions during merges, one-way cuts, flapping links).
  * Runs seeded fault schedules (crashes, restarts, loss, duplication, cuts, false suspicions, joins,
  * leaves, token loss in a view change, traffic, critical sections) and checks DESIGN.md properties
- * 1–6. Prints progress and a summary; exits 1 on the first failing seed, with its replay command.
+ * 1–6. Prints progress and a summary; exits 1 on the first failing seed, with its replay command —
+ * or, with `--keep-going`, runs every seed and lists all failing ones at the end.
  */
 import { runSeed } from "../tests/gcm/sim/run.ts";
 import { runPartitionSeed } from "../tests/gcm/sim/partition_run.ts";
@@ -16,6 +17,7 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const verbose = process.argv.includes("--verbose");
+const keepGoing = process.argv.includes("--keep-going");
 const layer = arg("layer") ?? "gcm";
 if (layer === "gdm") {
   // GDM simulator (tests/gdm/sim): same flags --seeds/--from/--seed/--verbose.
@@ -37,6 +39,7 @@ const seeds = single !== undefined ? [Number(single)] : Array.from({ length: cou
 const t0 = performance.now();
 let done = 0;
 let delivered = 0;
+const failed: number[] = [];
 let virtualMs = 0;
 const byMode = new Map<string, number>();
 for (const seed of seeds) {
@@ -54,14 +57,19 @@ for (const seed of seeds) {
         mode ? ` --mode ${mode}` : ""
       } --verbose`,
     );
-    process.exit(1);
+    if (!keepGoing) process.exit(1);
+    failed.push(seed);
   }
   if (seeds.length > 1 && (done % 100 === 0 || done === seeds.length)) {
     const s = ((performance.now() - t0) / 1000).toFixed(1);
-    console.log(`${done}/${seeds.length} seeds ok (${s} s)`);
+    console.log(`${done}/${seeds.length} seeds run, ${failed.length} failed (${s} s)`);
   }
 }
 const secs = (performance.now() - t0) / 1000;
+if (failed.length > 0) {
+  console.log(`FAILED ${failed.length} of ${done} seeds: ${failed.join(" ")}`);
+  process.exit(1);
+}
 console.log(
   `summary: ${done} ${partitions ? "partition " : ""}seeds passed on the ${partitions ? "real" : net} stack in ${secs.toFixed(1)} s; ` +
     `${(virtualMs / 1000).toFixed(0)} s simulated, ${delivered} deliveries checked; modes ` +

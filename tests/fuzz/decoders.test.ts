@@ -35,6 +35,8 @@ const frames: DataFrame[] = [
 function token(): Token {
   return {
     ringId: "a/1/1",
+    parentRingId: "z/1/2",
+    forkSeq: 123456700,
     seq: 123456789,
     nodelist: [{ id: "a", inc: 1 }, { id: "b", inc: 2 ** 40 }, { id: "ü-ñ", inc: 3 }],
     current: 1,
