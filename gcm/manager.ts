@@ -171,6 +171,12 @@ export interface DeliverEvent {
   data: Uint8Array;
   /** Open-group send: the non-member that handed the message to `from`. */
   forwardedFor?: string;
+  /**
+   * Configuration (ring lineage) in which this node delivered the message. Two members deliver the
+   * messages they both delivered in one configuration in the same order; a configuration ends when the
+   * token may have forked (a regeneration, a reroute) and when a node moves to another group.
+   */
+  ring: string;
 }
 
 /** Events of {@link GroupCommunicationManager}. */

@@ -40,6 +40,8 @@ export interface Delivery {
   data: Uint8Array;
   /** Open-group send: the non-member that handed the message in, or `undefined`. */
   forwardedFor?: string;
+  /** Configuration (ring lineage) this node delivered it in; set by the ring core. */
+  ring: string;
 }
 
 /** Flow-control budget of one token visit. */
@@ -339,6 +341,7 @@ export class Multicast {
       level: e.safe ? "safe" : "agreed",
       data: e.data,
       forwardedFor: e.fwd === "" ? undefined : e.fwd,
+      ring: "",
     });
   }
 

@@ -166,7 +166,10 @@ export class RingCore {
     this.multicast = new Multicast(
       this.me,
       opts,
-      (delivery) => this.#out.push({ type: "deliver", delivery }),
+      (delivery) => {
+        delivery.ring = this.ringId;
+        this.#out.push({ type: "deliver", delivery });
+      },
     );
     this.globalViewNumber = opts.baseViewNumber ?? 0;
     if (opts.eligible !== undefined) this.#eligible = new Set(opts.eligible);
@@ -718,7 +721,13 @@ export class RingCore {
       if ((m.flags & F911_JOIN) !== 0) {
         const ring = this.token?.nodelist ?? this.localView;
         if (indexOfId(ring, orig.id) >= 0 && indexOfMember(ring, orig) >= 0) return;
-        if (!(groupId(m.nodelist) > groupId(ring))) return;
+        if (!(groupId(m.nodelist) > groupId(ring))) {
+          // The sender's group is lower: we are the one to move. Answer with our own hand-shake now
+          // rather than at our next period, which a long partition's back-off may have pushed out
+          // by seconds (partition merge benchmark). A lower group never answers back: no ping-pong.
+          if (groupId(m.nodelist) < groupId(ring) && !this.leaving) this.#sendHandshake(orig.id, ring);
+          return;
+        }
       }
       if (indexOfMember(this.newNodes, orig) < 0) this.newNodes.push(orig);
       if (this.lone && this.tokenState === TokenState.Eating) this.#setTimer(0);
@@ -862,33 +871,38 @@ export class RingCore {
   #handshake(): void {
     this.#handshakeRound++;
     const ring = this.token?.nodelist ?? this.localView;
+    for (const to of this.#known) {
+      if (indexOfId(ring, to) >= 0) continue;
+      const s = this.#skip.get(to);
+      if (s !== undefined && s.until > this.#handshakeRound) continue;
+      this.#sendHandshake(to, ring);
+    }
+    this.#joinGen++;
+    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.joinRetryMs });
+  }
+
+  /** One hand-shake: a 911 flagged JOIN whose nodelist is our ring (so it carries our group ID). */
+  #sendHandshake(to: string, ring: readonly Member[]): void {
     let list = ring.slice();
     let me = indexOfMember(list, this.me);
     if (me < 0) {
       list = [this.me];
       me = 0;
     }
-    for (const to of this.#known) {
-      if (indexOfId(ring, to) >= 0) continue;
-      const s = this.#skip.get(to);
-      if (s !== undefined && s.until > this.#handshakeRound) continue;
-      this.#out.push({
-        type: "send911",
-        to,
-        msg: {
-          ringId: this.ringId,
-          seq: this.lastTokenSeq,
-          nodelist: list,
-          orig: me,
-          current: me,
-          dest: me,
-          status: STATUS_YES,
-          flags: F911_JOIN,
-        },
-      });
-    }
-    this.#joinGen++;
-    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.joinRetryMs });
+    this.#out.push({
+      type: "send911",
+      to,
+      msg: {
+        ringId: this.ringId,
+        seq: this.lastTokenSeq,
+        nodelist: list,
+        orig: me,
+        current: me,
+        dest: me,
+        status: STATUS_YES,
+        flags: F911_JOIN,
+      },
+    });
   }
 
   #learn(id: string): void {

@@ -108,9 +108,9 @@ export class Recorder {
       if (d.seq <= last) this.#fail(`FIFO: ${key} delivered ${mkey} after seq ${last}`);
       rec.lastSeq.set(origin, d.seq);
       rec.delivered.push(mkey);
-      rec.deliveredRing.push(node.gcm.core.ringId);
+      rec.deliveredRing.push(d.ring);
       rec.deliveredSet.add(mkey);
-      if (d.level === "safe") this.#checkSafe(rec, d.from, d.fromIncarnation, d.seq, mkey);
+      if (d.level === "safe") this.#checkSafe(rec, d.from, d.fromIncarnation, d.seq, mkey, d.ring);
     });
   }
 
@@ -173,15 +173,22 @@ export class Recorder {
   }
 
   /** Safe delivery: every live member of the deliverer's ring holds the message. */
-  #checkSafe(rec: ProcRecord, from: string, fromInc: number, seq: number, mkey: string): void {
+  #checkSafe(rec: ProcRecord, from: string, fromInc: number, seq: number, mkey: string, ringId: string): void {
     const core = rec.node.gcm.core;
-    const ring = core.token?.nodelist ?? core.localView;
+    // The members of the configuration it was delivered in (a node moving to another group delivers
+    // what its old ring acknowledged just before it adopts the new token).
+    const ring = ringId === core.ringId
+      ? core.token?.nodelist ?? core.localView
+      : (this.#ringLists.get(ringId) ?? []).map((k) => {
+        const i = k.lastIndexOf("#");
+        return { id: k.slice(0, i), inc: Number(k.slice(i + 1)) };
+      });
     for (const m of ring) {
       const p = this.procs.get(`${m.id}#${m.inc}`);
       if (p === undefined || p.crashed || p === rec || p.node.gcm.core.left) continue;
       // Only members that were on this ring before the message was sent must hold it.
       const sent = this.sentMsgs.get(mkey);
-      if (sent === undefined || p.ringId !== core.ringId || p.ringSince >= sent.at) continue;
+      if (sent === undefined || p.ringId !== ringId || p.ringSince >= sent.at) continue;
       if ((this.#removedAt.get(p.key) ?? -1) >= sent.at) continue; // was off the ring meanwhile
       // Holding it: delivered it already, or seen it on the token (the core's watermark forgets an
       // origin's old incarnation once its new one speaks, hence the first test).
