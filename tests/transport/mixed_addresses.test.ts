@@ -10,17 +10,10 @@ import { TransportManager } from "../../transport/manager.ts";
 import { createWebRtcTransport, type WebRtcTransport } from "../../transport/webrtc/mod.ts";
 import { createWebSocketTransport, type WebSocketTransport } from "../../transport/websocket/mod.ts";
 import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
+import { until } from "../helpers/until.ts";
 import { withDeadline } from "./compliance.ts";
 
 const skip = webRtcSkipReason();
-
-async function until(what: string, ms: number, fn: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 if (skip !== undefined) {
   // Refuse loudly rather than skip: these stacks may only run where no packet can leave the host.
@@ -71,14 +64,14 @@ if (skip !== undefined) {
       expect(rtcA.stats.packetsSent).toBeGreaterThan(directSent);
       expect(hub.stats.packetsRelayed).toBe(relayedAtStart);
 
-      // The channel closes: the next sends go through the relay at once, without timeouts.
+      // The channel closes: the next sends go through the relay at once, without timeouts. No
+      // resend proves it: had the manager waited out a timeout on the closed channel before trying
+      // the relay, the packets would have been counted as retransmissions.
       b.rtc.disconnect(direct("a"));
       await until("a sees the channel closed", 5_000, () => !rtcA.isOpen(direct("b")));
       const sentBefore = rtcA.stats.packetsSent;
       const retransBefore = a.tm.stats.retransmissions;
-      const t0 = Date.now();
       await send(10);
-      expect(Date.now() - t0).toBeLessThan(150); // well under one initial retransmission timeout
       expect(a.tm.stats.retransmissions).toBe(retransBefore);
       expect(rtcA.stats.packetsSent).toBe(sentBefore);
       expect(hub.stats.packetsRelayed).toBeGreaterThan(relayedAtStart);
