@@ -23,15 +23,14 @@
  *   datagrams of the TM's packet size.
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { TransportManager } from "../transport/manager.ts";
 import { createUdpTransport, parseUdpAddress, UDP_LAN_MTU, UDP_LOOPBACK_MTU } from "../transport/udp.ts";
+import type { JsonChild } from "../tools/json_child.ts";
+import { ask, next, sendFor, startReceiver, stop, writeResults } from "./_tm_load.ts";
 
 // scripts/run.mjs bundles this file elsewhere and puts the original path in argv[1].
 const root = resolve(dirname(process.argv[1]), "..");
@@ -53,104 +52,7 @@ const PROFILE_DIR = values["receiver-cpu-prof"];
 const REPEAT = Math.max(1, Number(values.repeat));
 /** The sender's `windowPackets`; unset = the Transport Manager's default. */
 const WINDOW = values.window !== undefined ? Number(values.window) : undefined;
-const MAX_OUTSTANDING_BYTES = 16 * 1024 * 1024;
-const MAX_OUTSTANDING_MESSAGES = 8_192;
 const MB = 1e6;
-
-type Line = Record<string, unknown>;
-
-/** The receiver child and its JSON lines. */
-class Receiver {
-  readonly #child: ChildProcess;
-  readonly #lines: Line[] = [];
-  #waiters: Array<() => void> = [];
-  #stderr = "";
-
-  constructor() {
-    const prof = PROFILE_DIR !== undefined ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR] : [];
-    this.#child = spawn(process.execPath, [...prof, "scripts/run.mjs", "bench/transport_receiver.ts"], {
-      cwd: root,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    createInterface({ input: this.#child.stdout! }).on("line", (l) => {
-      this.#lines.push(JSON.parse(l) as Line);
-      for (const w of [...this.#waiters]) w();
-    });
-    this.#child.stderr!.on("data", (d: Buffer) => (this.#stderr += d.toString()));
-    this.#child.on("exit", () => {
-      for (const w of [...this.#waiters]) w();
-    });
-  }
-
-  /** Sends a command and resolves with the next line of event `event`. */
-  ask(cmd: Line, event: string, timeoutMs = 60_000): Promise<Line> {
-    const from = this.#lines.length;
-    this.#child.stdin!.write(JSON.stringify(cmd) + "\n");
-    return this.next(event, from, timeoutMs);
-  }
-
-  /** Resolves with the first line of `event` at index ≥ `from`. */
-  next(event: string, from = 0, timeoutMs = 60_000): Promise<Line> {
-    return new Promise((ok, fail) => {
-      const timer = setTimeout(
-        () => fail(new Error(`receiver: no "${event}" in ${timeoutMs} ms\n${this.#stderr}`)),
-        timeoutMs,
-      );
-      const check = (): void => {
-        const line = this.#lines.slice(from).find((l) => l.event === event);
-        if (line === undefined && this.#child.exitCode === null) return;
-        clearTimeout(timer);
-        this.#waiters = this.#waiters.filter((w) => w !== check);
-        if (line !== undefined) ok(line);
-        else fail(new Error(`receiver exited\n${this.#stderr}`));
-      };
-      this.#waiters.push(check);
-      check();
-    });
-  }
-
-  /** Ends the child (closing stdin lets it close its sockets; SIGKILL if it lingers). */
-  async stop(): Promise<void> {
-    this.#child.stdin!.end();
-    const timer = setTimeout(() => this.#child.kill("SIGKILL"), 5_000);
-    if (this.#child.exitCode === null) await new Promise((ok) => this.#child.once("exit", ok));
-    clearTimeout(timer);
-  }
-}
-
-/** One measured run. */
-interface Measure {
-  messages: number;
-  bytes: number;
-  ms: number;
-}
-
-/** Sends `size`-byte messages through `tm` to "rx" for `durationMs`, bounded in flight. */
-function tmRun(tm: TransportManager, size: number, durationMs: number): Promise<Measure> {
-  const message = new Uint8Array(size).map((_, i) => i);
-  const limit = Math.max(2, Math.min(MAX_OUTSTANDING_MESSAGES, Math.floor(MAX_OUTSTANDING_BYTES / size)));
-  return new Promise((ok, fail) => {
-    const start = performance.now();
-    let outstanding = 0;
-    let acked = 0;
-    let stopped = false;
-    const onAck = (): void => {
-      outstanding--;
-      acked++;
-      if (!stopped && performance.now() - start >= durationMs) stopped = true;
-      if (stopped) {
-        if (outstanding === 0) ok({ messages: acked, bytes: acked * size, ms: performance.now() - start });
-      } else issue();
-    };
-    const issue = (): void => {
-      while (!stopped && outstanding < limit) {
-        outstanding++;
-        tm.send("rx", 1, message).then(onAck, fail);
-      }
-    };
-    issue();
-  });
-}
 
 /** Blasts `size`-byte datagrams at `to` for `durationMs`; returns how many were handed to the socket. */
 async function rawBlast(socket: Socket, to: string, size: number, durationMs: number): Promise<number> {
@@ -178,8 +80,8 @@ interface RawResult {
 class RawSender {
   private constructor(readonly socket: Socket, readonly to: string) {}
 
-  static async open(rx: Receiver): Promise<RawSender> {
-    const { address } = await rx.ask({ cmd: "raw" }, "raw");
+  static async open(rx: JsonChild): Promise<RawSender> {
+    const { address } = await ask(rx, { cmd: "raw" }, "raw");
     const socket = createSocket(
       {
         type: "udp4",
@@ -193,9 +95,9 @@ class RawSender {
     return new RawSender(socket, String(address));
   }
 
-  async run(rx: Receiver, size: number): Promise<RawResult> {
+  async run(rx: JsonChild, size: number): Promise<RawResult> {
     const sent = await rawBlast(this.socket, this.to, size, DURATION_MS);
-    const report = await rx.ask({ cmd: "report" }, "report");
+    const report = await ask(rx, { cmd: "report" }, "report");
     const seconds = Number(report.ms) / 1000;
     return {
       datagramBytes: size,
@@ -220,10 +122,10 @@ interface TmResult {
   retransmissions: number;
 }
 
-async function tmMeasure(rx: Receiver, tm: TransportManager, size: number): Promise<TmResult> {
+async function tmMeasure(rx: JsonChild, tm: TransportManager, size: number): Promise<TmResult> {
   const before = { ...tm.stats };
-  const m = await tmRun(tm, size, DURATION_MS);
-  const report = await rx.ask({ cmd: "report" }, "report");
+  const m = await sendFor(tm, "rx", size, DURATION_MS);
+  const report = await ask(rx, { cmd: "report" }, "report");
   return {
     messages: m.messages,
     mbPerS: m.bytes / MB / (m.ms / 1000),
@@ -245,14 +147,14 @@ interface Row {
   target: { name: string; met: boolean };
 }
 
-async function measureMtu(rx: Receiver, raw: RawSender, mtu: number): Promise<Row[]> {
-  const { address } = await rx.ask({ cmd: "tm", mtu }, "tm");
+async function measureMtu(rx: JsonChild, raw: RawSender, mtu: number): Promise<Row[]> {
+  const { address } = await ask(rx, { cmd: "tm", mtu }, "tm");
   const udp = await createUdpTransport({ mtu });
   const tm = new TransportManager({ nodeId: `tx-${mtu}`, transports: [udp], windowPackets: WINDOW });
   tm.setAddresses("rx", [String(address)]);
   try {
-    await tmRun(tm, 64 * 1024, 300); // warm-up: JIT, round-trip estimate
-    await rx.ask({ cmd: "report" }, "report");
+    await sendFor(tm, "rx", 64 * 1024, 300); // warm-up: JIT, round-trip estimate
+    await ask(rx, { cmd: "report" }, "report");
     const rows: Row[] = [];
     for (const size of MESSAGE_SIZES) {
       const pairs: Array<{ raw: RawResult; tm: TmResult; ratio: number }> = [];
@@ -299,9 +201,14 @@ function sizeName(n: number): string {
 }
 
 const loadBefore = loadavg()[0];
-const rx = new Receiver();
+// The receiving process; `--receiver-cpu-prof DIR` profiles it.
+const rx = startReceiver(
+  "bench/transport_receiver.ts",
+  [],
+  PROFILE_DIR !== undefined ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR] : [],
+);
 try {
-  await rx.next("ready");
+  await next(rx, "ready");
   const raw = await RawSender.open(rx);
   const rows: Row[] = [];
   try {
@@ -353,27 +260,14 @@ try {
       "64 B and 1 KB messages are compared with datagrams of the same size, larger ones with datagrams of the TM's mtu.",
   );
 
-  const outPath = resolve(root, values.out!);
-  mkdirSync(dirname(outPath), { recursive: true });
-  writeFileSync(
-    outPath,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        node: process.version,
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        durationMs: DURATION_MS,
-        repeat: REPEAT,
-        loadAverage1m: { before: loadBefore, after: loadavg()[0] },
-        windowPackets: WINDOW ?? "default",
-        rows,
-      },
-      null,
-      2,
-    ) + "\n",
-  );
+  writeResults(resolve(root, values.out!), {
+    durationMs: DURATION_MS,
+    repeat: REPEAT,
+    loadAverage1m: { before: loadBefore, after: loadavg()[0] },
+    windowPackets: WINDOW ?? "default",
+    rows,
+  });
   console.log(`\nwrote ${values.out}`);
 } finally {
-  await rx.stop();
+  await stop(rx);
 }

@@ -13,11 +13,10 @@
  * `unshare -n` (scripts/loopback-only.mjs) unless it is in one already.
  * @module
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, networkInterfaces, tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { networkInterfaces, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
@@ -27,6 +26,7 @@ import {
   WEBSOCKET_DEFAULT_MTU,
   type WebSocketTransport,
 } from "../transport/websocket/mod.ts";
+import { ask, next, sendFor, startReceiver, stop, writeResults } from "./_tm_load.ts";
 
 const root = resolve(dirname(process.argv[1]), "..");
 const { values } = parseArgs({
@@ -57,98 +57,8 @@ if (!Object.keys(networkInterfaces()).every((n) => n === "lo")) {
 
 const DURATION_MS = Number(values["duration-ms"]);
 const SIZES = [64, 1024, 64 * 1024, 1024 * 1024];
-const MAX_OUTSTANDING_BYTES = 16 * 1024 * 1024;
-const MAX_OUTSTANDING_MESSAGES = 8_192;
 const MB = 1e6;
 type Line = Record<string, unknown>;
-
-/** A child speaking JSON lines. */
-class Child {
-  readonly #child: ChildProcess;
-  readonly #lines: Line[] = [];
-  #waiters: Array<() => void> = [];
-  #stderr = "";
-  constructor(args: string[]) {
-    this.#child = spawn(process.execPath, ["scripts/run.mjs", ...args], {
-      cwd: root,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    createInterface({ input: this.#child.stdout! }).on("line", (l) => {
-      if (l.startsWith("{")) this.#lines.push(JSON.parse(l) as Line);
-      for (const w of [...this.#waiters]) w();
-    });
-    this.#child.stderr!.on("data", (d: Buffer) => (this.#stderr += d.toString()));
-    this.#child.on("exit", () => {
-      for (const w of [...this.#waiters]) w();
-    });
-  }
-  write(cmd: Line): void {
-    this.#child.stdin!.write(`${JSON.stringify(cmd)}\n`);
-  }
-  next(event: string, from = 0, timeoutMs = 60_000): Promise<Line> {
-    return new Promise((ok, fail) => {
-      const timer = setTimeout(
-        () => fail(new Error(`no "${event}" in ${timeoutMs} ms\n${this.#stderr}`)),
-        timeoutMs,
-      );
-      const check = (): void => {
-        const line = this.#lines.slice(from).find((l) => l.event === event);
-        if (line === undefined && this.#child.exitCode === null) return;
-        clearTimeout(timer);
-        this.#waiters = this.#waiters.filter((w) => w !== check);
-        if (line !== undefined) ok(line);
-        else fail(new Error(`child exited\n${this.#stderr}`));
-      };
-      this.#waiters.push(check);
-      check();
-    });
-  }
-  ask(cmd: Line, event: string): Promise<Line> {
-    const from = this.#lines.length;
-    this.write(cmd);
-    return this.next(event, from);
-  }
-  get lines(): readonly Line[] {
-    return this.#lines;
-  }
-  async stop(): Promise<void> {
-    this.#child.stdin!.end();
-    const timer = setTimeout(() => this.#child.kill("SIGKILL"), 5_000);
-    if (this.#child.exitCode === null) await new Promise((ok) => this.#child.once("exit", ok));
-    clearTimeout(timer);
-  }
-}
-
-/** Sends `size`-byte messages to "rx" for `durationMs`, bounded in flight (as bench/transport.ts). */
-function tmRun(
-  tm: TransportManager,
-  size: number,
-  durationMs: number,
-): Promise<{ messages: number; ms: number }> {
-  const message = new Uint8Array(size).map((_, i) => i);
-  const limit = Math.max(2, Math.min(MAX_OUTSTANDING_MESSAGES, Math.floor(MAX_OUTSTANDING_BYTES / size)));
-  return new Promise((ok, fail) => {
-    const start = performance.now();
-    let outstanding = 0;
-    let acked = 0;
-    let stopped = false;
-    const onAck = (): void => {
-      outstanding--;
-      acked++;
-      if (!stopped && performance.now() - start >= durationMs) stopped = true;
-      if (stopped) {
-        if (outstanding === 0) ok({ messages: acked, ms: performance.now() - start });
-      } else issue();
-    };
-    const issue = (): void => {
-      while (!stopped && outstanding < limit) {
-        outstanding++;
-        tm.send("rx", 1, message).then(onAck, fail);
-      }
-    };
-    issue();
-  });
-}
 
 interface Row {
   transport: string;
@@ -164,10 +74,10 @@ interface Row {
 }
 
 async function measure(kind: "websocket" | "webrtc", mtu: number): Promise<Row[]> {
-  const rx = new Child(["bench/web_transports_receiver.ts", kind, String(mtu)]);
+  const rx = startReceiver("bench/web_transports_receiver.ts", [kind, String(mtu)]);
   const closers: Array<() => Promise<void>> = [];
   try {
-    const ready = await rx.next("ready");
+    const ready = await next(rx, "ready");
     let transport: PacketTransport;
     if (kind === "websocket") {
       transport = await createWebSocketTransport({ id: "tx", mtu });
@@ -182,14 +92,14 @@ async function measure(kind: "websocket" | "webrtc", mtu: number): Promise<Row[]
     const tm = new TransportManager({ nodeId: "tx", transports: [transport] });
     closers.unshift(() => tm.close());
     tm.setAddresses("rx", [String(ready.address)]);
-    await tmRun(tm, 64 * 1024, 300); // warm-up: connection, JIT, round-trip estimate
+    await sendFor(tm, "rx", 64 * 1024, 300); // warm-up: connection, JIT, round-trip estimate
     const rows: Row[] = [];
     for (const size of SIZES) {
-      const before = Number((await rx.ask({ cmd: "report" }, "report")).delivered);
+      const before = Number((await ask(rx, { cmd: "report" }, "report")).delivered);
       const retrans = tm.stats.retransmissions;
       const drops = (transport as unknown as { stats: { packetsDropped: number } }).stats.packetsDropped;
-      const r = await tmRun(tm, size, DURATION_MS);
-      const after = Number((await rx.ask({ cmd: "report" }, "report")).delivered);
+      const r = await sendFor(tm, "rx", size, DURATION_MS);
+      const after = Number((await ask(rx, { cmd: "report" }, "report")).delivered);
       const row: Row = {
         transport: kind,
         mtu,
@@ -212,7 +122,7 @@ async function measure(kind: "websocket" | "webrtc", mtu: number): Promise<Row[]
     return rows;
   } finally {
     for (const c of closers) await c();
-    await rx.stop();
+    await stop(rx);
   }
 }
 
@@ -305,22 +215,6 @@ if (gcm !== undefined) {
     console.log(`  ${g.id}: ${fmt(Number(g.msgsPerS), 0)} msgs/s delivered, order hash ${g.orderHash}`);
   }
 }
-mkdirSync(dirname(join(root, values.out)), { recursive: true });
-writeFileSync(
-  join(root, values.out),
-  JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      node: process.version,
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      durationMs: DURATION_MS,
-      tm: rows,
-      gcmFlood: gcm,
-    },
-    null,
-    2,
-  ),
-);
+writeResults(join(root, values.out), { durationMs: DURATION_MS, tm: rows, gcmFlood: gcm });
 console.log(`\nwritten to ${values.out}`);
 process.exit(0);
