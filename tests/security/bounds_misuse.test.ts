@@ -6,18 +6,25 @@ import { describe, expect, it } from "vitest";
 import { GroupCommunicationManager, MulticastBackpressureError, MulticastTooLargeError, NotMemberError } from "../../gcm/mod.ts";
 import { LeftGroupError } from "../../gcm/errors.ts";
 import { ClosedError, MessageTooLargeError, UnknownNodeError } from "../../transport/errors.ts";
-import { Cluster } from "../gcm/sim/harness.ts";
+import { Cluster, type ClusterOptions } from "../gcm/sim/harness.ts";
 import { encode911 } from "../../gcm/codec.ts";
 import { entryBytes } from "../../gcm/token.ts";
 import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
 import { simCluster } from "../transport/_helpers.ts";
 
+const ids = ["a", "b", "c"];
+
+/** A simulated ring of a, b and c with the GCM options `gcm`, once it has settled. */
+async function ringOfThree(seed: number, gcm: ClusterOptions["gcm"]): Promise<Cluster> {
+  const c = new Cluster({ seed, gcm });
+  for (const id of ids) c.start(id, ids.filter((p) => p !== id));
+  expect(await c.settle(20_000)).toBe(true);
+  return c;
+}
+
 describe("bounds", () => {
   it("maxPendingBytes: multicast beyond it throws MulticastBackpressureError; whenWritable() waits for room", async () => {
-    const c = new Cluster({ seed: 7, gcm: { maxPendingBytes: 1000 } });
-    const ids = ["a", "b", "c"];
-    for (const id of ids) c.start(id, ids.filter((p) => p !== id));
-    expect(await c.settle(20_000)).toBe(true);
+    const c = await ringOfThree(7, { maxPendingBytes: 1000 });
     const a = c.nodes.get("a")!.gcm;
     const msg = new Uint8Array(300);
     let sent = 0;
@@ -53,10 +60,7 @@ describe("bounds", () => {
   });
 
   it("maxTokenBytes: no appends beyond it — tokens stay bounded under a flood, and everything is delivered", async () => {
-    const c = new Cluster({ seed: 8, gcm: { maxTokenBytes: 2000, maxBatchBytes: 800 } });
-    const ids = ["a", "b", "c"];
-    for (const id of ids) c.start(id, ids.filter((p) => p !== id));
-    expect(await c.settle(20_000)).toBe(true);
+    const c = await ringOfThree(8, { maxTokenBytes: 2000, maxBatchBytes: 800 });
     let biggest = 0;
     for (const id of ids) {
       const g = c.nodes.get(id)!.gcm;
@@ -94,10 +98,7 @@ describe("bounds", () => {
 
 describe("911 rate limit per source", () => {
   it("a flood of 911s from one sender is cut to max911PerSecondPerSource; the ring stays whole", async () => {
-    const c = new Cluster({ seed: 11, gcm: { max911PerSecondPerSource: 50 } });
-    const ids = ["a", "b", "c"];
-    for (const id of ids) c.start(id, ids.filter((p) => p !== id));
-    expect(await c.settle(20_000)).toBe(true);
+    const c = await ringOfThree(11, { max911PerSecondPerSource: 50 });
     const evil = c.backend.layer("m", 1, ids);
     const m911 = encode911({ ringId: "m/1/1", seq: 1, nodelist: [{ id: "m", inc: 1 }], orig: 0, current: 0, dest: 0, status: STATUS_NO, flags: F911_JOIN });
     for (let i = 0; i < 2000; i++) {

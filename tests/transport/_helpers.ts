@@ -78,7 +78,7 @@ export function simCluster(seed: number, link: Partial<LinkOptions> = {}, mtu?: 
   return { clock, net, random, start };
 }
 
-/** Bytes with a recognisable pattern (so corruption or truncation shows). */
+/** Deterministic pseudo-random bytes (xorshift32 from `salt`), so corruption or truncation shows. */
 export function pattern(length: number, salt: number): Uint8Array {
   const out = new Uint8Array(length);
   let x = (salt * 2654435761) >>> 0 || 1;

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DeliveryFailedError } from "../../transport/errors.ts";
 import { TransportManager, type TransportManagerOptions } from "../../transport/manager.ts";
 import type { PacketTransport } from "../../transport/packet_transport.ts";
+import { pattern } from "./_helpers.ts";
 
 /** How the suite makes transports of one backend. */
 export interface BackendFixture {
@@ -41,19 +42,6 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** Deterministic pseudo-random bytes (xorshift32), so a corrupted byte shows up as a mismatch. */
-export function patternBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 /** One received packet, copied (the contract lets a backend reuse its buffer). */
@@ -145,7 +133,7 @@ export function describeTransportCompliance(fixture: BackendFixture, opts: Compl
       const a = await create();
       const b = await create();
       const inbox = new Inbox(b);
-      const big = patternBytes(a.mtu, 7);
+      const big = pattern(a.mtu, 7);
       a.send(b.addresses[0], big);
       a.send(b.addresses[0], new Uint8Array([42]));
       await withDeadline(inbox.count(2), timeout, "two packets at b");
@@ -160,7 +148,7 @@ export function describeTransportCompliance(fixture: BackendFixture, opts: Compl
       const a = await create();
       const b = await create();
       const inbox = new Inbox(b);
-      const buf = patternBytes(a.mtu, 11);
+      const buf = pattern(a.mtu, 11);
       const expected = buf.slice();
       a.send(b.addresses[0], buf);
       buf.fill(0);
@@ -224,7 +212,7 @@ export function describeTransportCompliance(fixture: BackendFixture, opts: Compl
       const b = await create();
       const inbox = new Inbox(b);
       for (let i = 0; i < 200; i++) {
-        const p = patternBytes(Math.min(a.mtu, 1000), i + 1);
+        const p = pattern(Math.min(a.mtu, 1000), i + 1);
         p[0] = i;
         a.send(b.addresses[0], p);
       }
@@ -238,7 +226,7 @@ export function describeTransportCompliance(fixture: BackendFixture, opts: Compl
   describe(`Transport Manager over ${fixture.name}`, () => {
     it("delivers a 16 MiB message intact", async () => {
       const { a, b } = await pair();
-      const message = patternBytes(16 * 1024 * 1024, 99);
+      const message = pattern(16 * 1024 * 1024, 99);
       const got = new Promise<{ from: string; message: Uint8Array }>((resolve) =>
         b.onMessage(3, (from, m) => resolve({ from, message: m.slice() }))
       );

@@ -250,55 +250,55 @@ describe("TransportManager", () => {
     expect(slow).toBeLessThan(400);
   });
 
-  it("keeps at most windowPackets packets in flight per destination", async () => {
-    const { clock, net, start } = simCluster(17, { delayMs: { min: 1, max: 1 } });
-    const a = start("a", undefined, { windowPackets: 4, rtoInitialMs: 100 });
+  /**
+   * a sends a `size`-byte message to b while b's acks are lost, so a's window cannot slide; returns
+   * the packets and bytes a put on the wire within less than one RTO. Then heals the link and
+   * checks that the message still arrives whole.
+   */
+  const inFlightWithoutAcks = async (
+    seed: number,
+    mtu: number | undefined,
+    window: { windowPackets?: number; windowBytes?: number },
+    size: number,
+  ) => {
+    const { clock, net, start } = simCluster(seed, { delayMs: { min: 1, max: 1 } }, mtu);
+    const a = start("a", undefined, { ...window, rtoInitialMs: 100 });
     const b = start("b");
     const got: Uint8Array[] = [];
     b.onMessage(0, (_f, m) => got.push(m));
     a.setAddresses("b", ["mem://b"]);
     const w = track(clock, a.send("b", 0, new Uint8Array(1)));
     await runUntil(clock, () => w.settled, 1000);
-    let dataFromA = 0;
+    const fromA = { packets: 0, bytes: 0 };
     net.onEvent((e) => {
-      if (e.type === "send" && e.from === "mem://a") dataFromA++;
+      if (e.type === "send" && e.from === "mem://a") {
+        fromA.packets++;
+        fromA.bytes += e.size;
+      }
     });
     net.cut("mem://b", "mem://a", { oneWay: true }); // acks lost: the window cannot slide
-    const big = pattern(100_000, 1);
+    const big = pattern(size, 1);
     const s = track(clock, a.send("b", 0, big));
     await runUntil(clock, () => false, 50); // less than one RTO
-    expect(dataFromA).toBe(4);
+    const inFlight = { ...fromA };
     net.healAll();
     await runUntil(clock, () => s.settled, 60_000);
     expect(s.state).toBe("resolved");
     expect(got[1]).toEqual(big);
+    return inFlight;
+  };
+
+  it("keeps at most windowPackets packets in flight per destination", async () => {
+    const { packets } = await inFlightWithoutAcks(17, undefined, { windowPackets: 4 }, 100_000);
+    expect(packets).toBe(4);
   });
 
   it("keeps at most windowBytes bytes in flight per destination", async () => {
-    const { clock, net, start } = simCluster(18, { delayMs: { min: 1, max: 1 } }, 65_000);
-    const a = start("a", undefined, { windowBytes: 200_000, rtoInitialMs: 100 });
-    const b = start("b");
-    const got: Uint8Array[] = [];
-    b.onMessage(0, (_f, m) => got.push(m));
-    a.setAddresses("b", ["mem://b"]);
-    const w = track(clock, a.send("b", 0, new Uint8Array(1)));
-    await runUntil(clock, () => w.settled, 1000);
-    let bytesFromA = 0;
-    net.onEvent((e) => {
-      if (e.type === "send" && e.from === "mem://a") bytesFromA += e.size;
-    });
-    net.cut("mem://b", "mem://a", { oneWay: true }); // acks lost: the window cannot slide
-    const big = pattern(1_000_000, 1);
-    const s = track(clock, a.send("b", 0, big));
-    await runUntil(clock, () => false, 50); // less than one RTO
+    const { bytes } = await inFlightWithoutAcks(18, 65_000, { windowBytes: 200_000 }, 1_000_000);
     // Three 65,000-byte packets fit in 200,000 bytes; a fourth would not (packets are far under
     // the default 256).
-    expect(bytesFromA).toBeLessThanOrEqual(200_000);
-    expect(bytesFromA).toBeGreaterThan(2 * 64_000);
-    net.healAll();
-    await runUntil(clock, () => s.settled, 60_000);
-    expect(s.state).toBe("resolved");
-    expect(got[1]).toEqual(big);
+    expect(bytes).toBeLessThanOrEqual(200_000);
+    expect(bytes).toBeGreaterThan(2 * 64_000);
   });
 
   it("recovers losses quickly without resending what only came late", async () => {
