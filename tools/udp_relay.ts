@@ -1,8 +1,11 @@
 /**
  * A fault-injecting UDP relay for process tests and benchmarks of partitions: one loopback socket per
- * ordered pair of nodes (node `a` is told that node `b` lives at `port(a, b)`), forwarding both ways
- * between the two real addresses unless the direction is blocked. `partition([[…], […]])` blocks every
- * pair across groups; `heal()` unblocks everything.
+ * pair of nodes (node `a` is told that node `b` lives at `port(a, b)` = `port(b, a)`), forwarding
+ * both ways between the two real addresses unless the direction is blocked. One socket per pair, not
+ * per direction: a node then sees its peer's packets come from the address it sends to, as on a real
+ * network — with two, every node learned a second address per peer and the Transport Manager spent its
+ * retries on both before reporting a failure, doubling failure detection (6 s+ per peer under a
+ * partition). `partition([[…], […]])` blocks every pair across groups; `heal()` unblocks everything.
  * @module
  */
 import { createSocket, type Socket } from "node:dgram";
@@ -17,30 +20,30 @@ export class UdpRelay {
 
   private constructor(readonly ids: readonly string[], readonly ports: readonly number[]) {}
 
-  /** Opens one socket per ordered pair. */
+  /** Opens one socket per pair. */
   static async open(ids: readonly string[], ports: readonly number[]): Promise<UdpRelay> {
     const r = new UdpRelay(ids, ports);
     for (let a = 0; a < ids.length; a++) {
-      for (let b = 0; b < ids.length; b++) {
-        if (a === b) continue;
+      for (let b = a + 1; b < ids.length; b++) {
         const s = createSocket("udp4");
         await new Promise<void>((resolve, reject) => {
           s.once("error", reject);
           s.bind(0, "127.0.0.1", () => resolve());
         });
-        const from = ids[a];
-        const to = ids[b];
+        const [x, y] = [ids[a], ids[b]];
         s.on("message", (msg, rinfo) => {
-          // Packets from b's real port go back to a; anything else (a's packets) goes to b.
-          const [src, dst, port] = rinfo.port === ports[b] ? [to, from, ports[a]] : [from, to, ports[b]];
+          // Packets from b's real port go to a; anything else (a's packets) goes to b.
+          const [src, dst, port] = rinfo.port === ports[b] ? [y, x, ports[a]] : [x, y, ports[b]];
           if (r.#blocked.has(`${src}>${dst}`)) {
             r.dropped++;
             return;
           }
           s.send(msg, port, "127.0.0.1");
         });
-        r.#sockets.set(`${from}>${to}`, s);
-        r.#relayPort.set(`${from}>${to}`, s.address().port);
+        const port = s.address().port;
+        r.#sockets.set(`${x}>${y}`, s);
+        r.#relayPort.set(`${x}>${y}`, port);
+        r.#relayPort.set(`${y}>${x}`, port);
       }
     }
     return r;

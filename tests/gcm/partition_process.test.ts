@@ -9,7 +9,14 @@ import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from
 import { freeUdpPorts } from "../../tools/ports.ts";
 import { UdpRelay } from "../../tools/udp_relay.ts";
 
-const TUNED = ["--eating-ms", "5", "--hungry-ms", "400", "--starving-ms", "100", "--rto-ms", "10", "--retries", "4"];
+// Tuned fail-over: the Transport Manager is the failure detector, and a 911 round that crosses the
+// split waits for one failure per crossing — up to `retries` × `rto-max-ms` each (its timeout backs off
+// from a round trip that a loaded 2-core machine inflates to ~300 ms). With the default ceiling of
+// 1 s that is ~4 s per crossing, and the interleaved 3 + 3 ring below has six.
+const TUNED = [
+  "--eating-ms", "5", "--hungry-ms", "400", "--starving-ms", "100", "--rto-ms", "10", "--rto-max-ms", "100",
+  "--retries", "4",
+];
 const DEADLINE_MS = 20_000;
 /** Heal-to-one-view bound asserted here (loaded CI machine; the benchmark measures the real figure). */
 const MERGE_TIMEOUT_MS = 10_000;
@@ -59,10 +66,9 @@ describe("raincore node: a partition of six real processes heals into one group"
 
     relay.heal();
     const t0 = Date.now();
-    await sameView(nodes, ids, MERGE_TIMEOUT_MS);
-    const mergeMs = Date.now() - t0;
-    expect(mergeMs).toBeLessThan(MERGE_TIMEOUT_MS);
-    console.log(`partition_process: heal to one view of 6 processes in ${mergeMs} ms`);
+    await sameView(nodes, ids, MERGE_TIMEOUT_MS); // throws when the merge deadline passes
+    expect(new Set(nodes.map(viewKey)).size).toBe(1);
+    console.log(`partition_process: heal to one view of 6 processes in ${Date.now() - t0} ms`);
 
     // Eligible membership at run time over stdin: removing n6 everywhere takes it off the ring; adding
     // it back lets it in again.
