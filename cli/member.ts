@@ -1,12 +1,13 @@
 /**
- * Wires one member for the command line: a Transport Manager over the given backends and a Group
- * Communication Manager on top.
+ * One member for the command line (and the benchmark members): {@link createNode} with the CLI's
+ * defaults, a hook to attach a GroupDataManager before the GCM starts, and an immediate close.
  * @module
  */
 
-import { GroupCommunicationManager } from "../gcm/manager.ts";
+import { createNode, type GcmNode } from "../gcm/create_node.ts";
+import type { GroupCommunicationManager } from "../gcm/manager.ts";
 import type { ViewMode } from "../gcm/types.ts";
-import { TransportManager } from "../transport/manager.ts";
+import type { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 
 /** Options of {@link startMember}. */
@@ -16,9 +17,12 @@ export interface MemberOptions {
   peers: Record<string, string[]>;
   mode?: ViewMode;
   eatingMs?: number;
+  /** Hungry timeout, ms. @default {1000} (the GCM's default, as `raincore node --help` says) */
   hungryMs?: number;
   starvingMs?: number;
+  /** Retransmission floor (`--rto-ms`). @default {20} */
   rtoMinMs?: number;
+  /** Retransmission ceiling (`--rto-max-ms`). @default {1000} */
   rtoMaxMs?: number;
   retries?: number;
   /** Called with the managers before the GCM starts (attach a GroupDataManager here). */
@@ -29,33 +33,34 @@ export interface MemberOptions {
 export interface Member {
   tm: TransportManager;
   gcm: GroupCommunicationManager;
+  /** The node as {@link createNode} returned it. */
+  node: GcmNode;
+  /** Stops at once, without a graceful leave (stdin `leave` does that), and closes the transports. */
   close(): Promise<void>;
 }
 
 /** Starts a member and asks its peers to add it. */
 export function startMember(o: MemberOptions): Member {
-  const tm = new TransportManager({
-    nodeId: o.id,
+  const beforeStart = o.beforeStart;
+  const node = createNode({
+    id: o.id,
     transports: o.transports,
-    rtoMinMs: o.rtoMinMs,
-    rtoMaxMs: o.rtoMaxMs,
-    retries: o.retries,
-  });
-  for (const [peer, addresses] of Object.entries(o.peers)) tm.setAddresses(peer, addresses);
-  const gcm = new GroupCommunicationManager({
-    layer: tm,
-    incarnation: tm.incarnation % 0x1_0000_0000,
+    peers: o.peers,
     mode: o.mode,
-    peers: Object.keys(o.peers),
     eatingMs: o.eatingMs,
-    hungryMs: o.hungryMs,
+    // The CLI documents 1000 ms; createNode's own default derives it from the TM's failure time.
+    hungryMs: o.hungryMs ?? 1000,
     starvingMs: o.starvingMs,
+    rtoMinMs: o.rtoMinMs,
+    rtoMaxMs: o.rtoMaxMs ?? 1000,
+    retries: o.retries,
+    beforeStart: beforeStart === undefined ? undefined : (n) => beforeStart(n.transport, n.gcm),
   });
-  o.beforeStart?.(tm, gcm);
-  gcm.start();
+  const { gcm, transport: tm } = node;
   return {
     tm,
     gcm,
+    node,
     async close() {
       gcm.close();
       await tm.close();

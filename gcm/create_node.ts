@@ -1,6 +1,7 @@
 /**
  * `createNode()`: one call that wires a Transport Manager and a Group Communication Manager over
- * the given packet backends and starts the node. Use the classes directly for anything finer.
+ * the given packet backends and starts the node (`beforeStart` attaches layers such as a
+ * GroupDataManager first). Use the classes directly for anything finer.
  * @module
  */
 import { type Clock, SystemClock } from "../transport/clock.ts";
@@ -39,6 +40,13 @@ export interface CreateNodeOptions {
   quorum?: boolean;
   /** Initial retransmission timeout of the Transport Manager, ms. @default {200} */
   rtoMs?: number;
+  /** Floor of the Transport Manager's retransmission timeout, ms. @default {20} */
+  rtoMinMs?: number;
+  /**
+   * Ceiling of the Transport Manager's retransmission timeout (back-off included), ms.
+   * @default {max(1000, 4 × rtoMs)}
+   */
+  rtoMaxMs?: number;
   /** Resends per address before the Transport Manager reports a delivery failure. @default {4} */
   retries?: number;
   /** Time source (a VirtualClock in simulations). @default {a SystemClock} */
@@ -55,6 +63,15 @@ export interface CreateNodeOptions {
   key?: Uint8Array | NodeCredential;
   /** With `key`: encrypt packet bodies (AES-256-GCM), not only authenticate them. @default {false} */
   encrypt?: boolean;
+  /**
+   * Called synchronously with the wired node after both managers exist and before the GCM starts,
+   * so no packet has been handled and no view committed yet: attach a GroupDataManager
+   * (`new GroupDataManager({ gcm: node.gcm, layer: node.transport })`) or listeners that must see
+   * the first view here. Calling `node.close()` in it leaves the node unstarted (and closing). If it
+   * throws, both managers are closed (no graceful leave) and `createNode` rethrows its error.
+   * @default {none: the GCM starts at once}
+   */
+  beforeStart?: (node: GcmNode) => void;
 }
 
 /** A running node: its GCM, the Transport Manager below it, and a way to stop both. */
@@ -82,13 +99,15 @@ function failureTimeMs(rtoMs: number, rtoMaxMs: number, retries: number): number
 
 /**
  * Creates and starts a node: a {@link TransportManager} over `transports` and a
- * {@link GroupCommunicationManager} on top that joins `peers`.
+ * {@link GroupCommunicationManager} on top that joins `peers`. The GCM takes the Transport Manager's
+ * incarnation as it is (a full 53-bit number, never cut to 32 bits).
  * @throws {RangeError} for invalid options (from either manager).
+ * @throws whatever `beforeStart` throws, after closing both managers.
  */
 export function createNode(options: CreateNodeOptions): GcmNode {
   const clock = options.clock ?? new SystemClock();
   const rtoMs = options.rtoMs ?? 200;
-  const rtoMaxMs = Math.max(1000, rtoMs * 4);
+  const rtoMaxMs = options.rtoMaxMs ?? Math.max(1000, rtoMs * 4);
   const retries = options.retries ?? 4;
   const transport = new TransportManager({
     nodeId: options.id,
@@ -98,6 +117,7 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     clock,
     incarnation: options.incarnation,
     rtoInitialMs: rtoMs,
+    rtoMinMs: options.rtoMinMs,
     rtoMaxMs,
     retries,
   });
@@ -120,9 +140,8 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     expectedSize: options.expectedSize,
     quorum: options.quorum,
   });
-  gcm.start();
   let closing: Promise<void> | undefined;
-  return {
+  const node: GcmNode = {
     id: options.id,
     gcm,
     transport,
@@ -142,4 +161,15 @@ export function createNode(options: CreateNodeOptions): GcmNode {
       return closing;
     },
   };
+  if (options.beforeStart !== undefined) {
+    try {
+      options.beforeStart(node);
+    } catch (error) {
+      gcm.close();
+      void transport.close().catch(() => {});
+      throw error;
+    }
+  }
+  if (closing === undefined) gcm.start();
+  return node;
 }

@@ -1,9 +1,12 @@
 /**
  * Five `raincore node` OS processes on UDP loopback: SIGKILL one and the four survivors commit the
  * same new view; restart it and it rejoins; SIGSTOP one and the others move on; SIGCONT and it
- * rejoins. Multicast order is compared across all of them at the end.
+ * rejoins. Multicast order is compared across all of them at the end. Also: one `raincore node`
+ * beside an in-process createNode() node, which sees the member's whole 53-bit incarnation.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { createNode, type GcmNode } from "../../gcm/create_node.ts";
+import { createUdpTransport } from "../../transport/udp.ts";
 import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
 
@@ -11,9 +14,12 @@ const TUNED = ["--eating-ms", "5", "--hungry-ms", "400", "--starving-ms", "100",
 const DEADLINE_MS = 20_000;
 
 const running = new Set<JsonChild>();
+const inProcess = new Set<GcmNode>();
 afterEach(async () => {
   await killAll(running);
   running.clear();
+  await Promise.all([...inProcess].map((n) => n.close(0)));
+  inProcess.clear();
 });
 
 function lastView(child: JsonChild): JsonLine | undefined {
@@ -80,4 +86,37 @@ describe("raincore node: five real processes over UDP", () => {
     expect(new Set(orders).size).toBe(1);
     expect(orders[0].split(" ").sort()).toEqual(["n1/from-n1", "n3/from-n3", "n5/from-n5"]);
   }, 120_000);
+
+  it("a member's whole 53-bit incarnation reaches the group (createNode path, no 32-bit cut)", async () => {
+    const [cliPort, libPort] = await freeUdpPorts(2);
+    const cli = startRaincore("c1", [
+      "node", "--id", "c1", "--listen", `udp://127.0.0.1:${cliPort}`, "--peer", `l1=udp://127.0.0.1:${libPort}`, ...TUNED,
+    ]);
+    running.add(cli);
+    const lib = createNode({
+      id: "l1",
+      transports: [await createUdpTransport({ port: libPort })],
+      peers: { c1: [`udp://127.0.0.1:${cliPort}`] },
+      eatingMs: 5,
+      hungryMs: 400,
+      starvingMs: 100,
+      rtoMs: 10,
+    });
+    inProcess.add(lib);
+    const ready = await cli.waitFor((l) => l.event === "ready", DEADLINE_MS);
+    expect(ready).toMatchObject({ id: "c1", address: `udp://127.0.0.1:${cliPort}` });
+    await cli.waitFor((l) => l.event === "view" && (l.members as string[]).length === 2, DEADLINE_MS);
+    if (!lib.gcm.view.members.includes("c1")) {
+      await new Promise<void>((resolve) => lib.gcm.on("view", (v) => v.members.includes("c1") && resolve()));
+    }
+    const cliMember = lib.gcm.view.detail.find((m) => m.id === "c1");
+    expect(cliMember).toBeDefined();
+    // The CLI's Transport Manager picks a time-based incarnation (far above 2^32); the GCM carries it whole.
+    expect(cliMember!.inc).toBeGreaterThan(2 ** 32);
+    expect(Number.isSafeInteger(cliMember!.inc)).toBe(true);
+    // And its multicasts carry it too.
+    const got = new Promise<number>((resolve) => lib.gcm.on("deliver", (d) => resolve(d.fromIncarnation)));
+    cli.write("send hi");
+    expect(await got).toBe(cliMember!.inc);
+  }, 60_000);
 });

@@ -3,6 +3,8 @@ import { VirtualClock } from "../../transport/clock.ts";
 import { SimNetwork } from "../../transport/memory.ts";
 import { Random } from "../../transport/random.ts";
 import { createNode, type GcmNode } from "../../gcm/mod.ts";
+import type { ViewEvent } from "../../gcm/manager.ts";
+import { GroupDataManager } from "../../gdm/manager.ts";
 
 async function runUntil(clock: VirtualClock, done: () => boolean, limitMs: number): Promise<boolean> {
   const end = clock.now() + limitMs;
@@ -44,5 +46,110 @@ describe("createNode", () => {
     expect(await runUntil(clock, () => closed, 3000)).toBe(true);
     const two = () => [nodes[0], nodes[2]].every((n) => n.gcm.agreed && n.gcm.view.members.length === 2);
     expect(await runUntil(clock, two, 5000)).toBe(true);
+  });
+
+  it("beforeStart: runs with the wired, not yet started node; what it attaches sees the first view", async () => {
+    const clock = new VirtualClock();
+    const net = new SimNetwork({ clock, random: new Random(7), link: { delayMs: { min: 1, max: 3 } } });
+    const ids = ["a", "b"];
+    const peers = Object.fromEntries(ids.map((id) => [id, [`mem://${id}`]]));
+    const seen: Record<string, ViewEvent[]> = {};
+    const gdms: Record<string, GroupDataManager> = {};
+    const hooked: GcmNode[] = [];
+    const nodes = ids.map((id) =>
+      createNode({
+        id,
+        transports: [net.createTransport(`mem://${id}`)],
+        peers,
+        clock,
+        rtoMs: 20,
+        beforeStart: (node) => {
+          hooked.push(node);
+          // Not started yet: no view committed, multicast refused.
+          expect(node.gcm.view.index).toBe(0);
+          expect(() => node.gcm.multicast(new Uint8Array(1))).toThrow(/start/);
+          seen[id] = [];
+          node.gcm.on("view", (v) => seen[id].push(v));
+          gdms[id] = new GroupDataManager({ gcm: node.gcm, layer: node.transport });
+        },
+      })
+    );
+    expect(hooked).toEqual(nodes);
+    // The lone view {self} committed by start() reached the listener attached in the hook.
+    for (const id of ids) expect(seen[id][0]?.members).toEqual([id]);
+    const agreed = () => nodes.every((n) => n.gcm.agreed && n.gcm.view.members.length === 2);
+    expect(await runUntil(clock, agreed, 5000)).toBe(true);
+    let written = false;
+    void gdms.a.set("k", "v").then(() => (written = true));
+    expect(await runUntil(clock, () => written && gdms.b.get("k") === "v", 3000)).toBe(true);
+    // The default incarnation is the Transport Manager's, whole (time-based, above 2^32).
+    for (const n of nodes) {
+      expect(n.gcm.incarnation).toBe(n.transport.incarnation);
+      expect(n.gcm.incarnation).toBeGreaterThan(2 ** 32);
+    }
+    const b = nodes[0].gcm.view.detail.find((m) => m.id === "b");
+    expect(b?.inc).toBe(nodes[1].transport.incarnation);
+    let closed = 0;
+    for (const id of ids) void gdms[id].close();
+    const closes = nodes.map((n) => n.close().then(() => closed++));
+    await runUntil(clock, () => closed === 2, 5000); // leave bounded by the node's clock (2 s)
+    await Promise.all(closes);
+  });
+
+  it("beforeStart: an error closes both managers and is rethrown; close() in it leaves the node unstarted", async () => {
+    const clock = new VirtualClock();
+    const net = new SimNetwork({ clock, random: new Random(9) });
+    const backend = net.createTransport("mem://x");
+    class HookError extends Error {}
+    let gcmOf: GcmNode["gcm"] | undefined;
+    expect(() =>
+      createNode({
+        id: "x",
+        transports: [backend],
+        clock,
+        beforeStart: (node) => {
+          gcmOf = node.gcm;
+          throw new HookError("no");
+        },
+      })
+    ).toThrow(HookError);
+    expect(() => gcmOf!.start()).toThrow(/closed/);
+    expect(await runUntil(clock, () => backend.closed, 1000)).toBe(true);
+
+    const views: ViewEvent[] = [];
+    let closing: Promise<void> | undefined;
+    const node = createNode({
+      id: "y",
+      transports: [net.createTransport("mem://y")],
+      clock,
+      beforeStart: (n) => {
+        n.gcm.on("view", (v) => views.push(v));
+        closing = n.close();
+      },
+    });
+    expect(node.close()).toBe(closing);
+    await closing; // never started: no leave to wait for
+    expect(views).toEqual([]);
+    expect(node.gcm.view.index).toBe(0);
+  });
+
+  it("passes rtoMinMs and rtoMaxMs to the Transport Manager", () => {
+    const clock = new VirtualClock();
+    const net = new SimNetwork({ clock, random: new Random(3) });
+    expect(() => createNode({ id: "p", transports: [net.createTransport("mem://p")], clock, rtoMinMs: 500, rtoMaxMs: 400 }))
+      .toThrow(RangeError);
+    const node = createNode({
+      id: "q",
+      transports: [net.createTransport("mem://q")],
+      peers: { r: ["mem://r"] },
+      clock,
+      rtoMs: 10,
+      rtoMinMs: 50,
+      rtoMaxMs: 60,
+    });
+    // The initial RTO (10) is raised to the floor of 50.
+    expect(node.transport.rtoOf("r")).toBe(50);
+    node.gcm.close();
+    void node.transport.close();
   });
 });
