@@ -469,7 +469,9 @@ export class GroupCommunicationManager {
     const old = this.core;
     this.#ringOptions = {
       ...this.#ringOptions,
-      incarnation: (old.me.inc + 1) >>> 0,
+      // Not truncated to 32 bits: createNode passes the Transport Manager's time-based incarnation
+      // (above 2^32), and a rejoin must come out greater than the process it replaces.
+      incarnation: old.me.inc + 1,
       baseViewNumber: old.globalViewNumber,
       peers: [...new Set([...this.#ringOptions.peers, ...old.lastGlobalView.members.map((m) => m.id)])]
         .filter((p) => p !== this.id),

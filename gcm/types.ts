@@ -12,7 +12,7 @@
 export interface Member {
   /** Node ID. Ordering between IDs ("lowest ID") is plain JavaScript string comparison (`a < b`). */
   readonly id: string;
-  /** Incarnation of the process (unsigned 32-bit). */
+  /** Incarnation of the process (a non-negative integer below 2^53; greater for a later process). */
   readonly inc: number;
 }
 
