@@ -9,6 +9,7 @@
  * @module
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from "../tools/json_child.ts";
 import { freeUdpPorts } from "../tools/ports.ts";
 import { UdpRelay } from "../tools/udp_relay.ts";
@@ -76,6 +77,7 @@ const result = {
   targetMs: 500,
   timesMs: times,
   date: new Date().toISOString(),
+  loadAverage1m: loadavg()[0],
 };
 mkdirSync("bench/results", { recursive: true });
 writeFileSync("bench/results/merge.json", JSON.stringify(result, null, 2) + "\n");

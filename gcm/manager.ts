@@ -131,8 +131,9 @@ export interface HealthCheckOptions {
 }
 
 /**
- * Two groups merged (3.7.3): this node's view gained members that were not in its previous view
- * (node-by-node merge: one event per view that brings members in).
+ * Two groups merged (3.7.3): this node's view gained members that were not in its previous view. A
+ * merge normally brings the other group's whole ring in one view; a member that was busy (in a critical
+ * section) comes in a view later, with an event of its own. A plain join is a merge with a lone node.
  */
 export interface MergeEvent {
   /** This node's view before the merge. */

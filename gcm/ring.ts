@@ -20,7 +20,9 @@
  *        ring) to known peers outside its ring; a node whose group ID (lowest member ID) is lower
  *        pulls the sender in. A node adopts a foreign token when it is lone, starving, or the
  *        token's group ID is lower than its own; otherwise it REJECTs it (the sender routes around,
- *        as on a delivery failure). Groups thus merge into the lowest one node by node.
+ *        as on a delivery failure). A hand-shake brings the sender's whole ring in, and a lower
+ *        group's token is adopted even by the holder of our own: groups merge into the lowest one in
+ *        one round (see docs/partitions.md).
  *  FIX-5 a 911 returning to its originator regenerates only if it is the current one (same seq).
  *  FIX-6 members are (ID, incarnation) pairs; a token for another incarnation is REJECTed.
  *  FIX-7 the Hungry timeout grows with the ring: hungryMs + ring size × eatingMs.
@@ -263,8 +265,12 @@ export class RingCore {
       // FIX-12: a fork of our lineage is our continuation when we saw nothing past the fork point —
       // a node that did follows the other branch (sim: partition seeds 2 and 691).
       const continues = t.parentRingId === this.ringId && this.lastTokenSeq <= t.forkSeq;
-      const canAdopt = this.lone || this.tokenState === TokenState.Starving || continues ||
-        (this.tokenState === TokenState.Hungry && groupId(t.nodelist) < groupId(this.localView));
+      // A lower group's token is taken also while holding our own: that group pulled in our whole ring
+      // (see the hand-shake in receive911), and refusing made it route around us and pull us in one by
+      // one, a view per node (merge benchmark: up to seven views per merge).
+      const lower = this.tokenState !== TokenState.Starving &&
+        groupId(t.nodelist) < groupId(this.token?.nodelist ?? this.localView) && !this.leaving;
+      const canAdopt = this.lone || this.tokenState === TokenState.Starving || continues || lower;
       if (canAdopt && !this.inCritical) {
         // A continuation carries on the order this node saw; any other lineage is another group's.
         if (!continues) this.multicast.leaveOrder();
@@ -730,6 +736,15 @@ export class RingCore {
         }
       }
       if (indexOfMember(this.newNodes, orig) < 0) this.newNodes.push(orig);
+      if ((m.flags & F911_JOIN) !== 0) {
+        // 3.7.3: the hand-shake carries the sender's ring; the whole group joins at once (one new view
+        // instead of one per node as each member's own hand-shake arrives).
+        for (const n of m.nodelist) {
+          if (this.isEligible(n.id) && indexOfMember(this.newNodes, n) < 0 && !sameMember(n, this.me)) {
+            this.newNodes.push(n);
+          }
+        }
+      }
       if (this.lone && this.tokenState === TokenState.Eating) this.#setTimer(0);
       // FIX-9: the pseudo-code stops a non-member's 911 here. But "non-member" is only our view:
       // a node added to the ring just before the token was lost is unknown to the nodes the token
@@ -839,22 +854,9 @@ export class RingCore {
       return;
     }
     const list = this.localView.slice();
-    let me = indexOfMember(list, this.me);
-    if (me < 0) {
-      list.unshift(this.me);
-      me = 0;
-    }
-    const m: Message911 = {
-      ringId: this.ringId,
-      seq: this.lastTokenSeq,
-      nodelist: list,
-      orig: me,
-      current: me,
-      dest: me,
-      status: STATUS_YES,
-      flags: 0,
-    };
-    this.#forward911(m, me);
+    if (indexOfMember(list, this.me) < 0) list.unshift(this.me);
+    const m = this.#own911(list, 0);
+    this.#forward911(m, m.orig);
   }
 
   /** The hand-shake timer with generation `gen` fired. */
@@ -883,26 +885,23 @@ export class RingCore {
 
   /** One hand-shake: a 911 flagged JOIN whose nodelist is our ring (so it carries our group ID). */
   #sendHandshake(to: string, ring: readonly Member[]): void {
-    let list = ring.slice();
-    let me = indexOfMember(list, this.me);
-    if (me < 0) {
-      list = [this.me];
-      me = 0;
-    }
-    this.#out.push({
-      type: "send911",
-      to,
-      msg: {
-        ringId: this.ringId,
-        seq: this.lastTokenSeq,
-        nodelist: list,
-        orig: me,
-        current: me,
-        dest: me,
-        status: STATUS_YES,
-        flags: F911_JOIN,
-      },
-    });
+    const list = indexOfMember(ring, this.me) < 0 ? [this.me] : ring.slice();
+    this.#out.push({ type: "send911", to, msg: this.#own911(list, F911_JOIN) });
+  }
+
+  /** A YES 911 of this node's lineage and last token, originated here; `list` must contain this node. */
+  #own911(list: Member[], flags: number): Message911 {
+    const me = indexOfMember(list, this.me);
+    return {
+      ringId: this.ringId,
+      seq: this.lastTokenSeq,
+      nodelist: list,
+      orig: me,
+      current: me,
+      dest: me,
+      status: STATUS_YES,
+      flags,
+    };
   }
 
   #learn(id: string): void {

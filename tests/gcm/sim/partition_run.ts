@@ -8,7 +8,7 @@
 import type { ViewMode } from "../../../gcm/types.ts";
 import { Cluster } from "./harness.ts";
 import { realBackend } from "./real_backend.ts";
-import type { RunOptions, RunResult } from "./run.ts";
+import { finishRun, type RunOptions, type RunResult } from "./run.ts";
 
 const MODES: ViewMode[] = ["three-phase", "three-phase", "three-phase", "two-phase", "every-token"];
 
@@ -173,27 +173,5 @@ export async function runPartitionSeed(seed: number, opts: RunOptions = {}): Pro
       if (c.rec.violations.length === 0) c.rec.violations.push("Termination: no single group after healing");
     }
   }
-  if (violations().length === 0) {
-    c.rec.quietFrom = c.clock.now();
-    for (const node of c.live()) for (let i = 0; i < 3; i++) c.send(node.id, i === 1 ? "safe" : "agreed");
-    for (const node of c.live()) c.critical(node.id);
-    await c.run(3000);
-    c.rec.checkNoLoss();
-    c.rec.checkValidity();
-  }
-  c.rec.checkOrder();
-  let delivered = 0;
-  for (const p of c.rec.procs.values()) delivered += p.delivered.length;
-  return {
-    seed,
-    ok: c.rec.violations.length === 0,
-    violations: c.rec.violations.slice(),
-    mode,
-    nodes: c.nodes.size,
-    events,
-    virtualMs: c.clock.now(),
-    delivered,
-    cluster: c,
-    mergeMs,
-  };
+  return { ...(await finishRun(c, seed, mode, events)), mergeMs };
 }

@@ -153,8 +153,15 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     c.rec.checkValidity();
     if (c.rec.violations.length === 0) c.rec.violations.push("Termination: no convergence after healing");
   }
-  // ---- quiet tail: traffic that must reach everyone ---------------------------------------------------
-  if (violations().length === 0) {
+  return finishRun(c, seed, mode, events);
+}
+
+/**
+ * The end of every simulated run: once the cluster converged, a quiet tail of traffic that must reach
+ * everyone and a critical section per node, then the property checks; the run's outcome.
+ */
+export async function finishRun(c: Cluster, seed: number, mode: ViewMode, events: string[]): Promise<RunResult> {
+  if (c.rec.violations.length === 0) {
     c.rec.quietFrom = c.clock.now();
     for (const node of c.live()) for (let i = 0; i < 3; i++) c.send(node.id, i === 1 ? "safe" : "agreed");
     for (const node of c.live()) c.critical(node.id);
