@@ -39,7 +39,11 @@ export class PatchError extends RaincoreError {
   static override readonly errorName = "PatchError";
 }
 
-/** The GDM was closed or its node left the group; create a new one to take part again. */
+/**
+ * The GDM was closed or its node left the group (`gcm.leave()`); create a new one to take part
+ * again. Also the rejection of a `lock()` still waiting when a health check made the node leave for
+ * a while: that GDM goes on by itself (lock again after its `synced` event).
+ */
 export class GdmClosedError extends RaincoreError {
   static override readonly errorName = "GdmClosedError";
   constructor(detail = "this GroupDataManager is closed or its node left the group") {

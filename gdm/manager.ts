@@ -9,7 +9,7 @@
  */
 import type { GroupCommunicationManager, MessageLayer, ViewEvent } from "../gcm/manager.ts";
 import type { DeliveryLevel } from "../gcm/types.ts";
-import { MulticastTooLargeError } from "../gcm/errors.ts";
+import { LeftGroupError, MulticastTooLargeError } from "../gcm/errors.ts";
 import { type Clock, SystemClock, type TimerId } from "../transport/clock.ts";
 import { DecodeError } from "../transport/errors.ts";
 import {
@@ -113,7 +113,10 @@ export interface GdmEvents {
   conflict: ConflictEvent;
   /** A lock changed hands. */
   lock: LockEvent;
-  /** This replica finished a state transfer and holds the group's data. */
+  /**
+   * This replica finished a state transfer and holds the group's data (also when it is back in the
+   * group after a health-check leave, whether or not it needed a transfer).
+   */
   synced: { items: number };
 }
 
@@ -157,6 +160,10 @@ type Waiting = {
   op: Op;
   level: DeliveryLevel | undefined;
   vi: number;
+  /** Issued while this node was out of the group (health check): not multicast yet (see #held). */
+  held?: boolean;
+  /** Handed to the GCM at least once (a copy may be applied somewhere: never stamped anew). */
+  sent?: boolean;
 };
 type Buffered = { op: Op } | { serve: string; rid: string };
 
@@ -198,7 +205,8 @@ export class GroupDataManager {
   readonly #maxOpBytes: number;
   readonly #storage: StorageAdapter | undefined;
   readonly #flushMs: number;
-  readonly #me: string;
+  /** This node as a member, `id#incarnation` (a rejoin after a health-check leave is a new incarnation). */
+  #me: string;
   #state: DataState;
   #lamport = 0;
   #seq = 0;
@@ -229,13 +237,31 @@ export class GroupDataManager {
   #serving = new Set<string>();
   #digests = new Map<string, { primary: string; mine: string }>();
   /** Our own items sent for a merge and not yet seen in the order, by batch ID. */
-  #unmerged = new Map<string, Array<readonly [string, Item]>>();
+  #unmerged = new Map<string, { items: Array<readonly [string, Item]>; q: boolean }>();
   #outbox: Op[] = [];
   #outboxLevel: DeliveryLevel = "agreed";
   #outboxBytes = 0;
   #outboxScheduled = false;
   /** A round decided this node must fetch the group's state; cleared when a snapshot is installed. */
   #needsState = false;
+  /** A health check turned unhealthy: the GCM's next `leave` is one it undoes by itself (see #onLeave). */
+  #healthDown = false;
+  /**
+   * From a health-check leave until this replica holds the group's data again: operations issued
+   * meanwhile wait in #held (not multicast) and go out, stamped anew, at that point (#release).
+   */
+  #holding = false;
+  #held: Array<{ op: Op; level: DeliveryLevel | undefined }> = [];
+  /** After a health-check leave, until a merge round with other members (or the rejoin timer) decided. */
+  #rejoining = false;
+  /**
+   * Our items are the copy from before a health-check leave: announced (hello `st`), so that we are
+   * not the primary beside a current copy, and merged back quietly (`rc` `q`).
+   */
+  #stale = false;
+  #rejoinTimer: TimerId | undefined;
+  /** Post-sync digest checks in a row that found this replica diverged (bounded, see #checkAfterSync). */
+  #syncChecks = 0;
   /** Locks with an unlock of ours in flight; lock requests we gave up (time-out). */
   #releasing = new Map<string, number>();
   #abandoned = new Set<string>();
@@ -285,7 +311,10 @@ export class GroupDataManager {
     this.#unsubscribe.push(
       this.#gcm.onStream(GDM_STREAM, (d) => this.#onDeliver(d.data)),
       this.#gcm.on("view", (v) => this.#onView(v)),
-      this.#gcm.on("leave", () => this.#fail(new GdmClosedError("this node left the group"))),
+      this.#gcm.on("health", (e) => {
+        if (!e.healthy) this.#healthDown = true;
+      }),
+      this.#gcm.on("leave", () => this.#onLeave()),
     );
     this.#layer.onMessage(this.#channel, (from, msg) => this.#onChunk(from, msg));
   }
@@ -297,9 +326,12 @@ export class GroupDataManager {
     return this.#gcm.id;
   }
 
-  /** Whether this replica holds the group's data (false while a state transfer is pending). */
+  /**
+   * Whether this replica holds the group's data: false while a state transfer is pending, and from a
+   * health-check leave until it holds the group's data again after the rejoin.
+   */
   get synced(): boolean {
-    return this.#pull === undefined && !this.#needsState;
+    return this.#pull === undefined && !this.#needsState && !this.#holding;
   }
 
   /**
@@ -309,7 +341,7 @@ export class GroupDataManager {
   get settled(): boolean {
     const v = this.#gcm.view;
     const key = roundKey(v.detail.map((m) => `${m.id}#${m.inc}`).sort(), v.index);
-    return this.#pull === undefined && !this.#needsState && this.#lastRound === key;
+    return this.#pull === undefined && !this.#needsState && !this.#holding && this.#lastRound === key;
   }
 
   /** The pending state transfer: source (`id#inc`), chunks received, operations buffered (diagnostics). */
@@ -375,7 +407,8 @@ export class GroupDataManager {
    */
   holds(name: string): boolean {
     const l = readLock(this.#state, name);
-    return l.o === this.#me && !this.#releasing.has(name) && !(l.r !== null && this.#abandoned.has(l.r));
+    return !this.#holding && l.o === this.#me && !this.#releasing.has(name) &&
+      !(l.r !== null && this.#abandoned.has(l.r));
   }
 
   /** A copy of all items (tombstones and locks included) and the Lamport counter. */
@@ -400,7 +433,8 @@ export class GroupDataManager {
    * group's total order; the promise resolves when this replica has applied it at its place in that
    * order (so a `get` right after sees it, unless a concurrent write with a higher stamp won), and
    * every member applies it at the same place. Resolves with the write's Lamport stamp.
-   * @throws {GdmClosedError} when this node left the group before the write was applied.
+   * @throws {GdmClosedError} when this GDM was closed, or its node left the group (`gcm.leave()`),
+   *   before the write was applied. (After a health-check leave the write waits for the rejoin.)
    * @throws {MulticastTooLargeError} when the encoded write exceeds the GCM's `maxMessageBytes`.
    */
   set(key: string, value: unknown, options: WriteOptions = {}): Promise<Stamp> {
@@ -494,6 +528,8 @@ export class GroupDataManager {
    * granted first come, first served; resolves when this node owns it. A lock held by a node that
    * leaves or fails is freed in the view change.
    * @throws {LockTimeoutError} after `timeoutMs`; the request is withdrawn (and released if granted meanwhile).
+   * @throws {GdmClosedError} when the GDM is closed, or its node leaves the group (a health check too:
+   *   the request is withdrawn; lock again after `synced`).
    */
   lock(name: string, options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? this.#lockTimeoutMs;
@@ -597,7 +633,7 @@ export class GroupDataManager {
 
   async #submitRc(items: Array<readonly [string, Item]>): Promise<void> {
     // An rc operation has no issuer ID inside; wait for it by a marker write after it (FIFO per sender).
-    this.#multicast({ t: "rc", s: this.#nextStamp(), items });
+    this.#send({ t: "rc", s: this.#nextStamp(), items });
     await this.#submit({ t: "w", id: this.#nextId(), s: this.#nextStamp(), w: [] }, "rc", "");
   }
 
@@ -623,6 +659,12 @@ export class GroupDataManager {
     }
   }
 
+  /** Multicasts an operation of the application's, or holds it while this node is out of the group. */
+  #send(op: Op, level?: DeliveryLevel): void {
+    if (this.#holding) this.#held.push({ op, level });
+    else this.#multicast(op, level);
+  }
+
   #flushOutbox(): void {
     const ops = this.#outbox;
     if (ops.length === 0) return;
@@ -634,7 +676,19 @@ export class GroupDataManager {
         level: this.#outboxLevel,
         stream: GDM_STREAM,
       });
+      for (const op of ops) {
+        if ("id" in op && op.id !== undefined) {
+          const w = this.#pending.get(op.id);
+          if (w !== undefined) w.sent = true;
+        }
+      }
     } catch (err) {
+      if (err instanceof LeftGroupError && (this.#healthDown || this.#holding)) {
+        // Leaving for a health check (the GCM refuses multicasts from then on): the application's
+        // operations wait for the rejoin instead of failing.
+        this.#hold(ops, this.#outboxLevel);
+        return;
+      }
       // Too large (the GCM's MulticastTooLargeError, as is) or not a member any more (closed).
       for (const op of ops) {
         if (!("id" in op) || op.id === undefined) continue;
@@ -658,8 +712,9 @@ export class GroupDataManager {
   ): Promise<Stamp | undefined> {
     if (this.#closed) return Promise.reject(new GdmClosedError());
     return new Promise<Stamp | undefined>((resolve, reject) => {
-      this.#pending.set(op.id, { resolve, reject, kind, key, op, level, vi: this.#gcm.view.index });
-      this.#multicast(op, level);
+      const vi = this.#gcm.view.index;
+      this.#pending.set(op.id, { resolve, reject, kind, key, op, level, vi, held: this.#holding });
+      this.#send(op, level);
     });
   }
 
@@ -667,6 +722,8 @@ export class GroupDataManager {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#watchdog !== undefined) this.#clock.clearTimer(this.#watchdog);
+    if (this.#rejoinTimer !== undefined) this.#clock.clearTimer(this.#rejoinTimer);
+    this.#held = [];
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) {
@@ -704,6 +761,9 @@ export class GroupDataManager {
         return;
       case "digest":
         this.#onDigest(op);
+        return;
+      case "chk":
+        this.#onChk(op);
         return;
       case "rc":
         // Seen in an order that others share: our items are in their replicas now. (Alone, the
@@ -774,10 +834,172 @@ export class GroupDataManager {
     for (const fn of this.#listeners[event] as Listener<GdmEvents[K]>[]) fn(value);
   }
 
+  // ---- leaving and rejoining (health checks) ------------------------------------------------------
+
+  /**
+   * The GCM left the group. A leave the application asked for (`gcm.leave()`, `removeEligible`)
+   * ends this GDM; a leave forced by a health check (critical resources, 3.7.3) does not: the GCM
+   * rejoins by itself as a new incarnation once every check is healthy, and this GDM then takes a
+   * state transfer like any joiner. The GCM's `leave` event does not say which it is; a `health`
+   * event that turned unhealthy comes before every leave of the second kind (and `healthy` is still
+   * false at the leave unless the check recovered meanwhile, when the GCM rejoins right after).
+   */
+  #onLeave(): void {
+    if (this.#closed) return;
+    const rejoins = this.#healthDown || !this.#gcm.healthy;
+    this.#healthDown = false;
+    if (rejoins) this.#detach();
+    else this.#fail(new GdmClosedError("this node left the group"));
+  }
+
+  /**
+   * Out of the group for a while: our items stay readable (but stale), operations of the application
+   * are held until we hold the group's data again, lock requests of this incarnation are withdrawn
+   * (the group frees its locks in the view change), and any transfer in progress is abandoned.
+   */
+  #detach(): void {
+    if (this.#watchdog !== undefined) this.#clock.clearTimer(this.#watchdog);
+    this.#watchdog = undefined;
+    if (this.#rejoinTimer !== undefined) this.#clock.clearTimer(this.#rejoinTimer);
+    this.#rejoinTimer = undefined;
+    this.#stale ||= !this.#needsState && this.#state.items.size > 0;
+    this.#rejoining = true;
+    this.#holding = true;
+    this.#pull = undefined;
+    this.#reqSent = undefined;
+    this.#rounds.clear();
+    this.#digests.clear();
+    this.#view = [];
+    const out = this.#outbox;
+    this.#outbox = [];
+    this.#outboxBytes = 0;
+    this.#hold(out, this.#outboxLevel);
+    for (const [id, w] of [...this.#pending]) {
+      if (w.held || (w.kind !== "lock" && w.kind !== "unlock" && w.kind !== "cancel")) continue;
+      // Multicast by this incarnation, which the group now evicts: its lock requests are void.
+      this.#pending.delete(id);
+      if (w.kind === "cancel") w.resolve(undefined);
+      else if (w.kind === "unlock") w.reject(new NotLockOwnerError(w.key, null));
+      else {
+        w.reject(
+          new GdmClosedError(
+            `this node left the group (a health check failed), so its request for lock "${w.key}" was withdrawn; ` +
+              "the node rejoins by itself once healthy: lock again after the GDM's `synced` event",
+          ),
+        );
+      }
+    }
+  }
+
+  /**
+   * Keeps the application's operations among `ops` (not multicast) for {@link #release}. A copy of
+   * an operation multicast before (#resendPending) is not held: #release sends it again as it was.
+   */
+  #hold(ops: Op[], level: DeliveryLevel): void {
+    this.#holding = true;
+    for (const op of ops) {
+      const w = "id" in op && op.id !== undefined ? this.#pending.get(op.id) : undefined;
+      if (w !== undefined) {
+        if (w.sent) continue;
+        w.held = true;
+        this.#held.push({ op, level });
+      } else if (op.t === "rc" && op.o === undefined) this.#held.push({ op, level }); // reconcile()
+      // Control operations (hello, req, digest, own merge items) are not the application's: a new
+      // round after the rejoin sends what is needed.
+    }
+  }
+
+  /** The GCM rejoined as `me` (a new incarnation): a new member, with our items as a stale copy. */
+  #rejoined(me: string): void {
+    if (!this.#rejoining) this.#detach(); // (a leave we did not see)
+    this.#me = me;
+    this.#healthDown = false;
+    this.#side = [me];
+    this.#views = [];
+    this.#lastRound = "";
+    this.#lastPrimary = undefined;
+  }
+
+  /**
+   * While rejoining alone (the GCM's first view after a rejoin is this node only): after
+   * `pullTimeoutMs` with no other member, our copy is all there is — keep it, like a group of one.
+   */
+  #armRejoinTimer(): void {
+    if (this.#rejoinTimer !== undefined) this.#clock.clearTimer(this.#rejoinTimer);
+    this.#rejoinTimer = this.#clock.setTimer(this.#pullTimeoutMs, () => {
+      this.#rejoinTimer = undefined;
+      if (!this.#rejoining || this.#closed) return;
+      if (this.#view.length !== 1) {
+        this.#armRejoinTimer(); // a round with others is under way (or we are out again)
+        return;
+      }
+      this.#rejoining = false;
+      this.#stale = false;
+      this.#needsState = false;
+      this.#release(true);
+    });
+  }
+
+  /**
+   * This replica holds the group's data again after a health-check leave: our operations still
+   * unapplied from before the leave go out again (stamp-guarded, like after any view change), then
+   * those issued meanwhile, stamped now (lock operations in the name of the new incarnation).
+   */
+  #release(emitSynced: boolean): void {
+    if (
+      !this.#holding || this.#rejoining || this.#stale || this.#needsState || this.#pull !== undefined ||
+      this.#closed
+    ) return;
+    this.#holding = false;
+    const vi = this.#gcm.view.index;
+    this.#resendPending(vi);
+    const held = this.#held;
+    this.#held = [];
+    const dropped = new Set<string>();
+    for (const { op, level } of held) {
+      const w = "id" in op && op.id !== undefined ? this.#pending.get(op.id) : undefined;
+      if ("id" in op && op.id !== undefined && w === undefined) {
+        dropped.add(op.id); // given up meanwhile (lock time-out): never sent, nothing to withdraw
+        continue;
+      }
+      if (op.t === "cancel" && dropped.has(op.q)) {
+        this.#pending.delete(op.id);
+        w!.resolve(undefined);
+        continue;
+      }
+      const fresh = this.#restamp(op, vi);
+      if (w !== undefined) {
+        w.op = fresh;
+        w.vi = vi;
+        w.held = false;
+      }
+      this.#multicast(fresh, level);
+    }
+    if (emitSynced) this.#emit("synced", { items: this.size });
+  }
+
+  /** A held operation as issued now: a new stamp, and this incarnation as the lock requester. */
+  #restamp(op: Op, vi: number): Op {
+    switch (op.t) {
+      case "w":
+      case "rc":
+        return { ...op, s: this.#nextStamp() };
+      case "lock":
+        return { ...op, s: this.#nextStamp(), o: this.#me, vi };
+      case "unlock":
+      case "cancel":
+        return { ...op, s: this.#nextStamp(), o: this.#me };
+      default:
+        return op;
+    }
+  }
+
   // ---- views, merge rounds, state transfer ---------------------------------------------------------------
 
   #onView(v: ViewEvent): void {
     if (this.#closed) return;
+    const me = `${this.#gcm.id}#${this.#gcm.incarnation}`;
+    if (me !== this.#me) this.#rejoined(me);
     const members = v.detail.map((m) => `${m.id}#${m.inc}`).sort();
     // Our side is the group of the last round we completed (whose data we share), not merely the
     // last view: a view whose round never completed did not exchange any state.
@@ -794,12 +1016,14 @@ export class GroupDataManager {
       me: this.#me,
       side,
       d: this.#needsState ? -1 : this.#state.items.size,
+      ...(this.#stale ? { st: true } : {}),
     };
     try {
       this.#multicast(hello, "agreed");
     } catch {
       // Left the group: nothing to announce.
     }
+    if (this.#rejoining) this.#armRejoinTimer();
   }
 
   #onHello(h: Hello): void {
@@ -817,7 +1041,7 @@ export class GroupDataManager {
     round.set(h.me, h);
     if (!h.m.every((m) => round.has(m))) return;
     this.#rounds.delete(key);
-    if (h.m.includes(this.#me)) this.#resendPending(h.vi);
+    if (h.m.includes(this.#me) && !this.#holding) this.#resendPending(h.vi);
     if (h.m.includes(this.#me) && h.vi >= this.#sideVi) {
       this.#lastRound = key;
       this.#sideVi = h.vi;
@@ -826,11 +1050,34 @@ export class GroupDataManager {
     }
     // The round is complete here, at the same point of the order as on every other member.
     if (!h.m.includes(this.#me)) return;
+    if (this.#rejoining) {
+      // Back after a health-check leave, the GCM first commits a view of this node alone: our copy is
+      // stale, so decide nothing until the group (or the rejoin timer) is there.
+      if (h.m.length === 1) return;
+      this.#rejoining = false;
+      if (this.#rejoinTimer !== undefined) this.#clock.clearTimer(this.#rejoinTimer);
+      this.#rejoinTimer = undefined;
+    }
     const d = decideRound([...round.values()]);
     this.#lastPrimary = d.primary;
     // Our own merge items not yet seen in the order (lost in a view change) go out again, whatever
     // our role now: the snapshot we installed meanwhile may not contain them.
     if (this.#unmerged.size > 0) this.#resendOwnItems();
+    if (!d.pullers.has(this.#me)) {
+      // We pull from nobody: our items are the group's now (we are its primary, share its side, or
+      // nobody else holds data), stale or not.
+      this.#stale = false;
+      if (d.primary === this.#me && (this.#needsState || this.#pull !== undefined)) {
+        // An earlier round made us pull, but this later one (our hello announced our items) made us
+        // its primary: the others fetch from us, so our state is the group's — keep it, with what we
+        // buffered. Pulling on would discard our writes made since, with nobody holding them.
+        this.#needsState = false;
+        this.#reqSent = undefined;
+        if (this.#watchdog !== undefined) this.#clock.clearTimer(this.#watchdog);
+        this.#watchdog = undefined;
+        if (this.#pull !== undefined) this.#finishPull(undefined);
+      }
+    }
     if (
       !d.pullers.has(this.#me) && d.primary !== undefined && !this.#needsState && this.#pull === undefined
     ) {
@@ -849,6 +1096,7 @@ export class GroupDataManager {
           // left the group
         }
       }
+      this.#release(true);
       return;
     }
     if (!d.pullers.has(this.#me)) {
@@ -858,6 +1106,7 @@ export class GroupDataManager {
         this.#reqSent = undefined;
         if (this.#pull !== undefined) this.#finishPull(undefined);
       }
+      this.#release(true);
       return;
     }
     // Our side's items go back into the group (merged by stamp everywhere) before we pull.
@@ -871,12 +1120,59 @@ export class GroupDataManager {
     const mine = this.#digests.get(op.round);
     if (mine === undefined || mine.primary !== op.me) return;
     this.#digests.delete(op.round);
-    if (mine.mine === op.dg || this.#needsState || this.#pull !== undefined || this.#closed) return;
+    const afterSync = op.round.startsWith("chk|");
+    if (mine.mine === op.dg) {
+      if (afterSync) this.#syncChecks = 0;
+      return;
+    }
+    if (this.#needsState || this.#pull !== undefined || this.#closed) return;
+    if (afterSync) this.#syncChecks++;
     this.stats.diverged++;
     this.#sendOwnItems();
     this.#needsState = true;
     this.#requestSnapshot(op.me);
     this.#armPullTimer();
+  }
+
+  /**
+   * Last-resort check after a state transfer (or after giving up on one): the member we synced from
+   * may itself have been behind (a retry asks any member; a source may have missed an operation in
+   * a view change), and the round's digest check covers only members that did not pull. We ask the
+   * last round's primary (else the lowest-ID other member) to announce its digest at the place of
+   * our `chk` in the order and compare ours at the same place (#onDigest): a difference makes us
+   * reconcile and pull from it. At most three such repairs in a row, so that a disagreement that
+   * does not go away cannot keep two members transferring for ever.
+   */
+  #checkAfterSync(): void {
+    if (this.#syncChecks >= 3 || this.#closed || this.#holding) return;
+    const primary = this.#lastPrimary;
+    const to = primary !== undefined && primary !== this.#me && this.#view.includes(primary)
+      ? primary
+      : this.#view.find((m) => m !== this.#me);
+    if (to === undefined) return;
+    try {
+      this.#multicast({ t: "chk", round: `chk|${this.#me}#${++this.#seq}`, from: this.#me, to }, "agreed");
+    } catch {
+      // left the group
+    }
+  }
+
+  /** A post-sync check (see #checkAfterSync): the asker and the asked take their digest here. */
+  #onChk(op: Extract<Op, { t: "chk" }>): void {
+    if (op.from !== this.#me && op.to !== this.#me) return;
+    if (this.#needsState || this.#pull !== undefined || this.#holding || this.#closed) return;
+    const mine = digestState(this.#state);
+    if (op.from === this.#me) {
+      this.#digests.set(op.round, { primary: op.to, mine });
+      if (this.#digests.size > 16) this.#digests.delete(this.#digests.keys().next().value!);
+    }
+    if (op.to === this.#me && op.from !== this.#me) {
+      try {
+        this.#multicast({ t: "digest", round: op.round, me: this.#me, dg: mine }, "agreed");
+      } catch {
+        // left the group
+      }
+    }
   }
 
   /**
@@ -887,14 +1183,16 @@ export class GroupDataManager {
   #sendOwnItems(): void {
     for (const items of splitItems([...this.#state.items], this.#maxOpBytes)) {
       const id = `${this.#me}#rc${++this.#seq}`;
-      this.#unmerged.set(id, items);
-      this.#multicast({ t: "rc", s: this.#nextStamp(), items, o: this.#me, id });
+      // A stale copy (kept over a health-check leave) holds no write made since: merged quietly.
+      const q = this.#stale;
+      this.#unmerged.set(id, { items, q });
+      this.#multicast({ t: "rc", s: this.#nextStamp(), items, o: this.#me, id, ...(q ? { q } : {}) });
     }
   }
 
   #resendOwnItems(): void {
-    for (const [id, items] of this.#unmerged) {
-      this.#multicast({ t: "rc", s: this.#nextStamp(), items, o: this.#me, id });
+    for (const [id, { items, q }] of this.#unmerged) {
+      this.#multicast({ t: "rc", s: this.#nextStamp(), items, o: this.#me, id, ...(q ? { q } : {}) });
     }
   }
 
@@ -905,6 +1203,7 @@ export class GroupDataManager {
    */
   #settleFromSnapshot(): void {
     for (const [id, w] of [...this.#pending]) {
+      if (w.held) continue; // not multicast yet: it goes out, stamped anew, after the transfer
       const op = w.op;
       let done = false;
       if (op.t === "w") {
@@ -928,7 +1227,7 @@ export class GroupDataManager {
    */
   #resendPending(vi: number): void {
     for (const w of this.#pending.values()) {
-      if (w.vi >= vi) continue;
+      if (w.vi >= vi || w.held) continue;
       w.vi = vi;
       this.#multicast(w.op, w.level);
     }
@@ -988,17 +1287,20 @@ export class GroupDataManager {
       return;
     }
     const primary = this.#lastPrimary;
+    // Never ourselves: the lowest-ID member may be this node while others hold the state.
     const source = primary !== undefined && primary !== this.#me && this.#view.includes(primary)
       ? primary
-      : this.#view[0];
-    if (source !== undefined && source !== this.#me) {
+      : this.#view.find((m) => m !== this.#me);
+    if (source !== undefined) {
       this.#requestSnapshot(source);
       return;
     }
     // Nobody else can serve: keep our own state, like a group of one.
     this.#needsState = false;
+    this.#stale = false;
     this.#reqSent = undefined;
     if (this.#pull !== undefined) this.#finishPull(undefined);
+    else this.#release(true);
   }
 
   #serve(to: string, rid: string): void {
@@ -1037,10 +1339,13 @@ export class GroupDataManager {
   #finishPull(snapshot: DataState | undefined): void {
     const pull = this.#pull!;
     this.#pull = undefined;
-    this.#needsState = false;
+    // A later round may have asked for state again while this transfer ran: still needed then (its
+    // request, once delivered, starts a pull with its own watchdog).
+    this.#needsState = this.#reqSent !== undefined;
+    let old: DataState | undefined;
     if (snapshot !== undefined) {
       this.stats.received++;
-      const old = this.#state;
+      old = this.#state;
       this.#state = snapshot;
       this.#lamport = Math.max(this.#lamport, snapshot.clock);
       const effects: Effect[] = [];
@@ -1060,7 +1365,35 @@ export class GroupDataManager {
     }
     for (const b of pull.buffer) this.#process(b);
     if (snapshot !== undefined) this.#settleFromSnapshot();
-    if (this.#pull === undefined) this.#emit("synced", { items: this.size });
+    if (old !== undefined) this.#returnMissing(old);
+    if (this.#pull === undefined && !this.#needsState) {
+      this.#stale = false;
+      this.#release(false);
+      this.#emit("synced", { items: this.size });
+      this.#checkAfterSync();
+    }
+  }
+
+  /**
+   * After a snapshot replaced our items: versions we held that the group's state lacks (absent, or
+   * with a lower stamp) go back into the group as a merge, so that no write is lost with our copy.
+   * Normally there are none — they were in the order before our request, or our side's reconciler
+   * brought them — but that reconciler may have failed before its items were delivered (a side of
+   * several members sends one copy), or a view change may have lost them.
+   */
+  #returnMissing(old: DataState): void {
+    const missing: Array<readonly [string, Item]> = [];
+    for (const [k, it] of old.items) {
+      const cur = this.#state.items.get(k);
+      if (cur === undefined || compareStamps(it.s, cur.s) > 0) missing.push([k, it]);
+    }
+    if (missing.length === 0) return;
+    const q = this.#stale; // a stale copy's versions are merged quietly (see #sendOwnItems)
+    for (const items of splitItems(missing, this.#maxOpBytes)) {
+      const id = `${this.#me}#rc${++this.#seq}`;
+      this.#unmerged.set(id, { items, q });
+      this.#multicast({ t: "rc", s: this.#nextStamp(), items, o: this.#me, id, ...(q ? { q } : {}) });
+    }
   }
 
   // ---- persistence ----------------------------------------------------------------------------------

@@ -9,7 +9,11 @@
  * - a member *pulls* (state transfer at one point of the order) unless it and the primary were in
  *   each other's previous views, or it has no usable state yet (`d = -1`) — then it always pulls;
  * - a pulling member that holds items *reconciles*: the lowest-ID member of each such side
- *   multicasts its side's items so every replica merges them (highest stamp wins).
+ *   multicasts its side's items so every replica merges them (highest stamp wins);
+ * - a member whose items are a stale copy (`st`: kept from before a health-check leave) is not the
+ *   primary while another member holds a current copy: it pulls like a joiner, after bringing its
+ *   copy back (quietly, see the `rc` operation's `q`: it may hold writes the group lost). When only
+ *   stale copies hold data, they count as ordinary data.
  * @module
  */
 import type { Op } from "./ops.ts";
@@ -40,8 +44,11 @@ export function idOf(member: string): string {
 /** Decides a complete round (one hello per member of the view). */
 export function decideRound(hellos: readonly Hello[]): RoundDecision {
   const sorted = [...hellos].sort((a, b) => (a.me < b.me ? -1 : a.me > b.me ? 1 : 0));
+  const current = sorted.some((h) => h.d > 0 && h.st !== true);
   let primary: Hello | undefined;
-  for (const h of sorted) if (h.d > 0 && (primary === undefined || h.d > primary.d)) primary = h;
+  for (const h of sorted) {
+    if (h.d > 0 && !(current && h.st === true) && (primary === undefined || h.d > primary.d)) primary = h;
+  }
   const pullers = new Set<string>();
   const reconcilers = new Set<string>();
   if (primary === undefined) {
@@ -53,7 +60,8 @@ export function decideRound(hellos: readonly Hello[]): RoundDecision {
   for (const h of sorted) {
     if (h.me === primary.me) continue;
     const mutual = primary.side.includes(h.me) && h.side.includes(primary.me);
-    if (h.d >= 0 && mutual) continue;
+    const stale = current && h.st === true;
+    if (h.d >= 0 && mutual && !stale) continue;
     pullers.add(h.me);
     if (h.d > 0) {
       const sig = [...h.side].sort().join(",");

@@ -73,6 +73,11 @@ export type Op =
     /** Sender (`id#inc`) and batch ID, when it brings its own side's items into a merge. */
     readonly o?: string;
     readonly id?: string;
+    /**
+     * Quiet: the items are a stale copy kept from before a health-check leave. Its sender wrote none
+     * of them since it left, so they are merged by stamp without `conflict` events.
+     */
+    readonly q?: boolean;
   }
   | {
     readonly t: "hello";
@@ -86,10 +91,20 @@ export type Op =
     readonly side: readonly string[];
     /** Number of items the sender holds; -1 while it has no usable state (state transfer pending). */
     readonly d: number;
+    /**
+     * Its items are a stale copy (kept from before a health-check leave): it pulls without bringing
+     * them into the group, unless no member with a current copy holds data.
+     */
+    readonly st?: boolean;
   }
   | { readonly t: "req"; readonly rid: string; readonly to: string; readonly from: string }
   /** Several operations of one sender multicast as one message, applied in this order. */
   | { readonly t: "b"; readonly ops: readonly Op[] }
+  /**
+   * Post-sync check: `from` (which just synced) asks `to` to announce its digest (a `digest` with
+   * this `round`) at this point of the order, where `from` takes its own.
+   */
+  | { readonly t: "chk"; readonly round: string; readonly from: string; readonly to: string }
   | {
     readonly t: "digest";
     /** The round (see merge_round.ts `roundKey`). */
@@ -137,7 +152,7 @@ function unframe(bytes: Uint8Array, kind: number): unknown {
   }
 }
 
-const OP_KINDS = new Set(["w", "lock", "unlock", "cancel", "evict", "rc", "hello", "req", "digest", "b"]);
+const OP_KINDS = new Set(["w", "lock", "unlock", "cancel", "evict", "rc", "hello", "req", "digest", "chk", "b"]);
 
 /** Encodes an operation for multicast. */
 export function encodeOp(op: Op): Uint8Array {
@@ -183,6 +198,8 @@ function wellFormed(op: Op): boolean {
       return isStr(op.rid) && isStr(op.to) && isStr(op.from);
     case "digest":
       return isStr(op.round) && isStr(op.me) && isStr(op.dg);
+    case "chk":
+      return isStr(op.round) && isStr(op.from) && isStr(op.to);
     case "b":
       return Array.isArray(op.ops) &&
         op.ops.every((x) => typeof x === "object" && x !== null && OP_KINDS.has(x.t) && wellFormed(x));

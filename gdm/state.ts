@@ -77,7 +77,7 @@ export function applyOp(state: DataState, op: Op): Effect[] {
       evictLocks(state, op.m, op.vi, out);
       break;
     case "rc":
-      reconcileItems(state, op.items, out);
+      reconcileItems(state, op.items, out, op.q === true);
       break;
   }
   return out;
@@ -137,13 +137,15 @@ function applyWrites(
  * inside the stamp; equal stamps with different bytes fall back to a byte comparison). Reports a
  * `conflict` for every key both sides wrote since they parted — approximated as "both versions
  * differ and neither directly replaced the other" — and a `change` where the incoming version wins.
- * Lock items are only adopted where the key is absent.
+ * Lock items are only adopted where the key is absent. `quiet` (a stale copy that brings no writes
+ * made since its holder parted, see the `rc` operation's `q`) reports no conflicts.
  * Idempotent, commutative and associative, so replicas that merge the same sides converge.
  */
 export function reconcileItems(
   state: DataState,
   items: Iterable<readonly [string, Item]>,
   out: Effect[] = [],
+  quiet = false,
 ): Effect[] {
   for (const [k, inc] of items) {
     // Locks are not merged: a lock known on both sides keeps the state of the side every other side
@@ -161,7 +163,7 @@ export function reconcileItems(
     const incomingWins = c > 0 || (c === 0 && compareBytes(inc.v, cur.v) > 0);
     const identical = c === 0 && compareBytes(inc.v, cur.v) === 0;
     if (identical) continue;
-    const related = sameStamp(inc.b, cur.s) || sameStamp(cur.b, inc.s);
+    const related = quiet || sameStamp(inc.b, cur.s) || sameStamp(cur.b, inc.s);
     if (incomingWins) {
       state.items.set(k, inc);
       if (!related) out.push({ type: "conflict", key: k, winner: inc, loser: cur });

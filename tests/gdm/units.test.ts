@@ -89,6 +89,46 @@ describe("merge rounds (pure decision)", () => {
     expect([...d.pullers]).toEqual(["c#1"]);
     expect(decideRound(m.map((x) => hello(x, 0, [x], m))).primary).toBeUndefined();
   });
+  it("a stale copy (health-check rejoin) is never primary beside a current one: it reconciles and pulls", () => {
+    const d = decideRound([
+      { ...hello("a#2", 9, ["a#2"], m), st: true }, // more items, lowest ID, but stale
+      hello("b#1", 5, ["b#1", "c#1"], m),
+      hello("c#1", 5, ["b#1", "c#1"], m),
+    ]);
+    expect(d.primary).toBe("b#1");
+    expect([...d.pullers]).toEqual(["a#2"]);
+    expect([...d.reconcilers]).toEqual(["a#2"]);
+    // Only stale copies hold data: they count as ordinary data and are merged.
+    const e = decideRound([
+      { ...hello("a#2", 3, ["a#2"], m), st: true },
+      { ...hello("b#2", 4, ["b#2"], m), st: true },
+      hello("c#1", 0, ["c#1"], m),
+    ]);
+    expect(e.primary).toBe("b#2");
+    expect([...e.pullers].sort()).toEqual(["a#2", "c#1"]);
+    expect([...e.reconcilers]).toEqual(["a#2"]);
+  });
+});
+
+describe("quiet reconcile (a stale copy)", () => {
+  it("merges by stamp like any reconcile but reports no conflict", () => {
+    const item = (v: number, s: number, b?: number) => ({
+      v: encodeValue(v),
+      s: [s, "a"] as [number, string],
+      w: "a",
+      ...(b !== undefined ? { b: [b, "a"] as [number, string] } : {}),
+    });
+    const st = emptyState();
+    st.items.set("x", item(3, 3, 2)); // updated twice since the copy's version 1
+    const copy: Array<readonly [string, ReturnType<typeof item>]> = [["x", item(1, 1)], ["y", item(7, 7)]];
+    const loud = applyOp({ items: new Map(st.items), clock: 3 }, { t: "rc", s: [8, "b"], items: copy });
+    expect(loud.some((e) => e.type === "conflict")).toBe(true);
+    const out = applyOp(st, { t: "rc", s: [8, "b"], items: copy, q: true });
+    expect(out.some((e) => e.type === "conflict")).toBe(false);
+    expect(decodeValue(st.items.get("x")!.v!)).toBe(3); // the newer version stays
+    expect(decodeValue(st.items.get("y")!.v!)).toBe(7); // what only the copy held comes back
+    expect(decodeOp(encodeOp({ t: "chk", round: "chk|a#1#3", from: "a#1", to: "b#1" })).t).toBe("chk");
+  });
 });
 
 describe("lock state machine", () => {

@@ -64,9 +64,29 @@ export class GdmCluster {
     return this.c.live().map((node) => ({ node, gdm: this.gdms.get(node.id)! }));
   }
 
-  /** Whether the GCM converged and every live GDM is synced with no transfer pending. */
+  /**
+   * Whether every live node is in Agreement with the same last view equal to the live set — like
+   * `Cluster.converged`, but with each GCM's own incarnation, which a rejoin after a health-check
+   * leave changes (the harness's `inc` is the process's).
+   */
+  converged(): boolean {
+    const live = this.c.live();
+    const want = live.map((n) => `${n.id}#${n.gcm.incarnation}`).sort().join(",");
+    for (const n of live) {
+      if (!n.gcm.agreed) return false;
+      if (n.gcm.view.detail.map((m) => `${m.id}#${m.inc}`).sort().join(",") !== want) return false;
+      if (n.gcm.core.multicast.pending > 0 || n.gcm.core.multicast.inflight > 0) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether the GCM converged, no running node is out of the group (a health-check leave: it
+   * rejoins), and every live GDM is synced with no transfer pending.
+   */
   quiet(): boolean {
-    return this.c.converged() && this.live().every((n) => n.gdm.synced);
+    return this.converged() && [...this.c.nodes.values()].every((n) => !n.alive || !n.gcm.core.left) &&
+      this.live().every((n) => n.gdm.synced);
   }
 
   /** Runs until quiet (and stays so for a moment); false after `limitMs`. */

@@ -1,7 +1,8 @@
 /**
  * One simulated GDM run from a seed: a GCM cluster on the real stack (TransportManager over a lossy
  * SimNetwork) with a GDM per node; random writes, patches, deletes, transactions and locks while
- * nodes crash, restart, join and get cut off; then heal, wait for quiescence and check:
+ * nodes crash, restart, join, get cut off and fail a health check for a while (the GCM leaves and
+ * rejoins as a new incarnation; the same GDM goes on); then heal, wait for quiescence and check:
  * 1. convergence — every live replica holds identical items (values and stamps);
  * 2. durability — a write whose promise resolved on a node alive at the end is not lost: every
  *    replica's version of the key has that stamp or a higher one; and every write of such a node
@@ -87,6 +88,14 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
   const faultEnd = c.clock.now() + (opts.faultMs ?? 1500);
   const crashed: string[] = [];
   let cutNode: string | undefined;
+  const unhealthy = new Set<string>();
+  /**
+   * Nodes that rejoined after a health check are not restarted once crashed: the harness numbers
+   * a node's incarnations 1, 2, … and the GCM's rejoin takes the next number, so a restart would
+   * reuse an incarnation the group has seen (real processes draw random incarnations).
+   */
+  const rejoined = new Set<string>();
+  let checks = 0;
   while (c.clock.now() < faultEnd && violations.length === 0) {
     await c.run(r.between(5, 80));
     checkStep();
@@ -138,7 +147,7 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
         if (live.length > 1) {
           c.crash(pick.node.id);
           void gdm.close();
-          crashed.push(pick.node.id);
+          if (!rejoined.has(pick.node.id)) crashed.push(pick.node.id);
           log(`crash ${pick.node.id}`);
         }
       } else if (roll < 78) {
@@ -150,7 +159,8 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
       } else if (roll < 83) {
         if (c.nodes.size < 7) {
           const id = newId();
-          await g.start(id, live.map((x) => x.node.id));
+          // Every running node, those out for a health check included (they rejoin).
+          await g.start(id, [...c.nodes.values()].filter((x) => x.alive).map((x) => x.id));
           log(`join ${id}`);
         }
       } else if (roll < 87) {
@@ -165,6 +175,23 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
             if (cutNode === victim) cutNode = undefined;
           });
         }
+      } else if (roll < 91) {
+        // Critical resources: a health check fails for a while, so the GCM leaves and then rejoins.
+        const id = pick.node.id;
+        if (live.length > 1 && !unhealthy.has(id)) {
+          const ms = r.between(50, 1200);
+          const until = c.clock.now() + ms;
+          unhealthy.add(id);
+          rejoined.add(id);
+          const off = pick.node.gcm.addHealthCheck(`h${++checks}`, () => c.clock.now() >= until, {
+            intervalMs: 25,
+          });
+          log(`unhealthy ${id} for ${ms}ms`);
+          c.clock.setTimer(ms + 100, () => {
+            off();
+            unhealthy.delete(id);
+          });
+        }
       }
     } catch {
       // A node that just left or crashed refuses writes: fine.
@@ -174,7 +201,7 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
   cutNode = undefined;
   log("heal all");
   if (violations.length === 0 && !(await g.settle(40_000))) {
-    const why = c.converged()
+    const why = g.converged()
       ? `GDM not synced: ${
         g.live().filter((x) => !x.gdm.synced).map((x) =>
           `${x.node.id}#${x.node.inc}<-${JSON.stringify(x.gdm.transfer)}`

@@ -11,7 +11,7 @@ export function gdmSimSeeds(from: number, count: number): void {
   const n = Number(process.env.GDM_SIM_SEEDS ?? count);
   const seeds = only !== undefined ? [Number(only)] : Array.from({ length: n }, (_, i) => from + i * 1);
   it(
-    `GDM simulator: ${seeds.length} seeded runs (crashes, restarts, joins, isolation) keep convergence, durability, lock exclusion, atomicity, exact transfer`,
+    `GDM simulator: ${seeds.length} seeded runs (crashes, restarts, joins, isolation, health-check leaves) keep convergence, durability, lock exclusion, atomicity, exact transfer`,
     async () => {
       const failures: string[] = [];
       let transfers = 0;
