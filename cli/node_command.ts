@@ -40,7 +40,8 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
   --encrypt               with --key-file: also encrypt packet bodies (AES-256-GCM)
 
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
-  ready {id, address}   view {index, members}   deliver {from, seq, level, data}   leave {graceful}
+  ready {id, address}   view {index, members}   deliver {from, seq, level, data}
+  leave {graceful, reason: "requested"|"health", rejoins}
   data {key, value, writer, deleted[, loaded]}   (every change applied here, state transfer
     included; loaded: true for items read from --data-dir at start)
   value {key, value}   (answers get)   lock {name, owner|null}   conflict {key, winner, loser}
@@ -136,7 +137,7 @@ export const nodeCommand: Command = {
     gcm.on("deliver", (d) =>
       emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) })
     );
-    gcm.on("leave", (l) => emitLine("leave", { graceful: l.graceful }));
+    gcm.on("leave", (l) => emitLine("leave", { graceful: l.graceful, reason: l.reason, rejoins: l.rejoins }));
     emitLine("ready", { id, address: udp.addresses[0] });
 
     const encoder = new TextEncoder();

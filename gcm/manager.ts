@@ -144,6 +144,16 @@ export interface MergeEvent {
   view: ViewEvent;
 }
 
+/** This node left the group. */
+export interface LeaveEvent {
+  /** Always true: a leave hands the token on (a crash or `close()` is no leave). */
+  graceful: boolean;
+  /** `requested`: the application called `leave()`; `health`: a health check failed (3.7.3). */
+  reason: "requested" | "health";
+  /** Whether this node will rejoin by itself (a health-check leave, once every check passes again). */
+  rejoins: boolean;
+}
+
 /** A committed view. */
 export interface ViewEvent {
   /** Index in the globalView vector. */
@@ -189,7 +199,9 @@ export interface GcmEvents {
   /** The token arrived at this node. */
   token: { seq: number };
   /** This node left the group. */
-  leave: { graceful: boolean };
+  leave: LeaveEvent;
+  /** `close()` was called: the manager is stopped for good (no `leave` follows). */
+  close: Record<string, never>;
   /** Groups merged: this view brought in members that were not in the previous one (3.7.3). */
   merge: MergeEvent;
   /** A health check changed state (critical resources): the node leaves while any is unhealthy. */
@@ -266,6 +278,7 @@ export class GroupCommunicationManager {
     deliver: [],
     token: [],
     leave: [],
+    close: [],
     merge: [],
     health: [],
   };
@@ -275,6 +288,8 @@ export class GroupCommunicationManager {
   #lastView: ViewEvent | undefined;
   readonly #health = new Map<string, { healthy: boolean; timer: TimerId | undefined; running: boolean }>();
   #rejoinPending = false;
+  /** The application called `leave()`: no health check brings this node back. */
+  #leftForGood = false;
   #timer: TimerId | undefined;
   #joinTimer: TimerId | undefined;
   #flushing = false;
@@ -419,6 +434,7 @@ export class GroupCommunicationManager {
       h.healthy = healthy;
       this.#emit("health", { name, healthy });
       if (!healthy) {
+        if (this.#leftForGood) return;
         this.#rejoinPending = true;
         if (!this.core.left) {
           this.core.leave();
@@ -465,7 +481,7 @@ export class GroupCommunicationManager {
 
   /** After a health-check leave: rejoin (a new incarnation, views go on from ours) once all are healthy. */
   #maybeRejoin(): void {
-    if (!this.#rejoinPending || this.#closed || !this.healthy || !this.core.left) return;
+    if (!this.#rejoinPending || this.#leftForGood || this.#closed || !this.healthy || !this.core.left) return;
     this.#rejoinPending = false;
     const old = this.core;
     this.#ringOptions = {
@@ -620,6 +636,8 @@ export class GroupCommunicationManager {
    * the others change view within one round. Resolves once the token has been handed on.
    */
   leave(): Promise<void> {
+    this.#leftForGood = true; // also when a health check took the node out already: it stays out
+    this.#rejoinPending = false;
     if (this.core.left || this.#closed || !this.#started()) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.#leaveWaiters.push(resolve);
@@ -640,6 +658,7 @@ export class GroupCommunicationManager {
     for (const r of pending) r.reject(new LeftGroupError("the GCM was closed before the token came"));
     for (const w of this.#leaveWaiters.splice(0)) w();
     for (const w of this.#writableWaiters.splice(0)) w.reject(new LeftGroupError("the GCM was closed while waiting for room to multicast"));
+    this.#emit("close", {});
   }
 
   /** Token bucket of `from`: `max911PerSecondPerSource` per second, bursts up to one second's worth. */
@@ -829,7 +848,11 @@ export class GroupCommunicationManager {
         this.#runCritical();
         break;
       case "left":
-        this.#emit("leave", { graceful: true });
+        this.#emit("leave", {
+          graceful: true,
+          reason: this.#leftForGood ? "requested" : "health",
+          rejoins: this.#rejoinPending && !this.#leftForGood,
+        });
         if (this.#rejoinPending) this.#maybeRejoin();
         for (const w of this.#leaveWaiters.splice(0)) w();
         for (const r of this.#critical.splice(0)) r.reject(new LeftGroupError());

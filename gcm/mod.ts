@@ -20,6 +20,7 @@ export {
   type GcmState,
   GroupCommunicationManager,
   type HealthCheckOptions,
+  type LeaveEvent,
   type MergeEvent,
   type MessageLayer,
   type MulticastOptions,

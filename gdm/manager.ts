@@ -314,7 +314,8 @@ export class GroupDataManager {
       this.#gcm.on("health", (e) => {
         if (!e.healthy) this.#healthDown = true;
       }),
-      this.#gcm.on("leave", () => this.#onLeave()),
+      this.#gcm.on("leave", (e) => this.#onLeave(e.rejoins)),
+      this.#gcm.on("close", () => void this.close()), // flushes persistence too
     );
     this.#layer.onMessage(this.#channel, (from, msg) => this.#onChunk(from, msg));
   }
@@ -844,9 +845,8 @@ export class GroupDataManager {
    * event that turned unhealthy comes before every leave of the second kind (and `healthy` is still
    * false at the leave unless the check recovered meanwhile, when the GCM rejoins right after).
    */
-  #onLeave(): void {
+  #onLeave(rejoins: boolean): void {
     if (this.#closed) return;
-    const rejoins = this.#healthDown || !this.#gcm.healthy;
     this.#healthDown = false;
     if (rejoins) this.#detach();
     else this.#fail(new GdmClosedError("this node left the group"));

@@ -2,7 +2,7 @@
 // critical resources (health checks), on the simulated cluster (virtual time).
 import { describe, expect, it } from "vitest";
 import { Cluster } from "./sim/harness.ts";
-import type { MergeEvent } from "../../gcm/manager.ts";
+import type { LeaveEvent, MergeEvent } from "../../gcm/manager.ts";
 
 const members = (c: Cluster, id: string) => c.nodes.get(id)!.gcm.view.members.slice().sort().join(",");
 
@@ -93,7 +93,9 @@ describe("critical resources", () => {
     let ok = true;
     const b = c.nodes.get("b")!.gcm;
     const changes: boolean[] = [];
+    const leaves: LeaveEvent[] = [];
     b.on("health", (e) => changes.push(e.healthy));
+    b.on("leave", (e) => leaves.push(e));
     b.addHealthCheck("disk", () => ok, { intervalMs: 100 });
     await c.run(500);
     expect(members(c, "a")).toBe("a,b,c");
@@ -106,5 +108,23 @@ describe("critical resources", () => {
     expect(b.core.left).toBe(false);
     for (const id of ids) expect(members(c, id)).toBe("a,b,c");
     expect(changes).toEqual([false, true]);
+    expect(leaves).toEqual([{ graceful: true, reason: "health", rejoins: true }]);
+
+    // An explicit leave is final: a health check going down and up again does not bring b back.
+    const left = b.leave();
+    await c.run(500); // virtual time: the token has to come by
+    await left;
+    ok = false;
+    await c.run(1000);
+    ok = true;
+    await c.run(3000);
+    expect(b.core.left).toBe(true);
+    expect(members(c, "a")).toBe("a,c");
+    expect(leaves[1]).toEqual({ graceful: true, reason: "requested", rejoins: false });
+    let closed = 0;
+    b.on("close", () => closed++);
+    b.close();
+    b.close();
+    expect(closed).toBe(1);
   });
 });
