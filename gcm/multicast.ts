@@ -331,6 +331,10 @@ export class Multicast {
       else this.#emit(e);
     }
     this.#compact(q.length);
+    // An ACK seen on the old ring for a message not seen there says nothing about the new ring's
+    // members: that message, first seen on the new token, waits for the new ring's ACK (sim:
+    // partition seed 19337, a node delivered a safe message at once on the strength of a fork's ACK).
+    for (const st of this.#origins.values()) if (st.acked > st.seen) st.acked = st.seen;
   }
 
   #emit(e: Entry): void {
