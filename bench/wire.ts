@@ -6,10 +6,18 @@
  * numbers are exact and repeatable.
  *
  *   node scripts/run.mjs bench/wire.ts [--nodes 3,4,6,8] [--size 100]
+ *
+ * With `--codec`, instead a micro-benchmark of the token codec (the per-hop CPU cost): a token of
+ * `--entries` entries (4 origins, default 2,048) of `--size` bytes is encoded from fresh entries,
+ * decoded, and re-encoded after decoding (what every member does on every hop), µs per token:
+ *
+ *   node scripts/run.mjs bench/wire.ts --codec [--entries 2048] [--size 100] [--ms 2000]
  * @module
  */
 
+import { decode, encodeToken, KIND_TOKEN } from "../gcm/codec.ts";
 import { GroupCommunicationManager } from "../gcm/manager.ts";
+import { type Entry, ENTRY_MSG, type Token } from "../gcm/token.ts";
 import { VirtualClock } from "../transport/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
 import { SimNetwork } from "../transport/memory.ts";
@@ -89,11 +97,80 @@ export function countWire(nodes: number, size: number, seed = 1): WireCount {
   };
 }
 
+/** µs per token of the three codec operations on the hop path. */
+export interface CodecTiming {
+  entries: number;
+  size: number;
+  tokenBytes: number;
+  /** encodeToken of entries built locally (the origin's first hop). */
+  encodeFreshUs: number;
+  /** decode of the encoded token. */
+  decodeUs: number;
+  /** encodeToken of a decoded token (every later hop). */
+  reencodeUs: number;
+}
+
+/** A token as it looks in a 4-member flood: runs of 512 entries per origin, custody at the origin. */
+export function floodToken(entries: number, size: number): Token {
+  const nodelist = [0, 1, 2, 3].map((i) => ({ id: `m${i}`, inc: 1_700_000_000_000 + i }));
+  const list: Entry[] = [];
+  for (let i = 0; i < entries; i++) {
+    const o = nodelist[Math.floor((i * 4) / entries)];
+    list.push({ kind: ENTRY_MSG, originId: o.id, originInc: o.inc, seq: i + 1, safe: false, holder: o.id, fwd: "", data: new Uint8Array(size).fill(i & 0xff) });
+  }
+  return { ringId: "m0/1/1", parentRingId: "", forkSeq: 0, seq: 1, nodelist, current: 0, dest: 1, gvn: 1, rsv: 0, flags: 0, entries: list };
+}
+
+/** Times the codec for `ms` milliseconds per operation (after a warm-up). */
+export function timeCodec(entries: number, size: number, ms = 2000): CodecTiming {
+  const t = floodToken(entries, size);
+  const bytes = encodeToken(t);
+  const decoded = () => {
+    const d = decode(bytes);
+    if (d.kind !== KIND_TOKEN) throw new Error("not a token");
+    return d.token;
+  };
+  const hop = decoded();
+  // The machine is shared: the best of 20 slices of `ms`/20 is the cost without other work.
+  const time = (fn: () => unknown): number => {
+    for (let i = 0; i < 50; i++) fn();
+    let best = Infinity;
+    for (let slice = 0; slice < 20; slice++) {
+      let n = 0;
+      const start = performance.now();
+      let now = start;
+      while (now - start < ms / 20) {
+        fn();
+        n++;
+        now = performance.now();
+      }
+      best = Math.min(best, ((now - start) * 1000) / n);
+    }
+    return best;
+  };
+  return {
+    entries,
+    size,
+    tokenBytes: bytes.length,
+    encodeFreshUs: time(() => encodeToken(t)),
+    decodeUs: time(decoded),
+    reencodeUs: time(() => encodeToken(hop)),
+  };
+}
+
 if (process.argv[1]?.endsWith("bench/wire.ts")) {
   const arg = (name: string, fallback: string) => {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : fallback;
   };
+  if (process.argv.includes("--codec")) {
+    const { loadavg } = await import("node:os");
+    const r = timeCodec(Number(arg("entries", "2048")), Number(arg("size", "100")), Number(arg("ms", "2000")));
+    console.log("| entries × size | token bytes | encode (fresh) | decode | re-encode (decoded) | load |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+    console.log(`| ${r.entries} × ${r.size} B | ${r.tokenBytes} | ${r.encodeFreshUs.toFixed(1)} µs | ${r.decodeUs.toFixed(1)} µs | ${r.reencodeUs.toFixed(1)} µs | ${loadavg()[0].toFixed(2)} |`);
+    process.exit(0);
+  }
   const sizes = arg("nodes", "3,4,6,8").split(",").map(Number);
   const size = Number(arg("size", "100"));
   const rows = sizes.map((n) => countWire(n, size));

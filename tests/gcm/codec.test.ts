@@ -104,6 +104,26 @@ describe("GCM codec", () => {
     expect(encodeToken(t).length).toBeLessThan(100 * (100 + 14) + 200);
   });
 
+  it("re-encodes a decoded token to the same bytes (u32 fields at their limits, forwarded entries)", () => {
+    const t = sampleToken();
+    t.entries[0].seq = 0xffffffff;
+    t.entries[1].seq = 0x80000000;
+    t.entries.push({ ...t.entries[1], seq: 0x7fffffff, fwd: "a", data: new Uint8Array(300).fill(7) });
+    const bytes = encodeToken(t);
+    const d = decode(bytes);
+    expect(d.kind).toBe(KIND_TOKEN);
+    if (d.kind !== KIND_TOKEN) return;
+    expect(d.token.entries.map((e) => [e.seq, e.fwd, e.data.length])).toEqual([
+      [0xffffffff, "", 3],
+      [0x80000000, "outsider", 0],
+      [9, "", 4],
+      [0x7fffffff, "a", 300],
+    ]);
+    expect([...encodeToken(d.token)]).toEqual([...bytes]);
+    // payloads are views into the decoded buffer, not copies
+    expect(d.token.entries[3].data.buffer).toBe(bytes.buffer);
+  });
+
   it("rejects bad version, truncations, trailing bytes and random bytes with DecodeError only", () => {
     const good = encodeToken(sampleToken());
     const badVersion = good.slice();
