@@ -129,20 +129,24 @@ if (skip !== undefined) {
       await until("tab A sees the lock released", 5_000, async () => !(await lockedIn(a, target)));
       expect(await a.locator(`.note[data-id="${target}"] .text`).textContent()).toBe("Ship the ring");
 
-      // Tab B drags the other note; tab A colours it after the drag.
+      // Tab B drags the other note away from the first one (dropped on top of it, it would catch the
+      // clicks meant for the first note below); tab A colours it after the drag.
       const other = first[1].id;
       const before = first[1];
+      const dx = before.x >= first[0].x ? 1 : -1;
+      const dy = before.y >= first[0].y ? 1 : -1;
       const handle = b.locator(`.note[data-id="${other}"] header`);
       const h = (await handle.boundingBox())!;
       await b.mouse.move(h.x + 20, h.y + 8);
       await b.mouse.down();
-      for (let i = 1; i <= 8; i++) await b.mouse.move(h.x + 20 - i * 40, h.y + 8 - i * 25, { steps: 2 });
+      for (let i = 1; i <= 8; i++) await b.mouse.move(h.x + 20 + dx * i * 40, h.y + 8 + dy * i * 25, { steps: 2 });
       await b.mouse.up();
       board = await until("the moved note everywhere", 10_000, async () => {
         const all = await Promise.all(pages.map(notes));
         const moved = all.map((n) => n.find((x) => x.id === other)!);
         const same = moved.every((m) => m.x === moved[0].x && m.y === moved[0].y);
-        return same && moved[0].x < before.x - 0.05 && moved[0].y < before.y - 0.05 ? all[0] : undefined;
+        const away = (moved[0].x - before.x) * dx > 0.05 && (moved[0].y - before.y) * dy > 0.05;
+        return same && away ? all[0] : undefined;
       });
       await until(
         "tab A sees the drag's lock released",
