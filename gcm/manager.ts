@@ -288,6 +288,8 @@ export class GroupCommunicationManager {
   #lastView: ViewEvent | undefined;
   readonly #health = new Map<string, { healthy: boolean; timer: TimerId | undefined; running: boolean }>();
   #rejoinPending = false;
+  /** 911s handed to the Transport Manager and not yet acknowledged or failed (see "send911"). */
+  readonly #pending911 = new Set<string>();
   /** The application called `leave()`: no health check brings this node back. */
   #leftForGood = false;
   #timer: TimerId | undefined;
@@ -770,11 +772,22 @@ export class GroupCommunicationManager {
       case "send911": {
         const to = a.to;
         const m: Message911 = a.msg;
+        // A 911 equal to one still in the Transport Manager's hands for that node is not queued
+        // again: a Starving node resends every starvingMs, and towards a dead node the copies piled
+        // up until its failure was detected, then all failed at once and went round the ring as a
+        // burst (fail-over benchmark: the bursts delayed acks and inflated the next timeouts).
+        const orig = m.nodelist[m.orig];
+        const key = `${to}|${m.ringId}|${m.seq}|${m.status}|${m.flags}|${orig?.id}#${orig?.inc}|${m.dest}`;
+        if (this.#pending911.has(key)) break;
+        this.#pending911.add(key);
         const bytes = encode911(m);
         const snapshot = { ...m, nodelist: m.nodelist.slice() };
         this.#layer.send(to, this.#channel, bytes).then(
-          () => {},
-          () => this.#later(() => this.core.failed911(to, snapshot)),
+          () => this.#pending911.delete(key),
+          () => {
+            this.#pending911.delete(key);
+            this.#later(() => this.core.failed911(to, snapshot));
+          },
         );
         break;
       }

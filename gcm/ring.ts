@@ -140,6 +140,13 @@ export class RingCore {
   #stable = 0;
   #joinGen = 0;
   #ringCounter = 0;
+  /** Lineage this node last forked from, and whether a token of its fork has come here since. */
+  #forkParent = "";
+  #forkSeen = true;
+  #forkBase = 0;
+  /** The lineage ours forked from and the fork point, as on our last token (FIX-12). */
+  #lineageParent = "";
+  #lineageForkSeq = 0;
   #known: string[] = [];
   /** Eligible node IDs (3.7.3); `undefined` = anyone. */
   #eligible: Set<string> | undefined;
@@ -264,7 +271,19 @@ export class RingCore {
       // interleave on one node.
       // FIX-12: a fork of our lineage is our continuation when we saw nothing past the fork point —
       // a node that did follows the other branch (sim: partition seeds 2 and 691).
-      const continues = t.parentRingId === this.ringId && this.lastTokenSeq <= t.forkSeq;
+      const continues = (t.parentRingId === this.ringId && this.lastTokenSeq <= t.forkSeq) ||
+        // Our own fork died before it came back (a false suspicion: the node we routed around had
+        // the token after all, and the next node dropped our copy, below): the lineage we forked
+        // from is still ours — nothing happened on our side of the fork.
+        (t.ringId === this.#forkParent && !this.#forkSeen && t.seq > this.#forkBase);
+      if (!continues && t.parentRingId === this.ringId) {
+        // A fork of our lineage from before our last token: a copy rerouted around a node that had
+        // in fact received the token (its acknowledgement was lost) — FIX-8's duplicate. It dies
+        // here, as FIX-8 drops it within a lineage; refusing it made its sender route around us and
+        // split the ring (fail-over benchmark: SIGKILL tails of 4 s).
+        this.duplicateTokens++;
+        return;
+      }
       // A lower group's token is taken also while holding our own: that group pulled in our whole ring
       // (see the hand-shake in receive911), and refusing made it route around us and pull us in one by
       // one, a view per node (merge benchmark: up to seven views per merge).
@@ -304,6 +323,9 @@ export class RingCore {
     this.token = t;
     this.#sentThisVisit = false;
     this.lastTokenSeq = t.seq; // FIX-1
+    this.#forkSeen = true;
+    this.#lineageParent = t.parentRingId;
+    this.#lineageForkSeq = t.forkSeq;
     if (!sameList(t.nodelist, this.localView)) { for (const m of t.nodelist) this.#learn(m.id); }
     t.current = myIdx; // "Update token.currentNode"
     this.#out.push({ type: "token", seq: t.seq });
@@ -553,6 +575,7 @@ export class RingCore {
   }
 
   #becomeLone(t: Token): void {
+    this.#forkSeen = true; // a lone ring delivers on its own: its history is its own from here
     // Everyone else left this ring: this node takes custody of every entry still on it.
     for (const e of t.entries) e.holder = this.me.id;
     this.#sentThisVisit = false;
@@ -712,7 +735,10 @@ export class RingCore {
       // Otherwise it passes through, so that its originator can regenerate (swallowing it left two
       // ring-mates on sibling lineages starving for ever: sim seed 1048).
       if (!member && indexOfMember(this.newNodes, orig) < 0) this.newNodes.push(orig);
-      if (this.tokenState === TokenState.Eating && indexOfMember(this.token?.nodelist ?? [], orig) >= 0) {
+      // A 911 of the lineage ours forked from, sent before the fork: its sender is behind us and our
+      // token (or a join) will reach it — NO, or it would go round the ring for nothing.
+      const behind = m.ringId === this.#lineageParent && m.seq <= this.#lineageForkSeq;
+      if (behind || this.tokenState === TokenState.Eating && indexOfMember(this.token?.nodelist ?? [], orig) >= 0) {
         m.status = STATUS_NO;
         this.#out.push({ type: "send911", to: orig.id, msg: m });
         return;
@@ -1005,6 +1031,11 @@ export class RingCore {
 
   /** Starts a new lineage on `t`, forked from ours after sequence number `seq` (FIX-12). */
   #fork(t: Token, seq: number): void {
+    this.#lineageParent = t.ringId;
+    this.#lineageForkSeq = seq;
+    this.#forkParent = t.ringId;
+    this.#forkSeen = false;
+    this.#forkBase = seq;
     t.parentRingId = t.ringId;
     t.forkSeq = seq;
     t.ringId = this.#newRingId();

@@ -216,8 +216,13 @@ export class PeerSender {
         progress = true;
         // Karn's rule: a retransmitted packet gives no unambiguous round trip. Every other packet
         // is a sample: one per ack would favour the quick packets that trigger acks and make the
-        // estimate too low on a path with jitter.
-        if (packet.transmissions === 1) this.#rto.sample(now - packet.sentAt);
+        // estimate too low on a path with jitter. Except one acknowledged long after our own
+        // retransmission timer should have resent it: then this process was stalled (SIGSTOP, a
+        // paused VM or tab), and the "round trip" is the stall — as a sample it inflated the
+        // timeout towards that peer to ~700 ms and the next failure detection to 4 s+
+        // (fail-over benchmark, a SIGKILL right after a SIGSTOP/SIGCONT of its predecessor).
+        const rtt = now - packet.sentAt;
+        if (packet.transmissions === 1 && rtt <= 2 * this.#rto.rto) this.#rto.sample(rtt);
         this.#settle(packet);
       }
     };
