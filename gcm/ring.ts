@@ -35,8 +35,8 @@
  *        at run time lets it in; removing a member takes it off the ring", tests/gcm/partition.test.ts).
  *  FIX-12 a token that may have a live twin — regenerated, or rerouted around a node that may have
  *        received it after all — starts a new lineage; only nodes that saw nothing past the fork
- *        point take it as their own ring's continuation, and a 911 of another lineage is never a
- *        regeneration request for ours.
+ *        point take it as their own ring's continuation, a fork they went past dies there (FIX-8's
+ *        duplicate), and a 911 of another lineage is never a regeneration request for ours.
  *  Every FIX names the simulator seed (tests/gcm/sim_*.test.ts, replay with scripts/sim.ts --seed)
  *  that showed the problem.
  * @module
