@@ -5,10 +5,8 @@
  * keeps working (writes, locks). The simulated counterpart, with more cases: health.test.ts.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { GroupCommunicationManager } from "../../gcm/manager.ts";
-import { GroupDataManager } from "../../gdm/manager.ts";
-import { TransportManager } from "../../transport/manager.ts";
-import { createUdpTransport } from "../../transport/udp.ts";
+import type { GroupDataManager } from "../../gdm/manager.ts";
+import { udpMember } from "./_udp_member.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
 import { until } from "../helpers/until.ts";
 
@@ -16,27 +14,6 @@ const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
-
-async function member(id: string, ports: Record<string, number>) {
-  const udp = await createUdpTransport({ port: ports[id] });
-  const tm = new TransportManager({ nodeId: id, transports: [udp] });
-  for (const [p, port] of Object.entries(ports)) {
-    if (p !== id) tm.setAddresses(p, [`udp://127.0.0.1:${port}`]);
-  }
-  const gcm = new GroupCommunicationManager({
-    layer: tm,
-    peers: Object.keys(ports).filter((p) => p !== id),
-    eatingMs: 5,
-  });
-  const gdm = new GroupDataManager({ gcm, layer: tm, pullTimeoutMs: 3000 });
-  gcm.start();
-  closers.push(async () => {
-    await gdm.close();
-    gcm.close();
-    await tm.close();
-  });
-  return { gcm, gdm };
-}
 
 /** Items with their stamps (tombstones and locks included): equal dumps, equal replicas. */
 const dump = (g: GroupDataManager) =>
@@ -50,7 +27,7 @@ describe("GDM over UDP across a health-check leave", () => {
   it("the member rejoins with exactly the group's data and keeps working", async () => {
     const [pa, pb, pc] = await freeUdpPorts(3);
     const ports = { a: pa, b: pb, c: pc };
-    const [a, b, c] = await Promise.all(["a", "b", "c"].map((id) => member(id, ports)));
+    const [a, b, c] = await Promise.all(["a", "b", "c"].map((id) => udpMember(id, ports, closers, { gdm: { pullTimeoutMs: 3000 } })));
     const all = [a, b, c];
     await until("one view of three, every replica settled", 30_000, () =>
       all.every((m) => m.gcm.view.members.length === 3 && m.gdm.settled));
@@ -77,7 +54,7 @@ describe("GDM over UDP across a health-check leave", () => {
     await c.gdm.lock("L");
     let heldDone = false;
     const held = b.gdm.set("from-b", "written while out").then(() => (heldDone = true));
-    await new Promise((r) => setTimeout(r, 300));
+    await a.gdm.set("probe", "one more write through the group's order");
     expect(heldDone).toBe(false); // waits for the rejoin
 
     ok = true;

@@ -4,44 +4,15 @@
  * round or so during the transfer (the token is not blocked), and the joiner ends identical.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { GroupCommunicationManager } from "../../gcm/manager.ts";
-import { GroupDataManager } from "../../gdm/manager.ts";
 import { digestState, type Item } from "../../gdm/state.ts";
 import { encodeValue } from "../../gdm/value.ts";
-import { TransportManager } from "../../transport/manager.ts";
-import { createUdpTransport } from "../../transport/udp.ts";
+import { udpMember } from "./_udp_member.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
-
-async function member(
-  id: string,
-  ports: Record<string, number>,
-  initial?: { items: Array<[string, Item]>; clock: number },
-) {
-  const udp = await createUdpTransport({ port: ports[id], mtu: 65_000 });
-  const tm = new TransportManager({ nodeId: id, transports: [udp] });
-  for (const [p, port] of Object.entries(ports)) {
-    if (p !== id) tm.setAddresses(p, [`udp://127.0.0.1:${port}`]);
-  }
-  const gcm = new GroupCommunicationManager({
-    layer: tm,
-    peers: Object.keys(ports).filter((p) => p !== id),
-    eatingMs: 5,
-    hungryMs: 2000,
-  });
-  const gdm = new GroupDataManager({ gcm, layer: tm, initial, chunkBytes: 1 << 20, pullTimeoutMs: 20_000 });
-  gcm.start();
-  closers.push(async () => {
-    await gdm.close();
-    gcm.close();
-    await tm.close();
-  });
-  return { gcm, gdm };
-}
 
 function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -65,10 +36,15 @@ describe("state transfer of a large state", () => {
       const v = new Uint8Array(512 * 1024).fill(i);
       items.push([`big/${i}`, { v: encodeValue(v), s: [i + 1, "a"], w: "a" }]);
     }
-    const a = await member("a", { a: pa, b: pb }, { items, clock: 200 });
-    const b = await member("b", { a: pa, b: pb }, { items, clock: 200 });
+    const big = (initial?: { items: Array<[string, Item]>; clock: number }) => ({
+      mtu: 65_000,
+      gcm: { hungryMs: 2000 },
+      gdm: { initial, chunkBytes: 1 << 20, pullTimeoutMs: 20_000 },
+    });
+    const a = await udpMember("a", { a: pa, b: pb }, closers, big({ items, clock: 200 }));
+    const b = await udpMember("b", { a: pa, b: pb }, closers, big({ items, clock: 200 }));
     await until(() => a.gcm.view.members.length === 2 && a.gdm.settled && b.gdm.settled, 20_000, "a+b");
-    const c = await member("c", ports);
+    const c = await udpMember("c", ports, closers, big());
     let maxLatency = 0, writes = 0, during = 0;
     let stop = false;
     const writer = (async () => {
