@@ -18,11 +18,36 @@ interface Report {
   delivered: string[];
 }
 
-/** A Node ring member and its JSON-lines conversation. */
+/** Wakes every `until` whenever a member's state changes (a Node member's line, the Deno node's event). */
+const waiters: Array<() => void> = [];
+const changed = () => {
+  for (const w of waiters.splice(0)) w();
+};
+
+/** Re-checks `fn` on every change until it returns a value; fails after `ms`. */
+async function until<T>(what: string, ms: number, fn: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out after ${ms} ms: ${what}`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      waiters.push(resolve);
+      timer = setTimeout(resolve, left);
+    });
+    clearTimeout(timer);
+  }
+}
+
+/** A Node ring member and its JSON-lines conversation; `state` follows the member's own reports. */
 class NodeMember {
   readonly #child: Deno.ChildProcess;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #lines: ReadableStreamDefaultReader<string>;
+  readonly #events: Record<string, unknown>[] = [];
+  state: Report = { views: [], delivered: [] };
   constructor(readonly id: string) {
     this.#child = new Deno.Command("node", {
       args: ["scripts/run.mjs", "tests/deno/ring_node.ts", id],
@@ -36,31 +61,27 @@ class NodeMember {
       .pipeThrough(new TextDecoderStream())
       .pipeThrough(splitLines())
       .getReader();
+    void this.#read();
   }
-  async next(event: string, ms: number): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + ms;
+  async #read(): Promise<void> {
     for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.id}: no ${event} within ${ms} ms`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const r = await Promise.race([
-        this.#lines.read(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`${this.id}: no ${event} within ${ms} ms`)), left);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      if (r.done) throw new Error(`${this.id} exited`);
-      if (!r.value.startsWith("{")) continue;
-      const o = JSON.parse(r.value) as Record<string, unknown>;
-      if (o.event === event) return o;
+      const r = await this.#lines.read().catch(() => ({ done: true, value: undefined }));
+      if (r.done) return;
+      if (!r.value!.startsWith("{")) continue;
+      const o = JSON.parse(r.value!) as Record<string, unknown>;
+      if (o.event === "state") this.state = o as unknown as Report;
+      else this.#events.push(o);
+      changed();
     }
+  }
+  next(event: string, ms: number): Promise<Record<string, unknown>> {
+    return until(`${this.id}: ${event}`, ms, () => {
+      const i = this.#events.findIndex((o) => o.event === event);
+      return i < 0 ? undefined : this.#events.splice(i, 1)[0];
+    });
   }
   send(o: unknown): Promise<void> {
     return this.#writer.write(new TextEncoder().encode(`${JSON.stringify(o)}\n`));
-  }
-  async report(): Promise<Report> {
-    await this.send({ cmd: "report" });
-    return (await this.next("report", 5_000)) as unknown as Report;
   }
   async stop(): Promise<void> {
     try {
@@ -93,16 +114,6 @@ function splitLines(): TransformStream<string, string> {
   });
 }
 
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const last = (views: string[][]) => (views.at(-1) ?? []).slice().sort().join(",");
 
 Deno.test({
@@ -126,27 +137,25 @@ Deno.test({
       const nodeIds = members.map((m) => m.id);
       // The Node ring first (they know each other, not the Deno node yet)…
       for (const m of members) await m.send({ cmd: "start", peers, join: nodeIds });
-      await until("the Node ring of three", 20_000, async () => {
-        const r = await Promise.all(members.map((m) => m.report()));
-        return r.every((x) => last(x.views) === nodeIds.join(",")) ? true : undefined;
-      });
+      await until("the Node ring of three", 20_000, () =>
+        members.every((m) => last(m.state.views) === nodeIds.join(",")) ? true : undefined);
       // …then Deno joins it.
       const node = deno.start(peers, ["node-1"]);
+      node.gcm.on("view", changed);
+      node.gcm.on("deliver", changed);
       const all = ["deno-1", ...nodeIds].sort().join(",");
-      await until("a view of four everywhere", 20_000, async () => {
-        const r = await Promise.all(members.map((m) => m.report()));
-        return last(node.views) === all && r.every((x) => last(x.views) === all) ? true : undefined;
-      });
+      await until("a view of four everywhere", 20_000, () =>
+        last(node.views) === all && members.every((m) => last(m.state.views) === all) ? true : undefined);
 
       const enc = new TextEncoder();
       for (let i = 0; i < 5; i++) node.gcm.multicast(enc.encode(`deno-${i}`));
       for (const m of members) {
         await m.send({ cmd: "multicast", texts: [0, 1, 2, 3, 4].map((i) => `${m.id}-${i}`) });
       }
-      const reports = await until("20 deliveries everywhere", 20_000, async () => {
-        const r = await Promise.all(members.map((m) => m.report()));
-        return node.delivered.length >= 20 && r.every((x) => x.delivered.length >= 20) ? r : undefined;
-      });
+      const reports = await until("20 deliveries everywhere", 20_000, () =>
+        node.delivered.length >= 20 && members.every((m) => m.state.delivered.length >= 20)
+          ? members.map((m) => m.state)
+          : undefined);
       assert(node.delivered.length === 20, `Deno delivered ${node.delivered.length}`);
       for (const [i, r] of reports.entries()) {
         assert(
