@@ -13,7 +13,20 @@ import { freeUdpPorts } from "../tools/ports.ts";
 import { epochMs } from "../cli/json_out.ts";
 
 /** Timeouts used by `--tuned` (fast failure detection on a quiet LAN or loopback). */
-export const TUNED_FLAGS = ["--eating-ms", "2", "--hungry-ms", "300", "--starving-ms", "100", "--rto-ms", "5", "--rto-max-ms", "20", "--retries", "3"];
+export const TUNED_FLAGS = [
+  "--eating-ms",
+  "2",
+  "--hungry-ms",
+  "300",
+  "--starving-ms",
+  "100",
+  "--rto-ms",
+  "5",
+  "--rto-max-ms",
+  "20",
+  "--retries",
+  "3",
+];
 
 /** One trial's measurements, in ms. */
 export interface FailoverTrial {
@@ -48,7 +61,15 @@ export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTria
   const ports = await freeUdpPorts(N);
   const peers = ids.flatMap((id, i) => ["--peer", `${id}=udp://127.0.0.1:${ports[i]}`]);
   const start = (i: number) =>
-    startRaincore(ids[i], ["node", "--id", ids[i], "--listen", `udp://127.0.0.1:${ports[i]}`, ...peers, ...o.flags]);
+    startRaincore(ids[i], [
+      "node",
+      "--id",
+      ids[i],
+      "--listen",
+      `udp://127.0.0.1:${ports[i]}`,
+      ...peers,
+      ...o.flags,
+    ]);
   const nodes = ids.map((_, i) => start(i));
   const trials: FailoverTrial[] = [];
   try {
@@ -77,7 +98,11 @@ export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTria
       const contMs = (await commonView(nodes, ids, contAt)) - contAt;
 
       trials.push({ killMs, rejoinMs, restartTotalMs: joinedAt - restartAt, stopMs, contMs });
-      progress(`  trial ${trial + 1}/${o.trials}: kill ${killMs.toFixed(0)} ms, rejoin ${rejoinMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms, cont ${contMs.toFixed(0)} ms`);
+      progress(
+        `  trial ${trial + 1}/${o.trials}: kill ${killMs.toFixed(0)} ms, rejoin ${
+          rejoinMs.toFixed(0)
+        } ms, stop ${stopMs.toFixed(0)} ms, cont ${contMs.toFixed(0)} ms`,
+      );
     }
     return trials;
   } finally {
@@ -89,15 +114,26 @@ export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTria
  * Waits until every child committed, after `since`, a view with exactly `ids`, and all of them the
  * same view; resolves with the latest commit time among them.
  */
-async function commonView(children: readonly JsonChild[], ids: readonly string[], since: number): Promise<number> {
+async function commonView(
+  children: readonly JsonChild[],
+  ids: readonly string[],
+  since: number,
+): Promise<number> {
   const want = [...ids].sort().join(",");
   const last = (c: JsonChild) => c.lines.findLast((l) => l.event === "view");
   const ok = () => {
     const views = children.map(last);
-    return views.every((v) => v !== undefined && (v.t as number) >= since && [...(v.members as string[])].sort().join(",") === want) &&
+    return views.every((v) =>
+      v !== undefined && (v.t as number) >= since && [...(v.members as string[])].sort().join(",") === want
+    ) &&
       new Set(views.map((v) => v!.index)).size === 1;
   };
-  await waitUntil(children, ok, DEADLINE_MS, () => children.map((c) => `${c.name}: ${JSON.stringify(last(c))}`).join("; "));
+  await waitUntil(
+    children,
+    ok,
+    DEADLINE_MS,
+    () => children.map((c) => `${c.name}: ${JSON.stringify(last(c))}`).join("; "),
+  );
   return Math.max(...children.map((c) => last(c)!.t as number));
 }
 

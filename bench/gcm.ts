@@ -20,7 +20,14 @@ const log = (line: string) => console.error(line);
 const multicastRuns = [
   { name: "flood 4 × 20,000 × 100 B", nodes: 4, senders: 4, size: 100, count: 20_000 * scale, rate: 0 },
   { name: "flood 4 × 5,000 × 1,000 B", nodes: 4, senders: 4, size: 1000, count: 5_000 * scale, rate: 0 },
-  { name: "paced 4 × 1,000/s × 10 s × 100 B", nodes: 4, senders: 4, size: 100, count: 10_000 * scale, rate: 1000 },
+  {
+    name: "paced 4 × 1,000/s × 10 s × 100 B",
+    nodes: 4,
+    senders: 4,
+    size: 100,
+    count: 10_000 * scale,
+    rate: 1000,
+  },
 ];
 
 const multicast = [];
@@ -61,23 +68,47 @@ for (const [name, flags] of [["default", []], ["tuned", TUNED_FLAGS]] as const) 
 
 const wire = [3, 4, 6, 8].map((n) => countWire(n, 100));
 
-const f = (x: number, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const f = (x: number, d = 0) =>
+  x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log("\n| run | msgs/s per member | MB/s | latency p50 | p99 | one order | FIFO |");
 console.log("| --- | ---: | ---: | ---: | ---: | :---: | :---: |");
 for (const m of multicast) {
-  console.log(`| ${m.name} | ${f(m.msgs_per_s)} | ${f(m.MB_per_s, 1)} | ${f(m.lat_ms_p50, 2)} ms | ${f(m.lat_ms_p99, 2)} ms | ${m.one_order ? "yes" : "NO"} | ${m.fifo_ok ? "yes" : "NO"} |`);
+  console.log(
+    `| ${m.name} | ${f(m.msgs_per_s)} | ${f(m.MB_per_s, 1)} | ${f(m.lat_ms_p50, 2)} ms | ${
+      f(m.lat_ms_p99, 2)
+    } ms | ${m.one_order ? "yes" : "NO"} | ${m.fifo_ok ? "yes" : "NO"} |`,
+  );
 }
-console.log("\n| timeouts | SIGKILL → new view p50 / p99 | restart → rejoined p50 / p99 | SIGSTOP → new view p50 / p99 | SIGCONT → rejoined p50 / p99 |");
+console.log(
+  "\n| timeouts | SIGKILL → new view p50 / p99 | restart → rejoined p50 / p99 | SIGSTOP → new view p50 / p99 | SIGCONT → rejoined p50 / p99 |",
+);
 console.log("| --- | ---: | ---: | ---: | ---: |");
 for (const r of failover) {
   const s = (x: { p50: number; p99: number }) => `${f(x.p50)} / ${f(x.p99)} ms`;
   console.log(`| ${r.timeouts} | ${s(r.sigkill)} | ${s(r.rejoin)} | ${s(r.sigstop)} | ${s(r.sigcont)} |`);
 }
-console.log("\n| members | ring: packets for N one-message multicasts (token hops + acks) | unicast broadcast + acks | (N−1)² |");
+console.log(
+  "\n| members | ring: packets for N one-message multicasts (token hops + acks) | unicast broadcast + acks | (N−1)² |",
+);
 console.log("| ---: | ---: | ---: | ---: |");
-for (const r of wire) console.log(`| ${r.nodes} | ${r.ringPackets} (${r.ringTokenHops} + ${r.ringPackets - r.ringTokenHops}) | ${r.unicastPackets} | ${r.thesisBroadcast} |`);
+for (const r of wire) {
+  console.log(
+    `| ${r.nodes} | ${r.ringPackets} (${r.ringTokenHops} + ${
+      r.ringPackets - r.ringTokenHops
+    }) | ${r.unicastPackets} | ${r.thesisBroadcast} |`,
+  );
+}
 
 mkdirSync("bench/results", { recursive: true });
-const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg(), node: process.version, quick };
-writeFileSync("bench/results/gcm.json", JSON.stringify({ machine, multicast, failover, wire, at: new Date().toISOString() }, null, 2) + "\n");
+const machine = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  loadavg: loadavg(),
+  node: process.version,
+  quick,
+};
+writeFileSync(
+  "bench/results/gcm.json",
+  JSON.stringify({ machine, multicast, failover, wire, at: new Date().toISOString() }, null, 2) + "\n",
+);
 log("wrote bench/results/gcm.json");

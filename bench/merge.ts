@@ -83,4 +83,6 @@ mkdirSync("bench/results", { recursive: true });
 writeFileSync("bench/results/merge.json", JSON.stringify(result, null, 2) + "\n");
 console.log("| trials | p50 ms | p99 ms | min ms | max ms | target |");
 console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
-console.log(`| ${result.trials} | ${result.p50Ms} | ${result.p99Ms} | ${result.minMs} | ${result.maxMs} | ≤ 500 |`);
+console.log(
+  `| ${result.trials} | ${result.p50Ms} | ${result.p99Ms} | ${result.minMs} | ${result.maxMs} | ≤ 500 |`,
+);

@@ -69,10 +69,19 @@ export async function runMulticastBench(o: MulticastBenchOptions): Promise<JsonL
     }
     const joined = () => members.every((m) => m.lines.some((l) => l.event === "joined"));
     await waitUntil(members, joined, 30_000, () => "members did not form one ring");
-    progress(`  ${o.nodes} members in one view; ${o.senders} sender(s) × ${o.count} × ${o.size} B ${o.rate ? `at ${o.rate}/s` : "flood"}`);
+    progress(
+      `  ${o.nodes} members in one view; ${o.senders} sender(s) × ${o.count} × ${o.size} B ${
+        o.rate ? `at ${o.rate}/s` : "flood"
+      }`,
+    );
     for (const m of members) m.write("warmup");
     const warm = () => members.every((m) => m.lines.some((l) => l.event === "warm"));
-    await waitUntil(members, warm, 60_000 + (o.senders * (o.warmup ?? 0)) / 5, () => "warm-up did not complete");
+    await waitUntil(
+      members,
+      warm,
+      60_000 + (o.senders * (o.warmup ?? 0)) / 5,
+      () => "warm-up did not complete",
+    );
     for (const m of members) m.write("go");
     const total = o.senders * o.count;
     const limitMs = 60_000 + (o.rate ? (o.count / o.rate) * 1000 : total / 5);
@@ -80,7 +89,9 @@ export async function runMulticastBench(o: MulticastBenchOptions): Promise<JsonL
     await waitUntil(members, done, limitMs, () => "not every member delivered every message");
     const results = members.map((m) => m.lines.find((l) => l.event === "result")!);
     for (const m of members) m.write("quit");
-    await waitUntil(members, () => members.every((m) => m.exited), 5_000, () => "members did not quit").catch(() => {});
+    await waitUntil(members, () => members.every((m) => m.exited), 5_000, () => "members did not quit").catch(
+      () => {},
+    );
     return results;
   } finally {
     await killAll(members);

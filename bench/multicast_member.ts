@@ -49,7 +49,12 @@ export async function runMember(c: MemberConfig): Promise<void> {
   const { gcm } = startMember({
     id: ids[c.index],
     transports: [
-      c.key === undefined ? udp : secureTransport(udp, { key: parseKeyFile(c.key), nodeId: ids[c.index], encrypt: c.encrypt, mac: c.mac }),
+      c.key === undefined ? udp : secureTransport(udp, {
+        key: parseKeyFile(c.key),
+        nodeId: ids[c.index],
+        encrypt: c.encrypt,
+        mac: c.mac,
+      }),
     ],
     peers,
     eatingMs: c.eatingMs,

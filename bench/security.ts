@@ -13,7 +13,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { encodeNodeId, headerSize, TYPE_DATA, writeDataFields, writeHeader, writeWholeFrame } from "../transport/codec.ts";
+import {
+  encodeNodeId,
+  headerSize,
+  TYPE_DATA,
+  writeDataFields,
+  writeHeader,
+  writeWholeFrame,
+} from "../transport/codec.ts";
 import type { PacketHandler, PacketTransport } from "../transport/packet_transport.ts";
 import { loadNodeCrypto, secureTransport } from "../transport/secure.ts";
 import { runMulticastBench } from "./multicast.ts";
@@ -60,7 +67,13 @@ function dataPacket(size: number): Uint8Array {
 }
 
 /** Packets per second sealed by A and opened by B (one full round trip through the wrapper). */
-async function micro(crypto: "auto" | "webcrypto", encrypt: boolean, mac: "gmac" | "hmac-sha256", size: number, ms: number): Promise<number> {
+async function micro(
+  crypto: "auto" | "webcrypto",
+  encrypt: boolean,
+  mac: "gmac" | "hmac-sha256",
+  size: number,
+  ms: number,
+): Promise<number> {
   const key = new Uint8Array(32).fill(5);
   const ta = new Sink();
   const tb = new Sink();
@@ -94,7 +107,9 @@ for (const size of [100, 1400, 16_000, 64_000]) {
   for (const [encrypt, mac] of [[false, "gmac"], [false, "hmac-sha256"], [true, "gmac"]] as const) {
     const row: Record<string, unknown> = { size, alg: encrypt ? "aes-256-gcm" : mac };
     for (const c of ["auto", "webcrypto"] as const) {
-      row[c === "auto" ? "node_pkts_per_s" : "webcrypto_pkts_per_s"] = Math.round(await micro(c, encrypt, mac, size, 400));
+      row[c === "auto" ? "node_pkts_per_s" : "webcrypto_pkts_per_s"] = Math.round(
+        await micro(c, encrypt, mac, size, 400),
+      );
     }
     microRows.push(row);
     console.error(JSON.stringify(row));
@@ -126,7 +141,9 @@ if (!values["micro-only"]) {
       });
       const rate = Math.min(...lines.map((l) => l.msgs_per_s as number));
       flood[m.name].push(Math.round(rate));
-      console.error(`trial ${t} ${m.name}: ${Math.round(rate)} msgs/s (slowest member), load ${loadavg()[0].toFixed(1)}`);
+      console.error(
+        `trial ${t} ${m.name}: ${Math.round(rate)} msgs/s (slowest member), load ${loadavg()[0].toFixed(1)}`,
+      );
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -138,7 +155,9 @@ if (!values["micro-only"]) {
     msgs_per_s: flood,
     median: Object.fromEntries(Object.entries(flood).map(([k, v]) => [k, median(v)])),
     loss_pct: Object.fromEntries(
-      Object.entries(flood).filter(([k]) => k !== "none").map(([k, v]) => [k, Math.round(1000 * (1 - median(v) / median(flood.none))) / 10]),
+      Object.entries(flood).filter(([k]) => k !== "none").map((
+        [k, v],
+      ) => [k, Math.round(1000 * (1 - median(v) / median(flood.none))) / 10]),
     ),
   };
 }

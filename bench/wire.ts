@@ -46,7 +46,9 @@ export function countWire(nodes: number, size: number, seed = 1): WireCount {
   const clock = new VirtualClock();
   const net = new SimNetwork({ clock, random: new Random(seed), link: { delayMs: { min: 0.05, max: 0.1 } } });
   const ids = Array.from({ length: nodes }, (_, i) => `w${i}`);
-  const tms = ids.map((id) => new TransportManager({ nodeId: id, transports: [net.createTransport(`mem://${id}`)], clock }));
+  const tms = ids.map((id) =>
+    new TransportManager({ nodeId: id, transports: [net.createTransport(`mem://${id}`)], clock })
+  );
   for (const tm of tms) for (const id of ids) tm.setAddresses(id, [`mem://${id}`]);
   const gcms = tms.map((tm) => new GroupCommunicationManager({ layer: tm, clock, peers: ids, eatingMs: 5 }));
   let hops = 0;
@@ -68,7 +70,9 @@ export function countWire(nodes: number, size: number, seed = 1): WireCount {
   hops = 0;
   const payload = new Uint8Array(size);
   for (const g of gcms) g.multicast(payload);
-  if (!clock.runUntil(() => delivered.every((d) => d === nodes), 60_000)) throw new Error("multicast not delivered");
+  if (!clock.runUntil(() => delivered.every((d) => d === nodes), 60_000)) {
+    throw new Error("multicast not delivered");
+  }
   const ringPackets = net.stats.sent - before.sent;
   const ringTokenHops = hops;
 
@@ -116,9 +120,30 @@ export function floodToken(entries: number, size: number): Token {
   const list: Entry[] = [];
   for (let i = 0; i < entries; i++) {
     const o = nodelist[Math.floor((i * 4) / entries)];
-    list.push({ kind: ENTRY_MSG, originId: o.id, originInc: o.inc, seq: i + 1, safe: false, holder: o.id, fwd: "", data: new Uint8Array(size).fill(i & 0xff) });
+    list.push({
+      kind: ENTRY_MSG,
+      originId: o.id,
+      originInc: o.inc,
+      seq: i + 1,
+      safe: false,
+      holder: o.id,
+      fwd: "",
+      data: new Uint8Array(size).fill(i & 0xff),
+    });
   }
-  return { ringId: "m0/1/1", parentRingId: "", forkSeq: 0, seq: 1, nodelist, current: 0, dest: 1, gvn: 1, rsv: 0, flags: 0, entries: list };
+  return {
+    ringId: "m0/1/1",
+    parentRingId: "",
+    forkSeq: 0,
+    seq: 1,
+    nodelist,
+    current: 0,
+    dest: 1,
+    gvn: 1,
+    rsv: 0,
+    flags: 0,
+    entries: list,
+  };
 }
 
 /** Times the codec for `ms` milliseconds per operation (after a warm-up). */
@@ -165,19 +190,33 @@ if (process.argv[1]?.endsWith("bench/wire.ts")) {
   };
   if (process.argv.includes("--codec")) {
     const { loadavg } = await import("node:os");
-    const r = timeCodec(Number(arg("entries", "2048")), Number(arg("size", "100")), Number(arg("ms", "2000")));
+    const r = timeCodec(
+      Number(arg("entries", "2048")),
+      Number(arg("size", "100")),
+      Number(arg("ms", "2000")),
+    );
     console.log("| entries × size | token bytes | encode (fresh) | decode | re-encode (decoded) | load |");
     console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
-    console.log(`| ${r.entries} × ${r.size} B | ${r.tokenBytes} | ${r.encodeFreshUs.toFixed(1)} µs | ${r.decodeUs.toFixed(1)} µs | ${r.reencodeUs.toFixed(1)} µs | ${loadavg()[0].toFixed(2)} |`);
+    console.log(
+      `| ${r.entries} × ${r.size} B | ${r.tokenBytes} | ${r.encodeFreshUs.toFixed(1)} µs | ${
+        r.decodeUs.toFixed(1)
+      } µs | ${r.reencodeUs.toFixed(1)} µs | ${loadavg()[0].toFixed(2)} |`,
+    );
     process.exit(0);
   }
   const sizes = arg("nodes", "3,4,6,8").split(",").map(Number);
   const size = Number(arg("size", "100"));
   const rows = sizes.map((n) => countWire(n, size));
-  console.log("| members | ring packets (token hops + TM acks) | unicast broadcast + acks | (N−1)² without acks |");
+  console.log(
+    "| members | ring packets (token hops + TM acks) | unicast broadcast + acks | (N−1)² without acks |",
+  );
   console.log("| ---: | ---: | ---: | ---: |");
   for (const r of rows) {
-    console.log(`| ${r.nodes} | ${r.ringPackets} (${r.ringTokenHops} + ${r.ringPackets - r.ringTokenHops}) | ${r.unicastPackets} | ${r.thesisBroadcast} |`);
+    console.log(
+      `| ${r.nodes} | ${r.ringPackets} (${r.ringTokenHops} + ${
+        r.ringPackets - r.ringTokenHops
+      }) | ${r.unicastPackets} | ${r.thesisBroadcast} |`,
+    );
   }
   const { writeFileSync, mkdirSync } = await import("node:fs");
   mkdirSync("bench/results", { recursive: true });

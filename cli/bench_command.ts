@@ -25,8 +25,17 @@ export const benchCommand: Command = {
   async run(argv) {
     const [which, ...rest] = argv;
     if (which === "failover") return await failover(rest);
-    if (which !== "multicast") throw new UsageError(which === undefined ? "name a benchmark" : `unknown benchmark "${which}"`);
-    const flags = parseFlags(rest, { nodes: {}, senders: {}, size: {}, count: {}, rate: {}, "eating-ms": {} });
+    if (which !== "multicast") {
+      throw new UsageError(which === undefined ? "name a benchmark" : `unknown benchmark "${which}"`);
+    }
+    const flags = parseFlags(rest, {
+      nodes: {},
+      senders: {},
+      size: {},
+      count: {},
+      rate: {},
+      "eating-ms": {},
+    });
     const int = (name: string, min: number) => {
       const v = numberFlag(flags, name, undefined, min);
       if (v === undefined) requiredFlag(flags, name);
@@ -41,7 +50,8 @@ export const benchCommand: Command = {
       eatingMs: numberFlag(flags, "eating-ms"),
     });
     for (const r of results) console.log(JSON.stringify(r));
-    const ok = results.every((r) => r.fifo_ok === true) && new Set(results.map((r) => r.order_hash)).size === 1;
+    const ok = results.every((r) => r.fifo_ok === true) &&
+      new Set(results.map((r) => r.order_hash)).size === 1;
     if (!ok) console.error("raincore bench: members disagree on the delivery order or FIFO was violated");
     return ok ? 0 : 1;
   },
@@ -50,8 +60,15 @@ export const benchCommand: Command = {
 async function failover(argv: readonly string[]): Promise<number> {
   const flags = parseFlags(argv, { trials: {}, tuned: { value: false } });
   const tuned = flags.has("tuned");
-  const trials = await runFailoverBench({ trials: numberFlag(flags, "trials", 20, 1)!, flags: tuned ? TUNED_FLAGS : [] });
-  const summary: Record<string, unknown> = { bench: "failover", timeouts: tuned ? "tuned" : "default", trials: trials.length };
+  const trials = await runFailoverBench({
+    trials: numberFlag(flags, "trials", 20, 1)!,
+    flags: tuned ? TUNED_FLAGS : [],
+  });
+  const summary: Record<string, unknown> = {
+    bench: "failover",
+    timeouts: tuned ? "tuned" : "default",
+    trials: trials.length,
+  };
   for (const key of ["killMs", "rejoinMs", "restartTotalMs", "stopMs", "contMs"] as const) {
     const values = trials.map((t: FailoverTrial) => t[key]);
     summary[`${key}_p50`] = percentile(values, 0.5);

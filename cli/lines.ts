@@ -18,10 +18,14 @@ export async function forEachStdinLine(fn: (line: string) => void | Promise<void
   };
   if (deno !== undefined) {
     const reader = deno.stdin.readable.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) await take(decoder.decode(r.value, { stream: true }));
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      await take(decoder.decode(r.value, { stream: true }));
+    }
   } else {
     const { stdin } = await import("node:process");
-    for await (const chunk of stdin) await take(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+    for await (const chunk of stdin) {
+      await take(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+    }
   }
   if (buffered.length > 0) await fn(buffered);
 }

@@ -134,8 +134,9 @@ export const nodeCommand: Command = {
     }
     const decoder = new TextDecoder();
     gcm.on("view", (v) => emitLine("view", { index: v.index, members: v.members }));
-    gcm.on("deliver", (d) =>
-      emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) })
+    gcm.on(
+      "deliver",
+      (d) => emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) }),
     );
     gcm.on("leave", (l) => emitLine("leave", { graceful: l.graceful, reason: l.reason, rejoins: l.rejoins }));
     emitLine("ready", { id, address: udp.addresses[0] });

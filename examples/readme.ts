@@ -7,9 +7,11 @@ import { createNode, createUdpTransport, GroupDataManager } from "../mod.ts";
 
 const ports = { a: 7101, b: 7102, c: 7103 };
 const peers = Object.fromEntries(Object.entries(ports).map(([id, p]) => [id, [`udp://127.0.0.1:${p}`]]));
-const nodes = await Promise.all(Object.entries(ports).map(async ([id, port]) =>
-  createNode({ id, transports: [await createUdpTransport({ port })], peers })
-));
+const nodes = await Promise.all(
+  Object.entries(ports).map(async ([id, port]) =>
+    createNode({ id, transports: [await createUdpTransport({ port })], peers })
+  ),
+);
 const [a, b, c] = nodes;
 c.gcm.on("view", (v) => console.log(`view #${v.index}: ${v.members.join(" ")}`));
 c.gcm.on("deliver", (m) => console.log(`${m.from}#${m.seq} ${m.level}: ${new TextDecoder().decode(m.data)}`));

@@ -128,7 +128,8 @@ export function encodeToken(t: Token): Uint8Array {
   const entries = t.entries;
   // Index pass: origin/holder/fwd indices into the member table, plus the size.
   const idx = new Uint16Array(entries.length * 3);
-  let size = 3 + 2 + strBytes(t.ringId).length + 2 + strBytes(t.parentRingId).length + 8 * 4 + 4 + 2 + 2 + 2 + 2 + 4;
+  let size = 3 + 2 + strBytes(t.ringId).length + 2 + strBytes(t.parentRingId).length + 8 * 4 + 4 + 2 + 2 + 2 +
+    2 + 4;
   // Entries come in runs of one origin and holder (a node appends its batch in one go): look an
   // index up only when they change.
   let originId = "";

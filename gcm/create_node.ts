@@ -113,7 +113,9 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     nodeId: options.id,
     transports: options.key === undefined
       ? options.transports
-      : options.transports.map((t) => secureTransport(t, { key: options.key!, nodeId: options.id, encrypt: options.encrypt })),
+      : options.transports.map((t) =>
+        secureTransport(t, { key: options.key!, nodeId: options.id, encrypt: options.encrypt })
+      ),
     clock,
     incarnation: options.incarnation,
     rtoInitialMs: rtoMs,

@@ -314,9 +314,13 @@ export class GroupCommunicationManager {
     this.#maxPendingBytes = opts.maxPendingBytes ?? 67_108_864;
     this.#max911PerSecond = opts.max911PerSecondPerSource ?? 500;
     if (!(this.#max911PerSecond > 0)) {
-      throw new RangeError(`'max911PerSecondPerSource' must be positive, got ${opts.max911PerSecondPerSource}`);
+      throw new RangeError(
+        `'max911PerSecondPerSource' must be positive, got ${opts.max911PerSecondPerSource}`,
+      );
     }
-    if (!(this.#maxPendingBytes > 0)) throw new RangeError(`'maxPendingBytes' must be positive, got ${opts.maxPendingBytes}`);
+    if (!(this.#maxPendingBytes > 0)) {
+      throw new RangeError(`'maxPendingBytes' must be positive, got ${opts.maxPendingBytes}`);
+    }
     this.#criticalTimeoutMs = opts.criticalTimeoutMs ?? 500;
     const starvingMs = opts.starvingMs ?? 300;
     const incarnation = opts.incarnation ?? randomIncarnation();
@@ -606,7 +610,11 @@ export class GroupCommunicationManager {
     await this.#layer.send(
       member,
       this.#channel,
-      encodeForward({ from: this.id, safe: options.level === "safe", data: frame(options.stream ?? APP_STREAM, data) }),
+      encodeForward({
+        from: this.id,
+        safe: options.level === "safe",
+        data: frame(options.stream ?? APP_STREAM, data),
+      }),
     );
   }
 
@@ -659,7 +667,9 @@ export class GroupCommunicationManager {
     this.#critical = [];
     for (const r of pending) r.reject(new LeftGroupError("the GCM was closed before the token came"));
     for (const w of this.#leaveWaiters.splice(0)) w();
-    for (const w of this.#writableWaiters.splice(0)) w.reject(new LeftGroupError("the GCM was closed while waiting for room to multicast"));
+    for (const w of this.#writableWaiters.splice(0)) {
+      w.reject(new LeftGroupError("the GCM was closed while waiting for room to multicast"));
+    }
     this.#emit("close", {});
   }
 
@@ -719,9 +729,11 @@ export class GroupCommunicationManager {
         return;
       }
       this.core.receive911(from, msg.msg);
-    }
-    else if (msg.kind === KIND_FORWARD) {
-      if (this.core.left || this.core.leaving || msg.fwd.data.length > this.#maxMessageBytes + 1 /* stream byte */) return;
+    } else if (msg.kind === KIND_FORWARD) {
+      if (
+        this.core.left || this.core.leaving ||
+        msg.fwd.data.length > this.#maxMessageBytes + 1 /* stream byte */
+      ) return;
       // The claimed sender must be the node the message came from (with secureTransport, an
       // authenticated ID): otherwise any node could make members multicast in another's name.
       if (msg.fwd.from !== from) return;

@@ -36,7 +36,14 @@ export {
 export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
 export { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
 export { type Entry, ENTRY_ACK, ENTRY_MSG, type Token, TOKEN_FLAG_TBM } from "./token.ts";
-export { F911_JOIN, F911_NOT_ELIGIBLE, type Message911, STATUS_NO, STATUS_REJECT, STATUS_YES } from "./message911.ts";
+export {
+  F911_JOIN,
+  F911_NOT_ELIGIBLE,
+  type Message911,
+  STATUS_NO,
+  STATUS_REJECT,
+  STATUS_YES,
+} from "./message911.ts";
 export {
   decode,
   encode911,

@@ -42,7 +42,14 @@
  * @module
  */
 import { copyToken, entryBytes, type Token } from "./token.ts";
-import { F911_JOIN, F911_NOT_ELIGIBLE, type Message911, STATUS_NO, STATUS_REJECT, STATUS_YES } from "./message911.ts";
+import {
+  F911_JOIN,
+  F911_NOT_ELIGIBLE,
+  type Message911,
+  STATUS_NO,
+  STATUS_REJECT,
+  STATUS_YES,
+} from "./message911.ts";
 import { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
 import {
   indexOfId,
@@ -671,7 +678,10 @@ export class RingCore {
       // FIX-11. Eligible membership: a ring-mate no longer counts us as eligible and took us off its ring.
       // Waiting for its token would starve us for ever: give up that ring and go on alone; the
       // hand-shakes then find whoever still counts us eligible.
-      if (this.token === undefined && !this.inCritical && indexOfId(this.localView, m.nodelist[0]?.id ?? "") >= 0) {
+      if (
+        this.token === undefined && !this.inCritical &&
+        indexOfId(this.localView, m.nodelist[0]?.id ?? "") >= 0
+      ) {
         this.#goLoneFresh();
       }
       return;
@@ -738,7 +748,10 @@ export class RingCore {
       // A 911 of the lineage ours forked from, sent before the fork: its sender is behind us and our
       // token (or a join) will reach it — NO, or it would go round the ring for nothing.
       const behind = m.ringId === this.#lineageParent && m.seq <= this.#lineageForkSeq;
-      if (behind || this.tokenState === TokenState.Eating && indexOfMember(this.token?.nodelist ?? [], orig) >= 0) {
+      if (
+        behind ||
+        this.tokenState === TokenState.Eating && indexOfMember(this.token?.nodelist ?? [], orig) >= 0
+      ) {
         m.status = STATUS_NO;
         this.#out.push({ type: "send911", to: orig.id, msg: m });
         return;

@@ -21,7 +21,15 @@ import {
 } from "./errors.ts";
 import { isLockKey, lockNameOf, readLock } from "./locks.ts";
 import { decideRound, type Hello, idOf, roundKey } from "./merge_round.ts";
-import { decodeChunk, decodeOp, encodeOp, GDM_STREAM, type Op, type ReadSpec, type WriteSpec } from "./ops.ts";
+import {
+  decodeChunk,
+  decodeOp,
+  encodeOp,
+  GDM_STREAM,
+  type Op,
+  type ReadSpec,
+  type WriteSpec,
+} from "./ops.ts";
 import { compareStamps, type Stamp } from "./stamp.ts";
 import { applyOp, type DataState, digestState, type Effect, emptyState, type Item } from "./state.ts";
 import type { StorageAdapter } from "./storage.ts";
@@ -1310,7 +1318,10 @@ export class GroupDataManager {
     this.#serving.add(rid);
     // A failed transfer needs no handling here: the puller's watchdog asks another source.
     const done = () => this.#serving.delete(rid);
-    sendSnapshot(this.#layer, this.#channel, idOf(to), rid, snap, this.#chunkBytes, () => this.#closed).then(done, done);
+    sendSnapshot(this.#layer, this.#channel, idOf(to), rid, snap, this.#chunkBytes, () => this.#closed).then(
+      done,
+      done,
+    );
   }
 
   #onChunk(_from: string, bytes: Uint8Array): void {

@@ -152,7 +152,19 @@ function unframe(bytes: Uint8Array, kind: number): unknown {
   }
 }
 
-const OP_KINDS = new Set(["w", "lock", "unlock", "cancel", "evict", "rc", "hello", "req", "digest", "chk", "b"]);
+const OP_KINDS = new Set([
+  "w",
+  "lock",
+  "unlock",
+  "cancel",
+  "evict",
+  "rc",
+  "hello",
+  "req",
+  "digest",
+  "chk",
+  "b",
+]);
 
 /** Encodes an operation for multicast. */
 export function encodeOp(op: Op): Uint8Array {

@@ -29,8 +29,10 @@ const BROWSER_PACKAGES = /^npm:(cbor-x|uint8arrays)@/;
 const browserOnly = {
   name: "browser-only",
   setup(b) {
-    b.onResolve({ filter: BROWSER_PACKAGES }, (args) =>
-      b.resolve(stripNpmSpecifier(args.path), { kind: args.kind, resolveDir: args.resolveDir }));
+    b.onResolve(
+      { filter: BROWSER_PACKAGES },
+      (args) => b.resolve(stripNpmSpecifier(args.path), { kind: args.kind, resolveDir: args.resolveDir }),
+    );
     b.onResolve(
       { filter: /^npm:/ },
       (args) =>

@@ -88,7 +88,9 @@ await step("import rules (no import map needed)", () => {
 });
 
 await step("deno task node --help (the tasks of deno.json run the CLI)", async () => {
-  const { code, out, err } = await run(deno, ["task", "node", "--help"], { env: { ...process.env, NO_COLOR: "1" } });
+  const { code, out, err } = await run(deno, ["task", "node", "--help"], {
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   if (code !== 0 || !out.includes("raincore node")) throw new Error(strip(out + err).slice(-2000));
   return "raincore node usage printed";
 });
@@ -105,7 +107,13 @@ await step("deno test tests/deno/", async () => {
   const { code, out, err } = await run(
     deno,
     // --allow-run=node: websocket_ring_test.ts starts Node ring members.
-    ["test", `--allow-net=${LOOPBACK_NET}`, "--allow-read", "--allow-run=node", ...tests.map((t) => join("tests", "deno", t))],
+    [
+      "test",
+      `--allow-net=${LOOPBACK_NET}`,
+      "--allow-read",
+      "--allow-run=node",
+      ...tests.map((t) => join("tests", "deno", t)),
+    ],
     { env: { ...process.env, NO_COLOR: "1" } },
   );
   const text = strip(out + err);
@@ -115,7 +123,11 @@ await step("deno test tests/deno/", async () => {
 });
 
 await step("deno test tests/deno/webrtc_test.ts (werift on Deno, loopback-only namespace)", async () => {
-  if (!isolated) throw new Error("not in a loopback-only namespace: run it through `npm test` (scripts/loopback-only.mjs)");
+  if (!isolated) {
+    throw new Error(
+      "not in a loopback-only namespace: run it through `npm test` (scripts/loopback-only.mjs)",
+    );
+  }
   const { code, out, err } = await run(deno, ["test", "-A", join("tests", "deno", WEBRTC_TEST)], {
     env: { ...process.env, NO_COLOR: "1" },
   });

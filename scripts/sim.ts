@@ -43,7 +43,9 @@ const failed: number[] = [];
 let virtualMs = 0;
 const byMode = new Map<string, number>();
 for (const seed of seeds) {
-  const res = partitions ? await runPartitionSeed(seed, { mode, verbose }) : await runSeed(seed, { net, mode, verbose });
+  const res = partitions
+    ? await runPartitionSeed(seed, { mode, verbose })
+    : await runSeed(seed, { net, mode, verbose });
   done++;
   delivered += res.delivered;
   virtualMs += res.virtualMs;
@@ -53,9 +55,9 @@ for (const seed of seeds) {
     for (const v of res.violations) console.log(`  ${v}`);
     if (!verbose) { for (const e of res.events.slice(-30)) console.log(`  | ${e}`); }
     console.log(
-      `replay: node scripts/run.mjs scripts/sim.ts --seed ${seed}${partitions ? " --partitions" : ` --net ${net}`}${
-        mode ? ` --mode ${mode}` : ""
-      } --verbose`,
+      `replay: node scripts/run.mjs scripts/sim.ts --seed ${seed}${
+        partitions ? " --partitions" : ` --net ${net}`
+      }${mode ? ` --mode ${mode}` : ""} --verbose`,
     );
     if (!keepGoing) process.exit(1);
     failed.push(seed);
@@ -71,7 +73,9 @@ if (failed.length > 0) {
   process.exit(1);
 }
 console.log(
-  `summary: ${done} ${partitions ? "partition " : ""}seeds passed on the ${partitions ? "real" : net} stack in ${secs.toFixed(1)} s; ` +
+  `summary: ${done} ${partitions ? "partition " : ""}seeds passed on the ${
+    partitions ? "real" : net
+  } stack in ${secs.toFixed(1)} s; ` +
     `${(virtualMs / 1000).toFixed(0)} s simulated, ${delivered} deliveries checked; modes ` +
     [...byMode].map(([m, n]) => `${m}=${n}`).join(" "),
 );

@@ -7,9 +7,16 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { formatNodeCredential, issueNodeCredential, loadNodeCrypto, parseKeyFile } from "../transport/secure.ts";
+import {
+  formatNodeCredential,
+  issueNodeCredential,
+  loadNodeCrypto,
+  parseKeyFile,
+} from "../transport/secure.ts";
 
-const { values } = parseArgs({ options: { "key-file": { type: "string" }, node: { type: "string" }, eligible: { type: "string" } } });
+const { values } = parseArgs({
+  options: { "key-file": { type: "string" }, node: { type: "string" }, eligible: { type: "string" } },
+});
 if (values["key-file"] === undefined || values.node === undefined || values.eligible === undefined) {
   console.error("usage: tools/issue_credential.ts --key-file CLUSTER_KEY --node ID --eligible ID,ID,…");
   process.exit(2);

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 export const repoRoot: string = findRoot(dirname(fileURLToPath(import.meta.url)));
 
 function findRoot(dir: string): string {
-  for (let d = dir; ; d = dirname(d)) {
+  for (let d = dir;; d = dirname(d)) {
     try {
       if (JSON.parse(readFileSync(join(d, "package.json"), "utf8")).name === "raincore") return d;
     } catch { /* no package.json here */ }
@@ -93,7 +93,13 @@ export class JsonChild {
           }
         }
         if (this.#exited) {
-          reject(new Error(`${this.name} exited before printing a matching line\nstderr: ${this.stderr.join("").slice(-2000)}`));
+          reject(
+            new Error(
+              `${this.name} exited before printing a matching line\nstderr: ${
+                this.stderr.join("").slice(-2000)
+              }`,
+            ),
+          );
           return true;
         }
         return false;
@@ -102,7 +108,13 @@ export class JsonChild {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
         const tail = this.lines.slice(-5).map((l) => JSON.stringify(l)).join("\n  ");
-        reject(new Error(`${this.name}: no matching line within ${timeoutMs} ms; last lines:\n  ${tail}\nstderr: ${this.stderr.join("").slice(-2000)}`));
+        reject(
+          new Error(
+            `${this.name}: no matching line within ${timeoutMs} ms; last lines:\n  ${tail}\nstderr: ${
+              this.stderr.join("").slice(-2000)
+            }`,
+          ),
+        );
       }, timeoutMs);
       const waiter = () => {
         if (check()) {
@@ -152,7 +164,10 @@ export function waitUntil(
       if (error) reject(error);
       else resolve();
     };
-    const timer = setTimeout(() => finish(new Error(`condition not met within ${timeoutMs} ms: ${describe()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`condition not met within ${timeoutMs} ms: ${describe()}`)),
+      timeoutMs,
+    );
     const check = () => {
       if (cond()) finish();
     };

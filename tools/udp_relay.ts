@@ -56,7 +56,9 @@ export class UdpRelay {
 
   /** `--peer` flags for node `a`: every other node at its relay port. */
   peerFlags(a: string): string[] {
-    return this.ids.filter((b) => b !== a).flatMap((b) => ["--peer", `${b}=udp://127.0.0.1:${this.port(a, b)}`]);
+    return this.ids.filter((b) => b !== a).flatMap((
+      b,
+    ) => ["--peer", `${b}=udp://127.0.0.1:${this.port(a, b)}`]);
   }
 
   /** Blocks a→b (and b→a unless `oneWay`). */
@@ -67,7 +69,9 @@ export class UdpRelay {
 
   /** Blocks every pair across `groups`. */
   partition(groups: readonly (readonly string[])[]): void {
-    for (const g of groups) for (const h of groups) if (g !== h) for (const a of g) for (const b of h) this.block(a, b);
+    for (const g of groups) {
+      for (const h of groups) if (g !== h) { for (const a of g) for (const b of h) this.block(a, b); }
+    }
   }
 
   /** Unblocks everything. */

@@ -39,7 +39,9 @@ export class ClosedError extends RaincoreError {
 export class MessageTooLargeError extends RaincoreError {
   static override readonly errorName = "MessageTooLargeError";
   constructor(readonly size: number, readonly limit: number) {
-    super(`message of ${size} bytes exceeds maxMessageBytes (${limit}); raise the option or split the message`);
+    super(
+      `message of ${size} bytes exceeds maxMessageBytes (${limit}); raise the option or split the message`,
+    );
   }
 }
 

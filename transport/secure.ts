@@ -146,7 +146,11 @@ export function loadNodeCrypto(): Promise<boolean> {
 
 function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
-  if (s === undefined) throw new InvalidKeyError("Web Crypto (crypto.subtle) is not available; use a secure context (https) or a newer runtime");
+  if (s === undefined) {
+    throw new InvalidKeyError(
+      "Web Crypto (crypto.subtle) is not available; use a secure context (https) or a newer runtime",
+    );
+  }
   return s;
 }
 
@@ -154,9 +158,15 @@ const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
 /** HMAC-SHA-256: with `c` (node:crypto) when given, else Web Crypto. */
-async function hmacAsync(c: NodeCryptoModule | undefined, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+async function hmacAsync(
+  c: NodeCryptoModule | undefined,
+  key: Uint8Array,
+  data: Uint8Array,
+): Promise<Uint8Array> {
   if (c !== undefined) return hmacSync(c, key, data);
-  const k = await subtle().importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const k = await subtle().importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return new Uint8Array(await subtle().sign("HMAC", k, data as BufferSource));
 }
 
@@ -224,7 +234,9 @@ function checkClusterKey(key: Uint8Array): void {
 
 function checkId(id: string): void {
   const n = enc.encode(id).length;
-  if (typeof id !== "string" || n === 0 || n > 255) throw new InvalidKeyError(`node ID must be 1..255 bytes of UTF-8, got ${JSON.stringify(id)}`);
+  if (typeof id !== "string" || n === 0 || n > 255) {
+    throw new InvalidKeyError(`node ID must be 1..255 bytes of UTF-8, got ${JSON.stringify(id)}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,7 +295,9 @@ function decodeKeyText(t: string): Uint8Array {
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
   }
-  throw new InvalidKeyError("key must be base64 or hex text; generate one with `head -c 32 /dev/urandom | base64`");
+  throw new InvalidKeyError(
+    "key must be base64 or hex text; generate one with `head -c 32 /dev/urandom | base64`",
+  );
 }
 
 function toBase64(b: Uint8Array): string {
@@ -344,11 +358,19 @@ function equalTag(a: Uint8Array, b: Uint8Array): boolean {
  * IDs. For fuzzing and diagnostics; never trust its result.
  * @throws {DecodeError} for anything that is not a well-formed secured packet.
  */
-export function decodeSecureEnvelope(p: Uint8Array): { encrypted: boolean; counter: number; src: string; dst: string } {
-  if (p.length < PREFIX + TAG) throw new DecodeError(`secured packet of ${p.length} bytes is shorter than ${PREFIX + TAG}`);
-  if (p[0] !== MARKER_HMAC && p[0] !== MARKER_GCM && p[0] !== MARKER_GMAC) throw new DecodeError(`unknown secured packet marker ${p[0]}`);
+export function decodeSecureEnvelope(
+  p: Uint8Array,
+): { encrypted: boolean; counter: number; src: string; dst: string } {
+  if (p.length < PREFIX + TAG) {
+    throw new DecodeError(`secured packet of ${p.length} bytes is shorter than ${PREFIX + TAG}`);
+  }
+  if (p[0] !== MARKER_HMAC && p[0] !== MARKER_GCM && p[0] !== MARKER_GMAC) {
+    throw new DecodeError(`unknown secured packet marker ${p[0]}`);
+  }
   const ids = tmIds(p, PREFIX);
-  if (ids === undefined || ids.end > p.length - TAG) throw new DecodeError("secured packet holds no valid Transport Manager header");
+  if (ids === undefined || ids.end > p.length - TAG) {
+    throw new DecodeError("secured packet holds no valid Transport Manager header");
+  }
   return { encrypted: p[0] === MARKER_GCM, counter: readU64(p, 5), src: ids.src, dst: ids.dst };
 }
 
@@ -400,10 +422,14 @@ class SecureWrapper implements SecureTransport {
     } else if (typeof o.key === "object" && o.key !== null && typeof o.key.nodeId === "string") {
       checkId(o.key.nodeId);
       if (o.nodeId !== undefined && o.nodeId !== o.key.nodeId) {
-        throw new InvalidKeyError(`credential is for node "${o.key.nodeId}", not "${o.nodeId}"; issue one for "${o.nodeId}"`);
+        throw new InvalidKeyError(
+          `credential is for node "${o.key.nodeId}", not "${o.nodeId}"; issue one for "${o.nodeId}"`,
+        );
       }
       for (const [id, k] of Object.entries(o.key.peers)) {
-        if (!(k instanceof Uint8Array) || k.length !== 32) throw new InvalidKeyError(`pair key of "${id}" must be 32 bytes`);
+        if (!(k instanceof Uint8Array) || k.length !== 32) {
+          throw new InvalidKeyError(`pair key of "${id}" must be 32 bytes`);
+        }
       }
       this.#credential = o.key;
       this.#nodeId = o.key.nodeId;
@@ -412,10 +438,16 @@ class SecureWrapper implements SecureTransport {
     }
     const maxAgeMs = o.maxPacketAgeMs ?? 120_000;
     if (!(maxAgeMs > 0)) throw new RangeError(`'maxPacketAgeMs' must be positive, got ${maxAgeMs}`);
-    if (inner.mtu <= SECURE_OVERHEAD + 64) throw new RangeError(`inner mtu ${inner.mtu} is too small for the ${SECURE_OVERHEAD}-byte security overhead`);
+    if (inner.mtu <= SECURE_OVERHEAD + 64) {
+      throw new RangeError(
+        `inner mtu ${inner.mtu} is too small for the ${SECURE_OVERHEAD}-byte security overhead`,
+      );
+    }
     this.#encrypt = o.encrypt ?? false;
     const mac = o.mac ?? "gmac";
-    if (mac !== "gmac" && mac !== "hmac-sha256") throw new RangeError(`'mac' must be "gmac" or "hmac-sha256", got ${String(mac)}`);
+    if (mac !== "gmac" && mac !== "hmac-sha256") {
+      throw new RangeError(`'mac' must be "gmac" or "hmac-sha256", got ${String(mac)}`);
+    }
     this.#marker = this.#encrypt ? MARKER_GCM : mac === "gmac" ? MARKER_GMAC : MARKER_HMAC;
     this.#maxAgeUs = maxAgeMs * 1000;
     this.#now = o.now ?? Date.now;
@@ -509,7 +541,12 @@ class SecureWrapper implements SecureTransport {
         const k = await key.aes();
         const tag = new Uint8Array(
           await subtle().encrypt(
-            { name: "AES-GCM", iv: out.subarray(1, PREFIX) as BufferSource, additionalData: out.subarray(0, bodyEnd) as BufferSource, tagLength: 128 },
+            {
+              name: "AES-GCM",
+              iv: out.subarray(1, PREFIX) as BufferSource,
+              additionalData: out.subarray(0, bodyEnd) as BufferSource,
+              tagLength: 128,
+            },
             k,
             new Uint8Array(0),
           ),
@@ -519,7 +556,12 @@ class SecureWrapper implements SecureTransport {
         const k = await key.aes();
         const sealed = new Uint8Array(
           await subtle().encrypt(
-            { name: "AES-GCM", iv: out.subarray(1, PREFIX) as BufferSource, additionalData: out.subarray(0, hdrEnd) as BufferSource, tagLength: 128 },
+            {
+              name: "AES-GCM",
+              iv: out.subarray(1, PREFIX) as BufferSource,
+              additionalData: out.subarray(0, hdrEnd) as BufferSource,
+              tagLength: 128,
+            },
             k,
             out.subarray(hdrEnd, bodyEnd) as BufferSource,
           ),
@@ -550,7 +592,10 @@ class SecureWrapper implements SecureTransport {
       return;
     }
     const ids = tmIds(p, PREFIX);
-    if (ids === undefined || ids.end > p.length - TAG || (this.#nodeId !== undefined && ids.dst !== this.#nodeId)) {
+    if (
+      ids === undefined || ids.end > p.length - TAG ||
+      (this.#nodeId !== undefined && ids.dst !== this.#nodeId)
+    ) {
       this.stats.rejected++;
       return;
     }
@@ -639,7 +684,12 @@ class SecureWrapper implements SecureTransport {
       if (this.#marker === MARKER_GMAC) {
         const k = await key.aes();
         await subtle().decrypt(
-          { name: "AES-GCM", iv: p.subarray(1, PREFIX) as BufferSource, additionalData: p.subarray(0, bodyEnd) as BufferSource, tagLength: 128 },
+          {
+            name: "AES-GCM",
+            iv: p.subarray(1, PREFIX) as BufferSource,
+            additionalData: p.subarray(0, bodyEnd) as BufferSource,
+            tagLength: 128,
+          },
           k,
           p.subarray(bodyEnd) as BufferSource,
         );
@@ -647,7 +697,12 @@ class SecureWrapper implements SecureTransport {
         const k = await key.aes();
         const pt = new Uint8Array(
           await subtle().decrypt(
-            { name: "AES-GCM", iv: p.subarray(1, PREFIX) as BufferSource, additionalData: p.subarray(0, hdrEnd) as BufferSource, tagLength: 128 },
+            {
+              name: "AES-GCM",
+              iv: p.subarray(1, PREFIX) as BufferSource,
+              additionalData: p.subarray(0, hdrEnd) as BufferSource,
+              tagLength: 128,
+            },
             k,
             p.subarray(hdrEnd) as BufferSource,
           ),
@@ -673,7 +728,9 @@ class SecureWrapper implements SecureTransport {
     if (this.#credential !== undefined) {
       const me = this.#credential.nodeId;
       const other = src === me ? dst : dst === me ? src : undefined;
-      if (other === undefined || other === me || !Object.hasOwn(this.#credential.peers, other)) return undefined;
+      if (other === undefined || other === me || !Object.hasOwn(this.#credential.peers, other)) {
+        return undefined;
+      }
       pair = this.#credential.peers[other];
     } else {
       const cluster = this.#cluster as Uint8Array;
@@ -712,11 +769,20 @@ class DirKey {
   #aes?: Promise<CryptoKey>;
   constructor(readonly raw: Uint8Array) {}
   hmac(): Promise<CryptoKey> {
-    this.#hmac ??= subtle().importKey("raw", this.raw as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    this.#hmac ??= subtle().importKey(
+      "raw",
+      this.raw as BufferSource,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
     return this.#hmac;
   }
   aes(): Promise<CryptoKey> {
-    this.#aes ??= subtle().importKey("raw", this.raw as BufferSource, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+    this.#aes ??= subtle().importKey("raw", this.raw as BufferSource, { name: "AES-GCM" }, false, [
+      "encrypt",
+      "decrypt",
+    ]);
     return this.#aes;
   }
 }

@@ -322,7 +322,9 @@ export class PeerSender {
       }
       // A message that fits whole into an empty packet starts the next packet rather than being
       // split: reassembly costs the receiver, and one lost packet would then cost two messages.
-      if (msgs.length > 0 && m.offset === 0 && rest + WHOLE_FRAME_OVERHEAD <= this.#frameRoom && rest <= 0xffff) {
+      if (
+        msgs.length > 0 && m.offset === 0 && rest + WHOLE_FRAME_OVERHEAD <= this.#frameRoom && rest <= 0xffff
+      ) {
         break;
       }
       // Not worth a fragment header for a sliver: leave it for the next packet.

@@ -139,7 +139,9 @@ if (skip !== undefined) {
       const h = (await handle.boundingBox())!;
       await b.mouse.move(h.x + 20, h.y + 8);
       await b.mouse.down();
-      for (let i = 1; i <= 8; i++) await b.mouse.move(h.x + 20 + dx * i * 40, h.y + 8 + dy * i * 25, { steps: 2 });
+      for (let i = 1; i <= 8; i++) {
+        await b.mouse.move(h.x + 20 + dx * i * 40, h.y + 8 + dy * i * 25, { steps: 2 });
+      }
       await b.mouse.up();
       board = await until("the moved note everywhere", 10_000, async () => {
         const all = await Promise.all(pages.map(notes));

@@ -24,8 +24,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     n.gcm.on("deliver", state);
     state();
     node = n;
-  }
-  else if (cmd.cmd === "multicast") {
+  } else if (cmd.cmd === "multicast") {
     for (const t of cmd.texts ?? []) node!.gcm.multicast(encoder.encode(t));
   } else if (cmd.cmd === "exit") break;
 }

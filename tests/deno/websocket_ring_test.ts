@@ -137,25 +137,36 @@ Deno.test({
       const nodeIds = members.map((m) => m.id);
       // The Node ring first (they know each other, not the Deno node yet)…
       for (const m of members) await m.send({ cmd: "start", peers, join: nodeIds });
-      await until("the Node ring of three", 20_000, () =>
-        members.every((m) => last(m.state.views) === nodeIds.join(",")) ? true : undefined);
+      await until(
+        "the Node ring of three",
+        20_000,
+        () => members.every((m) => last(m.state.views) === nodeIds.join(",")) ? true : undefined,
+      );
       // …then Deno joins it.
       const node = deno.start(peers, ["node-1"]);
       node.gcm.on("view", changed);
       node.gcm.on("deliver", changed);
       const all = ["deno-1", ...nodeIds].sort().join(",");
-      await until("a view of four everywhere", 20_000, () =>
-        last(node.views) === all && members.every((m) => last(m.state.views) === all) ? true : undefined);
+      await until(
+        "a view of four everywhere",
+        20_000,
+        () =>
+          last(node.views) === all && members.every((m) => last(m.state.views) === all) ? true : undefined,
+      );
 
       const enc = new TextEncoder();
       for (let i = 0; i < 5; i++) node.gcm.multicast(enc.encode(`deno-${i}`));
       for (const m of members) {
         await m.send({ cmd: "multicast", texts: [0, 1, 2, 3, 4].map((i) => `${m.id}-${i}`) });
       }
-      const reports = await until("20 deliveries everywhere", 20_000, () =>
-        node.delivered.length >= 20 && members.every((m) => m.state.delivered.length >= 20)
-          ? members.map((m) => m.state)
-          : undefined);
+      const reports = await until(
+        "20 deliveries everywhere",
+        20_000,
+        () =>
+          node.delivered.length >= 20 && members.every((m) => m.state.delivered.length >= 20)
+            ? members.map((m) => m.state)
+            : undefined,
+      );
       assert(node.delivered.length === 20, `Deno delivered ${node.delivered.length}`);
       for (const [i, r] of reports.entries()) {
         assert(

@@ -103,20 +103,21 @@ export function mutate(r: Random, corpus: Uint8Array[], maxRandomLength: number)
         break;
       }
       default: // append random bytes
-        {
-          const extra = r.int(16);
-          const next = new Uint8Array(b.length + extra);
-          next.set(b);
-          for (let i = b.length; i < next.length; i++) next[i] = r.int(256);
-          b = next;
-        }
+      {
+        const extra = r.int(16);
+        const next = new Uint8Array(b.length + extra);
+        next.set(b);
+        for (let i = b.length; i < next.length; i++) next[i] = r.int(256);
+        b = next;
+      }
     }
   }
   return b;
 }
 
 function hex(b: Uint8Array): string {
-  return Array.from(b.subarray(0, 256), (x) => x.toString(16).padStart(2, "0")).join("") + (b.length > 256 ? "…" : "");
+  return Array.from(b.subarray(0, 256), (x) => x.toString(16).padStart(2, "0")).join("") +
+    (b.length > 256 ? "…" : "");
 }
 
 /** Result of {@link fuzz}. */
@@ -143,7 +144,9 @@ export function fuzz(t: FuzzTarget, seed: number, cases: number, maxCaseMs = 250
     } catch (e) {
       if (!(e instanceof DecodeError)) {
         throw new Error(
-          `${t.name}: seed ${seed} case ${i}: threw ${(e as Error)?.name}: ${(e as Error)?.message} (not DecodeError) on ${input.length} bytes ${hex(input)}\n` +
+          `${t.name}: seed ${seed} case ${i}: threw ${(e as Error)?.name}: ${
+            (e as Error)?.message
+          } (not DecodeError) on ${input.length} bytes ${hex(input)}\n` +
             `replay: FUZZ_SEED=${seed} npx vitest run tests/fuzz`,
           { cause: e },
         );
@@ -151,13 +154,21 @@ export function fuzz(t: FuzzTarget, seed: number, cases: number, maxCaseMs = 250
     }
     const ms = performance.now() - start;
     report.slowestMs = Math.max(report.slowestMs, ms);
-    if (ms > maxCaseMs) throw new Error(`${t.name}: seed ${seed} case ${i}: took ${ms.toFixed(0)} ms on ${input.length} bytes ${hex(input)}`);
+    if (ms > maxCaseMs) {
+      throw new Error(
+        `${t.name}: seed ${seed} case ${i}: took ${ms.toFixed(0)} ms on ${input.length} bytes ${hex(input)}`,
+      );
+    }
     report.cases++;
     if (ok) {
       report.accepted++;
       const size = resultSize(result, input);
       if (size > 64 * input.length + 4096) {
-        throw new Error(`${t.name}: seed ${seed} case ${i}: result of ~${size} bytes from ${input.length} input bytes ${hex(input)}`);
+        throw new Error(
+          `${t.name}: seed ${seed} case ${i}: result of ~${size} bytes from ${input.length} input bytes ${
+            hex(input)
+          }`,
+        );
       }
       t.check?.(result, input);
     } else report.rejected++;

@@ -8,7 +8,14 @@ import { decode as decodeGcm, encode911, encodeForward, encodeToken } from "../.
 import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
 import { ENTRY_ACK, ENTRY_MSG, type Token } from "../../gcm/token.ts";
 import { decodeChunk, decodeOp, encodeChunk, encodeOp, type Op } from "../../gdm/ops.ts";
-import { type DataFrame, decodePacket, encodeAck, encodeData, encodeHello, encodeNodeId } from "../../transport/codec.ts";
+import {
+  type DataFrame,
+  decodePacket,
+  encodeAck,
+  encodeData,
+  encodeHello,
+  encodeNodeId,
+} from "../../transport/codec.ts";
 import { decodeSignal, encodeSignal } from "../../transport/webrtc/signal_codec.ts";
 import {
   decodeFrame,
@@ -29,7 +36,14 @@ const header = { srcId: "nöde-α", dstId: "b", srcInc: 2 ** 52 + 12345, dstInc:
 const frames: DataFrame[] = [
   { channel: 0, whole: true, msgId: 0, total: 3, offset: 0, bytes: new Uint8Array([1, 2, 3]) },
   { channel: 65535, whole: true, msgId: 0, total: 0, offset: 0, bytes: new Uint8Array(0) },
-  { channel: 9, whole: false, msgId: 0xffffffff, total: 100_000, offset: 99_990, bytes: new Uint8Array(10).fill(7) },
+  {
+    channel: 9,
+    whole: false,
+    msgId: 0xffffffff,
+    total: 100_000,
+    offset: 99_990,
+    bytes: new Uint8Array(10).fill(7),
+  },
 ];
 
 function token(): Token {
@@ -45,9 +59,36 @@ function token(): Token {
     rsv: 8,
     flags: 1,
     entries: [
-      { kind: ENTRY_MSG, originId: "a", originInc: 1, seq: 1, safe: false, holder: "a", fwd: "", data: new Uint8Array([1, 2, 3]) },
-      { kind: ENTRY_MSG, originId: "gone", originInc: 9, seq: 4, safe: true, holder: "b", fwd: "outsider", data: new Uint8Array(0) },
-      { kind: ENTRY_ACK, originId: "b", originInc: 2 ** 40, seq: 9, safe: false, holder: "b", fwd: "", data: new Uint8Array([0, 0, 0, 5]) },
+      {
+        kind: ENTRY_MSG,
+        originId: "a",
+        originInc: 1,
+        seq: 1,
+        safe: false,
+        holder: "a",
+        fwd: "",
+        data: new Uint8Array([1, 2, 3]),
+      },
+      {
+        kind: ENTRY_MSG,
+        originId: "gone",
+        originInc: 9,
+        seq: 4,
+        safe: true,
+        holder: "b",
+        fwd: "outsider",
+        data: new Uint8Array(0),
+      },
+      {
+        kind: ENTRY_ACK,
+        originId: "b",
+        originInc: 2 ** 40,
+        seq: 9,
+        safe: false,
+        holder: "b",
+        fwd: "",
+        data: new Uint8Array([0, 0, 0, 5]),
+      },
     ],
   };
 }
@@ -69,7 +110,9 @@ function checkPacket(p: unknown, input: Uint8Array): void {
     for (const f of pk.frames) {
       total += f.bytes.length;
       if (f.bytes.buffer !== input.buffer) throw new Error("frame bytes are not a view of the packet");
-      if (f.offset + f.bytes.length > f.total || f.total > LIMITS.maxMessageBytes) throw new Error("fragment outside its message");
+      if (f.offset + f.bytes.length > f.total || f.total > LIMITS.maxMessageBytes) {
+        throw new Error("fragment outside its message");
+      }
     }
     if (total > input.length) throw new Error("frames longer than the packet");
   }
@@ -93,19 +136,33 @@ const targets: FuzzTarget[] = [
     corpus: [
       encodeToken(token()),
       encodeToken({ ...token(), entries: [] }),
-      encode911({ ringId: "r", seq: 5, nodelist: [{ id: "x", inc: 1 }], orig: 0, current: 0, dest: 0, status: STATUS_NO, flags: F911_JOIN }),
+      encode911({
+        ringId: "r",
+        seq: 5,
+        nodelist: [{ id: "x", inc: 1 }],
+        orig: 0,
+        current: 0,
+        dest: 0,
+        status: STATUS_NO,
+        flags: F911_JOIN,
+      }),
       encodeForward({ from: "z", safe: true, data: new Uint8Array([9, 8, 7]) }),
     ],
     decode: decodeGcm,
     check: (m, input) => {
       const t = (m as { token?: Token }).token;
-      if (t !== undefined && t.nodelist.length + t.entries.length > input.length) throw new Error("more list entries than bytes");
+      if (t !== undefined && t.nodelist.length + t.entries.length > input.length) {
+        throw new Error("more list entries than bytes");
+      }
     },
   },
   { name: "gdm/ops decodeOp", corpus: ops.map(encodeOp), decode: decodeOp },
   {
     name: "gdm/ops decodeChunk",
-    corpus: [encodeChunk({ rid: "r", n: 0, last: true, clock: 9, items: [] }), encodeChunk({ rid: "r2", n: 3, last: false, clock: 1, items: [] })],
+    corpus: [
+      encodeChunk({ rid: "r", n: 0, last: true, clock: 9, items: [] }),
+      encodeChunk({ rid: "r2", n: 3, last: false, clock: 1, items: [] }),
+    ],
     decode: decodeChunk,
   },
   {
@@ -146,7 +203,10 @@ const targets: FuzzTarget[] = [
         out.set(inner, 13);
         return out;
       };
-      return [wrap(encodeData(header, 1, frames), 0xa1), wrap(encodeAck(encodeNodeId("a"), encodeNodeId("b"), 1, 2, 3, 10, []), 0xa2)];
+      return [
+        wrap(encodeData(header, 1, frames), 0xa1),
+        wrap(encodeAck(encodeNodeId("a"), encodeNodeId("b"), 1, 2, 3, 10, []), 0xa2),
+      ];
     })(),
     decode: decodeSecureEnvelope,
   },

@@ -65,7 +65,9 @@ describe("fuzz: secureTransport receive path", () => {
       }
       // Only byte-identical copies of what a sent may pass (duplicates, which the TM suppresses).
       expect(handed.length).toBe(unchanged);
-      for (const h of handed) expect(originals.some((o) => o.length === h.length && o.every((x, j) => x === h[j]))).toBe(true);
+      for (const h of handed) {
+        expect(originals.some((o) => o.length === h.length && o.every((x, j) => x === h[j]))).toBe(true);
+      }
       expect(b.stats.rejected + b.stats.accepted).toBe(cases);
     }, 600_000);
   }

@@ -10,7 +10,18 @@ import { createUdpTransport } from "../../transport/udp.ts";
 import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
 
-const TUNED = ["--eating-ms", "5", "--hungry-ms", "400", "--starving-ms", "100", "--rto-ms", "10", "--retries", "4"];
+const TUNED = [
+  "--eating-ms",
+  "5",
+  "--hungry-ms",
+  "400",
+  "--starving-ms",
+  "100",
+  "--rto-ms",
+  "10",
+  "--retries",
+  "4",
+];
 const DEADLINE_MS = 20_000;
 
 const running = new Set<JsonChild>();
@@ -49,7 +60,15 @@ describe("raincore node: five real processes over UDP", () => {
     const ports = await freeUdpPorts(ids.length);
     const peers = ids.flatMap((id, i) => ["--peer", `${id}=udp://127.0.0.1:${ports[i]}`]);
     const start = (i: number) => {
-      const child = startRaincore(ids[i], ["node", "--id", ids[i], "--listen", `udp://127.0.0.1:${ports[i]}`, ...peers, ...TUNED]);
+      const child = startRaincore(ids[i], [
+        "node",
+        "--id",
+        ids[i],
+        "--listen",
+        `udp://127.0.0.1:${ports[i]}`,
+        ...peers,
+        ...TUNED,
+      ]);
       running.add(child);
       return child;
     };
@@ -79,9 +98,14 @@ describe("raincore node: five real processes over UDP", () => {
     nodes[0].write("send from-n1");
     nodes[2].write("send-safe from-n3");
     nodes[4].write("send from-n5");
-    const delivered = (n: JsonChild, i: number) => n.lines.slice(marks[i]).filter((l) => l.event === "deliver");
-    await waitUntil(nodes, () => nodes.every((n, i) => delivered(n, i).length === 3), DEADLINE_MS, () =>
-      nodes.map((n, i) => `${n.name}:${delivered(n, i).length}`).join(" "));
+    const delivered = (n: JsonChild, i: number) =>
+      n.lines.slice(marks[i]).filter((l) => l.event === "deliver");
+    await waitUntil(
+      nodes,
+      () => nodes.every((n, i) => delivered(n, i).length === 3),
+      DEADLINE_MS,
+      () => nodes.map((n, i) => `${n.name}:${delivered(n, i).length}`).join(" "),
+    );
     const orders = nodes.map((n, i) => delivered(n, i).map((l) => `${l.from}/${l.data}`).join(" "));
     expect(new Set(orders).size).toBe(1);
     expect(orders[0].split(" ").sort()).toEqual(["n1/from-n1", "n3/from-n3", "n5/from-n5"]);
@@ -90,7 +114,14 @@ describe("raincore node: five real processes over UDP", () => {
   it("a member's whole 53-bit incarnation reaches the group (createNode path, no 32-bit cut)", async () => {
     const [cliPort, libPort] = await freeUdpPorts(2);
     const cli = startRaincore("c1", [
-      "node", "--id", "c1", "--listen", `udp://127.0.0.1:${cliPort}`, "--peer", `l1=udp://127.0.0.1:${libPort}`, ...TUNED,
+      "node",
+      "--id",
+      "c1",
+      "--listen",
+      `udp://127.0.0.1:${cliPort}`,
+      "--peer",
+      `l1=udp://127.0.0.1:${libPort}`,
+      ...TUNED,
     ]);
     running.add(cli);
     const lib = createNode({

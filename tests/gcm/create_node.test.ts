@@ -136,7 +136,15 @@ describe("createNode", () => {
   it("passes rtoMinMs and rtoMaxMs to the Transport Manager", () => {
     const clock = new VirtualClock();
     const net = new SimNetwork({ clock, random: new Random(3) });
-    expect(() => createNode({ id: "p", transports: [net.createTransport("mem://p")], clock, rtoMinMs: 500, rtoMaxMs: 400 }))
+    expect(() =>
+      createNode({
+        id: "p",
+        transports: [net.createTransport("mem://p")],
+        clock,
+        rtoMinMs: 500,
+        rtoMaxMs: 400,
+      })
+    )
       .toThrow(RangeError);
     const node = createNode({
       id: "q",

@@ -14,8 +14,18 @@ import { UdpRelay } from "../../tools/udp_relay.ts";
 // from a round trip that a loaded 2-core machine inflates to ~300 ms). With the default ceiling of
 // 1 s that is ~4 s per crossing, and the interleaved 3 + 3 ring below has six.
 const TUNED = [
-  "--eating-ms", "5", "--hungry-ms", "400", "--starving-ms", "100", "--rto-ms", "10", "--rto-max-ms", "100",
-  "--retries", "4",
+  "--eating-ms",
+  "5",
+  "--hungry-ms",
+  "400",
+  "--starving-ms",
+  "100",
+  "--rto-ms",
+  "10",
+  "--rto-max-ms",
+  "100",
+  "--retries",
+  "4",
 ];
 const DEADLINE_MS = 20_000;
 /** Heal-to-one-view bound asserted here (loaded CI machine; the benchmark measures the real figure). */
@@ -35,7 +45,11 @@ function viewKey(child: JsonChild): string {
   return v === undefined ? "none" : `${v.index}:${[...(v.members as string[])].sort().join(",")}`;
 }
 
-async function sameView(children: readonly JsonChild[], ids: readonly string[], ms = DEADLINE_MS): Promise<void> {
+async function sameView(
+  children: readonly JsonChild[],
+  ids: readonly string[],
+  ms = DEADLINE_MS,
+): Promise<void> {
   const want = [...ids].sort().join(",");
   await waitUntil(
     children,
@@ -52,8 +66,15 @@ describe("raincore node: a partition of six real processes heals into one group"
     relay = await UdpRelay.open(ids, ports);
     const nodes = ids.map((id, i) => {
       const child = startRaincore(id, [
-        "node", "--id", id, "--listen", `udp://127.0.0.1:${ports[i]}`, ...relay!.peerFlags(id),
-        "--eligible", ids.join(","), ...TUNED,
+        "node",
+        "--id",
+        id,
+        "--listen",
+        `udp://127.0.0.1:${ports[i]}`,
+        ...relay!.peerFlags(id),
+        "--eligible",
+        ids.join(","),
+        ...TUNED,
       ]);
       running.add(child);
       return child;

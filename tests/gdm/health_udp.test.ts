@@ -27,10 +27,15 @@ describe("GDM over UDP across a health-check leave", () => {
   it("the member rejoins with exactly the group's data and keeps working", async () => {
     const [pa, pb, pc] = await freeUdpPorts(3);
     const ports = { a: pa, b: pb, c: pc };
-    const [a, b, c] = await Promise.all(["a", "b", "c"].map((id) => udpMember(id, ports, closers, { gdm: { pullTimeoutMs: 3000 } })));
+    const [a, b, c] = await Promise.all(
+      ["a", "b", "c"].map((id) => udpMember(id, ports, closers, { gdm: { pullTimeoutMs: 3000 } })),
+    );
     const all = [a, b, c];
-    await until("one view of three, every replica settled", 30_000, () =>
-      all.every((m) => m.gcm.view.members.length === 3 && m.gdm.settled));
+    await until(
+      "one view of three, every replica settled",
+      30_000,
+      () => all.every((m) => m.gcm.view.members.length === 3 && m.gdm.settled),
+    );
 
     for (let i = 0; i < 30; i++) void a.gdm.set(`k${i}`, { i, v: "before" });
     await a.gdm.set("doc", { n: 0 });
@@ -42,8 +47,11 @@ describe("GDM over UDP across a health-check leave", () => {
     b.gdm.on("synced", (e) => synced.push(e.items));
     b.gcm.addHealthCheck("disk", () => ok, { intervalMs: 50 });
     ok = false;
-    await until("b out of the group", 20_000, () =>
-      b.gcm.state.left && a.gcm.view.members.length === 2 && c.gcm.view.members.length === 2);
+    await until(
+      "b out of the group",
+      20_000,
+      () => b.gcm.state.left && a.gcm.view.members.length === 2 && c.gcm.view.members.length === 2,
+    );
     expect(b.gdm.synced).toBe(false);
     expect(b.gdm.get("k1")).toEqual({ i: 1, v: "before" }); // still readable
 
@@ -58,10 +66,17 @@ describe("GDM over UDP across a health-check leave", () => {
     expect(heldDone).toBe(false); // waits for the rejoin
 
     ok = true;
-    await until("b back and synced", 30_000, () =>
-      !b.gcm.state.left && all.every((m) => m.gcm.view.members.length === 3) && b.gdm.synced);
+    await until(
+      "b back and synced",
+      30_000,
+      () => !b.gcm.state.left && all.every((m) => m.gcm.view.members.length === 3) && b.gdm.synced,
+    );
     await held;
-    await until("every replica equal", 10_000, () => dump(a.gdm) === dump(b.gdm) && dump(c.gdm) === dump(b.gdm));
+    await until(
+      "every replica equal",
+      10_000,
+      () => dump(a.gdm) === dump(b.gdm) && dump(c.gdm) === dump(b.gdm),
+    );
     expect(synced.length).toBeGreaterThan(0);
     expect(b.gdm.stats.received).toBeGreaterThan(0);
     expect(b.gdm.get("k0")).toEqual({ i: 0, v: "twice" });
@@ -81,7 +96,10 @@ describe("GDM over UDP across a health-check leave", () => {
     expect(b.gdm.holds("L")).toBe(true);
     await until("a sees b own L", 10_000, () => a.gdm.lockOwner("L") === "b");
     await b.gdm.unlock("L");
-    await until("every replica equal again", 10_000, () =>
-      dump(a.gdm) === dump(b.gdm) && dump(c.gdm) === dump(b.gdm));
+    await until(
+      "every replica equal again",
+      10_000,
+      () => dump(a.gdm) === dump(b.gdm) && dump(c.gdm) === dump(b.gdm),
+    );
   });
 });

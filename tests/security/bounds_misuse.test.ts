@@ -3,7 +3,12 @@
  * message says what to do.
  */
 import { describe, expect, it } from "vitest";
-import { GroupCommunicationManager, MulticastBackpressureError, MulticastTooLargeError, NotMemberError } from "../../gcm/mod.ts";
+import {
+  GroupCommunicationManager,
+  MulticastBackpressureError,
+  MulticastTooLargeError,
+  NotMemberError,
+} from "../../gcm/mod.ts";
 import { LeftGroupError } from "../../gcm/errors.ts";
 import { ClosedError, MessageTooLargeError, UnknownNodeError } from "../../transport/errors.ts";
 import { Cluster, type ClusterOptions } from "../gcm/sim/harness.ts";
@@ -80,7 +85,11 @@ describe("bounds", () => {
   it("maxPendingBytes must be positive", () => {
     const { start } = simCluster(1);
     const tm = start("x");
-    expect(() => new GroupCommunicationManager({ layer: tm, clock: undefined, incarnation: 1, peers: [], maxPendingBytes: 0 } as never)).toThrow(RangeError);
+    expect(() =>
+      new GroupCommunicationManager(
+        { layer: tm, clock: undefined, incarnation: 1, peers: [], maxPendingBytes: 0 } as never,
+      )
+    ).toThrow(RangeError);
   });
 
   it("maxMessageBytes: TM send and GCM multicast beyond it are typed errors naming the option", async () => {
@@ -100,7 +109,16 @@ describe("911 rate limit per source", () => {
   it("a flood of 911s from one sender is cut to max911PerSecondPerSource; the ring stays whole", async () => {
     const c = await ringOfThree(11, { max911PerSecondPerSource: 50 });
     const evil = c.backend.layer("m", 1, ids);
-    const m911 = encode911({ ringId: "m/1/1", seq: 1, nodelist: [{ id: "m", inc: 1 }], orig: 0, current: 0, dest: 0, status: STATUS_NO, flags: F911_JOIN });
+    const m911 = encode911({
+      ringId: "m/1/1",
+      seq: 1,
+      nodelist: [{ id: "m", inc: 1 }],
+      orig: 0,
+      current: 0,
+      dest: 0,
+      status: STATUS_NO,
+      flags: F911_JOIN,
+    });
     for (let i = 0; i < 2000; i++) {
       void evil.send("b", 16, m911).catch(() => {});
       if (i % 100 === 99) await c.run(50);
@@ -111,7 +129,9 @@ describe("911 rate limit per source", () => {
     expect(b.rateLimited911).toBeGreaterThanOrEqual(2000 - 120);
     evil.close();
     expect(await c.settle(20_000)).toBe(true);
-    expect(() => new Cluster({ seed: 1, gcm: { max911PerSecondPerSource: 0 } }).start("x", [])).toThrow(RangeError);
+    expect(() => new Cluster({ seed: 1, gcm: { max911PerSecondPerSource: 0 } }).start("x", [])).toThrow(
+      RangeError,
+    );
   });
 });
 

@@ -9,7 +9,12 @@ import { VirtualClock } from "../../transport/clock.ts";
 import { SimNetwork } from "../../transport/memory.ts";
 import type { PacketHandler, PacketTransport } from "../../transport/packet_transport.ts";
 import { Random } from "../../transport/random.ts";
-import { issueNodeCredential, loadNodeCrypto, type SecureTransport, secureTransport } from "../../transport/secure.ts";
+import {
+  issueNodeCredential,
+  loadNodeCrypto,
+  type SecureTransport,
+  secureTransport,
+} from "../../transport/secure.ts";
 import { runUntil } from "../transport/_helpers.ts";
 
 const KEY = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
@@ -51,7 +56,11 @@ function cluster(seed: number) {
   const recorders: Recorder[] = [];
   const secured: SecureTransport[] = [];
   let inc = 1;
-  const start = (id: string, ids: string[], key: Uint8Array | Awaited<ReturnType<typeof issueNodeCredential>> = KEY) => {
+  const start = (
+    id: string,
+    ids: string[],
+    key: Uint8Array | Awaited<ReturnType<typeof issueNodeCredential>> = KEY,
+  ) => {
     const rec = new Recorder(net.createTransport(`mem://${id}`), clock);
     recorders.push(rec);
     const sec = secureTransport(rec, { key, nodeId: id, now, maxPacketAgeMs: 10_000 });
@@ -69,7 +78,8 @@ function cluster(seed: number) {
   return { clock, net, start, recorders, secured };
 }
 
-const agreed = (nodes: GcmNode[], n: number) => () => nodes.every((x) => x.gcm.agreed && x.gcm.view.members.length === n);
+const agreed = (nodes: GcmNode[], n: number) => () =>
+  nodes.every((x) => x.gcm.agreed && x.gcm.view.members.length === n);
 
 describe("secured cluster (simulated)", () => {
   it("createNode({ key, encrypt }) wraps every backend; a node with another key stays alone", async () => {
@@ -154,7 +164,9 @@ describe("secured cluster (simulated)", () => {
     const heldLive = live.map((n) => n.gcm.view.index);
     // Every replayed packet was recorded > 10 s ago: each must land as stale.
     // (Packets the nodes sent to the attacker's address — replies to the first replay — excluded.)
-    const old = recorders.flatMap((r) => r.log.filter((e) => e.at < clock.now() - 10_000 && e.to !== "mem://evil"));
+    const old = recorders.flatMap((r) =>
+      r.log.filter((e) => e.at < clock.now() - 10_000 && e.to !== "mem://evil")
+    );
     const recorded = old.length;
     for (const e of old) evil.send(e.to, e.packet);
     await runUntil(clock, () => false, 2_000);

@@ -28,7 +28,10 @@ function mutateToken(r: Random, t: Token): Token {
       x.seq = Math.max(0, t.seq - 1);
       break;
     case 2: // huge view
-      x.nodelist = Array.from({ length: 2000 + r.int(3000) }, (_, i) => ({ id: `p${i}`, inc: 1 + r.int(1000) }));
+      x.nodelist = Array.from(
+        { length: 2000 + r.int(3000) },
+        (_, i) => ({ id: `p${i}`, inc: 1 + r.int(1000) }),
+      );
       x.seq = r.int(2) === 0 ? Math.max(0, t.seq - 2) : t.seq + 1 + r.int(1000);
       x.current = r.int(x.nodelist.length);
       x.dest = r.int(x.nodelist.length);
@@ -58,7 +61,11 @@ function mutateToken(r: Random, t: Token): Token {
   return x;
 }
 
-async function attackRun(seed: number, kinds: readonly number[], requireTermination: boolean): Promise<string[]> {
+async function attackRun(
+  seed: number,
+  kinds: readonly number[],
+  requireTermination: boolean,
+): Promise<string[]> {
   const c = new Cluster({ seed });
   const ids = ["a", "b", "c", "d"];
   for (const id of ids) c.start(id, ids.filter((p) => p !== id));
@@ -81,21 +88,30 @@ async function attackRun(seed: number, kinds: readonly number[], requireTerminat
         if (t !== undefined) send(target.id, encodeToken(mutateToken(r, t)));
         break;
       case 2: {
-        const list = Array.from({ length: 1 + r.int(6) }, (_, i) => ({ id: r.chance(0.5) ? ids[r.int(4)] : `q${i}`, inc: 1 + r.int(3) }));
-        send(target.id, encode911({
-          ringId: r.chance(0.5) && t ? t.ringId : `x/${r.int(9)}`,
-          seq: r.chance(0.5) && t ? Math.max(0, t.seq - r.int(20)) : r.int(1_000_000),
-          nodelist: list,
-          orig: r.int(list.length + 2),
-          current: r.int(list.length + 2),
-          dest: r.int(list.length + 2),
-          status: r.int(3),
-          flags: r.int(2),
-        }));
+        const list = Array.from(
+          { length: 1 + r.int(6) },
+          (_, i) => ({ id: r.chance(0.5) ? ids[r.int(4)] : `q${i}`, inc: 1 + r.int(3) }),
+        );
+        send(
+          target.id,
+          encode911({
+            ringId: r.chance(0.5) && t ? t.ringId : `x/${r.int(9)}`,
+            seq: r.chance(0.5) && t ? Math.max(0, t.seq - r.int(20)) : r.int(1_000_000),
+            nodelist: list,
+            orig: r.int(list.length + 2),
+            current: r.int(list.length + 2),
+            dest: r.int(list.length + 2),
+            status: r.int(3),
+            flags: r.int(2),
+          }),
+        );
         break;
       }
       case 3: // a forward in another node's name (dropped: the claimed sender is not the sender)
-        send(target.id, encodeForward({ from: ids[r.int(4)], safe: r.chance(0.5), data: new Uint8Array(r.int(2000)) }));
+        send(
+          target.id,
+          encodeForward({ from: ids[r.int(4)], safe: r.chance(0.5), data: new Uint8Array(r.int(2000)) }),
+        );
         break;
       default: {
         const junk = new Uint8Array(r.int(200));
@@ -134,7 +150,10 @@ describe("malicious sender on the GCM channel (simulator)", () => {
     for (const id of ids) c.start(id, ids.filter((p) => p !== id));
     expect(await c.settle(20_000)).toBe(true);
     const got: (string | undefined)[] = [];
-    c.nodes.get("c")!.gcm.on("deliver", (d) => got.push(`${d.from}/${d.forwardedFor}/${new TextDecoder().decode(d.data)}`));
+    c.nodes.get("c")!.gcm.on(
+      "deliver",
+      (d) => got.push(`${d.from}/${d.forwardedFor}/${new TextDecoder().decode(d.data)}`),
+    );
     const evil = c.backend.layer("m", 1, ids);
     // A forward's payload starts with its stream byte (APP_STREAM: the application's deliver events).
     const app = (text: string) => new Uint8Array([APP_STREAM, ...new TextEncoder().encode(text)]);
@@ -153,16 +172,24 @@ describe("malicious sender on the GCM channel (simulator)", () => {
     // does not. With secureTransport, only key or credential holders can send 911s at all.
     { name: "forged 911s (safety only)", kinds: [2], termination: false },
   ];
-  for (const v of variants) for (let s = base; s < base + SEEDS; s++) {
-    it(`${v.name}, seed ${s}: honest members keep the properties`, async () => {
-      let violations: string[];
-      try {
-        violations = await attackRun(s, v.kinds, v.termination);
-      } catch (e) {
-        throw new Error(`seed ${s} threw (replay: MALICIOUS_SEED=${s} MALICIOUS_SEEDS=1): ${(e as Error).stack}`);
-      }
-      if (violations.length > 0) console.error(`seed ${s} (replay: MALICIOUS_SEED=${s} MALICIOUS_SEEDS=1):\n${violations.join("\n")}`);
-      expect(violations).toEqual([]);
-    }, 120_000);
+  for (const v of variants) {
+    for (let s = base; s < base + SEEDS; s++) {
+      it(`${v.name}, seed ${s}: honest members keep the properties`, async () => {
+        let violations: string[];
+        try {
+          violations = await attackRun(s, v.kinds, v.termination);
+        } catch (e) {
+          throw new Error(
+            `seed ${s} threw (replay: MALICIOUS_SEED=${s} MALICIOUS_SEEDS=1): ${(e as Error).stack}`,
+          );
+        }
+        if (violations.length > 0) {
+          console.error(
+            `seed ${s} (replay: MALICIOUS_SEED=${s} MALICIOUS_SEEDS=1):\n${violations.join("\n")}`,
+          );
+        }
+        expect(violations).toEqual([]);
+      }, 120_000);
+    }
   }
 });

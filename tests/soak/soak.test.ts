@@ -15,7 +15,18 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 // A fixed default seed keeps the fault schedule reproducible in CI; SOAK_SEED picks another.
 const SEED = Number(process.env.SOAK_SEED ?? 1);
 const N = 8;
-const TUNED = ["--eating-ms", "5", "--hungry-ms", "600", "--starving-ms", "150", "--rto-ms", "20", "--retries", "4"];
+const TUNED = [
+  "--eating-ms",
+  "5",
+  "--hungry-ms",
+  "600",
+  "--starving-ms",
+  "150",
+  "--rto-ms",
+  "20",
+  "--retries",
+  "4",
+];
 
 const all = new Set<JsonChild>();
 afterAll(async () => {
@@ -65,13 +76,22 @@ describe("soak", () => {
     const ports = await freeUdpPorts(N);
     const peers = ids.flatMap((id, i) => ["--peer", `${id}=udp://127.0.0.1:${ports[i]}`]);
     const start = (i: number) => {
-      const c = startRaincore(ids[i], ["node", "--id", ids[i], "--listen", `udp://127.0.0.1:${ports[i]}`, ...peers, ...TUNED]);
+      const c = startRaincore(ids[i], [
+        "node",
+        "--id",
+        ids[i],
+        "--listen",
+        `udp://127.0.0.1:${ports[i]}`,
+        ...peers,
+        ...TUNED,
+      ]);
       all.add(c);
       return c;
     };
     const nodes: JsonChild[] = ids.map((_, i) => start(i));
     const everyone = ids.slice().sort().join(",");
-    const oneView = () => nodes.every((c) => viewOf(c).endsWith(`:${everyone}`)) && new Set(nodes.map(viewOf)).size === 1;
+    const oneView = () =>
+      nodes.every((c) => viewOf(c).endsWith(`:${everyone}`)) && new Set(nodes.map(viewOf)).size === 1;
     await waitUntil(nodes, oneView, 90_000, () => nodes.map(viewOf).join(" | "));
     const rssStart = nodes.map((c) => rssKb(c.process.pid));
 
@@ -130,8 +150,10 @@ describe("soak", () => {
 
     // Acknowledged: applied (a data line) at ≥ 2 process instances, live or killed.
     const seenBy = new Map<string, number>();
-    for (const c of [...nodes, ...retired]) for (const key of new Set(c.lines.filter((l) => l.event === "data").map((l) => l.key as string))) {
-      seenBy.set(key, (seenBy.get(key) ?? 0) + 1);
+    for (const c of [...nodes, ...retired]) {
+      for (const key of new Set(c.lines.filter((l) => l.event === "data").map((l) => l.key as string))) {
+        seenBy.set(key, (seenBy.get(key) ?? 0) + 1);
+      }
     }
     const acked = [...writes.keys()].filter((k) => (seenBy.get(k) ?? 0) >= 2);
     const same = () => {

@@ -21,8 +21,17 @@ describe("browser bundle (scripts/build-browser.mjs)", () => {
       });
       expect(r.status, r.stderr).toBe(0);
       const code = readFileSync(out, "utf8");
-      const names = ["createWebSocketTransport", "createWebRtcTransport", "TransportManager", "createUdpTransport",
-        "createNode", "GroupDataManager", "IndexedDbStorage", "FileStorage", "cyclicMasks"];
+      const names = [
+        "createWebSocketTransport",
+        "createWebRtcTransport",
+        "TransportManager",
+        "createUdpTransport",
+        "createNode",
+        "GroupDataManager",
+        "IndexedDbStorage",
+        "FileStorage",
+        "cyclicMasks",
+      ];
       for (const name of names) expect(code).toContain(name);
       expect(code).not.toMatch(/from\s*["'](node:|ws["']|werift|cbor-x)/);
       expect(code).not.toMatch(/import\(\s*["'](ws|werift|npm:|node:)/);

@@ -51,11 +51,34 @@ async function until(f: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-function pair(opts: { encrypt?: boolean; mac?: "gmac" | "hmac-sha256"; crypto?: "auto" | "webcrypto"; now?: () => number; keyA?: Uint8Array; keyB?: Uint8Array }) {
+function pair(
+  opts: {
+    encrypt?: boolean;
+    mac?: "gmac" | "hmac-sha256";
+    crypto?: "auto" | "webcrypto";
+    now?: () => number;
+    keyA?: Uint8Array;
+    keyB?: Uint8Array;
+  },
+) {
   const tapA = new Tap();
   const tapB = new Tap();
-  const a = secureTransport(tapA, { key: opts.keyA ?? KEY, encrypt: opts.encrypt, mac: opts.mac, crypto: opts.crypto, now: opts.now, nodeId: "a" });
-  const b = secureTransport(tapB, { key: opts.keyB ?? KEY, encrypt: opts.encrypt, mac: opts.mac, crypto: opts.crypto, now: opts.now, nodeId: "b" });
+  const a = secureTransport(tapA, {
+    key: opts.keyA ?? KEY,
+    encrypt: opts.encrypt,
+    mac: opts.mac,
+    crypto: opts.crypto,
+    now: opts.now,
+    nodeId: "a",
+  });
+  const b = secureTransport(tapB, {
+    key: opts.keyB ?? KEY,
+    encrypt: opts.encrypt,
+    mac: opts.mac,
+    crypto: opts.crypto,
+    now: opts.now,
+    nodeId: "b",
+  });
   const got: Uint8Array[] = [];
   b.onPacket((_f, p) => got.push(p.slice()));
   return { a, b, tapA, tapB, got };
@@ -267,7 +290,9 @@ describe("Transport Managers over the wrapper (simulated network)", () => {
           nodeId: id,
           clock,
           incarnation: inc,
-          transports: [secureTransport(net.createTransport(`mem://${id}`), { key: KEY, nodeId: id, encrypt, now })],
+          transports: [
+            secureTransport(net.createTransport(`mem://${id}`), { key: KEY, nodeId: id, encrypt, now }),
+          ],
         });
       const a = mk("a", 1);
       const b = mk("b", 2);
@@ -278,7 +303,9 @@ describe("Transport Managers over the wrapper (simulated network)", () => {
       const sizes = [0, 1, 1000, 5000, 70_000];
       let ok = 0;
       for (const s of sizes) a.send("b", 0, pattern(s, s)).then(() => ok++);
-      expect(await runUntil(clock, () => ok === sizes.length && got.length === sizes.length, 60_000)).toBe(true);
+      expect(await runUntil(clock, () => ok === sizes.length && got.length === sizes.length, 60_000)).toBe(
+        true,
+      );
       expect(got.map((m) => m.length).sort((x, y) => x - y)).toEqual(sizes);
       for (const m of got) expect(m).toEqual(pattern(m.length, m.length));
       await a.close();

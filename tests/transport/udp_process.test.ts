@@ -37,7 +37,9 @@ describe("Transport Manager between two OS processes over UDP loopback", () => {
   it("exchanges small and large messages both ways, intact", async () => {
     const { a, b } = await connectedPair();
     a.write(JSON.stringify({ cmd: "send", to: "b", channel: 1, bytes: 100, seed: 1, tag: "small" }));
-    b.write(JSON.stringify({ cmd: "send", to: "a", channel: 2, bytes: 3 * 1024 * 1024, seed: 2, tag: "large" }));
+    b.write(
+      JSON.stringify({ cmd: "send", to: "a", channel: 2, bytes: 3 * 1024 * 1024, seed: 2, tag: "large" }),
+    );
     const [sentSmall, sentLarge] = await Promise.all([
       a.waitFor(is("sent", "small"), 10_000),
       b.waitFor(is("sent", "large"), 30_000),

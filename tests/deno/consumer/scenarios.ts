@@ -8,7 +8,14 @@
  * @module
  */
 
-import { createNode, createUdpTransport, DeliveryFailedError, GroupDataManager, SimNetwork, TransportManager } from "raincore";
+import {
+  createNode,
+  createUdpTransport,
+  DeliveryFailedError,
+  GroupDataManager,
+  SimNetwork,
+  TransportManager,
+} from "raincore";
 
 /** One consumer check. */
 export interface Scenario {
@@ -126,12 +133,23 @@ export const scenarios: Scenario[] = [
         n.gcm.on("deliver", (d) => orders[i].push(`${d.from}:${new TextDecoder().decode(d.data)}`))
       );
       try {
-        await until(() => nodes.every((n) => n.gcm.view.members.length === 3 && n.gcm.agreed), "one view of three");
+        await until(
+          () => nodes.every((n) => n.gcm.view.members.length === 3 && n.gcm.agreed),
+          "one view of three",
+        );
         for (const [i, n] of nodes.entries()) n.gcm.multicast(new TextEncoder().encode(`m${i}`));
         await until(() => orders.every((o) => o.length === 3), "every member delivers three messages");
-        if (new Set(orders.map((o) => o.join(" "))).size !== 1) throw new Error(`orders differ: ${JSON.stringify(orders)}`);
+        if (new Set(orders.map((o) => o.join(" "))).size !== 1) {
+          throw new Error(`orders differ: ${JSON.stringify(orders)}`);
+        }
         await data[0].set("greeting", { text: "hello from Deno" });
-        await until(() => data.every((d) => (d.get("greeting") as { text?: string } | undefined)?.text === "hello from Deno"), "the item on every replica");
+        await until(
+          () =>
+            data.every((d) =>
+              (d.get("greeting") as { text?: string } | undefined)?.text === "hello from Deno"
+            ),
+          "the item on every replica",
+        );
       } finally {
         await Promise.all(data.map((d) => d.close()));
         await Promise.all(nodes.map((n) => n.close(500)));

@@ -173,7 +173,14 @@ export class Recorder {
   }
 
   /** Safe delivery: every live member of the deliverer's ring holds the message. */
-  #checkSafe(rec: ProcRecord, from: string, fromInc: number, seq: number, mkey: string, ringId: string): void {
+  #checkSafe(
+    rec: ProcRecord,
+    from: string,
+    fromInc: number,
+    seq: number,
+    mkey: string,
+    ringId: string,
+  ): void {
     const core = rec.node.gcm.core;
     // The members of the configuration it was delivered in (a node moving to another group delivers
     // what its old ring acknowledged just before it adopts the new token).

@@ -160,7 +160,12 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
  * The end of every simulated run: once the cluster converged, a quiet tail of traffic that must reach
  * everyone and a critical section per node, then the property checks; the run's outcome.
  */
-export async function finishRun(c: Cluster, seed: number, mode: ViewMode, events: string[]): Promise<RunResult> {
+export async function finishRun(
+  c: Cluster,
+  seed: number,
+  mode: ViewMode,
+  events: string[],
+): Promise<RunResult> {
   if (c.rec.violations.length === 0) {
     c.rec.quietFrom = c.clock.now();
     for (const node of c.live()) for (let i = 0; i < 3; i++) c.send(node.id, i === 1 ? "safe" : "agreed");

@@ -25,7 +25,9 @@ function seedRange(kind: SeedKind, from: number, count: number): void {
         const res = await kind.run(seed);
         if (!res.ok) {
           failures.push(
-            `seed ${seed} (${res.mode}, ${res.nodes} nodes):\n    ${res.violations.slice(0, 5).join("\n    ")}\n` +
+            `seed ${seed} (${res.mode}, ${res.nodes} nodes):\n    ${
+              res.violations.slice(0, 5).join("\n    ")
+            }\n` +
               `  replay: node scripts/run.mjs scripts/sim.ts${kind.replayFlags} --seed ${seed} --verbose`,
           );
           if (failures.length >= 5) break;
@@ -40,20 +42,28 @@ function seedRange(kind: SeedKind, from: number, count: number): void {
 
 /** Registers one test that runs GCM simulator seeds [from, from + count). */
 export function simSeeds(from: number, count: number): void {
-  seedRange({
-    title: "GCM simulator: %d seeded fault schedules on the real stack hold properties 1–6",
-    countEnv: "GCM_SIM_SEEDS",
-    run: (seed) => runSeed(seed),
-    replayFlags: "",
-  }, from, count);
+  seedRange(
+    {
+      title: "GCM simulator: %d seeded fault schedules on the real stack hold properties 1–6",
+      countEnv: "GCM_SIM_SEEDS",
+      run: (seed) => runSeed(seed),
+      replayFlags: "",
+    },
+    from,
+    count,
+  );
 }
 
 /** Registers one test that runs partition-simulator seeds [from, from + count). */
 export function partitionSeeds(from: number, count: number): void {
-  seedRange({
-    title: "GCM partitions: %d seeded split/heal schedules hold properties 1–6 and end in one group",
-    countEnv: "GCM_PARTITION_SEEDS",
-    run: (seed) => runPartitionSeed(seed),
-    replayFlags: " --partitions",
-  }, from, count);
+  seedRange(
+    {
+      title: "GCM partitions: %d seeded split/heal schedules hold properties 1–6 and end in one group",
+      countEnv: "GCM_PARTITION_SEEDS",
+      run: (seed) => runPartitionSeed(seed),
+      replayFlags: " --partitions",
+    },
+    from,
+    count,
+  );
 }
