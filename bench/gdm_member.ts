@@ -12,7 +12,7 @@ import { startMember } from "../cli/member.ts";
 import { emitLine } from "../cli/json_out.ts";
 import { forEachStdinLine } from "../cli/lines.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
-import { createUdpTransport } from "../transport/udp.ts";
+import { createUdpTransport } from "../transport/backends/udp.ts";
 
 /** Configuration passed as a JSON argument. */
 export interface GdmMemberConfig {

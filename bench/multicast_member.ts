@@ -10,8 +10,8 @@
 import { startMember } from "../cli/member.ts";
 import { emitLine, epochMs } from "../cli/json_out.ts";
 import { forEachStdinLine } from "../cli/lines.ts";
-import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secure.ts";
-import { createUdpTransport } from "../transport/udp.ts";
+import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secure/secure.ts";
+import { createUdpTransport } from "../transport/backends/udp.ts";
 import { Fnv64 } from "./fnv.ts";
 
 /** Configuration of one member, passed as a JSON argument by the coordinator. */

@@ -22,7 +22,7 @@ import {
   writeWholeFrame,
 } from "../transport/codec.ts";
 import type { PacketHandler, PacketTransport } from "../transport/packet_transport.ts";
-import { loadNodeCrypto, secureTransport } from "../transport/secure.ts";
+import { loadNodeCrypto, secureTransport } from "../transport/secure/secure.ts";
 import { runMulticastBench } from "./multicast.ts";
 
 const { values } = parseArgs({

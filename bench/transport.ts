@@ -28,7 +28,12 @@ import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { TransportManager } from "../transport/manager.ts";
-import { createUdpTransport, parseUdpAddress, UDP_LAN_MTU, UDP_LOOPBACK_MTU } from "../transport/udp.ts";
+import {
+  createUdpTransport,
+  parseUdpAddress,
+  UDP_LAN_MTU,
+  UDP_LOOPBACK_MTU,
+} from "../transport/backends/udp.ts";
 import type { JsonChild } from "../tools/json_child.ts";
 import { ask, next, sendFor, startReceiver, stop, writeResults } from "./_tm_load.ts";
 

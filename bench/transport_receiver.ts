@@ -12,7 +12,7 @@ import type { Socket } from "node:dgram";
 import { createSocket } from "node:dgram";
 import { createInterface } from "node:readline";
 import { TransportManager } from "../transport/manager.ts";
-import { createUdpTransport, formatUdpAddress } from "../transport/udp.ts";
+import { createUdpTransport, formatUdpAddress } from "../transport/backends/udp.ts";
 
 const BUFFER_BYTES = 8 * 1024 * 1024;
 const QUIET_MS = 50;

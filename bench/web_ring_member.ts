@@ -10,7 +10,7 @@
 import { createInterface } from "node:readline";
 import { GroupCommunicationManager } from "../gcm/manager.ts";
 import { TransportManager } from "../transport/manager.ts";
-import { createWebSocketTransport } from "../transport/websocket/mod.ts";
+import { createWebSocketTransport } from "../transport/backends/websocket/mod.ts";
 
 const id = process.argv[2];
 const ws = await createWebSocketTransport({ id, listen: { port: 0 } });

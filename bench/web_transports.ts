@@ -20,12 +20,12 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
-import { createWebRtcTransport, WEBRTC_DEFAULT_MTU } from "../transport/webrtc/mod.ts";
+import { createWebRtcTransport, WEBRTC_DEFAULT_MTU } from "../transport/backends/webrtc/mod.ts";
 import {
   createWebSocketTransport,
   WEBSOCKET_DEFAULT_MTU,
   type WebSocketTransport,
-} from "../transport/websocket/mod.ts";
+} from "../transport/backends/websocket/mod.ts";
 import { ask, next, sendFor, startReceiver, stop, writeResults } from "./_tm_load.ts";
 
 const root = resolve(dirname(process.argv[1]), "..");

@@ -8,8 +8,8 @@
 import { createInterface } from "node:readline";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
-import { createWebRtcTransport } from "../transport/webrtc/mod.ts";
-import { createWebSocketTransport } from "../transport/websocket/mod.ts";
+import { createWebRtcTransport } from "../transport/backends/webrtc/mod.ts";
+import { createWebSocketTransport } from "../transport/backends/websocket/mod.ts";
 
 const kind = process.argv[2];
 const mtu = process.argv[3] !== undefined ? Number(process.argv[3]) : undefined;

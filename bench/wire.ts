@@ -18,10 +18,10 @@
 import { decode, encodeToken, KIND_TOKEN } from "../gcm/codec.ts";
 import { GroupCommunicationManager } from "../gcm/manager.ts";
 import { type Entry, ENTRY_MSG, type Token } from "../gcm/token.ts";
-import { VirtualClock } from "../transport/clock.ts";
+import { VirtualClock } from "../base/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
-import { SimNetwork } from "../transport/memory.ts";
-import { Random } from "../transport/random.ts";
+import { SimNetwork } from "../transport/backends/memory.ts";
+import { Random } from "../base/random.ts";
 
 /** Packet counts for one group size. */
 export interface WireCount {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { RaincoreError } from "../transport/errors.ts";
+import { RaincoreError } from "../base/errors.ts";
 
 /** A command-line mistake: printed with the command's usage, exit code 2. */
 export class UsageError extends RaincoreError {

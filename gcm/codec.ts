@@ -21,7 +21,7 @@
  * payloads are views into the buffer given to `decode` (zero copy): pass a buffer nobody reuses.
  * @module
  */
-import { DecodeError } from "../transport/errors.ts";
+import { DecodeError } from "../base/errors.ts";
 import { type Entry, ENTRY_ACK, ENTRY_MSG, type Token } from "./token.ts";
 import type { Message911 } from "./message911.ts";
 import type { Member } from "./types.ts";

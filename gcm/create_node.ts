@@ -4,10 +4,10 @@
  * GroupDataManager first). Use the classes directly for anything finer.
  * @module
  */
-import { type Clock, SystemClock } from "../transport/clock.ts";
+import { type Clock, SystemClock } from "../base/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
-import { type NodeCredential, secureTransport } from "../transport/secure.ts";
+import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
 import { type GcmOptions, GroupCommunicationManager } from "./manager.ts";
 import type { ViewMode } from "./types.ts";
 

@@ -2,7 +2,7 @@
  * Typed errors of the Group Communication Manager. Each says what went wrong and what to do.
  * @module
  */
-import { RaincoreError } from "../transport/errors.ts";
+import { RaincoreError } from "../base/errors.ts";
 
 /** The operation needs group membership (e.g. `multicast`) but this node has left or not started. */
 export class NotMemberError extends RaincoreError {

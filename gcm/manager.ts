@@ -6,8 +6,8 @@
  * multicast, open-group send, `withToken` and `leave`.
  * @module
  */
-import { type Clock, SystemClock, type TimerId } from "../transport/clock.ts";
-import { ClosedError, DecodeError } from "../transport/errors.ts";
+import { type Clock, SystemClock, type TimerId } from "../base/clock.ts";
+import { ClosedError, DecodeError } from "../base/errors.ts";
 import {
   decode,
   encode911,

@@ -2,7 +2,7 @@
  * Typed errors of the Group Data Manager. Each says what went wrong and what to do.
  * @module
  */
-import { RaincoreError } from "../transport/errors.ts";
+import { RaincoreError } from "../base/errors.ts";
 
 /** `lock()` did not get the lock within its `timeoutMs`; the request was withdrawn. */
 export class LockTimeoutError extends RaincoreError {

@@ -10,8 +10,8 @@
 import type { GroupCommunicationManager, MessageLayer, ViewEvent } from "../gcm/manager.ts";
 import type { DeliveryLevel } from "../gcm/types.ts";
 import { LeftGroupError, MulticastTooLargeError } from "../gcm/errors.ts";
-import { type Clock, SystemClock, type TimerId } from "../transport/clock.ts";
-import { DecodeError } from "../transport/errors.ts";
+import { type Clock, SystemClock, type TimerId } from "../base/clock.ts";
+import { DecodeError } from "../base/errors.ts";
 import {
   GdmClosedError,
   LockTimeoutError,

@@ -6,7 +6,7 @@
  * @module
  */
 import { Encoder } from "npm:cbor-x@^1.6.0/encode";
-import { DecodeError } from "../transport/errors.ts";
+import { DecodeError } from "../base/errors.ts";
 import type { Stamp } from "./stamp.ts";
 import type { Item } from "./state.ts";
 import type { Patch } from "./value.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { RaincoreError } from "../transport/errors.ts";
+import { RaincoreError } from "../base/errors.ts";
 
 /**
  * The network does not satisfy the condition of theorems 6.2–6.4 (every `n` consecutive stage

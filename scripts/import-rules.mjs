@@ -14,7 +14,7 @@ import ts from "typescript";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Library folders scanned in full (tests and benches are not library code). */
-export const LIBRARY_DIRS = ["transport", "gcm", "gdm", "min"];
+export const LIBRARY_DIRS = ["base", "transport", "gcm", "gdm", "min"];
 /** Library entry points whose import graphs are walked as well. */
 export const LIBRARY_ENTRIES = ["mod.ts", "cli.ts"];
 

@@ -12,7 +12,7 @@ import {
   issueNodeCredential,
   loadNodeCrypto,
   parseKeyFile,
-} from "../transport/secure.ts";
+} from "../transport/secure/secure.ts";
 
 const { values } = parseArgs({
   options: { "key-file": { type: "string" }, node: { type: "string" }, eligible: { type: "string" } },

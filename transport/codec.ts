@@ -19,7 +19,7 @@
  * @module
  */
 
-import { DecodeError } from "./errors.ts";
+import { DecodeError } from "../base/errors.ts";
 
 /** Wire format version written into byte 0. */
 export const PROTOCOL_VERSION = 1;

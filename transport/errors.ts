@@ -3,16 +3,7 @@
  * what went wrong and, where it helps, what to do.
  * @module
  */
-
-/** Base class of every error raincore raises on purpose. */
-export class RaincoreError extends Error {
-  /** Error name, stable across versions. */
-  static readonly errorName: string = "RaincoreError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = (this.constructor as typeof RaincoreError).errorName;
-  }
-}
+import { RaincoreError } from "../base/errors.ts";
 
 /**
  * A message could not be delivered: every resend on every address of the node went
@@ -23,16 +14,6 @@ export class DeliveryFailedError extends RaincoreError {
   constructor(readonly nodeId: string, readonly channel: number, detail: string) {
     super(`delivery to node "${nodeId}" on channel ${channel} failed: ${detail}`);
   }
-}
-
-/** Bytes that are not a valid packet or message of the expected format. */
-export class DecodeError extends RaincoreError {
-  static override readonly errorName = "DecodeError";
-}
-
-/** An operation on something already closed. */
-export class ClosedError extends RaincoreError {
-  static override readonly errorName = "ClosedError";
 }
 
 /** A message larger than the configured `maxMessageBytes`. */

@@ -29,7 +29,7 @@
  * @module
  */
 
-import { type Clock, SystemClock, type TimerId } from "./clock.ts";
+import { type Clock, SystemClock, type TimerId } from "../base/clock.ts";
 import {
   DATA_FIXED_BYTES,
   type DecodeLimits,
@@ -46,7 +46,8 @@ import {
   TYPE_ACK,
   TYPE_DATA,
 } from "./codec.ts";
-import { ClosedError, MessageTooLargeError, type RaincoreError, UnknownNodeError } from "./errors.ts";
+import { ClosedError, type RaincoreError } from "../base/errors.ts";
+import { MessageTooLargeError, UnknownNodeError } from "./errors.ts";
 import { newIncarnation } from "./incarnation.ts";
 import { addressScheme, type PacketTransport } from "./packet_transport.ts";
 import { PeerReceiver } from "./receiver.ts";
@@ -267,33 +268,75 @@ export class TransportManager {
    * {@link TransportManager.close}, and `RangeError`/`TypeError` for bad arguments.
    */
   send(nodeId: string, channel: number, message: Uint8Array): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedError("the transport manager is closed"));
+    const error = this.#checkSend(nodeId, channel, message);
+    if (error !== undefined) return Promise.reject(error);
+    return new Promise<void>((resolve, reject) =>
+      this.post(nodeId, channel, message, (e) => e ? reject(e) : resolve())
+    );
+  }
+
+  /**
+   * {@link send} for protocol cores: the same message semantics, but the outcome comes back through
+   * `outcome` — called exactly once, synchronously from the event that decides it (the last
+   * acknowledgement, the final timeout, `close()`), with no argument on success and the error
+   * otherwise. Argument errors are reported the same way, from a zero-delay timer. A core driven by
+   * a simulator thus sees the outcome as an event at a definite point of virtual time, never after
+   * an unknown number of promise continuations.
+   */
+  post(
+    nodeId: string,
+    channel: number,
+    message: Uint8Array,
+    outcome: (error?: RaincoreError | Error) => void,
+  ): void {
+    const error = this.#checkSend(nodeId, channel, message);
+    if (error !== undefined) {
+      this.#later((e) => outcome(e ?? error));
+      return;
+    }
+    if (nodeId === this.nodeId) {
+      const copy = message.slice();
+      this.#later((e) => {
+        if (e !== undefined) return outcome(e);
+        this.#deliver(channel, this.nodeId, copy);
+        outcome();
+      });
+      return;
+    }
+    const out: OutMessage = {
+      channel,
+      data: message,
+      msgId: 0,
+      offset: 0,
+      packed: false,
+      unacked: 0,
+      outcome,
+    };
+    this.#peers.get(nodeId)!.sender.enqueue(out);
+  }
+
+  /** Why a send cannot go out (undefined: it can). */
+  #checkSend(nodeId: string, channel: number, message: Uint8Array): Error | undefined {
+    if (this.#closed) return new ClosedError("the transport manager is closed");
     if (!Number.isInteger(channel) || channel < 0 || channel > 0xffff) {
-      return Promise.reject(new RangeError(`channel must be an integer in 0..65535, got ${channel}`));
+      return new RangeError(`channel must be an integer in 0..65535, got ${channel}`);
     }
-    if (!(message instanceof Uint8Array)) {
-      return Promise.reject(new TypeError("message must be a Uint8Array"));
-    }
+    if (!(message instanceof Uint8Array)) return new TypeError("message must be a Uint8Array");
     const limit = this.#limits.maxMessageBytes;
-    if (message.length > limit) return Promise.reject(new MessageTooLargeError(message.length, limit));
-    if (nodeId === this.nodeId) return this.#sendLocal(channel, message);
+    if (message.length > limit) return new MessageTooLargeError(message.length, limit);
+    if (nodeId === this.nodeId) return undefined;
     const peer = this.#peers.get(nodeId);
-    if (peer === undefined || peer.sender.addresses.length === 0) {
-      return Promise.reject(new UnknownNodeError(nodeId));
-    }
-    return new Promise<void>((resolve, reject) => {
-      const out: OutMessage = {
-        channel,
-        data: message,
-        msgId: 0,
-        offset: 0,
-        packed: false,
-        unacked: 0,
-        resolve,
-        reject,
-      };
-      peer.sender.enqueue(out);
+    if (peer === undefined || peer.sender.addresses.length === 0) return new UnknownNodeError(nodeId);
+    return undefined;
+  }
+
+  /** Runs `fn` from a zero-delay timer; `close()` first makes it run with the ClosedError. */
+  #later(fn: (closed?: RaincoreError) => void): void {
+    const id = this.#clock.setTimer(0, () => {
+      this.#loopback.delete(id);
+      fn();
     });
+    this.#loopback.set(id, fn);
   }
 
   /**
@@ -320,24 +363,12 @@ export class TransportManager {
       if (peer.ackTimer !== undefined) this.#clock.clearTimer(peer.ackTimer);
       peer.ackTimer = undefined;
     }
-    for (const [id, reject] of this.#loopback) {
+    for (const [id, fn] of this.#loopback) {
       this.#clock.clearTimer(id);
-      reject(error);
+      fn(error);
     }
     this.#loopback.clear();
     await Promise.all(this.#transports.map((t) => t.close()));
-  }
-
-  #sendLocal(channel: number, message: Uint8Array): Promise<void> {
-    const copy = message.slice();
-    return new Promise<void>((resolve, reject) => {
-      const id = this.#clock.setTimer(0, () => {
-        this.#loopback.delete(id);
-        this.#deliver(channel, this.nodeId, copy);
-        resolve();
-      });
-      this.#loopback.set(id, reject);
-    });
   }
 
   #peer(nodeId: string): Peer {

@@ -19,17 +19,11 @@
  * @module
  */
 
-export { type Clock, SystemClock, type TimerId, VirtualClock } from "./clock.ts";
-export {
-  ClosedError,
-  DecodeError,
-  DeliveryFailedError,
-  MessageTooLargeError,
-  RaincoreError,
-  UnknownNodeError,
-} from "./errors.ts";
+export { type Clock, SystemClock, type TimerId, VirtualClock } from "../base/clock.ts";
+export { ClosedError, DecodeError, RaincoreError } from "../base/errors.ts";
+export { DeliveryFailedError, MessageTooLargeError, UnknownNodeError } from "./errors.ts";
 export { addressScheme, type PacketHandler, type PacketTransport } from "./packet_transport.ts";
-export { Random } from "./random.ts";
+export { Random } from "../base/random.ts";
 export {
   type LinkOptions,
   MemoryTransport,
@@ -37,7 +31,7 @@ export {
   type SimNetworkEvent,
   type SimNetworkOptions,
   type SimNetworkStats,
-} from "./memory.ts";
+} from "./backends/memory.ts";
 export {
   type MessageHandler,
   TransportManager,
@@ -61,7 +55,7 @@ export {
   secureTransport,
   type SecureTransportOptions,
   type SecureTransportStats,
-} from "./secure.ts";
+} from "./secure/secure.ts";
 export {
   createUdpTransport,
   formatUdpAddress,
@@ -74,7 +68,7 @@ export {
   UdpTransport,
   type UdpTransportOptions,
   type UdpTransportStats,
-} from "./udp.ts";
+} from "./backends/udp.ts";
 export {
   createWebSocketTransport,
   formatRelayAddress,
@@ -91,7 +85,7 @@ export {
   WebSocketTransport,
   type WebSocketTransportOptions,
   type WebSocketTransportStats,
-} from "./websocket/mod.ts";
+} from "./backends/websocket/mod.ts";
 export {
   createWebRtcTransport,
   type PeerConnectionConstructorLike,
@@ -102,4 +96,4 @@ export {
   WebRtcTransport,
   type WebRtcTransportOptions,
   type WebRtcTransportStats,
-} from "./webrtc/mod.ts";
+} from "./backends/webrtc/mod.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { Clock, TimerId } from "./clock.ts";
+import type { Clock, TimerId } from "../base/clock.ts";
 import {
   DATA_FIXED_BYTES,
   FRAGMENT_FRAME_OVERHEAD,
@@ -28,7 +28,8 @@ import {
   writeHeader,
   writeWholeFrame,
 } from "./codec.ts";
-import { DeliveryFailedError, type RaincoreError } from "./errors.ts";
+import { type RaincoreError } from "../base/errors.ts";
+import { DeliveryFailedError } from "./errors.ts";
 import { RtoEstimator, type RtoOptions } from "./rtt.ts";
 
 /** One `send()` call on its way. */
@@ -45,10 +46,11 @@ export interface OutMessage {
   packed: boolean;
   /** Packets carrying part of this message that are not acknowledged yet. */
   unacked: number;
-  /** Settles the caller's promise. */
-  readonly resolve: () => void;
-  /** Settles the caller's promise. */
-  readonly reject: (error: RaincoreError) => void;
+  /**
+   * Called once, synchronously from the event that decides it: with no argument when every byte
+   * is acknowledged, with the error when the message failed.
+   */
+  readonly outcome: (error?: RaincoreError) => void;
 }
 
 interface OutPacket {
@@ -254,12 +256,12 @@ export class PeerSender {
     for (let i = this.#queueHead; i < this.#queue.length; i++) failed.add(this.#queue[i]);
     this.#inflight.length = this.#inflightHead = this.#inflightBytes = 0;
     this.#queue.length = this.#queueHead = 0;
-    for (const m of failed) m.reject(error);
+    for (const m of failed) m.outcome(error);
   }
 
   #settle(packet: OutPacket): void {
     for (const m of packet.messages) {
-      if (--m.unacked === 0 && m.packed) m.resolve();
+      if (--m.unacked === 0 && m.packed) m.outcome();
     }
     // Release the bytes now: an acked packet may sit behind a hole for a while.
     this.#inflightBytes -= packet.bytes.length;
@@ -519,7 +521,7 @@ export class PeerSender {
     this.#timer = undefined;
     for (const m of failed) {
       if (m.packed && m.unacked === 0) continue; // fully acknowledged already: it was resolved
-      m.reject(new DeliveryFailedError(this.#nodeId, m.channel, detail));
+      m.outcome(new DeliveryFailedError(this.#nodeId, m.channel, detail));
     }
   }
 

@@ -4,7 +4,7 @@
  * close, a port in use. Run by scripts/deno-tests.mjs (`deno test --allow-net --allow-read`).
  */
 import { TransportBindError } from "../../transport/errors.ts";
-import { createUdpTransport, UDP_LOOPBACK_MTU, type UdpTransport } from "../../transport/udp.ts";
+import { createUdpTransport, UDP_LOOPBACK_MTU, type UdpTransport } from "../../transport/backends/udp.ts";
 
 function assert(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(msg);

@@ -5,8 +5,8 @@
  *   node scripts/loopback-only.mjs node_modules/.bin/deno test -A tests/deno/webrtc_test.ts
  */
 import { TransportManager } from "../../transport/manager.ts";
-import { createWebRtcTransport } from "../../transport/webrtc/mod.ts";
-import { createWebSocketTransport } from "../../transport/websocket/mod.ts";
+import { createWebRtcTransport } from "../../transport/backends/webrtc/mod.ts";
+import { createWebSocketTransport } from "../../transport/backends/websocket/mod.ts";
 
 function onlyLoopback(): boolean {
   try {

@@ -7,8 +7,8 @@
  * `FUZZ_SEED` to replay one seed. A failure names the seed and the case's bytes in hex.
  * @module
  */
-import { DecodeError } from "../../transport/errors.ts";
-import { Random } from "../../transport/random.ts";
+import { DecodeError } from "../../base/errors.ts";
+import { Random } from "../../base/random.ts";
 
 /** One decoder under test. */
 export interface FuzzTarget {

@@ -16,7 +16,7 @@ import {
   encodeHello,
   encodeNodeId,
 } from "../../transport/codec.ts";
-import { decodeSignal, encodeSignal } from "../../transport/webrtc/signal_codec.ts";
+import { decodeSignal, encodeSignal } from "../../transport/backends/webrtc/signal_codec.ts";
 import {
   decodeFrame,
   encodeDataFrame,
@@ -27,8 +27,8 @@ import {
   FRAME_RELAY,
   FRAME_RELAYED,
   relayIdBytes,
-} from "../../transport/websocket/frame.ts";
-import { decodeSecureEnvelope } from "../../transport/secure.ts";
+} from "../../transport/backends/websocket/frame.ts";
+import { decodeSecureEnvelope } from "../../transport/secure/secure.ts";
 import { casesPerTarget, fuzz, type FuzzTarget, runSeed } from "./_fuzz.ts";
 
 const LIMITS = { maxMessageBytes: 1 << 20 };

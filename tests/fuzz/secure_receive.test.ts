@@ -5,8 +5,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeAck, encodeData, encodeNodeId } from "../../transport/codec.ts";
 import type { PacketHandler, PacketTransport } from "../../transport/packet_transport.ts";
-import { Random } from "../../transport/random.ts";
-import { loadNodeCrypto, secureTransport } from "../../transport/secure.ts";
+import { Random } from "../../base/random.ts";
+import { loadNodeCrypto, secureTransport } from "../../transport/secure/secure.ts";
 import { casesPerTarget, mutate, runSeed } from "./_fuzz.ts";
 
 class Tap implements PacketTransport {

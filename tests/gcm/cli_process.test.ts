@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createNode, type GcmNode } from "../../gcm/create_node.ts";
-import { createUdpTransport } from "../../transport/udp.ts";
+import { createUdpTransport } from "../../transport/backends/udp.ts";
 import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
 

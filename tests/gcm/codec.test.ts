@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DecodeError } from "../../transport/errors.ts";
-import { Random } from "../../transport/random.ts";
+import { DecodeError } from "../../base/errors.ts";
+import { Random } from "../../base/random.ts";
 import {
   decode,
   encode911,

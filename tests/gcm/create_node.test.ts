@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { VirtualClock } from "../../transport/clock.ts";
-import { SimNetwork } from "../../transport/memory.ts";
-import { Random } from "../../transport/random.ts";
+import { VirtualClock } from "../../base/clock.ts";
+import { SimNetwork } from "../../transport/backends/memory.ts";
+import { Random } from "../../base/random.ts";
 import { createNode, type GcmNode } from "../../gcm/mod.ts";
 import type { ViewEvent } from "../../gcm/manager.ts";
 import { GroupDataManager } from "../../gdm/manager.ts";

@@ -6,7 +6,7 @@
 import { type GcmOptions, GroupCommunicationManager } from "../../gcm/manager.ts";
 import { type GdmOptions, GroupDataManager } from "../../gdm/manager.ts";
 import { TransportManager } from "../../transport/manager.ts";
-import { createUdpTransport } from "../../transport/udp.ts";
+import { createUdpTransport } from "../../transport/backends/udp.ts";
 
 /** Options of {@link udpMember}: the UDP MTU and extra GCM / GDM options. */
 export interface UdpMemberOptions {

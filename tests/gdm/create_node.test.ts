@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { createNode } from "../../gcm/create_node.ts";
 import { GroupDataManager } from "../../gdm/manager.ts";
-import { VirtualClock } from "../../transport/clock.ts";
-import { SimNetwork } from "../../transport/memory.ts";
+import { VirtualClock } from "../../base/clock.ts";
+import { SimNetwork } from "../../transport/backends/memory.ts";
 
 describe("GDM with createNode", () => {
   it("replicates writes between two createNode members", async () => {

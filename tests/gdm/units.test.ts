@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decideRound, type Hello } from "../../gdm/merge_round.ts";
 import { decodeChunk, decodeOp, encodeChunk, encodeOp, type Op } from "../../gdm/ops.ts";
-import { DecodeError } from "../../transport/errors.ts";
+import { DecodeError } from "../../base/errors.ts";
 import { applyPatch, decodeValue, encodeValue } from "../../gdm/value.ts";
 import { PatchError } from "../../gdm/errors.ts";
 import { applyOp, emptyState } from "../../gdm/state.ts";

@@ -7,7 +7,7 @@
  * failure names its seed and the replay command. `MIN_SEED=<n>` changes the base seed;
  * `MIN_LONG=1` runs ten times more cases.
  */
-import { Random } from "../../transport/random.ts";
+import { Random } from "../../base/random.ts";
 import type { Label, Network, Path, Switch } from "../../min/mod.ts";
 
 /** Base seed of the property tests. */

@@ -11,7 +11,7 @@ import {
   route,
   type Switch,
 } from "../../min/mod.ts";
-import type { Random } from "../../transport/random.ts";
+import type { Random } from "../../base/random.ts";
 import {
   add,
   allLabels,

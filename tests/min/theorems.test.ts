@@ -16,7 +16,7 @@ import {
   type Switch,
   toleratedFaults,
 } from "../../min/mod.ts";
-import { RaincoreError } from "../../transport/errors.ts";
+import { RaincoreError } from "../../base/errors.ts";
 import {
   allLabels,
   allSwitches,
@@ -34,7 +34,7 @@ import {
   subsets,
   usedSwitches,
 } from "./_helpers.ts";
-import type { Random } from "../../transport/random.ts";
+import type { Random } from "../../base/random.ts";
 
 const T = [2, 3, 4, 5];
 

@@ -10,7 +10,8 @@ import {
   NotMemberError,
 } from "../../gcm/mod.ts";
 import { LeftGroupError } from "../../gcm/errors.ts";
-import { ClosedError, MessageTooLargeError, UnknownNodeError } from "../../transport/errors.ts";
+import { ClosedError } from "../../base/errors.ts";
+import { MessageTooLargeError, UnknownNodeError } from "../../transport/errors.ts";
 import { Cluster, type ClusterOptions } from "../gcm/sim/harness.ts";
 import { encode911 } from "../../gcm/codec.ts";
 import { entryBytes } from "../../gcm/token.ts";

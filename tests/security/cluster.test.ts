@@ -5,16 +5,16 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { createNode, type GcmNode } from "../../gcm/mod.ts";
-import { VirtualClock } from "../../transport/clock.ts";
-import { SimNetwork } from "../../transport/memory.ts";
+import { VirtualClock } from "../../base/clock.ts";
+import { SimNetwork } from "../../transport/backends/memory.ts";
 import type { PacketHandler, PacketTransport } from "../../transport/packet_transport.ts";
-import { Random } from "../../transport/random.ts";
+import { Random } from "../../base/random.ts";
 import {
   issueNodeCredential,
   loadNodeCrypto,
   type SecureTransport,
   secureTransport,
-} from "../../transport/secure.ts";
+} from "../../transport/secure/secure.ts";
 import { runUntil } from "../transport/_helpers.ts";
 
 const KEY = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { encode911, encodeForward, encodeToken } from "../../gcm/codec.ts";
 import { APP_STREAM } from "../../gcm/manager.ts";
 import type { Token } from "../../gcm/token.ts";
-import { Random } from "../../transport/random.ts";
+import { Random } from "../../base/random.ts";
 import { Cluster } from "../gcm/sim/harness.ts";
 
 const SEEDS = Number(process.env.MALICIOUS_SEEDS ?? 6);

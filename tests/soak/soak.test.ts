@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { type JsonChild, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
-import { Random } from "../../transport/random.ts";
+import { Random } from "../../base/random.ts";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 // A fixed default seed keeps the fault schedule reproducible in CI; SOAK_SEED picks another.

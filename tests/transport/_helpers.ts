@@ -1,8 +1,8 @@
 /** Shared helpers of the transport tests: a simulated cluster of Transport Managers. */
-import { VirtualClock } from "../../transport/clock.ts";
+import { VirtualClock } from "../../base/clock.ts";
 import { TransportManager, type TransportManagerOptions } from "../../transport/manager.ts";
-import { type LinkOptions, SimNetwork } from "../../transport/memory.ts";
-import { Random } from "../../transport/random.ts";
+import { type LinkOptions, SimNetwork } from "../../transport/backends/memory.ts";
+import { Random } from "../../base/random.ts";
 
 /** Outcome of a tracked send. */
 export type Outcome = { state: "pending" } | { state: "resolved"; at: number } | {

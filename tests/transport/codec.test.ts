@@ -12,8 +12,8 @@ import {
   TYPE_DATA,
   TYPE_HELLO,
 } from "../../transport/codec.ts";
-import { DecodeError } from "../../transport/errors.ts";
-import { Random } from "../../transport/random.ts";
+import { DecodeError } from "../../base/errors.ts";
+import { Random } from "../../base/random.ts";
 
 const limits = { maxMessageBytes: 1 << 20 };
 const header = { srcId: "nöde-α", dstId: "b", srcInc: 2 ** 52 + 12345, dstInc: 7, epoch: 0xfffffffe };

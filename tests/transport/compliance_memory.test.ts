@@ -1,5 +1,5 @@
 /** Runs the transport compliance suite against the memory backend on a real-time, loss-free SimNetwork. */
-import { SimNetwork } from "../../transport/memory.ts";
+import { SimNetwork } from "../../transport/backends/memory.ts";
 import { describeTransportCompliance } from "./compliance.ts";
 
 let network = new SimNetwork();

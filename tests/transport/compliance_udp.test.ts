@@ -1,5 +1,5 @@
 /** Runs the transport compliance suite against the UDP backend on IPv4 and IPv6 loopback. */
-import { UDP_LOOPBACK_MTU } from "../../transport/udp.ts";
+import { UDP_LOOPBACK_MTU } from "../../transport/backends/udp.ts";
 import { describeTransportCompliance } from "./compliance.ts";
 import { udpFixture } from "./udp_fixture.ts";
 

@@ -4,8 +4,8 @@
  *   node scripts/loopback-only.mjs npx vitest run tests/transport/compliance_webrtc.test.ts
  */
 import { it } from "vitest";
-import { createWebRtcTransport, type WebRtcTransport } from "../../transport/webrtc/mod.ts";
-import { createWebSocketTransport, type WebSocketTransport } from "../../transport/websocket/mod.ts";
+import { createWebRtcTransport, type WebRtcTransport } from "../../transport/backends/webrtc/mod.ts";
+import { createWebSocketTransport, type WebSocketTransport } from "../../transport/backends/websocket/mod.ts";
 import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
 import { describeTransportCompliance } from "./compliance.ts";
 

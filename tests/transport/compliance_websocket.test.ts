@@ -1,5 +1,5 @@
 /** Runs the transport compliance suite against the WebSocket backend: servers, and clients relayed by a server. */
-import { createWebSocketTransport, type WebSocketTransport } from "../../transport/websocket/mod.ts";
+import { createWebSocketTransport, type WebSocketTransport } from "../../transport/backends/websocket/mod.ts";
 import { describeTransportCompliance } from "./compliance.ts";
 
 /** A ws:// address where nothing listens: a server started and stopped at once. */

@@ -1,15 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { VirtualClock } from "../../transport/clock.ts";
+import { VirtualClock } from "../../base/clock.ts";
 import { encodeData, encodeNodeId, headerSize } from "../../transport/codec.ts";
-import {
-  ClosedError,
-  DeliveryFailedError,
-  MessageTooLargeError,
-  UnknownNodeError,
-} from "../../transport/errors.ts";
+import { ClosedError } from "../../base/errors.ts";
+import { DeliveryFailedError, MessageTooLargeError, UnknownNodeError } from "../../transport/errors.ts";
 import { TransportManager } from "../../transport/manager.ts";
-import { SimNetwork } from "../../transport/memory.ts";
-import { Random } from "../../transport/random.ts";
+import { SimNetwork } from "../../transport/backends/memory.ts";
+import { Random } from "../../base/random.ts";
 import { pattern, runUntil, simCluster, track } from "./_helpers.ts";
 
 const enc = new TextEncoder();

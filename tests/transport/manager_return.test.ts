@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { TransportManager } from "../../transport/manager.ts";
-import type { MemoryTransport } from "../../transport/memory.ts";
+import type { MemoryTransport } from "../../transport/backends/memory.ts";
 import type { PacketHandler, PacketTransport } from "../../transport/packet_transport.ts";
 import { runUntil, simCluster, track } from "./_helpers.ts";
 

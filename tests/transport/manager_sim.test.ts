@@ -12,10 +12,10 @@
  * trace of its faults. A failing seed prints its replay command.
  */
 import { describe, expect, it } from "vitest";
-import { VirtualClock } from "../../transport/clock.ts";
+import { VirtualClock } from "../../base/clock.ts";
 import { TransportManager } from "../../transport/manager.ts";
-import { SimNetwork } from "../../transport/memory.ts";
-import { Random } from "../../transport/random.ts";
+import { SimNetwork } from "../../transport/backends/memory.ts";
+import { Random } from "../../base/random.ts";
 import { flushMicrotasks, pattern } from "./_helpers.ts";
 
 const REPLAY = "npx vitest run tests/transport/manager_sim.test.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { VirtualClock } from "../../transport/clock.ts";
-import { type LinkOptions, SimNetwork, type SimNetworkEvent } from "../../transport/memory.ts";
-import { Random } from "../../transport/random.ts";
+import { VirtualClock } from "../../base/clock.ts";
+import { type LinkOptions, SimNetwork, type SimNetworkEvent } from "../../transport/backends/memory.ts";
+import { Random } from "../../base/random.ts";
 
 function setup(seed: number, link: Partial<LinkOptions> = {}) {
   const clock = new VirtualClock();

@@ -7,8 +7,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { TransportManager } from "../../transport/manager.ts";
-import { createWebRtcTransport, type WebRtcTransport } from "../../transport/webrtc/mod.ts";
-import { createWebSocketTransport, type WebSocketTransport } from "../../transport/websocket/mod.ts";
+import { createWebRtcTransport, type WebRtcTransport } from "../../transport/backends/webrtc/mod.ts";
+import { createWebSocketTransport, type WebSocketTransport } from "../../transport/backends/websocket/mod.ts";
 import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
 import { until } from "../helpers/until.ts";
 import { withDeadline } from "./compliance.ts";

@@ -1,7 +1,7 @@
 /** The secure wrapper: authentication, encryption, admission, freshness, both crypto back ends. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeAck, encodeNodeId } from "../../transport/codec.ts";
-import { InvalidKeyError } from "../../transport/secure.ts";
+import { InvalidKeyError } from "../../transport/secure/secure.ts";
 import type { PacketHandler, PacketTransport } from "../../transport/packet_transport.ts";
 import {
   decodeSecureEnvelope,
@@ -11,8 +11,8 @@ import {
   parseKeyFile,
   SECURE_OVERHEAD,
   secureTransport,
-} from "../../transport/secure.ts";
-import { DecodeError } from "../../transport/errors.ts";
+} from "../../transport/secure/secure.ts";
+import { DecodeError } from "../../base/errors.ts";
 import { pattern, runUntil, simCluster } from "./_helpers.ts";
 
 /** An inner backend that records what it sends and lets the test inject packets. */

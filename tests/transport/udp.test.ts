@@ -7,7 +7,7 @@ import {
   parseUdpAddress,
   UDP_LAN_MTU,
   type UdpTransport,
-} from "../../transport/udp.ts";
+} from "../../transport/backends/udp.ts";
 import { withDeadline } from "./compliance.ts";
 import { deadUdpAddress } from "./udp_fixture.ts";
 

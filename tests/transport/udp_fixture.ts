@@ -3,7 +3,7 @@
  * @module
  */
 
-import { createUdpTransport, type UdpTransportOptions } from "../../transport/udp.ts";
+import { createUdpTransport, type UdpTransportOptions } from "../../transport/backends/udp.ts";
 import type { BackendFixture } from "./compliance.ts";
 
 /**

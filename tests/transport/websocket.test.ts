@@ -6,23 +6,27 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
-import { DecodeError, DeliveryFailedError } from "../../transport/errors.ts";
+import { DecodeError } from "../../base/errors.ts";
+import { DeliveryFailedError } from "../../transport/errors.ts";
 import { TransportManager } from "../../transport/manager.ts";
-import { signalingAddressOf, webRtcAddressOf } from "../../transport/webrtc/address.ts";
-import { decodeSignal, encodeSignal } from "../../transport/webrtc/signal_codec.ts";
-import { parseWebSocketAddress, tryParseWebSocketAddress } from "../../transport/websocket/address.ts";
+import { signalingAddressOf, webRtcAddressOf } from "../../transport/backends/webrtc/address.ts";
+import { decodeSignal, encodeSignal } from "../../transport/backends/webrtc/signal_codec.ts";
+import {
+  parseWebSocketAddress,
+  tryParseWebSocketAddress,
+} from "../../transport/backends/websocket/address.ts";
 import {
   decodeFrame,
   encodeDataFrame,
   encodeRelayFrame,
   FRAME_RELAY,
   relayIdBytes,
-} from "../../transport/websocket/frame.ts";
+} from "../../transport/backends/websocket/frame.ts";
 import {
   createWebSocketTransport,
   type WebSocketLike,
   type WebSocketTransport,
-} from "../../transport/websocket/mod.ts";
+} from "../../transport/backends/websocket/mod.ts";
 import { until } from "../helpers/until.ts";
 import { withDeadline } from "./compliance.ts";
 

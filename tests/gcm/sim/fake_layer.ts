@@ -5,9 +5,9 @@
  * of the return direction only (`cut(b, a)` while a sends to b) delivers the message but reports a
  * failure — a false suspicion.
  */
-import type { VirtualClock } from "../../../transport/clock.ts";
+import type { VirtualClock } from "../../../base/clock.ts";
 import { DeliveryFailedError } from "../../../transport/errors.ts";
-import type { Random } from "../../../transport/random.ts";
+import type { Random } from "../../../base/random.ts";
 import type { MessageLayer } from "../../../gcm/manager.ts";
 
 /** A layer of one node on the fake network. */

@@ -3,8 +3,8 @@
  * backend (the message-level fake, or the real stack GCM → TransportManager → SimNetwork), records
  * everything the property checker needs, and offers the faults the scheduler injects.
  */
-import { VirtualClock } from "../../../transport/clock.ts";
-import { Random } from "../../../transport/random.ts";
+import { VirtualClock } from "../../../base/clock.ts";
+import { Random } from "../../../base/random.ts";
 import { type GcmOptions, GroupCommunicationManager, type MessageLayer } from "../../../gcm/manager.ts";
 import type { ViewMode } from "../../../gcm/types.ts";
 import { Recorder } from "./checker.ts";

@@ -2,10 +2,10 @@
  * The real stack for the harness: every node gets a MemoryTransport on one SimNetwork and a real
  * TransportManager; the GCM runs on top. Loss, duplication and reordering come from the network.
  */
-import type { VirtualClock } from "../../../transport/clock.ts";
+import type { VirtualClock } from "../../../base/clock.ts";
 import { TransportManager } from "../../../transport/manager.ts";
-import { SimNetwork } from "../../../transport/memory.ts";
-import type { Random } from "../../../transport/random.ts";
+import { SimNetwork } from "../../../transport/backends/memory.ts";
+import type { Random } from "../../../base/random.ts";
 import type { Backend } from "./harness.ts";
 
 /** Link quality of the simulated network. */

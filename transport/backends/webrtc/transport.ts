@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { PacketHandler, PacketTransport } from "../packet_transport.ts";
+import type { PacketHandler, PacketTransport } from "../../packet_transport.ts";
 import { tryParseWebSocketAddress } from "../websocket/address.ts";
 import type { WebSocketTransport } from "../websocket/transport.ts";
 import { signalingAddressOf, WEBRTC_SCHEMES, webRtcAddress, webRtcAddressOf } from "./address.ts";

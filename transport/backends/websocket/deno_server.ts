@@ -4,7 +4,7 @@
  * @module
  */
 
-import { TransportBindError } from "../errors.ts";
+import { TransportBindError } from "../../errors.ts";
 import type { ListeningServer } from "./node_server.ts";
 import type { WebSocketLike } from "./socket.ts";
 

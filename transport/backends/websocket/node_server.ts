@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TransportBindError } from "../errors.ts";
+import { TransportBindError } from "../../errors.ts";
 import type { WebSocketLike } from "./socket.ts";
 
 /** A listening server: its port and how to stop it. */

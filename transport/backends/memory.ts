@@ -19,10 +19,10 @@
  * @module
  */
 
-import { type Clock, SystemClock } from "./clock.ts";
-import { ClosedError } from "./errors.ts";
-import type { PacketHandler, PacketTransport } from "./packet_transport.ts";
-import { Random } from "./random.ts";
+import { type Clock, SystemClock } from "../../base/clock.ts";
+import { ClosedError } from "../../base/errors.ts";
+import type { PacketHandler, PacketTransport } from "../packet_transport.ts";
+import { Random } from "../../base/random.ts";
 
 /** How one direction of a link treats packets. Probabilities are in [0, 1]. */
 export interface LinkOptions {

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { DecodeError } from "../errors.ts";
+import { DecodeError } from "../../../base/errors.ts";
 
 /** Version byte of every frame. */
 export const FRAME_VERSION = 1;

@@ -19,8 +19,8 @@
  */
 
 import type { RemoteInfo, Socket } from "node:dgram";
-import { TransportBindError } from "./errors.ts";
-import type { PacketHandler, PacketTransport } from "./packet_transport.ts";
+import { TransportBindError } from "../errors.ts";
+import type { PacketHandler, PacketTransport } from "../packet_transport.ts";
 import { formatUdpAddress, ipFamily, tryParseUdpAddress, type UdpSocketAddress } from "./udp_address.ts";
 
 export { formatUdpAddress, parseUdpAddress, type UdpSocketAddress } from "./udp_address.ts";

@@ -32,8 +32,8 @@
  * @module
  */
 
-import { DecodeError, RaincoreError } from "./errors.ts";
-import type { PacketHandler, PacketTransport } from "./packet_transport.ts";
+import { DecodeError, RaincoreError } from "../../base/errors.ts";
+import type { PacketHandler, PacketTransport } from "../packet_transport.ts";
 
 /** Bytes the wrapper adds to every packet: marker, salt, counter, tag. */
 export const SECURE_OVERHEAD = 1 + 4 + 8 + 16;

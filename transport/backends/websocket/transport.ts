@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { PacketHandler, PacketTransport } from "../packet_transport.ts";
+import type { PacketHandler, PacketTransport } from "../../packet_transport.ts";
 import {
   formatRelayAddress,
   normalizeServerUrl,

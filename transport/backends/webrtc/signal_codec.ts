@@ -12,7 +12,7 @@
  * @module
  */
 
-import { DecodeError } from "../errors.ts";
+import { DecodeError } from "../../../base/errors.ts";
 
 /** Version byte of every signaling message. */
 export const SIGNAL_VERSION = 1;

@@ -1,0 +1,26 @@
+/**
+ * The errors every layer shares: {@link RaincoreError}, the base of every error raincore raises on
+ * purpose, and the two conditions all layers meet — bytes that do not decode, and use after close.
+ * Callers match on the class (or its `name`).
+ * @module
+ */
+
+/** Base class of every error raincore raises on purpose. */
+export class RaincoreError extends Error {
+  /** Error name, stable across versions. */
+  static readonly errorName: string = "RaincoreError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = (this.constructor as typeof RaincoreError).errorName;
+  }
+}
+
+/** Bytes that are not a valid packet or message of the expected format. */
+export class DecodeError extends RaincoreError {
+  static override readonly errorName = "DecodeError";
+}
+
+/** An operation on something already closed. */
+export class ClosedError extends RaincoreError {
+  static override readonly errorName = "ClosedError";
+}
