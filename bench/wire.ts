@@ -17,7 +17,7 @@
 
 import { decode, encodeToken, KIND_TOKEN } from "../gcm/codec.ts";
 import { GroupCommunicationManager } from "../gcm/manager.ts";
-import { type Entry, ENTRY_MSG, type Token } from "../gcm/token.ts";
+import type { Entry, Token } from "../gcm/token.ts";
 import { VirtualClock } from "../base/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
 import { SimNetwork } from "../transport/backends/memory.ts";
@@ -121,7 +121,8 @@ export function floodToken(entries: number, size: number): Token {
   for (let i = 0; i < entries; i++) {
     const o = nodelist[Math.floor((i * 4) / entries)];
     list.push({
-      kind: ENTRY_MSG,
+      cfg: "1:m0/1/2",
+      gseq: i + 1,
       originId: o.id,
       originInc: o.inc,
       seq: i + 1,
@@ -142,6 +143,10 @@ export function floodToken(entries: number, size: number): Token {
     gvn: 1,
     rsv: 0,
     flags: 0,
+    cfg: "1:m0/1/2",
+    mseq: entries,
+    rsvTag: "",
+    trans: [],
     entries: list,
   };
 }

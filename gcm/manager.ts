@@ -29,15 +29,19 @@ import { RingCore } from "./ring.ts";
 import { type DeliveryLevel, type Member, TokenState, type ViewMode, ViewState } from "./types.ts";
 
 /**
- * What the GCM needs from the layer below; the Transport Manager satisfies it. `send` resolves when
- * the whole message is acknowledged and rejects when every resend on every address failed — that
- * rejection is the GCM's failure detector (3.2, 3.5).
+ * What the GCM needs from the layer below; the Transport Manager satisfies it. `post` reports
+ * success once the whole message is acknowledged, and an error when every resend on every address
+ * failed — that failure is the GCM's failure detector (3.2, 3.5).
  */
 export interface MessageLayer {
   /** This node's ID. */
   readonly nodeId: string;
-  /** Sends one message reliably and atomically; no ordering between messages is needed. */
-  send(nodeId: string, channel: number, msg: Uint8Array): Promise<void>;
+  /**
+   * Sends one message reliably and atomically; no ordering between messages is needed. `outcome` is
+   * called exactly once, from the layer's own event that decides it (never from a promise
+   * continuation, so a simulated run does not depend on how many `await`s a chain has).
+   */
+  post(nodeId: string, channel: number, msg: Uint8Array, outcome: (error?: Error) => void): void;
   /**
    * Registers the handler of one channel. Each message comes in a buffer of its own that the layer
    * never touches again (the Transport Manager's do): decoded payloads are views into it.
@@ -78,6 +82,13 @@ export interface GcmOptions {
   starvingMs?: number;
   /** Period of join attempts while this node is a group of one. @default {starvingMs} */
   joinRetryMs?: number;
+  /**
+   * With `peers`: how long a starting node keeps the messages it multicasts back, waiting to be in a
+   * view with another member. They go out in the first such view; if no peer takes the node in within
+   * this time, in its own view of one (where only it delivers them). 0 sends them at once.
+   * @default {1000}
+   */
+  joinWaitMs?: number;
   /** Most messages one node appends to the token per visit. @default {512} */
   maxBatchMessages?: number;
   /** Most payload bytes one node appends per visit (one bigger message still goes alone). @default {262144} */
@@ -156,8 +167,12 @@ export interface LeaveEvent {
 
 /** A committed view. */
 export interface ViewEvent {
-  /** Index in the globalView vector. */
+  /** Identifier: the same at every member that installs this view, different for every other view. */
+  id: string;
+  /** Index in the globalView vector (each member's views have rising indices). */
   index: number;
+  /** Identifier of the view this node installed before ("" for its first). */
+  previous: string;
   /** Member node IDs in ring order. */
   members: string[];
   /** Members with their incarnations. */
@@ -183,11 +198,40 @@ export interface DeliverEvent {
   /** Open-group send: the non-member that handed the message to `from`. */
   forwardedFor?: string;
   /**
-   * Configuration (ring lineage) in which this node delivered the message. Two members deliver the
-   * messages they both delivered in one configuration in the same order; a configuration ends when the
-   * token may have forked (a regeneration, a reroute) and when a node moves to another group.
+   * ID of the configuration this node delivered the message in: a regular view ({@link ViewEvent.id})
+   * or a transitional configuration ({@link TransitionalEvent.id}).
    */
-  ring: string;
+  view: string;
+  /** Whether it was delivered in a transitional configuration. */
+  transitional: boolean;
+}
+
+/**
+ * The transitional configuration between two regular views (extended virtual synchrony): the members
+ * that move together from `previous` to `next`. It comes after the last message this node delivers in
+ * `previous` and before the `view` event of `next`; the messages of `previous` that could not be
+ * delivered there (a `safe` one not every member was known to hold, anything after a message that no
+ * surviving member had) are delivered in it.
+ */
+export interface TransitionalEvent {
+  /** Identifier, the same at every member that moves from `previous` to `next`. */
+  id: string;
+  /** The regular view left. */
+  previous: string;
+  /** The regular view installed next ("" when this node leaves the group). */
+  next: string;
+  /** Member node IDs, in `next`'s ring order. */
+  members: string[];
+  /** Members with their incarnations. */
+  detail: Member[];
+}
+
+/** An exception (or rejected promise) of an application listener; the protocol went on unharmed. */
+export interface ListenerErrorEvent {
+  /** The event whose listener failed. */
+  event: string;
+  /** What it threw. */
+  error: unknown;
 }
 
 /** Events of {@link GroupCommunicationManager}. */
@@ -196,6 +240,10 @@ export interface GcmEvents {
   view: ViewEvent;
   /** A multicast message was delivered. */
   deliver: DeliverEvent;
+  /** The transitional configuration before the next view (extended virtual synchrony). */
+  transitional: TransitionalEvent;
+  /** An application listener threw or rejected; the protocol state is unchanged by it. */
+  error: ListenerErrorEvent;
   /** The token arrived at this node. */
   token: { seq: number };
   /** This node left the group. */
@@ -219,6 +267,13 @@ export interface MulticastOptions {
    * All streams share one total order. @default {0}
    */
   stream?: number;
+  /**
+   * A view ID: order the message only in that view. If the view has ended before the message could
+   * be ordered (a membership change, or the node is still waiting to join), it is dropped and never
+   * delivered — for messages that only make sense in one view (the GDM's view hand-shake).
+   * @default {undefined (ordered in whatever view is current when the token comes)}
+   */
+  view?: string;
 }
 
 /** The application's stream: its messages are the `deliver` events. */
@@ -276,6 +331,8 @@ export class GroupCommunicationManager {
   readonly #listeners: { [K in keyof GcmEvents]: Listener<GcmEvents[K]>[] } = {
     view: [],
     deliver: [],
+    transitional: [],
+    error: [],
     token: [],
     leave: [],
     close: [],
@@ -341,6 +398,7 @@ export class GroupCommunicationManager {
       hungryMs: opts.hungryMs ?? 1000,
       starvingMs,
       joinRetryMs: opts.joinRetryMs ?? starvingMs,
+      joinWaitRounds: Math.ceil((opts.joinWaitMs ?? 1000) / Math.max(1, opts.joinRetryMs ?? starvingMs)),
       peers: (opts.peers ?? []).filter((p) => p !== opts.layer.nodeId),
       maxBatchMessages: opts.maxBatchMessages ?? 512,
       maxBatchBytes: opts.maxBatchBytes ?? 262_144,
@@ -365,7 +423,9 @@ export class GroupCommunicationManager {
   get view(): ViewEvent {
     const v = this.core.lastGlobalView;
     return {
+      id: v.id,
       index: v.index,
+      previous: this.#lastView?.previous ?? "",
       members: v.members.map((m) => m.id),
       detail: v.members.slice(),
       mode: this.mode,
@@ -581,7 +641,12 @@ export class GroupCommunicationManager {
     if (pending > 0 && pending + data.length > this.#maxPendingBytes) {
       throw new MulticastBackpressureError(pending, data.length, this.#maxPendingBytes);
     }
-    const seq = this.core.send(frame(options.stream ?? APP_STREAM, data), options.level === "safe");
+    const seq = this.core.send(
+      frame(options.stream ?? APP_STREAM, data),
+      options.level === "safe",
+      "",
+      options.view,
+    );
     this.#flush();
     return seq;
   }
@@ -607,14 +672,13 @@ export class GroupCommunicationManager {
     if (data.length > this.#maxMessageBytes) {
       throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
     }
-    await this.#layer.send(
-      member,
-      this.#channel,
-      encodeForward({
-        from: this.id,
-        safe: options.level === "safe",
-        data: frame(options.stream ?? APP_STREAM, data),
-      }),
+    const bytes = encodeForward({
+      from: this.id,
+      safe: options.level === "safe",
+      data: frame(options.stream ?? APP_STREAM, data),
+    });
+    await new Promise<void>((resolve, reject) =>
+      this.#layer.post(member, this.#channel, bytes, (e) => e === undefined ? resolve() : reject(e))
     );
   }
 
@@ -705,8 +769,28 @@ export class GroupCommunicationManager {
       this.core.lastToken !== undefined;
   }
 
+  /**
+   * Calls every listener of `event`. A listener that throws (or returns a promise that rejects) never
+   * changes protocol state or skips a delivery: the others still run, and the failure is reported as
+   * an `error` event — or, with no `error` listener, on the console.
+   */
   #emit<K extends keyof GcmEvents>(event: K, value: GcmEvents[K]): void {
-    for (const fn of this.#listeners[event] as Listener<GcmEvents[K]>[]) fn(value);
+    for (const fn of this.#listeners[event] as Listener<GcmEvents[K]>[]) {
+      try {
+        const r = fn(value) as unknown;
+        if (isThenable(r)) r.then(undefined, (error: unknown) => this.#listenerFailed(event, error));
+      } catch (error) {
+        this.#listenerFailed(event, error);
+      }
+    }
+  }
+
+  #listenerFailed(event: string, error: unknown): void {
+    if (event !== "error" && this.#listeners.error.length > 0) {
+      this.#emit("error", { event, error });
+      return;
+    }
+    reportListenerError(event, error);
   }
 
   #onMessage(from: string, raw: Uint8Array): void {
@@ -775,10 +859,10 @@ export class GroupCommunicationManager {
       case "sendToken": {
         const seq = a.token.seq;
         const to = a.to;
-        this.#layer.send(to, this.#channel, encodeToken(a.token)).then(
-          () => this.#later(() => this.core.tokenDelivered(to, seq)),
-          () => this.#later(() => this.core.tokenFailed(to, seq)),
-        );
+        this.#layer.post(to, this.#channel, encodeToken(a.token), (error) => {
+          if (error === undefined) this.#later(() => this.core.tokenDelivered(to, seq));
+          else this.#later(() => this.core.tokenFailed(to, seq));
+        });
         break;
       }
       case "send911": {
@@ -794,13 +878,10 @@ export class GroupCommunicationManager {
         this.#pending911.add(key);
         const bytes = encode911(m);
         const snapshot = { ...m, nodelist: m.nodelist.slice() };
-        this.#layer.send(to, this.#channel, bytes).then(
-          () => this.#pending911.delete(key),
-          () => {
-            this.#pending911.delete(key);
-            this.#later(() => this.core.failed911(to, snapshot));
-          },
-        );
+        this.#layer.post(to, this.#channel, bytes, (error) => {
+          this.#pending911.delete(key);
+          if (error !== undefined) this.#later(() => this.core.failed911(to, snapshot));
+        });
         break;
       }
       case "timer":
@@ -833,12 +914,32 @@ export class GroupCommunicationManager {
         const stream = d.data[0];
         d.data = d.data.subarray(1);
         if (stream === APP_STREAM) this.#emit("deliver", d);
-        else this.#streams.get(stream)?.(d);
+        else {
+          const handler = this.#streams.get(stream);
+          try {
+            handler?.(d);
+          } catch (error) {
+            this.#listenerFailed(`stream ${stream}`, error);
+          }
+        }
+        break;
+      }
+      case "transitional": {
+        const t = a.transitional;
+        this.#emit("transitional", {
+          id: t.id,
+          previous: t.previous,
+          next: t.next,
+          members: t.members.map((m) => m.id),
+          detail: t.members.slice(),
+        });
         break;
       }
       case "view": {
         const view: ViewEvent = {
+          id: a.view.id,
           index: a.view.index,
+          previous: a.previous,
           members: a.view.members.map((m) => m.id),
           detail: a.view.members.slice(),
           mode: a.mode,
@@ -854,7 +955,9 @@ export class GroupCommunicationManager {
             this.#emit("merge", {
               previous,
               other: {
+                id: "",
                 index: 0,
+                previous: "",
                 members: added.map((m) => m.id),
                 detail: added,
                 mode: a.mode,
@@ -954,4 +1057,12 @@ function randomIncarnation(): number {
   const a = new Uint32Array(1);
   globalThis.crypto.getRandomValues(a);
   return a[0];
+}
+
+/**
+ * Reports a listener failure that no `error` listener takes. On the console, not through the
+ * runtime's `reportError`: Deno ends the process on an unhandled one, and a member must go on.
+ */
+function reportListenerError(event: string, error: unknown): void {
+  console.error(`raincore: a '${event}' listener threw (add an 'error' listener to handle these):`, error);
 }

@@ -35,7 +35,13 @@ export {
 } from "./errors.ts";
 export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
 export { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
-export { type Entry, ENTRY_ACK, ENTRY_MSG, type Token, TOKEN_FLAG_TBM } from "./token.ts";
+export {
+  type Entry,
+  type Token,
+  TOKEN_FLAG_TBM,
+  TOKEN_FLAG_TRANSITION,
+  type TransitionInfo,
+} from "./token.ts";
 export {
   F911_JOIN,
   F911_NOT_ELIGIBLE,

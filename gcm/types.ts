@@ -44,7 +44,9 @@ export type DeliveryLevel = "agreed" | "safe";
 
 /** A committed global view. */
 export interface View {
-  /** Index in the globalView vector. */
+  /** Identifier: the same at every member that installs this view, different for every other view. */
+  readonly id: string;
+  /** Index in the globalView vector (part of the identifier; a member's views have rising indices). */
   readonly index: number;
   /** Members in ring order. */
   readonly members: readonly Member[];

@@ -1027,7 +1027,11 @@ export class GroupDataManager {
       ...(this.#stale ? { st: true } : {}),
     };
     try {
-      this.#multicast(hello, "agreed");
+      // The hand-shake speaks of this view only: bound to it, so a node still waiting to join (or a
+      // view that ends before our token visit) never delivers it in a later view, where its evictions
+      // would free the locks of members that are in fact present.
+      this.#flushOutbox();
+      this.#gcm.multicast(encodeOp(hello), { level: "agreed", stream: GDM_STREAM, view: v.id });
     } catch {
       // Left the group: nothing to announce.
     }

@@ -41,7 +41,10 @@ export async function sendSnapshot(
     }
     if (isCancelled()) return;
     const chunk: Chunk = { rid, n: n++, last: i >= items.length, clock, items: batch };
-    await layer.send(to, channel, encodeChunk(chunk));
+    const encoded = encodeChunk(chunk);
+    await new Promise<void>((resolve, reject) =>
+      layer.post(to, channel, encoded, (e) => e === undefined ? resolve() : reject(e))
+    );
   } while (i < items.length);
 }
 

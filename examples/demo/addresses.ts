@@ -22,13 +22,13 @@ export function hubAddresses(hub: string, id: string, rtc: boolean): string[] {
 export function resolvingLayer(tm: TransportManager, resolve: (id: string) => string[]): MessageLayer {
   return {
     nodeId: tm.nodeId,
-    send(id, channel, msg) {
+    post(id, channel, msg, outcome) {
       const want = resolve(id);
       const have = tm.addressesOf(id);
       if (want.length > 0 && (have.length !== want.length || have.some((a, i) => a !== want[i]))) {
         tm.setAddresses(id, want);
       }
-      return tm.send(id, channel, msg);
+      tm.post(id, channel, msg, outcome);
     },
     onMessage: (channel, fn) => tm.onMessage(channel, fn),
   };

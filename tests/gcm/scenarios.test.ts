@@ -234,7 +234,12 @@ describe("reliable multicast on the token (3.8)", () => {
       n.gcm.on("deliver", (d) => {
         if (d.level !== "safe") return;
         for (const m of c.live()) {
-          if (m.gcm.core.multicast.seen(d.from, d.fromIncarnation) < d.seq && m.id !== d.from) {
+          const delivered = c.rec.procs.get(`${m.id}#${m.inc}`)!.deliveredSet.has(
+            `${d.from}#${d.fromIncarnation}#${d.seq}`,
+          );
+          if (
+            !delivered && !m.gcm.core.multicast.holds(d.from, d.fromIncarnation, d.seq) && m.id !== d.from
+          ) {
             events.push(`${n.id} early`);
           }
         }

@@ -72,7 +72,7 @@ async function attackRun(
   if (!(await c.settle(20_000))) return ["boot did not converge"];
   const r = new Random(seed ^ 0x5eed);
   const evil = c.backend.layer("m", 1, ids);
-  const send = (to: string, bytes: Uint8Array) => void evil.send(to, 16, bytes).catch(() => {});
+  const send = (to: string, bytes: Uint8Array) => evil.post(to, 16, bytes, () => {});
   const end = c.clock.now() + 3000;
   let k = 0;
   while (c.clock.now() < end) {
@@ -157,8 +157,8 @@ describe("malicious sender on the GCM channel (simulator)", () => {
     const evil = c.backend.layer("m", 1, ids);
     // A forward's payload starts with its stream byte (APP_STREAM: the application's deliver events).
     const app = (text: string) => new Uint8Array([APP_STREAM, ...new TextEncoder().encode(text)]);
-    void evil.send("b", 16, encodeForward({ from: "a", safe: false, data: app("spoofed") })).catch(() => {});
-    void evil.send("b", 16, encodeForward({ from: "m", safe: false, data: app("honest") })).catch(() => {});
+    evil.post("b", 16, encodeForward({ from: "a", safe: false, data: app("spoofed") }), () => {});
+    evil.post("b", 16, encodeForward({ from: "m", safe: false, data: app("honest") }), () => {});
     await c.run(2000);
     expect(got).toEqual(["b/m/honest"]);
   });

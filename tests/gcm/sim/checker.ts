@@ -108,9 +108,9 @@ export class Recorder {
       if (d.seq <= last) this.#fail(`FIFO: ${key} delivered ${mkey} after seq ${last}`);
       rec.lastSeq.set(origin, d.seq);
       rec.delivered.push(mkey);
-      rec.deliveredRing.push(d.ring);
+      rec.deliveredRing.push(d.view);
       rec.deliveredSet.add(mkey);
-      if (d.level === "safe") this.#checkSafe(rec, d.from, d.fromIncarnation, d.seq, mkey, d.ring);
+      if (d.level === "safe") this.#checkSafe(rec, d.from, d.fromIncarnation, d.seq, mkey, d.view);
     });
   }
 
@@ -199,7 +199,7 @@ export class Recorder {
       if ((this.#removedAt.get(p.key) ?? -1) >= sent.at) continue; // was off the ring meanwhile
       // Holding it: delivered it already, or seen it on the token (the core's watermark forgets an
       // origin's old incarnation once its new one speaks, hence the first test).
-      const holds = p.deliveredSet.has(mkey) || p.node.gcm.core.multicast.seen(from, fromInc) >= seq;
+      const holds = p.deliveredSet.has(mkey) || p.node.gcm.core.multicast.holds(from, fromInc, seq);
       if (!holds && !(m.id === from && m.inc === fromInc)) {
         this.#fail(`safe: ${rec.key} delivered ${mkey} before ${p.key} held it`);
         return;

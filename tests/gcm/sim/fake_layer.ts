@@ -1,6 +1,6 @@
 /**
  * A message-level fake of the Transport Manager for GCM tests: exactly-once, atomic, unordered
- * messages with random delays under a VirtualClock; `send` resolves on "ack" and rejects with
+ * messages with random delays under a VirtualClock; `post` reports the "ack", or a
  * DeliveryFailedError after `failAfterMs` when the destination is crashed or the link is cut. A cut
  * of the return direction only (`cut(b, a)` while a sends to b) delivers the message but reports a
  * failure — a false suspicion.
@@ -36,31 +36,29 @@ export class FakeNet {
     let closed = false;
     return {
       nodeId: id,
-      send: (to, channel, msg) => {
-        if (closed) return Promise.reject(new DeliveryFailedError(to, channel, "closed"));
+      post: (to, channel, msg, outcome) => {
+        const fail = (why: string) =>
+          this.clock.setTimer(this.failAfterMs, () => outcome(new DeliveryFailedError(to, channel, why)));
+        if (closed) {
+          fail("closed");
+          return;
+        }
         this.sent++;
         const copy = msg.slice();
-        return new Promise<void>((resolve, reject) => {
-          const d = this.random.between(this.delay.min, this.delay.max);
-          const fail = () =>
-            this.clock.setTimer(
-              this.failAfterMs,
-              () => reject(new DeliveryFailedError(to, channel, "no ack")),
-            );
-          if (this.#cuts.has(id + ">" + to)) {
-            fail();
+        const d = this.random.between(this.delay.min, this.delay.max);
+        if (this.#cuts.has(id + ">" + to)) {
+          fail("no ack");
+          return;
+        }
+        this.clock.setTimer(d, () => {
+          const h = this.#handlers.get(to)?.get(channel);
+          if (h === undefined || this.#cuts.has(id + ">" + to)) {
+            fail("no ack");
             return;
           }
-          this.clock.setTimer(d, () => {
-            const h = this.#handlers.get(to)?.get(channel);
-            if (h === undefined || this.#cuts.has(id + ">" + to)) {
-              fail();
-              return;
-            }
-            h(id, copy);
-            if (this.#cuts.has(to + ">" + id)) fail();
-            else this.clock.setTimer(d, () => resolve());
-          });
+          h(id, copy);
+          if (this.#cuts.has(to + ">" + id)) fail("no ack");
+          else this.clock.setTimer(d, () => outcome());
         });
       },
       onMessage: (channel, fn) => {

@@ -218,7 +218,7 @@ export class Cluster {
       if (!n.gcm.agreed) return false;
       const v = n.gcm.view.detail.map((m) => `${m.id}#${m.inc}`).sort().join(",");
       if (v !== want) return false;
-      if (n.gcm.core.multicast.pending > 0 || n.gcm.core.multicast.inflight > 0) return false;
+      if (!n.gcm.core.multicast.quiet) return false;
     }
     return true;
   }

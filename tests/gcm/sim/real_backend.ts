@@ -49,9 +49,9 @@ export function realBackend(options: RealBackendOptions = {}) {
         tms.set(id, tm);
         return {
           nodeId: id,
-          send: (to, channel, msg) => {
+          post: (to, channel, msg, outcome) => {
             if (tm.addressesOf(to).length === 0) tm.setAddresses(to, [addr(to)]);
-            return tm.send(to, channel, msg);
+            tm.post(to, channel, msg, outcome);
           },
           onMessage: (channel, fn) => tm.onMessage(channel, fn),
           close: () => {

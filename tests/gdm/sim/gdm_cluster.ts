@@ -75,7 +75,7 @@ export class GdmCluster {
     for (const n of live) {
       if (!n.gcm.agreed) return false;
       if (n.gcm.view.detail.map((m) => `${m.id}#${m.inc}`).sort().join(",") !== want) return false;
-      if (n.gcm.core.multicast.pending > 0 || n.gcm.core.multicast.inflight > 0) return false;
+      if (!n.gcm.core.multicast.quiet) return false;
     }
     return true;
   }
