@@ -135,6 +135,9 @@ export function preEvsAdapter(gcm: GroupCommunicationManager): EvsSource {
   };
 }
 
+/** The stat that counts runs on a pre-EVS GCM, whose verdicts are waived in part. */
+export const PRE_EVS_RUNS = "pre-EVS runs (checks waived)";
+
 /** Checks the pre-EVS GCM cannot earn. */
 const NOT_PROVIDED = [
   "transitional configuration",

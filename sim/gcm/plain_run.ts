@@ -6,6 +6,7 @@
  * @module
  */
 import type { ViewMode } from "../../gcm/types.ts";
+import { PRE_EVS_RUNS } from "../evs/pre_evs_adapter.ts";
 import { scheduleLog, type SeedOutcome } from "../outcome.ts";
 import { Cluster } from "./cluster.ts";
 import { realBackend } from "./real_backend.ts";
@@ -179,7 +180,13 @@ export async function finishRun(
     violations,
     summary: `${mode}, ${c.nodes.size} nodes${c.throws > 0 ? `, ${c.throws} listener faults` : ""}`,
     events,
-    stats: { deliveries, virtualMs: c.clock.now(), listenerFaults: c.throws, [`mode ${mode}`]: 1 },
+    stats: {
+      deliveries,
+      virtualMs: c.clock.now(),
+      listenerFaults: c.throws,
+      [`mode ${mode}`]: 1,
+      [PRE_EVS_RUNS]: c.rec.preEvs ? 1 : 0,
+    },
     mode,
     nodes: c.nodes.size,
     cluster: c,

@@ -19,7 +19,7 @@
  * @module
  */
 import { compareStamps, type Stamp } from "../../gdm/stamp.ts";
-import { waivePreEvsRepairs } from "../evs/pre_evs_adapter.ts";
+import { PRE_EVS_RUNS, waivePreEvsRepairs } from "../evs/pre_evs_adapter.ts";
 import { scheduleLog, type SeedOutcome } from "../outcome.ts";
 import { GdmCluster } from "./cluster.ts";
 
@@ -271,7 +271,13 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
     violations,
     summary: `${c.nodes.size} nodes, ${writes} writes, ${transfers} transfers`,
     events,
-    stats: { writes, transfers, repairs: g.repairs.repairs.length, virtualMs: c.clock.now() },
+    stats: {
+      writes,
+      transfers,
+      repairs: g.repairs.repairs.length,
+      virtualMs: c.clock.now(),
+      [PRE_EVS_RUNS]: c.rec.preEvs ? 1 : 0,
+    },
     nodes: c.nodes.size,
     writes,
     transfers,
