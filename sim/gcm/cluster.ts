@@ -94,7 +94,9 @@ const THROW_SHARE = 0.05;
 /** A simulated cluster. */
 export class Cluster {
   readonly clock = new VirtualClock();
+  /** A stream for a test's own draws (forked first: `faults` stays the stream every seed always had). */
   readonly random: Random;
+  /** The stream a runner draws its schedule from. */
   readonly faults: Random;
   readonly backend: Backend;
   readonly nodes = new Map<string, SimNode>();
