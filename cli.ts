@@ -1,8 +1,8 @@
 /**
  * The `raincore` command line: `raincore node …` runs one cluster member as an OS process,
  * `raincore bench …` runs the benchmarks, `raincore min …` works with multistage networks,
- * `raincore demo` starts the local demo. Node runs it through `bin/raincore.js` (bundled to dist/),
- * Deno as `deno run -A cli.ts …`.
+ * `raincore sim …` runs the deterministic simulator, `raincore demo` starts the local demo. Node
+ * runs it through `bin/raincore.js` (bundled to dist/), Deno as `deno run -A cli.ts …`.
  * @module
  */
 

@@ -8,6 +8,7 @@ import { benchCommand } from "./bench_command.ts";
 import { demoCommand } from "./demo_command.ts";
 import { minCommand } from "./min_command.ts";
 import { nodeCommand } from "./node_command.ts";
+import { simCommand } from "./sim_command.ts";
 
 /** One subcommand of the `raincore` command line. */
 export interface Command {
@@ -25,4 +26,5 @@ export const commands: Record<string, Command> = {
   node: nodeCommand,
   bench: benchCommand,
   min: minCommand,
+  sim: simCommand,
 };

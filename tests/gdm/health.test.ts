@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { GdmClosedError } from "../../gdm/errors.ts";
 import type { GroupDataManager } from "../../gdm/manager.ts";
-import { GdmCluster } from "./sim/gdm_cluster.ts";
+import { GdmCluster } from "../../sim/gdm/cluster.ts";
 
 async function boot(n: number, seed: number): Promise<GdmCluster> {
   const g = new GdmCluster({ seed });

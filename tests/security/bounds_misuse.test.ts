@@ -12,7 +12,7 @@ import {
 import { LeftGroupError } from "../../gcm/errors.ts";
 import { ClosedError } from "../../base/errors.ts";
 import { MessageTooLargeError, UnknownNodeError } from "../../transport/errors.ts";
-import { Cluster, type ClusterOptions } from "../gcm/sim/harness.ts";
+import { Cluster, type ClusterOptions } from "../../sim/gcm/cluster.ts";
 import { encode911 } from "../../gcm/codec.ts";
 import { entryBytes } from "../../gcm/token.ts";
 import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
