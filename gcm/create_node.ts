@@ -8,7 +8,8 @@ import { type Clock, SystemClock } from "../base/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
-import { type GcmOptions, GroupCommunicationManager } from "./manager.ts";
+import { GroupCommunicationManager } from "./manager.ts";
+import type { GcmOptions } from "./options.ts";
 import type { ViewMode } from "./types.ts";
 
 /** Options of {@link createNode}. */

@@ -12,20 +12,21 @@
  * @module
  */
 export { createNode, type CreateNodeOptions, type GcmNode } from "./create_node.ts";
+export { GroupCommunicationManager } from "./manager.ts";
 export {
-  APP_STREAM,
   type DeliverEvent,
   type GcmEvents,
-  type GcmOptions,
   type GcmState,
-  GroupCommunicationManager,
-  type HealthCheckOptions,
   type LeaveEvent,
   type MergeEvent,
-  type MessageLayer,
-  type MulticastOptions,
+  type TransitionalEvent,
   type ViewEvent,
-} from "./manager.ts";
+} from "./events.ts";
+export type { ListenerErrorEvent } from "../base/emitter.ts";
+export type { GcmOptions, MulticastOptions } from "./options.ts";
+export type { HealthCheckOptions } from "./health.ts";
+export type { MessageLayer } from "./layer.ts";
+export { APP_STREAM } from "./streams.ts";
 export {
   LeftGroupError,
   MulticastBackpressureError,
@@ -34,7 +35,7 @@ export {
   TimeoutError,
 } from "./errors.ts";
 export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
-export { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
+export { type Delivery, Multicast, type MulticastBudget, type Transitional } from "./multicast.ts";
 export {
   type Entry,
   type Token,

@@ -7,7 +7,9 @@
  * order plus every later write; sides that were apart reconcile by stamp (highest wins).
  * @module
  */
-import type { GroupCommunicationManager, MessageLayer, ViewEvent } from "../gcm/manager.ts";
+import type { ViewEvent } from "../gcm/events.ts";
+import type { MessageLayer } from "../gcm/layer.ts";
+import type { GroupCommunicationManager } from "../gcm/manager.ts";
 import type { DeliveryLevel } from "../gcm/types.ts";
 import { LeftGroupError, MulticastTooLargeError } from "../gcm/errors.ts";
 import { type Clock, SystemClock, type TimerId } from "../base/clock.ts";

@@ -5,7 +5,7 @@
  * and yields between chunks, so a 100 MB state never blocks the token or the event loop.
  * @module
  */
-import type { MessageLayer } from "../gcm/manager.ts";
+import type { MessageLayer } from "../gcm/layer.ts";
 import { type Chunk, encodeChunk } from "./ops.ts";
 import type { DataState, Item } from "./state.ts";
 

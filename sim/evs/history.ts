@@ -78,6 +78,8 @@ export interface SendItem extends Stamp {
   level: "agreed" | "safe";
   stream: number;
   body: string;
+  /** The view the message was bound to (`MulticastOptions.view`): dropped, never delivered, if it ended first. */
+  onlyIn?: string;
 }
 
 /** An application listener of this process threw on purpose (the simulator's listener faults). */

@@ -16,7 +16,8 @@
  * @module
  */
 
-import type { DeliverEvent, GroupCommunicationManager } from "../../gcm/manager.ts";
+import type { DeliverEvent } from "../../gcm/events.ts";
+import type { GroupCommunicationManager } from "../../gcm/manager.ts";
 import type { Member } from "../../gcm/types.ts";
 import type { Violation } from "./check.ts";
 import type { History } from "./history.ts";

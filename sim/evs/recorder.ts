@@ -104,6 +104,7 @@ export class Recorder {
         level: options.level ?? "agreed",
         stream: options.stream ?? 0,
         body: fingerprint(data),
+        ...(options.view !== undefined ? { onlyIn: options.view } : {}),
       });
       return seq;
     };

@@ -6,7 +6,9 @@
  */
 import { VirtualClock } from "../../base/clock.ts";
 import { Random } from "../../base/random.ts";
-import { type GcmOptions, GroupCommunicationManager, type MessageLayer } from "../../gcm/manager.ts";
+import type { MessageLayer } from "../../gcm/layer.ts";
+import { GroupCommunicationManager } from "../../gcm/manager.ts";
+import type { GcmOptions } from "../../gcm/options.ts";
 import type { ViewMode } from "../../gcm/types.ts";
 import { checkHistory, formatViolation } from "../evs/check.ts";
 import type { History, LiveProc } from "../evs/history.ts";

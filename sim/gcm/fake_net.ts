@@ -9,7 +9,7 @@
 import type { VirtualClock } from "../../base/clock.ts";
 import { DeliveryFailedError } from "../../transport/errors.ts";
 import type { Random } from "../../base/random.ts";
-import type { MessageLayer } from "../../gcm/manager.ts";
+import type { MessageLayer } from "../../gcm/layer.ts";
 
 /** A layer of one node on the fake network. */
 export interface FakeLayer extends MessageLayer {

@@ -3,7 +3,7 @@ import { VirtualClock } from "../../base/clock.ts";
 import { SimNetwork } from "../../transport/backends/memory.ts";
 import { Random } from "../../base/random.ts";
 import { createNode, type GcmNode } from "../../gcm/mod.ts";
-import type { ViewEvent } from "../../gcm/manager.ts";
+import type { ViewEvent } from "../../gcm/events.ts";
 import { GroupDataManager } from "../../gdm/manager.ts";
 
 async function runUntil(clock: VirtualClock, done: () => boolean, limitMs: number): Promise<boolean> {

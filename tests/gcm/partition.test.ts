@@ -2,7 +2,7 @@
 // critical resources (health checks), on the simulated cluster (virtual time).
 import { describe, expect, it } from "vitest";
 import { Cluster } from "../../sim/gcm/cluster.ts";
-import type { LeaveEvent, MergeEvent } from "../../gcm/manager.ts";
+import type { LeaveEvent, MergeEvent } from "../../gcm/events.ts";
 
 const members = (c: Cluster, id: string) => c.nodes.get(id)!.gcm.view.members.slice().sort().join(",");
 

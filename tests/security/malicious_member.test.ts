@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { encode911, encodeForward, encodeToken } from "../../gcm/codec.ts";
-import { APP_STREAM } from "../../gcm/manager.ts";
+import { APP_STREAM } from "../../gcm/streams.ts";
 import type { Token } from "../../gcm/token.ts";
 import { Random } from "../../base/random.ts";
 import { Cluster } from "../../sim/gcm/cluster.ts";
