@@ -5,7 +5,7 @@
  * `node:fs/promises` is imported lazily, so this module (and `gdm/mod.ts`) loads in browsers.
  * @module
  */
-import { Encoder } from "npm:cbor-x@^1.6.0/encode";
+import { Encoder } from "cbor-x/encode";
 import type { Item } from "./state.ts";
 import type { StorageAdapter, StorageBatch, StoredState } from "./storage.ts";
 

@@ -1,9 +1,12 @@
-// The library-wide import rule: every import inside the library resolves without an import map,
-// because a module imported by URL (Deno) gets none. Allowed specifiers:
+// The library-wide import rule: every import inside the library resolves the same way in Deno, Node
+// (type stripping, tsx, the bundled dist/), Bun and bundlers. Allowed specifiers:
 //   - relative paths with the `.ts` extension that exist (`./codec.ts`, `../transport/mod.ts`);
 //   - `node:` built-ins (`node:dgram`);
-//   - fully qualified npm specifiers `npm:name@range[/sub]` of a package in package.json
-//     "dependencies" (a consumer installs exactly those).
+//   - bare package specifiers `name[/sub]` (`cbor-x/encode`, `ws`) of a package in package.json
+//     "dependencies" or "peerDependencies" (a consumer installs those), each mapped by deno.json
+//     "imports" to `npm:name@range[/sub]` with the same range as package.json (Deno and JSR read
+//     that map; a Deno project that imports raincore by URL copies it, see the README).
+// No `npm:` specifiers in the sources: Node, Bun and bundlers do not know that scheme.
 // Used by scripts/deno-tests.mjs; also runnable alone: `node scripts/import-rules.mjs`.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isBuiltin } from "node:module";
@@ -18,7 +21,35 @@ export const LIBRARY_DIRS = ["base", "transport", "gcm", "gdm", "min"];
 /** Library entry points whose import graphs are walked as well. */
 export const LIBRARY_ENTRIES = ["mod.ts", "cli.ts"];
 
+const BARE = /^((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*)(\/.*)?$/i;
 const NPM = /^npm:((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*)@([^/\s]+)(\/.*)?$/i;
+
+/** Where deno.json's import map sends a bare specifier (exact key, else the longest `prefix/` key). */
+function mapped(imports, spec) {
+  if (imports[spec] !== undefined) return imports[spec];
+  const prefix = Object.keys(imports)
+    .filter((k) => k.endsWith("/") && spec.startsWith(k))
+    .sort((a, b) => b.length - a.length)[0];
+  return prefix === undefined ? undefined : imports[prefix] + spec.slice(prefix.length);
+}
+
+/** Why a bare specifier breaks the rule, or `undefined` when it keeps it. */
+function checkBare(spec, ranges, imports) {
+  const bare = BARE.exec(spec);
+  if (bare === null) return `"${spec}" is not a package name`;
+  const [, name, sub = ""] = bare;
+  const range = ranges.get(name);
+  if (range === undefined) {
+    return `"${spec}": ${name} is not in package.json dependencies or peerDependencies`;
+  }
+  const target = mapped(imports, spec);
+  if (target === undefined) return `"${spec}" is not mapped in deno.json "imports"`;
+  const npm = NPM.exec(target);
+  if (npm === null || npm[1] !== name || npm[2] !== range || (npm[3] ?? "") !== sub) {
+    return `deno.json maps "${spec}" to "${target}", expected "npm:${name}@${range}${sub}"`;
+  }
+  return undefined;
+}
 
 function isTestFile(path) {
   return /(^|[._/])test\.ts$/.test(path) || path.includes(`${"/"}tests${"/"}`);
@@ -39,7 +70,8 @@ function walkDir(dir, out) {
  */
 export function checkImportRules(repo = root) {
   const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
-  const deps = new Set(Object.keys(pkg.dependencies ?? {}));
+  const ranges = new Map(Object.entries({ ...pkg.peerDependencies, ...pkg.dependencies }));
+  const importMap = JSON.parse(readFileSync(join(repo, "deno.json"), "utf8")).imports ?? {};
   const todo = new Set();
   for (const dir of LIBRARY_DIRS) walkDir(join(repo, dir), todo);
   for (const entry of LIBRARY_ENTRIES) if (existsSync(join(repo, entry))) todo.add(join(repo, entry));
@@ -66,14 +98,13 @@ export function checkImportRules(repo = root) {
         else violations.push(`${where}: "${spec}" leaves the repository`);
       } else if (spec.startsWith("node:")) {
         if (!isBuiltin(spec)) violations.push(`${where}: "${spec}" is not a Node built-in`);
-      } else if (spec.startsWith("npm:")) {
-        const m = NPM.exec(spec);
-        if (m === null) violations.push(`${where}: "${spec}" is not npm:name@range[/sub]`);
-        else if (!deps.has(m[1])) {
-          violations.push(`${where}: "${spec}": ${m[1]} is not in package.json dependencies`);
-        }
+      } else if (/^[a-z][\w+.-]*:/i.test(spec)) {
+        violations.push(
+          `${where}: "${spec}": use ./x.ts, node:x or a bare package name (not npm:, jsr:, URLs)`,
+        );
       } else {
-        violations.push(`${where}: "${spec}" needs an import map (use ./x.ts, node:x or npm:name@range)`);
+        const why = checkBare(spec, ranges, importMap);
+        if (why !== undefined) violations.push(`${where}: ${why}`);
       }
     }
   }

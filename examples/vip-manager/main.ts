@@ -4,7 +4,7 @@
  * `{"event":"owned","names":[…],"t":ms}` whenever the set of resources it serves changes.
  * A line `move NAME MEMBER` on stdin moves a resource by hand. SIGINT/SIGTERM: leave and exit 0.
  *
- *   node scripts/run.mjs examples/vip-manager/main.ts --id m1 --listen udp://127.0.0.1:7001 \
+ *   node --import tsx examples/vip-manager/main.ts --id m1 --listen udp://127.0.0.1:7001 \
  *     --peer m2=udp://127.0.0.1:7002 --vip 10.0.0.1 --vip 10.0.0.2 [--sticky 10.0.0.2] [--prefer 10.0.0.1=m2]
  * @module
  */

@@ -40,7 +40,8 @@ describe("VIP manager: four real processes, random SIGKILLs", () => {
       const c = new JsonChild(
         IDS[i],
         spawn(process.execPath, [
-          "scripts/run.mjs",
+          "--import",
+          "tsx",
           "examples/vip-manager/main.ts",
           "--id",
           IDS[i],

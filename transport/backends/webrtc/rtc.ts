@@ -77,7 +77,7 @@ export interface RtcConfigOptions {
 /** The specifier in one place; a literal so that Deno and the bundlers see it. */
 async function loadWerift(): Promise<PeerConnectionConstructorLike> {
   try {
-    const mod = await import("npm:werift@^0.25.2");
+    const mod = await import("werift");
     return mod.RTCPeerConnection as unknown as PeerConnectionConstructorLike;
   } catch (err) {
     throw new Error("the WebRTC backend needs the 'werift' package on Node and Deno (npm install werift)", {

@@ -29,15 +29,15 @@ export interface ListenOptions {
 /** The parts of the `ws` package used here. */
 export interface WsModule {
   /** The server class. */
-  WebSocketServer: typeof import("npm:ws@^8.18.0").WebSocketServer;
+  WebSocketServer: typeof import("ws").WebSocketServer;
   /** The client class. */
-  WebSocket: typeof import("npm:ws@^8.18.0").WebSocket;
+  WebSocket: typeof import("ws").WebSocket;
 }
 
 /** Loads the `ws` package (Node only). */
 export async function loadWs(): Promise<WsModule> {
   try {
-    return (await import("npm:ws@^8.18.0")) as unknown as WsModule;
+    return (await import("ws")) as unknown as WsModule;
   } catch (err) {
     throw new Error("the WebSocket backend needs the 'ws' package on Node (npm install ws)", { cause: err });
   }
