@@ -24,3 +24,17 @@ export class DecodeError extends RaincoreError {
 export class ClosedError extends RaincoreError {
   static override readonly errorName = "ClosedError";
 }
+
+/**
+ * An optional npm package that a feature needs is not installed (werift for WebRTC on Node and
+ * Deno, ws for the WebSocket backend on Node). Install it (`npm install werift`) and retry.
+ */
+export class MissingDependencyError extends RaincoreError {
+  static override readonly errorName = "MissingDependencyError";
+  /** The npm package to install, e.g. `"werift"`. */
+  readonly packageName: string;
+  constructor(packageName: string, feature: string, options?: { cause?: unknown }) {
+    super(`${feature} needs the npm package '${packageName}': npm install ${packageName}`, options);
+    this.packageName = packageName;
+  }
+}

@@ -4,7 +4,7 @@
  * it, then restarts (or SIGCONTs) it and measures the time until all four share a view again.
  * Times come from the processes' own event stamps (`t`, ms since the epoch).
  *
- *   raincore bench failover [--trials 20] [--tuned]
+ *   npm run bench -- failover [--trials 20] [--tuned]
  * @module
  */
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { startDemo } from "../examples/demo/server.ts";
-import { parseFlags, stringFlag, UsageError } from "./args.ts";
+import { CommandFailedError, parseFlags, stringFlag, UsageError } from "./args.ts";
 import type { Command } from "./commands.ts";
 
 const usage = `raincore demo — a collaborative board: server members + browser tabs in one ring
@@ -44,11 +44,25 @@ export const demoCommand: Command = {
     const flags = parseFlags(argv, { host: {}, port: {}, stun: { repeat: true }, help: { value: false } });
     const host = stringFlag(flags, "host", "127.0.0.1")!;
     const port = Number(stringFlag(flags, "port", "8080"));
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError("--port must be 0..65535");
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new UsageError(`--port must be an integer in 0..65535, got "${stringFlag(flags, "port")}"`);
+    }
     const log = (line: string) => console.error(`demo: ${line}`);
     const stop = interrupted();
     const stun = flags.get("stun") ?? [];
-    const demo = await startDemo({ host, port, log, iceServers: stun.map((urls) => ({ urls })) });
+    const demo = await startDemo({ host, port, log, iceServers: stun.map((urls) => ({ urls })) }).catch(
+      (error: { code?: string }) => {
+        if (error.code === "EADDRINUSE") {
+          throw new CommandFailedError(
+            `--port ${port}: the port is in use on ${host}; pick another port, or --port 0 for any free one`,
+          );
+        }
+        if (error.code === "EADDRNOTAVAIL") {
+          throw new CommandFailedError(`--host ${host}: not an address of this machine`);
+        }
+        throw error;
+      },
+    );
     console.log(`raincore demo: open ${demo.url} in a few tabs (Ctrl-C stops)`);
     const signal = await stop;
     log(`${signal}: members leave the ring …`);

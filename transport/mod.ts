@@ -20,7 +20,7 @@
  */
 
 export { type Clock, SystemClock, type TimerId, VirtualClock } from "../base/clock.ts";
-export { ClosedError, DecodeError, RaincoreError } from "../base/errors.ts";
+export { ClosedError, DecodeError, MissingDependencyError, RaincoreError } from "../base/errors.ts";
 export { DeliveryFailedError, MessageTooLargeError, UnknownNodeError } from "./errors.ts";
 export { addressScheme, type PacketHandler, type PacketTransport } from "./packet_transport.ts";
 export { Random } from "../base/random.ts";

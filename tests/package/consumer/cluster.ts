@@ -1,7 +1,9 @@
 /**
  * A consumer's program (copied into a fresh project by tests/package/pack.test.ts, which installs
  * the packed raincore there): three members on UDP loopback, free ports, one view of all three, a
- * multicast delivered everywhere, a replicated write, a graceful close. Type-checked with `strict`
+ * multicast delivered everywhere, a replicated write, a graceful close; then a WebSocket server (the
+ * `ws` dependency) and a WebRTC transport, which must fail with a typed error naming werift (an
+ * optional peer dependency the project did not install). Type-checked with `strict`
  * under `nodenext` and `bundler` resolution, then run by Node (compiled by tsc) and by Bun.
  * Prints one JSON line, `{"ok":true,…}` or `{"ok":false,"error":…}`.
  * @module
@@ -9,9 +11,12 @@
 import {
   createNode,
   createUdpTransport,
+  createWebRtcTransport,
+  createWebSocketTransport,
   type DeliverEvent,
   type GcmNode,
   GroupDataManager,
+  MissingDependencyError,
   type ViewEvent,
 } from "raincore";
 import { cyclicMasks } from "raincore/min";
@@ -60,8 +65,14 @@ try {
   const values = (await Promise.all(changed)).map((c) => JSON.stringify(c.new));
   await Promise.all(data.map((d) => d.close()));
   await Promise.all(nodes.map((n) => n.close()));
+  const hub = await createWebSocketTransport({ id: "hub", listen: { host: "127.0.0.1", port: 0 } });
+  const webrtc = await createWebRtcTransport({ signaling: hub }).then(
+    (t) => t.close().then(() => "werift loaded"),
+    (e: unknown) => e instanceof MissingDependencyError ? `missing ${e.packageName}` : String(e),
+  );
+  await hub.close();
   clearTimeout(timer);
-  console.log(JSON.stringify({ ok: true, members: 3, values, masks: cyclicMasks(3, 1).length }));
+  console.log(JSON.stringify({ ok: true, members: 3, values, masks: cyclicMasks(3, 1).length, webrtc }));
 } catch (error) {
   fail(error);
 }

@@ -1,10 +1,11 @@
 /**
- * The WebSocket server on Node: the `ws` package (`npm:ws@^8.18.0`), loaded only when a server is
+ * The WebSocket server on Node: the `ws` package (`ws`), loaded only when a server is
  * started so that browser bundles never pull it in. Every accepted socket goes to
  * {@link WebSocketTransport.accept}.
  * @module
  */
 
+import { MissingDependencyError } from "../../../base/errors.ts";
 import { TransportBindError } from "../../errors.ts";
 import type { WebSocketLike } from "./socket.ts";
 
@@ -39,7 +40,7 @@ export async function loadWs(): Promise<WsModule> {
   try {
     return (await import("ws")) as unknown as WsModule;
   } catch (err) {
-    throw new Error("the WebSocket backend needs the 'ws' package on Node (npm install ws)", { cause: err });
+    throw new MissingDependencyError("ws", "the WebSocket backend on Node", { cause: err });
   }
 }
 
