@@ -63,6 +63,13 @@ export const demoCommand: Command = {
         throw error;
       },
     );
+    const ids = demo.members.map((m) => m.id).join(", ");
+    try {
+      const index = await demo.membersUp();
+      log(`members ${ids} are up: one ring, view #${index}`);
+    } catch (error) {
+      log(`${(error as Error).message}; the page works, tabs join whoever is up`);
+    }
     console.log(`raincore demo: open ${demo.url} in a few tabs (Ctrl-C stops)`);
     const signal = await stop;
     log(`${signal}: members leave the ring …`);
