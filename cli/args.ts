@@ -8,11 +8,13 @@ import { RaincoreError } from "../base/errors.ts";
 
 /** A command-line mistake: printed as one line that names the flag, exit code 2. */
 export class UsageError extends RaincoreError {
+  /** The error\'s `name`, stable across versions. */
   static override readonly errorName = "UsageError";
 }
 
 /** A command that cannot go on for a reason outside the flags' syntax (a port in use): one line, exit code 1. */
 export class CommandFailedError extends RaincoreError {
+  /** The error\'s `name`, stable across versions. */
   static override readonly errorName = "CommandFailedError";
 }
 

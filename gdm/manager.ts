@@ -289,6 +289,10 @@ export class GroupDataManager {
     return new GroupDataManager({ ...options, initial: stored });
   }
 
+  /**
+   * A GDM on `options.gcm` (create it before the GCM's first view, e.g. in `createNode`'s
+   * `beforeStart`); `GroupDataManager.open()` loads persisted items first.
+   */
   constructor(options: GdmOptions) {
     this.#gcm = options.gcm;
     this.#layer = options.layer;
@@ -426,7 +430,7 @@ export class GroupDataManager {
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
-  on<K extends keyof GdmEvents>(event: K, fn: Listener<GdmEvents[K]>): () => void {
+  on<K extends keyof GdmEvents>(event: K, fn: (event: GdmEvents[K]) => void): () => void {
     const list = this.#listeners[event] as Listener<GdmEvents[K]>[];
     list.push(fn);
     return () => {

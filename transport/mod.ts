@@ -72,6 +72,7 @@ export {
 export {
   createWebSocketTransport,
   formatRelayAddress,
+  type GoneHandler,
   parseWebSocketAddress,
   type ReconnectOptions,
   type SignalHandler,
@@ -88,7 +89,12 @@ export {
 } from "./backends/websocket/mod.ts";
 export {
   createWebRtcTransport,
+  type DataChannelLike,
+  type PeerConnectionConfig,
   type PeerConnectionConstructorLike,
+  type PeerConnectionLike,
+  type RtcImplementation,
+  type SessionDescriptionLike,
   WEBRTC_DEFAULT_MTU,
   WEBRTC_SCHEMES,
   webRtcAddress,
