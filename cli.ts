@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CommandFailedError, UsageError } from "./cli/args.ts";
+import { CommandFailedError, UsageError } from "./runtime/args.ts";
 import { commands } from "./cli/commands.ts";
 import { VERSION } from "./cli/version.ts";
 

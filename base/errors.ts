@@ -18,13 +18,13 @@ export class RaincoreError extends Error {
 
 /** Bytes that are not a valid packet or message of the expected format. */
 export class DecodeError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "DecodeError";
 }
 
 /** An operation on something already closed. */
 export class ClosedError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "ClosedError";
 }
 
@@ -33,7 +33,7 @@ export class ClosedError extends RaincoreError {
  * Deno, ws for the WebSocket backend on Node). Install it (`npm install werift`) and retry.
  */
 export class MissingDependencyError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "MissingDependencyError";
   /** The npm package to install, e.g. `"werift"`. */
   readonly packageName: string;

@@ -10,7 +10,7 @@
 
 import { type JsonChild, killAll, startRaincore, waitUntil } from "../tools/json_child.ts";
 import { freeUdpPorts } from "../tools/ports.ts";
-import { epochMs } from "../cli/json_out.ts";
+import { epochMs } from "../runtime/json_out.ts";
 
 /** Timeouts used by `--tuned` (fast failure detection on a quiet LAN or loopback). */
 export const TUNED_FLAGS = [

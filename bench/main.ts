@@ -7,7 +7,7 @@
  * @module
  */
 
-import { numberFlag, parseFlags, requiredFlag, UsageError } from "../cli/args.ts";
+import { numberFlag, parseFlags, requiredFlag, UsageError } from "../runtime/args.ts";
 import { type FailoverTrial, percentile, runFailoverBench, TUNED_FLAGS } from "./failover.ts";
 import { runMulticastBench } from "./multicast.ts";
 

@@ -1,11 +1,12 @@
 /**
- * `raincore demo`: the shared-board demo (examples/demo) — a web server with the WebSocket hub and
+ * `raincore demo`: the shared-board demo (cli/demo) — a web server with the WebSocket hub and
  * three ring members on UDP loopback; open the printed URL in several tabs, each tab joins the
  * ring. Ctrl-C (SIGINT/SIGTERM) makes the members leave gracefully and exits 0.
  * @module
  */
-import { startDemo } from "../examples/demo/server.ts";
-import { CommandFailedError, parseFlags, stringFlag, UsageError } from "./args.ts";
+import { startDemo } from "./demo/server.ts";
+import { CommandFailedError, parseFlags, stringFlag, UsageError } from "../runtime/args.ts";
+import { interrupted } from "../runtime/process.ts";
 import type { Command } from "./commands.ts";
 
 const usage = `raincore demo — a collaborative board: server members + browser tabs in one ring
@@ -20,21 +21,6 @@ usage: raincore demo [--host 127.0.0.1] [--port 8080] [--stun stun:HOST:PORT]
 Serves the page and dist/raincore.browser.js (built if missing or stale), the WebSocket hub
 (signaling + relay) and three members (alpha, bravo, charlie) on UDP loopback. Open the URL in
 several tabs; close one to watch the fail-over. Ctrl-C stops it.`;
-
-type Signals = { on(s: string, f: () => void): void; off(s: string, f: () => void): void };
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function interrupted(): Promise<string> {
-  const proc = (globalThis as { process?: Signals }).process;
-  return new Promise((resolve) => {
-    const handlers: Array<[string, () => void]> = ["SIGINT", "SIGTERM"].map((s) => [s, () => done(s)]);
-    const done = (s: string) => {
-      for (const [name, f] of handlers) proc?.off(name, f);
-      resolve(s);
-    };
-    for (const [name, f] of handlers) proc?.on(name, f);
-  });
-}
 
 /** The `demo` subcommand. */
 export const demoCommand: Command = {

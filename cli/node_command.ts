@@ -19,10 +19,18 @@ import { createUdpTransport, formatUdpAddress } from "../transport/backends/udp.
 import { tryParseUdpAddress } from "../transport/backends/udp_address.ts";
 import { TransportBindError } from "../transport/errors.ts";
 import type { Command } from "./commands.ts";
-import { CommandFailedError, numberFlag, parseFlags, requiredFlag, stringFlag, UsageError } from "./args.ts";
-import { emitLine } from "./json_out.ts";
-import { forEachStdinLine } from "./lines.ts";
-import { startMember } from "./member.ts";
+import {
+  CommandFailedError,
+  numberFlag,
+  parseFlags,
+  requiredFlag,
+  stringFlag,
+  UsageError,
+} from "../runtime/args.ts";
+import { emitLine } from "../runtime/json_out.ts";
+import { forEachStdinLine } from "../runtime/lines.ts";
+import { startMember } from "../runtime/member.ts";
+import { exit } from "../runtime/process.ts";
 
 const usage = `raincore node — run one cluster member over UDP
 
@@ -366,10 +374,4 @@ async function bindUdp(listen: { host: string; port: number }) {
         : `--listen ${where}: ${error.message}`,
     );
   }
-}
-
-function exit(code: number): never {
-  const deno = (globalThis as { Deno?: { exit(code: number): never } }).Deno;
-  if (deno !== undefined) deno.exit(code);
-  return (globalThis as unknown as { process: { exit(code: number): never } }).process.exit(code);
 }

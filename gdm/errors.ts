@@ -6,7 +6,7 @@ import { RaincoreError } from "../base/errors.ts";
 
 /** `lock()` did not get the lock within its `timeoutMs`; the request was withdrawn. */
 export class LockTimeoutError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "LockTimeoutError";
   /** The request for `lockName` waited `timeoutMs` in vain. */
   constructor(
@@ -23,7 +23,7 @@ export class LockTimeoutError extends RaincoreError {
 
 /** `unlock()` of a lock this node does not hold (never acquired, already released, or freed in a view change). */
 export class NotLockOwnerError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "NotLockOwnerError";
   /** `lockName` is held by `owner` (or nobody), not by this node. */
   constructor(
@@ -38,7 +38,7 @@ export class NotLockOwnerError extends RaincoreError {
 
 /** A transaction was not applied: nothing it wrote is visible anywhere. `reason` says why. */
 export class TransactionAbortedError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "TransactionAbortedError";
   /** Aborted for `reason`; `detail` says more. */
   constructor(
@@ -53,7 +53,7 @@ export class TransactionAbortedError extends RaincoreError {
 
 /** A partial update that does not fit the item (byte patch of a non-binary value, path through a non-object). */
 export class PatchError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "PatchError";
 }
 
@@ -63,7 +63,7 @@ export class PatchError extends RaincoreError {
  * a while: that GDM goes on by itself (lock again after its `synced` event).
  */
 export class GdmClosedError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "GdmClosedError";
   /** `detail` says which of the two happened. */
   constructor(detail = "this GroupDataManager is closed or its node left the group") {

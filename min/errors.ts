@@ -13,7 +13,7 @@ import { RaincoreError } from "../base/errors.ts";
  * do not exist in general. Use `route()` for a single path or `minimumCut()` for what it tolerates.
  */
 export class MinConditionError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "MinConditionError";
   /** The window at `window` does not span; `detail` is the message. */
   constructor(

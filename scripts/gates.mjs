@@ -6,6 +6,7 @@
 //   doc        deno doc --lint ENTRIES   (JSDoc on every exported symbol, no private types in the API)
 //   types      tsc --noEmit -p .         (strict)
 //   jsr        deno publish --dry-run    (explicit types, what JSR would publish)
+//   imports    scripts/import-rules.mjs  (import specifiers every runtime resolves; folder layout)
 // Prints one line per gate and the tail of a failing gate's output; exits 1 if any failed.
 import { spawn } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
@@ -22,6 +23,7 @@ const GATES = [
   ["doc", deno, ["doc", "--lint", ...LIBRARY_ENTRIES]],
   ["types", process.execPath, [tsc, "--noEmit", "-p", "."]],
   ["jsr", deno, ["publish", "--dry-run", "--allow-dirty"]],
+  ["imports", process.execPath, [join(root, "scripts", "import-rules.mjs")]],
 ];
 
 /** Runs one gate; resolves with its exit code and output. */
@@ -44,7 +46,7 @@ for (const [name, cmd, args] of GATES) {
   if (code === 0) console.log(`  ✓ ${name} (${s} s)`);
   else {
     failed++;
-    console.log(`  ✗ ${name} (${s} s): ${[cmd === process.execPath ? "tsc" : "deno", ...args].join(" ")}`);
+    console.log(`  ✗ ${name} (${s} s): ${[cmd === deno ? "deno" : "node", ...args].join(" ")}`);
     for (const line of out.trim().split("\n").slice(-60)) console.log(`      ${line}`);
   }
 }

@@ -7,7 +7,8 @@
 //     "imports" to `npm:name@range[/sub]` with the same range as package.json (Deno and JSR read
 //     that map; a Deno project that imports raincore by URL copies it, see the README).
 // No `npm:` specifiers in the sources: Node, Bun and bundlers do not know that scheme.
-// Used by scripts/deno-tests.mjs; also runnable alone: `node scripts/import-rules.mjs`.
+// Also the layout: which top-level folder may import which (MAY_IMPORT below).
+// Run by scripts/gates.mjs (`npm run test:gates`); also runnable alone: `node scripts/import-rules.mjs`.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
@@ -111,9 +112,82 @@ export function checkImportRules(repo = root) {
   return { files: done.size, imports, violations };
 }
 
+/**
+ * Which top-level folders each folder may import from (relative imports; the library's layers
+ * import only downward; programs do not import each other; nothing imports tests/ but tests/).
+ * A file directly in the root (mod.ts, cli.ts) counts as its own folder: "mod.ts" or "cli.ts".
+ */
+const MAY_IMPORT = {
+  base: ["base"],
+  transport: ["base", "transport"],
+  gcm: ["base", "transport", "gcm"],
+  gdm: ["base", "transport", "gcm", "gdm"],
+  min: ["base", "min"],
+  "mod.ts": ["base", "transport", "gcm", "gdm", "min"],
+  runtime: ["base", "transport", "gcm", "gdm", "min", "mod.ts", "runtime"],
+  "cli.ts": ["cli", "runtime"],
+  cli: ["base", "transport", "gcm", "gdm", "min", "mod.ts", "runtime", "cli"],
+  bench: ["base", "transport", "gcm", "gdm", "min", "mod.ts", "runtime", "tools", "bench"],
+  examples: ["base", "transport", "gcm", "gdm", "min", "mod.ts", "runtime", "examples"],
+  tools: ["base", "transport", "gcm", "gdm", "min", "mod.ts", "tools"],
+  scripts: ["scripts"],
+};
+/** Files allowed one exception, and why. */
+const LAYOUT_EXCEPTIONS = {
+  // The simulators' command line; it moves out of tests/ with the simulators.
+  "scripts/sim.ts": ["tests", "gcm"],
+};
+
+/** The top-level folder of a file (or the file's own name for a file in the root). */
+function topOf(repo, file) {
+  return relative(repo, file).split(/[\\/]/)[0];
+}
+
+/**
+ * Checks the folder layout's import directions over every .ts/.mjs file outside node_modules,
+ * dist and tests/ (tests may import anything).
+ * @returns {{ files: number, violations: string[] }}
+ */
+export function checkLayout(repo = root) {
+  const files = new Set();
+  for (const dir of Object.keys(MAY_IMPORT)) {
+    const path = join(repo, dir);
+    if (!existsSync(path)) continue;
+    if (statSync(path).isDirectory()) walkAll(path, files);
+    else files.add(path);
+  }
+  const violations = [];
+  for (const file of files) {
+    const where = relative(repo, file);
+    const from = topOf(repo, file);
+    const allowed = new Set([...MAY_IMPORT[from], ...(LAYOUT_EXCEPTIONS[where] ?? [])]);
+    for (
+      const { fileName: spec } of ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles
+    ) {
+      if (!spec.startsWith("./") && !spec.startsWith("../")) continue;
+      const to = topOf(repo, resolve(dirname(file), spec));
+      if (!allowed.has(to)) {
+        violations.push(`${where}: imports ${spec} (${from}/ may import ${[...allowed].join(", ")})`);
+      }
+    }
+  }
+  return { files: files.size, violations };
+}
+
+function walkAll(dir, out) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walkAll(path, out);
+    else if (/\.(ts|mjs)$/.test(path)) out.add(path);
+  }
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const layout = checkLayout();
+  for (const v of layout.violations) console.error(`  ✗ ${v}`);
+  console.log(`layout: ${layout.files} files, ${layout.violations.length} violations`);
   const { files, imports, violations } = checkImportRules();
   for (const v of violations) console.error(`  ✗ ${v}`);
   console.log(`import rules: ${files} files, ${imports} imports, ${violations.length} violations`);
-  process.exit(violations.length === 0 ? 0 : 1);
+  process.exit(violations.length === 0 && layout.violations.length === 0 ? 0 : 1);
 }

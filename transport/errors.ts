@@ -10,7 +10,7 @@ import { RaincoreError } from "../base/errors.ts";
  * unacknowledged. This is the local failure detector of the group layer.
  */
 export class DeliveryFailedError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "DeliveryFailedError";
   /** Delivery of a message to `nodeId` on `channel` failed; `detail` says how. */
   constructor(
@@ -26,7 +26,7 @@ export class DeliveryFailedError extends RaincoreError {
 
 /** A message larger than the configured `maxMessageBytes`. */
 export class MessageTooLargeError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "MessageTooLargeError";
   /** A message of `size` bytes met a limit of `limit`. */
   constructor(
@@ -43,7 +43,7 @@ export class MessageTooLargeError extends RaincoreError {
 
 /** Sending to a node whose addresses the manager does not know. */
 export class UnknownNodeError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "UnknownNodeError";
   /** No address is known for `nodeId`. */
   constructor(
@@ -56,7 +56,7 @@ export class UnknownNodeError extends RaincoreError {
 
 /** A backend could not open its socket (e.g. the port is in use or the address is not local). */
 export class TransportBindError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "TransportBindError";
   /** Binding `address` failed; `options.cause` is the runtime's error (its `code`, e.g. `EADDRINUSE`). */
   constructor(

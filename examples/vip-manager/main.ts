@@ -10,7 +10,7 @@
  */
 import { createInterface } from "node:readline";
 import { createNode, createUdpTransport, GroupDataManager, SystemClock } from "../../mod.ts";
-import { parseFlags, stringFlag, UsageError } from "../../cli/args.ts";
+import { parseFlags, stringFlag, UsageError } from "../../runtime/args.ts";
 import { VipManager, type VipResource } from "./manager.ts";
 
 const flags = parseFlags(process.argv.slice(2), {

@@ -1,5 +1,5 @@
 /**
- * The demo (examples/demo) end to end: the demo server in this process, three Chromium tabs that
+ * The demo (cli/demo) end to end: the demo server in this process, three Chromium tabs that
  * join its ring, notes created, edited (under the GDM lock, seen by the others) and dragged from
  * different tabs, a reload that gets the board back by state transfer, and a closed tab that
  * every remaining tab sees leave — with the same board everywhere; and a new note that takes typing at
@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Demo, startDemo } from "../../examples/demo/server.ts";
+import { type Demo, startDemo } from "../../cli/demo/server.ts";
 import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
 import { until } from "../helpers/until.ts";
 import { chromiumSkipReason, launchChromium } from "./chromium.ts";

@@ -122,7 +122,7 @@ describe("the packed npm package, installed into a fresh project", () => {
         "dist/browser/mod.js",
         "dist/types/mod.d.ts",
         "dist/types/gdm/mod.d.ts",
-        "examples/demo/public/index.html",
+        "cli/demo/public/index.html",
       ]
     ) expect(existsSync(join(root, file)), file).toBe(true);
     expect(existsSync(join(root, "tests"))).toBe(false);

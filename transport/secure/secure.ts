@@ -103,7 +103,7 @@ export interface SecureTransport extends PacketTransport {
 
 /** A key file or key option that is not usable. */
 export class InvalidKeyError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "InvalidKeyError";
 }
 

@@ -50,13 +50,13 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-/** The repository root: the nearest folder up from this module that holds `examples/demo/public`. */
+/** The repository root: the nearest folder up from this module that holds `cli/demo/public`. */
 export function repoRoot(from = import.meta.url): string {
   let dir = dirname(fileURLToPath(from));
   for (;;) {
-    if (existsSync(join(dir, "examples", "demo", "public", "index.html"))) return dir;
+    if (existsSync(join(dir, "cli", "demo", "public", "index.html"))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error("cannot find examples/demo/public above " + fileURLToPath(from));
+    if (up === dir) throw new Error("cannot find cli/demo/public above " + fileURLToPath(from));
     dir = up;
   }
 }
@@ -73,7 +73,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const web = await startWebServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8080,
-    publicDir: join(root, "examples", "demo", "public"),
+    publicDir: join(root, "cli", "demo", "public"),
     bundle,
     config: (hub) => ({ hub, members: ids, timing: DEMO_TIMING, iceServers: options.iceServers ?? [] }),
     accept: (s) => (hubRef.transport ? hubRef.transport.accept(s) : early.push(s)),

@@ -1,6 +1,7 @@
 /**
- * A small flag parser for the `raincore` command line: `--name value`, `--name=value`, repeatable
- * flags and booleans, with errors that name the flag and say what was expected.
+ * A small flag parser for programs on raincore (the `raincore` command line, the benchmarks, the
+ * examples): `--name value`, `--name=value`, repeatable flags and booleans, numbers within ranges,
+ * with errors that name the flag and say what was expected.
  * @module
  */
 
@@ -8,13 +9,13 @@ import { RaincoreError } from "../base/errors.ts";
 
 /** A command-line mistake: printed as one line that names the flag, exit code 2. */
 export class UsageError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "UsageError";
 }
 
 /** A command that cannot go on for a reason outside the flags' syntax (a port in use): one line, exit code 1. */
 export class CommandFailedError extends RaincoreError {
-  /** The error\'s `name`, stable across versions. */
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "CommandFailedError";
 }
 
