@@ -3,7 +3,7 @@
  * `prepare` must build everything), installed into a fresh project with `npm ci --offline` (see
  * scripts/offline-install.mjs), then used the way the README says — strict types under `nodenext` and
  * `bundler` resolution, three UDP members on Node, an esbuild browser bundle that must pick the
- * browser build by itself, the installed `raincore` command, and the same program under Bun.
+ * browser build by itself, the installed `raincore` command, and the same program under Bun and Deno.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
@@ -15,6 +15,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -149,6 +150,18 @@ describe("the packed npm package, installed into a fresh project", () => {
   it("runs the same program under Bun", () => {
     const bun = join(repoRoot, "node_modules", ".bin", "bun");
     const r = run(bun, ["cluster.ts"], project, 60_000);
+    const result = JSON.parse(r.output.trim().split("\n").at(-1) ?? "{}");
+    expect(result, r.output).toMatchObject({ ok: true, members: 3, webrtc: "missing werift" });
+  });
+
+  it("runs the same program under Deno from node_modules (the deno export condition)", () => {
+    writeFileSync(join(project, "deno.json"), JSON.stringify({ nodeModulesDir: "manual" }));
+    const r = run(
+      join(repoRoot, "node_modules", ".bin", "deno"),
+      ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", "--allow-sys", "cluster.ts"],
+      project,
+      60_000,
+    );
     const result = JSON.parse(r.output.trim().split("\n").at(-1) ?? "{}");
     expect(result, r.output).toMatchObject({ ok: true, members: 3, webrtc: "missing werift" });
   });
