@@ -8,16 +8,17 @@ import { RaincoreError } from "../base/errors.ts";
 export class LockTimeoutError extends RaincoreError {
   /** The error's `name`, stable across versions. */
   static override readonly errorName = "LockTimeoutError";
+  /** The lock asked for. */
+  readonly lockName: string;
+  /** How long the request waited, ms. */
+  readonly timeoutMs: number;
   /** The request for `lockName` waited `timeoutMs` in vain. */
-  constructor(
-    /** The lock asked for. */
-    readonly lockName: string,
-    /** How long the request waited, ms. */
-    readonly timeoutMs: number,
-  ) {
+  constructor(lockName: string, timeoutMs: number) {
     super(
       `lock "${lockName}" was not granted within ${timeoutMs} ms; the request was withdrawn — retry or raise timeoutMs`,
     );
+    this.lockName = lockName;
+    this.timeoutMs = timeoutMs;
   }
 }
 
@@ -25,14 +26,15 @@ export class LockTimeoutError extends RaincoreError {
 export class NotLockOwnerError extends RaincoreError {
   /** The error's `name`, stable across versions. */
   static override readonly errorName = "NotLockOwnerError";
+  /** The lock named in `unlock()`. */
+  readonly lockName: string;
+  /** Its holder, or `null` when free. */
+  readonly owner: string | null;
   /** `lockName` is held by `owner` (or nobody), not by this node. */
-  constructor(
-    /** The lock named in `unlock()`. */
-    readonly lockName: string,
-    /** Its holder, or `null` when free. */
-    readonly owner: string | null,
-  ) {
+  constructor(lockName: string, owner: string | null) {
     super(`unlock of "${lockName}" by a node that does not hold it (owner: ${owner ?? "none"})`);
+    this.lockName = lockName;
+    this.owner = owner;
   }
 }
 
@@ -40,14 +42,12 @@ export class NotLockOwnerError extends RaincoreError {
 export class TransactionAbortedError extends RaincoreError {
   /** The error's `name`, stable across versions. */
   static override readonly errorName = "TransactionAbortedError";
+  /** `conflict`: a compared read changed; `aborted`: the function threw or called `abort()`; `left`: the node left. */
+  readonly reason: "conflict" | "aborted" | "left";
   /** Aborted for `reason`; `detail` says more. */
-  constructor(
-    /** `conflict`: a compared read changed; `aborted`: the function threw or called `abort()`; `left`: the node left. */
-    readonly reason: "conflict" | "aborted" | "left",
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(reason: "conflict" | "aborted" | "left", detail: string, options?: { cause?: unknown }) {
     super(`transaction aborted (${reason}): ${detail}`, options);
+    this.reason = reason;
   }
 }
 

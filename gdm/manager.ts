@@ -180,12 +180,15 @@ class LazyChange implements ChangeEvent {
   readonly writer: string;
   readonly stamp: Stamp;
   readonly deleted: boolean;
-  constructor(
-    readonly key: string,
-    readonly oldItem: Item | undefined,
-    readonly item: Item,
-    readonly transfer: boolean,
-  ) {
+  readonly key: string;
+  readonly oldItem: Item | undefined;
+  readonly item: Item;
+  readonly transfer: boolean;
+  constructor(key: string, oldItem: Item | undefined, item: Item, transfer: boolean) {
+    this.key = key;
+    this.oldItem = oldItem;
+    this.item = item;
+    this.transfer = transfer;
     this.writer = item.w;
     this.stamp = item.s;
     this.deleted = item.v === undefined;

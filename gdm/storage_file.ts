@@ -76,11 +76,12 @@ export function encodeLog(state: StoredState): Uint8Array {
 /** Keeps a node's items in one file (Node, Deno). */
 export class FileStorage implements StorageAdapter {
   #fs: Fs | undefined;
+  /** The file's path. */
+  readonly path: string;
   /** Storage in the file at `path` (created on the first write). */
-  constructor(
-    /** The file's path. */
-    readonly path: string,
-  ) {}
+  constructor(path: string) {
+    this.path = path;
+  }
 
   async #io(): Promise<Fs> {
     return this.#fs ??= await loadFs();

@@ -66,17 +66,22 @@ function committed(tx: IdbTransaction): Promise<void> {
 /** Keeps a node's items in IndexedDB (browsers). */
 export class IndexedDbStorage implements StorageAdapter {
   #db: Promise<IdbDatabase> | undefined;
+  /** The database name. */
+  readonly name: string;
+  /** The IndexedDB factory in use. */
+  readonly factory: IdbFactoryLike;
   /**
    * Storage in the IndexedDB database `name`.
    * @param name database name (one per node and cluster, e.g. `raincore-gdm-<nodeId>`).
    * @param factory the IndexedDB factory. @default {globalThis.indexedDB}
    */
   constructor(
-    /** The database name. */
-    readonly name: string,
-    /** The IndexedDB factory in use. */
-    readonly factory: IdbFactoryLike = (globalThis as { indexedDB?: IdbFactoryLike }).indexedDB!,
-  ) {}
+    name: string,
+    factory: IdbFactoryLike = (globalThis as { indexedDB?: IdbFactoryLike }).indexedDB!,
+  ) {
+    this.name = name;
+    this.factory = factory;
+  }
 
   #open(): Promise<IdbDatabase> {
     return this.#db ??= new Promise((resolve, reject) => {

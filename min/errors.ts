@@ -15,12 +15,11 @@ import { RaincoreError } from "../base/errors.ts";
 export class MinConditionError extends RaincoreError {
   /** The error's `name`, stable across versions. */
   static override readonly errorName = "MinConditionError";
+  /** Index of the first stage of a window of `n` masks that does not span, or -1 when there are fewer than `n` stages. */
+  readonly window: number;
   /** The window at `window` does not span; `detail` is the message. */
-  constructor(
-    /** Index of the first stage of a window of `n` masks that does not span, or -1 when there are fewer than `n` stages. */
-    readonly window: number,
-    detail: string,
-  ) {
+  constructor(window: number, detail: string) {
     super(detail);
+    this.window = window;
   }
 }
