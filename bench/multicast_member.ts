@@ -7,9 +7,9 @@
  * @module
  */
 
-import { startMember } from "../cli/member.ts";
-import { emitLine, epochMs } from "../cli/json_out.ts";
-import { forEachStdinLine } from "../cli/lines.ts";
+import { startMember } from "../runtime/member.ts";
+import { emitLine, epochMs } from "../runtime/json_out.ts";
+import { forEachStdinLine } from "../runtime/lines.ts";
 import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secure/secure.ts";
 import { createUdpTransport } from "../transport/backends/udp.ts";
 import { Fnv64 } from "./fnv.ts";

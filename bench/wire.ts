@@ -5,13 +5,13 @@
  * without any ordering. Both are counted in the same deterministic simulated network, so the
  * numbers are exact and repeatable.
  *
- *   node scripts/run.mjs bench/wire.ts [--nodes 3,4,6,8] [--size 100]
+ *   node --import tsx bench/wire.ts [--nodes 3,4,6,8] [--size 100]
  *
  * With `--codec`, instead a micro-benchmark of the token codec (the per-hop CPU cost): a token of
  * `--entries` entries (4 origins, default 2,048) of `--size` bytes is encoded from fresh entries,
  * decoded, and re-encoded after decoding (what every member does on every hop), µs per token:
  *
- *   node scripts/run.mjs bench/wire.ts --codec [--entries 2048] [--size 100] [--ms 2000]
+ *   node --import tsx bench/wire.ts --codec [--entries 2048] [--size 100] [--ms 2000]
  * @module
  */
 

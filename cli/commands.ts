@@ -4,7 +4,6 @@
  * @module
  */
 
-import { benchCommand } from "./bench_command.ts";
 import { demoCommand } from "./demo_command.ts";
 import { minCommand } from "./min_command.ts";
 import { nodeCommand } from "./node_command.ts";
@@ -24,7 +23,6 @@ export interface Command {
 export const commands: Record<string, Command> = {
   demo: demoCommand,
   node: nodeCommand,
-  bench: benchCommand,
   min: minCommand,
   sim: simCommand,
 };

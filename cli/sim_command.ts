@@ -6,7 +6,7 @@
  */
 
 import type { ViewMode } from "../gcm/types.ts";
-import { numberFlag, parseFlags, stringFlag, UsageError } from "./args.ts";
+import { numberFlag, parseFlags, stringFlag, UsageError } from "../runtime/args.ts";
 import type { Command } from "./commands.ts";
 
 const usage = `raincore sim — run the deterministic simulator (seeded fault schedules, properties checked)
@@ -72,14 +72,12 @@ export const simCommand: Command = {
     if (faults !== undefined && faults !== "on" && faults !== "off") {
       throw new UsageError(`--listener-faults must be on or off, got "${faults}"`);
     }
-    const seed = numberFlag(flags, "seed");
-    const count = numberFlag(flags, "seeds", undefined, 1);
+    const whole = { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true };
+    const seed = numberFlag(flags, "seed", whole);
+    const count = numberFlag(flags, "seeds", { ...whole, min: 1 });
     if ((seed === undefined) === (count === undefined)) throw new UsageError("give --seed S or --seeds N");
     if (seed !== undefined && flags.has("from")) throw new UsageError("--from goes with --seeds");
-    const from = numberFlag(flags, "from", 1)!;
-    for (const [name, v] of [["seed", seed], ["seeds", count], ["from", from]] as const) {
-      if (v !== undefined && !Number.isInteger(v)) throw new UsageError(`--${name} must be an integer`);
-    }
+    const from = numberFlag(flags, "from", whole) ?? 1;
     const { kindOf } = await import("../sim/kinds.ts");
     const { runBatch } = await import("../sim/batch.ts");
     const seeds = seed !== undefined ? [seed] : Array.from({ length: count! }, (_, i) => from + i);

@@ -1,6 +1,6 @@
 /**
  * The README's 20-line example, runnable: three members on UDP loopback in one process.
- *   node scripts/run.mjs examples/readme.ts      deno run -A examples/readme.ts
+ *   node --import tsx examples/readme.ts      deno run -A examples/readme.ts
  * @module
  */
 import { createNode, createUdpTransport, GroupDataManager } from "../mod.ts";

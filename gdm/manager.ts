@@ -182,12 +182,15 @@ class LazyChange implements ChangeEvent {
   readonly writer: string;
   readonly stamp: Stamp;
   readonly deleted: boolean;
-  constructor(
-    readonly key: string,
-    readonly oldItem: Item | undefined,
-    readonly item: Item,
-    readonly transfer: boolean,
-  ) {
+  readonly key: string;
+  readonly oldItem: Item | undefined;
+  readonly item: Item;
+  readonly transfer: boolean;
+  constructor(key: string, oldItem: Item | undefined, item: Item, transfer: boolean) {
+    this.key = key;
+    this.oldItem = oldItem;
+    this.item = item;
+    this.transfer = transfer;
     this.writer = item.w;
     this.stamp = item.s;
     this.deleted = item.v === undefined;
@@ -291,6 +294,10 @@ export class GroupDataManager {
     return new GroupDataManager({ ...options, initial: stored });
   }
 
+  /**
+   * A GDM on `options.gcm` (create it before the GCM's first view, e.g. in `createNode`'s
+   * `beforeStart`); `GroupDataManager.open()` loads persisted items first.
+   */
   constructor(options: GdmOptions) {
     this.#gcm = options.gcm;
     this.#layer = options.layer;
@@ -428,7 +435,7 @@ export class GroupDataManager {
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
-  on<K extends keyof GdmEvents>(event: K, fn: Listener<GdmEvents[K]>): () => void {
+  on<K extends keyof GdmEvents>(event: K, fn: (event: GdmEvents[K]) => void): () => void {
     const list = this.#listeners[event] as Listener<GdmEvents[K]>[];
     list.push(fn);
     return () => {

@@ -52,7 +52,10 @@ export async function sendSnapshot(
 export class SnapshotReceiver {
   readonly #chunks = new Map<number, Chunk>();
   #lastN = -1;
-  constructor(readonly rid: string) {}
+  readonly rid: string;
+  constructor(rid: string) {
+    this.rid = rid;
+  }
 
   /** Adds a chunk (duplicates are ignored). */
   add(c: Chunk): void {

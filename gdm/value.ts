@@ -4,7 +4,7 @@
  * a byte range of a binary value and a path into a structured value.
  * @module
  */
-import { Encoder } from "npm:cbor-x@^1.6.0/encode";
+import { Encoder } from "cbor-x/encode";
 import { PatchError } from "./errors.ts";
 
 const cbor = new Encoder({ useRecords: false, structuredClone: true, mapsAsObjects: true });

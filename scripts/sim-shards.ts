@@ -1,10 +1,10 @@
 // Writes the simulator's vitest shard files (tests/sim/<kind>_<i>of<n>.test.ts) from sim/kinds.ts and
-// removes stale ones: node scripts/run.mjs scripts/sim-shards.ts
+// removes stale ones: node --import tsx scripts/sim-shards.ts
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { SHARD_DIR, SHARD_FILE, shardFiles } from "../sim/shard_files.ts";
 
-const root = resolve(dirname(process.argv[1]), ".."); // scripts/run.mjs puts this file's path there
+const root = resolve(dirname(process.argv[1]), ".."); // node puts this file's path there
 const files = shardFiles();
 for (const name of readdirSync(join(root, SHARD_DIR))) {
   const path = `${SHARD_DIR}/${name}`;

@@ -1,6 +1,6 @@
 /**
  * The vitest shard files of the simulator (tests/sim/<kind>_<i>of<n>.test.ts), generated from the
- * kinds table so that the shards always cover each kind's seeds once: `node scripts/run.mjs
+ * kinds table so that the shards always cover each kind's seeds once: `node --import tsx
  * scripts/sim-shards.ts` writes them, and a test fails when the files on disk differ from these.
  * @module
  */

@@ -20,7 +20,7 @@
  */
 
 export { type Clock, SystemClock, type TimerId, VirtualClock } from "../base/clock.ts";
-export { ClosedError, DecodeError, RaincoreError } from "../base/errors.ts";
+export { ClosedError, DecodeError, MissingDependencyError, RaincoreError } from "../base/errors.ts";
 export { DeliveryFailedError, MessageTooLargeError, UnknownNodeError } from "./errors.ts";
 export { addressScheme, type PacketHandler, type PacketTransport } from "./packet_transport.ts";
 export { Random } from "../base/random.ts";
@@ -72,6 +72,7 @@ export {
 export {
   createWebSocketTransport,
   formatRelayAddress,
+  type GoneHandler,
   parseWebSocketAddress,
   type ReconnectOptions,
   type SignalHandler,
@@ -88,7 +89,12 @@ export {
 } from "./backends/websocket/mod.ts";
 export {
   createWebRtcTransport,
+  type DataChannelLike,
+  type PeerConnectionConfig,
   type PeerConnectionConstructorLike,
+  type PeerConnectionLike,
+  type RtcImplementation,
+  type SessionDescriptionLike,
   WEBRTC_DEFAULT_MTU,
   WEBRTC_SCHEMES,
   webRtcAddress,

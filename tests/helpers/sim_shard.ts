@@ -1,6 +1,6 @@
 /**
  * One shard of the simulator's seeds as a vitest test (the shard files in tests/sim/ are generated:
- * `node scripts/run.mjs scripts/sim-shards.ts`). Shard `index` of `count` runs its slice of the seeds
+ * `node --import tsx scripts/sim-shards.ts`). Shard `index` of `count` runs its slice of the seeds
  * `SIM_FROM … SIM_FROM + SIM_SEEDS - 1`, so raising the count never overlaps or leaves gaps.
  * Environment, the same for every kind:
  * - `SIM_SEEDS=N`: seeds per kind (default: the kind's CI share, sim/kinds.ts);

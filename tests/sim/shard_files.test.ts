@@ -1,5 +1,5 @@
 /**
- * The simulator's shard files are what sim/kinds.ts says (regenerate with `node scripts/run.mjs
+ * The simulator's shard files are what sim/kinds.ts says (regenerate with `node --import tsx
  * scripts/sim-shards.ts`), and their slices cover each kind's seeds exactly once for any count.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";

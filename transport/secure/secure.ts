@@ -36,7 +36,7 @@ import { DecodeError, RaincoreError } from "../../base/errors.ts";
 import type { PacketHandler, PacketTransport } from "../packet_transport.ts";
 
 /** Bytes the wrapper adds to every packet: marker, salt, counter, tag. */
-export const SECURE_OVERHEAD = 1 + 4 + 8 + 16;
+export const SECURE_OVERHEAD: number = 1 + 4 + 8 + 16;
 const MARKER_HMAC = 0xa1;
 const MARKER_GCM = 0xa2;
 const MARKER_GMAC = 0xa3;
@@ -103,6 +103,7 @@ export interface SecureTransport extends PacketTransport {
 
 /** A key file or key option that is not usable. */
 export class InvalidKeyError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "InvalidKeyError";
 }
 

@@ -1,10 +1,11 @@
 /**
- * The WebSocket server on Node: the `ws` package (`npm:ws@^8.18.0`), loaded only when a server is
+ * The WebSocket server on Node: the `ws` package (`ws`), loaded only when a server is
  * started so that browser bundles never pull it in. Every accepted socket goes to
  * {@link WebSocketTransport.accept}.
  * @module
  */
 
+import { MissingDependencyError } from "../../../base/errors.ts";
 import { TransportBindError } from "../../errors.ts";
 import type { WebSocketLike } from "./socket.ts";
 
@@ -29,17 +30,17 @@ export interface ListenOptions {
 /** The parts of the `ws` package used here. */
 export interface WsModule {
   /** The server class. */
-  WebSocketServer: typeof import("npm:ws@^8.18.0").WebSocketServer;
+  WebSocketServer: typeof import("ws").WebSocketServer;
   /** The client class. */
-  WebSocket: typeof import("npm:ws@^8.18.0").WebSocket;
+  WebSocket: typeof import("ws").WebSocket;
 }
 
 /** Loads the `ws` package (Node only). */
 export async function loadWs(): Promise<WsModule> {
   try {
-    return (await import("npm:ws@^8.18.0")) as unknown as WsModule;
+    return (await import("ws")) as unknown as WsModule;
   } catch (err) {
-    throw new Error("the WebSocket backend needs the 'ws' package on Node (npm install ws)", { cause: err });
+    throw new MissingDependencyError("ws", "the WebSocket backend on Node", { cause: err });
   }
 }
 

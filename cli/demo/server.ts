@@ -41,17 +41,22 @@ export interface Demo {
   hub: string;
   /** The server members. */
   members: ServerMember[];
+  /**
+   * Resolves with the view index once every server member is in one view with all the others
+   * (then a tab that opens the page finds the ring up); rejects after `timeoutMs`.
+   */
+  membersUp(timeoutMs?: number): Promise<number>;
   /** Server members leave the ring, then the servers close. */
   close(): Promise<void>;
 }
 
-/** The repository root: the nearest folder up from this module that holds `examples/demo/public`. */
+/** The repository root: the nearest folder up from this module that holds `cli/demo/public`. */
 export function repoRoot(from = import.meta.url): string {
   let dir = dirname(fileURLToPath(from));
   for (;;) {
-    if (existsSync(join(dir, "examples", "demo", "public", "index.html"))) return dir;
+    if (existsSync(join(dir, "cli", "demo", "public", "index.html"))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error("cannot find examples/demo/public above " + fileURLToPath(from));
+    if (up === dir) throw new Error("cannot find cli/demo/public above " + fileURLToPath(from));
     dir = up;
   }
 }
@@ -68,7 +73,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const web = await startWebServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8080,
-    publicDir: join(root, "examples", "demo", "public"),
+    publicDir: join(root, "cli", "demo", "public"),
     bundle,
     config: (hub) => ({ hub, members: ids, timing: DEMO_TIMING, iceServers: options.iceServers ?? [] }),
     accept: (s) => (hubRef.transport ? hubRef.transport.accept(s) : early.push(s)),
@@ -84,6 +89,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     url: web.url,
     hub: web.hub,
     members,
+    membersUp: (timeoutMs = 15_000) => allInOneView(members, timeoutMs),
     close() {
       closing ??= (async () => {
         await Promise.all(members.map((m) => m.close()));
@@ -93,4 +99,28 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       return closing;
     },
   };
+}
+
+/** Resolves when every member's current view holds exactly all of `members`. */
+function allInOneView(members: readonly ServerMember[], timeoutMs: number): Promise<number> {
+  const want = members.map((m) => m.id).sort().join(",");
+  const done = () => members.every((m) => [...m.gcm.view.members].sort().join(",") === want);
+  return new Promise((resolve, reject) => {
+    const offs: Array<() => void> = [];
+    const stop = () => {
+      clearTimeout(timer);
+      for (const off of offs) off();
+    };
+    const check = () => {
+      if (!done()) return;
+      stop();
+      resolve(members[0].gcm.view.index);
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`the members ${want} were not in one view within ${timeoutMs} ms`));
+    }, timeoutMs);
+    for (const m of members) offs.push(m.gcm.on("view", check));
+    check();
+  });
 }

@@ -1,14 +1,22 @@
 /**
- * A small flag parser for the `raincore` command line: `--name value`, `--name=value`, repeatable
- * flags and booleans, with errors that name the flag and say what was expected.
+ * A small flag parser for programs on raincore (the `raincore` command line, the benchmarks, the
+ * examples): `--name value`, `--name=value`, repeatable flags and booleans, numbers within ranges,
+ * with errors that name the flag and say what was expected.
  * @module
  */
 
 import { RaincoreError } from "../base/errors.ts";
 
-/** A command-line mistake: printed with the command's usage, exit code 2. */
+/** A command-line mistake: printed as one line that names the flag, exit code 2. */
 export class UsageError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "UsageError";
+}
+
+/** A command that cannot go on for a reason outside the flags' syntax (a port in use): one line, exit code 1. */
+export class CommandFailedError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
+  static override readonly errorName = "CommandFailedError";
 }
 
 /** What one flag accepts. */
@@ -50,13 +58,29 @@ export function stringFlag(flags: ParsedFlags, name: string, fallback?: string):
   return flags.get(name)?.at(-1) ?? fallback;
 }
 
-/** A flag's value as a finite number ≥ `min`, or `fallback` when absent. */
-export function numberFlag(flags: ParsedFlags, name: string, fallback?: number, min = 0): number | undefined {
+/** What a numeric flag accepts. */
+export interface NumberRule {
+  /** Smallest value allowed. */
+  min: number;
+  /** Largest value allowed. */
+  max: number;
+  /** Whole numbers only. @default {false} */
+  integer?: boolean;
+}
+
+/**
+ * A flag's value as a number within `rule` (absent: `undefined`). Anything else, `abc`, `1e999`,
+ * `1.5` for an integer, is a {@link UsageError} that names the flag and the allowed range.
+ */
+export function numberFlag(flags: ParsedFlags, name: string, rule: NumberRule): number | undefined {
   const text = stringFlag(flags, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min) {
-    throw new UsageError(`--${name} must be a number ≥ ${min}, got "${text}"`);
+  if (text === undefined) return undefined;
+  const value = text.trim() === "" ? NaN : Number(text);
+  const ok = Number.isFinite(value) && value >= rule.min && value <= rule.max &&
+    (!rule.integer || Number.isInteger(value));
+  if (!ok) {
+    const kind = rule.integer ? "an integer" : "a number";
+    throw new UsageError(`--${name} must be ${kind} in ${rule.min}..${rule.max}, got "${text}"`);
   }
   return value;
 }

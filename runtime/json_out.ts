@@ -1,6 +1,7 @@
 /**
- * The command line's output: one JSON object per line, each stamped with `t`, milliseconds since
- * the epoch (fractional), so lines from several processes on one machine can be compared.
+ * The output of member processes (the CLI, the benchmarks): one JSON object per line, each
+ * stamped with `t`, milliseconds since the epoch (fractional), so lines from several processes on
+ * one machine can be compared.
  * @module
  */
 

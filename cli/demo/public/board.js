@@ -1,6 +1,8 @@
 // The shared board: notes are GDM items `note/<id>` = { text, color, x, y, by } (x, y are
 // fractions of the board, so every screen size shows the same layout). Editing or dragging a
 // note holds the GDM lock `edit/<id>`; other tabs see who holds it and cannot touch the note.
+// A new note is shown and focused at once, before the ring has written it or granted its lock:
+// what is typed meanwhile stays in the note and is written as soon as both are done.
 import { clock, colorOf, shortName } from "./names.js";
 
 const COLORS = ["#fff3a8", "#ffd6e0", "#c9f2d9", "#cfe6ff", "#e8dcff", "#ffe0c2"];
@@ -19,6 +21,8 @@ export class Board {
   #el = document.getElementById("board");
   #views = new Map(); // note id → element
   #editing; // note id whose text is being edited here
+  #pending = new Map(); // new note id → Promise<boolean>: written and its edit lock granted (or not)
+  #unsent = new Set(); // note ids whose text here is ahead of the replica (typed, not yet written)
   #dragging; // { id, dx, dy, el }
   #history = [];
 
@@ -45,7 +49,11 @@ export class Board {
     });
   }
 
-  /** Creates a note (at a random free-looking spot unless given). Resolves with its ID. */
+  /**
+   * Creates a note (at a random free-looking spot unless given) and puts the keyboard in it at
+   * once; the note is written and its edit lock taken in the background. Resolves with its ID, or
+   * `undefined` when the ring refused the write.
+   */
   async create(x, y) {
     const id = crypto.randomUUID().slice(0, 8);
     const spot = x === undefined || y === undefined ? this.#freeSpot() : { x, y };
@@ -56,7 +64,25 @@ export class Board {
       y: clamp(spot.y, 0, 0.85),
       by: this.#self,
     };
-    await this.#gdm.set(`note/${id}`, value);
+    this.#render(id, value);
+    this.#beginEdit(id);
+    // Nobody else knows the ID yet, so the lock cannot be contested; the write and the lock ride
+    // the same token rounds, in this order.
+    const written = this.#gdm.set(`note/${id}`, value);
+    const locked = this.#gdm.lock(`edit/${id}`, { timeoutMs: 10_000 }).then(() => true, () => false);
+    const ready = written.then(() => locked, () => false);
+    this.#pending.set(id, ready);
+    const ok = await ready;
+    this.#pending.delete(id);
+    if (ok) return id;
+    if (this.#gdm.get(`note/${id}`) === undefined) {
+      this.#editing = undefined;
+      this.#remove(id);
+      toast("the ring did not take the new note; try again");
+      return undefined;
+    }
+    this.#unsent.delete(id);
+    this.#render(id, this.#gdm.get(`note/${id}`));
     return id;
   }
 
@@ -140,7 +166,9 @@ export class Board {
     el.querySelector(".by").textContent = shortName(v.by);
     el.querySelector(".by").title = `created by ${v.by}`;
     const text = el.querySelector(".text");
-    if (this.#editing !== id && text.textContent !== v.text) text.textContent = v.text;
+    if (this.#editing !== id && !this.#unsent.has(id) && text.textContent !== v.text) {
+      text.textContent = v.text;
+    }
     if (this.#dragging?.id !== id) this.#place(id);
     this.#lockShown(id, this.#lockOwner(id));
     document.getElementById("notes-count").textContent = String(this.#views.size);
@@ -200,31 +228,40 @@ export class Board {
     return el;
   }
 
+  /** Makes note `id` editable here and moves the keyboard into it, caret at the end. */
+  #beginEdit(id) {
+    const text = this.#views.get(id)?.querySelector(".text");
+    if (!text) return;
+    this.#editing = id;
+    text.contentEditable = "plaintext-only";
+    text.focus();
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    range.collapse(false);
+    getSelection()?.removeAllRanges();
+    getSelection()?.addRange(range);
+  }
+
   #wireText(id, el) {
     const text = el.querySelector(".text");
     let timer;
-    const flush = () => {
+    /** Writes the text as it is now, once the note exists and its lock is ours. */
+    const flush = async () => {
       clearTimeout(timer);
       timer = undefined;
-      if (this.#gdm.holds(`edit/${id}`)) {
-        return this.#gdm.patch(`note/${id}`, { path: ["text"], value: text.textContent ?? "" }).catch(
-          () => {},
-        );
-      }
+      const value = text.textContent ?? "";
+      await this.#pending.get(id);
+      if (!this.#gdm.holds(`edit/${id}`)) return;
+      await this.#gdm.patch(`note/${id}`, { path: ["text"], value }).catch(() => {});
+      if ((text.textContent ?? "") === value) this.#unsent.delete(id);
     };
     text.addEventListener("click", async () => {
       if (this.#editing === id) return;
       if (!(await this.#acquire(id, el))) return;
-      this.#editing = id;
-      text.contentEditable = "plaintext-only";
-      text.focus();
-      const range = document.createRange();
-      range.selectNodeContents(text);
-      range.collapse(false);
-      getSelection()?.removeAllRanges();
-      getSelection()?.addRange(range);
+      this.#beginEdit(id);
     });
     text.addEventListener("input", () => {
+      this.#unsent.add(id);
       clearTimeout(timer);
       timer = setTimeout(flush, 200);
     });
@@ -233,10 +270,11 @@ export class Board {
     });
     text.addEventListener("blur", async () => {
       if (this.#editing !== id) return;
+      this.#editing = undefined;
       text.contentEditable = "false";
       await flush();
-      this.#editing = undefined;
-      await this.#release(id);
+      // The lock of a new note may still be on its way: release it once granted.
+      if (this.#editing !== id) await this.#release(id);
     });
   }
 

@@ -1,6 +1,7 @@
 /**
- * One member for the command line (and the benchmark members): {@link createNode} with the CLI's
- * defaults, a hook to attach a GroupDataManager before the GCM starts, and an immediate close.
+ * One member as the command line runs it (the benchmark members run the same): {@link createNode}
+ * with the CLI's defaults, a hook to attach a GroupDataManager before the GCM starts, and an
+ * immediate close.
  * @module
  */
 

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { extname, join, normalize } from "node:path";
-import { WebSocketServer } from "npm:ws@^8.18.0";
+import { WebSocketServer } from "ws";
 import type { WebSocketLike } from "../../mod.ts";
 
 const TYPES: Record<string, string> = {

@@ -1,6 +1,7 @@
 /**
- * The browser bundle the page imports: `dist/raincore.browser.js`, rebuilt with
- * `scripts/build-browser.mjs` when it is missing or older than any library source file.
+ * The browser bundle the page imports: `dist/raincore.browser.js`. In a checkout it is rebuilt with
+ * `scripts/build-browser.mjs` when it is missing or older than any library source file; an installed
+ * package ships it built (and no build script).
  * @module
  */
 import { spawn } from "node:child_process";
@@ -25,14 +26,19 @@ export function bundleIsStale(root: string): boolean {
   return LIBRARY.some((p) => existsSync(join(root, p)) && newestMtime(join(root, p)) > built);
 }
 
-/** Builds the bundle if stale; `log` gets progress lines. Resolves with the bundle's path. */
+/** Builds the bundle if stale (in a checkout); `log` gets progress lines. Resolves with the bundle's path. */
 export async function ensureBundle(root: string, log: (line: string) => void): Promise<string> {
   const bundle = join(root, "dist", "raincore.browser.js");
+  const script = join(root, "scripts", "build-browser.mjs");
+  if (!existsSync(script)) {
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: reinstall raincore`);
+    return bundle;
+  }
   if (!bundleIsStale(root)) return bundle;
   log("building dist/raincore.browser.js …");
   const started = Date.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn("node", [join(root, "scripts", "build-browser.mjs")], {
+    const child = spawn("node", [script], {
       cwd: root,
       stdio: ["ignore", "ignore", "pipe"],
     });

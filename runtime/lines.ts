@@ -1,5 +1,6 @@
 /**
- * Reads standard input line by line on Node and Deno alike (the CLI's command channel).
+ * Reads standard input line by line on Node and Deno alike (the command channel of the CLI's and
+ * the benchmarks' member processes).
  * @module
  */
 
