@@ -9,7 +9,6 @@ import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
 import { GroupCommunicationManager } from "./manager.ts";
-import type { GcmOptions } from "./options.ts";
 import type { ViewMode } from "./types.ts";
 
 /** Options of {@link createNode}. */
@@ -33,9 +32,9 @@ export interface CreateNodeOptions {
   starvingMs?: number;
   /** Hand-shake period to eligible/known peers outside the group (discovery, 3.7.3), ms. @default {starvingMs} */
   joinRetryMs?: number;
-  /** Eligible membership (3.7.3), see {@link GcmOptions.eligible}. @default {undefined (anyone)} */
+  /** Eligible membership (3.7.3), see `GcmOptions.eligible`. @default {undefined (anyone)} */
   eligible?: readonly string[];
-  /** Expected group size for the quorum policy, see {@link GcmOptions.expectedSize}. @default {undefined} */
+  /** Expected group size for the quorum policy, see `GcmOptions.expectedSize`. @default {undefined} */
   expectedSize?: number;
   /** Quorum policy: no delivery while the view has `expectedSize / 2` members or fewer. @default {false} */
   quorum?: boolean;

@@ -116,11 +116,17 @@ export interface GcmEvents {
 
 /** Snapshot of the core state (diagnostics and tests). */
 export interface GcmState {
+  /** View State (figure 9). */
   viewState: "agreement" | "chaos" | "reserve";
+  /** Token State (figure 10). */
   tokenState: "eating" | "hungry" | "starving";
+  /** Largest committed view index known here. */
   globalViewNumber: number;
+  /** Node IDs of the nodelist of the last token this node sent. */
   localView: string[];
+  /** Whether this node holds a ring of one. */
   lone: boolean;
+  /** Whether this node has left the group. */
   left: boolean;
 }
 

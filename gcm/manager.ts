@@ -56,7 +56,10 @@ export class GroupCommunicationManager {
   #closed = false;
   #leaveWaiters: Array<() => void> = [];
 
-  /** @throws {RangeError} naming the option, for a value outside its range. */
+  /**
+   * A manager on `opts.layer`; call {@link start} to join.
+   * @throws {RangeError} naming the option, for a value outside its range.
+   */
   constructor(opts: GcmOptions) {
     this.#s = resolveGcmOptions(opts);
     this.#layer = opts.layer;

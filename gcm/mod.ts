@@ -22,7 +22,7 @@ export {
   type TransitionalEvent,
   type ViewEvent,
 } from "./events.ts";
-export type { ListenerErrorEvent } from "../base/emitter.ts";
+export type { Listener, ListenerErrorEvent } from "../base/emitter.ts";
 export type { GcmOptions, MulticastOptions } from "./options.ts";
 export type { HealthCheckOptions } from "./health.ts";
 export type { MessageLayer } from "./layer.ts";

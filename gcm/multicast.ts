@@ -113,6 +113,7 @@ export class Multicast {
   /** Payload bytes waiting in the outbox. */
   pendingBytes = 0;
 
+  /** Bookkeeping of process `me`, appending within `budget`, delivering into `sink`. */
   constructor(me: Member, budget: MulticastBudget, sink: MulticastSink) {
     this.#me = me;
     this.#budget = budget;

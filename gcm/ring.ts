@@ -116,14 +116,16 @@ export type RingAction =
 
 /** The Group Communication Manager's token-ring core. */
 export class RingCore {
+  /** This process: node ID and incarnation. */
   readonly me: Member;
   readonly #o: RingOptions;
+  /** The multicast bookkeeping (3.8, extended virtual synchrony). */
   readonly multicast: Multicast;
   #out: RingAction[] = [];
 
   // --- Figure 8: node data ---------------------------------------------------------------------
   /** The globalView vector (sparse: index → view, `null` = NULL committed). */
-  readonly globalView = new Map<number, View | null>();
+  readonly globalView: Map<number, View | null> = new Map();
   /** Largest index in the committed global view sequence known here. */
   globalViewNumber = 0;
   /** Last committed non-NULL view. */
@@ -138,7 +140,9 @@ export class RingCore {
   newNodes: Member[] = [];
 
   // --- States ------------------------------------------------------------------------------------
+  /** View State (figure 9). */
   viewState: ViewState = ViewState.Chaos;
+  /** Token State (figure 10). */
   tokenState: TokenState = TokenState.Eating;
   /** The token while this node holds it (Eating). */
   token: Token | undefined;
@@ -177,6 +181,7 @@ export class RingCore {
   #started = false;
   /** A `leave()` is pending / done. */
   leaving = false;
+  /** This node has left the group (graceful leave done). */
   left = false;
   /** Token handed off by a leaving node, awaiting acknowledgement. */
   #handoffSeq = -1;
@@ -186,8 +191,10 @@ export class RingCore {
   duplicateTokens = 0;
   /** Critical-section requests waiting for the token / one running. */
   criticalWanted = false;
+  /** A critical section is running (the token is held until `releaseCritical()`). */
   inCritical = false;
 
+  /** A core for one process; `start()` begins it. */
   constructor(opts: RingOptions) {
     this.#o = opts;
     this.me = { id: opts.id, inc: opts.incarnation };
