@@ -21,7 +21,7 @@ usage:
   --seed S           run one seed (a failure prints this form of command to replay it)
   --seeds N          run N seeds from --from (default 1); prints progress and a summary
   --partitions       gcm: split/heal schedules instead of crash/restart/loss ones
-  --mode M           gcm: the view mode (default: drawn from the seed)
+  --mode M           gcm, gdm: the view mode (default: drawn from the seed)
   --net fake         gcm plain runs: a message-level fake Transport Manager (default real: TM over SimNetwork)
   --listener-faults  gcm: application listeners that throw on some events (default: drawn from the seed)
   --keep-going       run every seed and list the failing ones, instead of stopping at the first
@@ -58,12 +58,16 @@ export const simCommand: Command = {
     const net = stringFlag(flags, "net");
     const faults = stringFlag(flags, "listener-faults");
     if (layer !== "gcm") {
-      for (const f of ["partitions", "mode", "net", "listener-faults"]) {
+      for (const f of ["partitions", "net", "listener-faults"]) {
         if (flags.has(f)) throw new UsageError(`--${f} applies to --layer gcm only`);
       }
+      if (layer === "tm" && flags.has("mode")) throw new UsageError("--mode applies to --layer gcm and gdm");
     }
     if (mode !== undefined && !MODES.includes(mode)) {
       throw new UsageError(`--mode must be one of ${MODES.join(", ")}, got "${mode}"`);
+    }
+    if (layer === "gdm" && mode === "every-token") {
+      throw new UsageError("--mode every-token cannot carry a GDM (it refuses such a GCM); use three-phase or two-phase");
     }
     if (net !== undefined && net !== "real" && net !== "fake") {
       throw new UsageError(`--net must be real or fake, got "${net}"`);

@@ -120,6 +120,14 @@ export class GroupCommunicationManager {
     return this.#inQuorum(this.core.lastGlobalView.members.length);
   }
 
+  /**
+   * The quorum policy in force: `expectedSize` (undefined: none) and whether deliveries are dropped
+   * while out of quorum (the `quorum` option). Layers above read it (the GDM refuses dropped deliveries).
+   */
+  get quorumPolicy(): { expectedSize: number | undefined; dropsOutOfQuorum: boolean } {
+    return { expectedSize: this.#s.expectedSize, dropsOutOfQuorum: this.#s.quorum };
+  }
+
   /** Snapshot of the protocol state. */
   get state(): GcmState {
     const c = this.core;

@@ -70,3 +70,31 @@ export class GdmClosedError extends RaincoreError {
     super(detail);
   }
 }
+
+/**
+ * The storage adapter failed (a write could not be made durable, or stored data could not be read
+ * back). A write waiting for that commit rejects with it; the GDM also emits it as an `error` event.
+ * The write was applied in memory and may be on other members: read it back before retrying.
+ */
+export class StorageError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
+  static override readonly errorName = "StorageError";
+}
+
+/**
+ * The GCM cannot carry a GDM: its view mode or its settings do not give every member the same
+ * messages in every view (extended virtual synchrony), which the GDM's replicas rely on.
+ */
+export class UnsupportedGcmError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
+  static override readonly errorName = "UnsupportedGcmError";
+}
+
+/**
+ * Two replicas that must be equal (same class, same point of the order) are not — a bug, reported as
+ * an `error` event and counted in `stats.diverged`; nothing is repaired behind the application's back.
+ */
+export class ReplicaDivergedError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
+  static override readonly errorName = "ReplicaDivergedError";
+}

@@ -1,145 +1,100 @@
 /**
- * Distributed locks as data items (3.10): the state of lock `name` is the item `\u0001lock\u0001name`
- * holding its owner and a FIFO queue of waiting requests. Requests, releases and withdrawals are
- * operations in the GCM total order, so every replica grants the same lock to the same requester
- * at the same point; a view change frees the locks of members that are gone (an `evict` operation
- * at one point of the order).
+ * Distributed locks (3.10) with fencing tokens. A lock's state — its holder, the highest fencing
+ * token ever granted, the waiting requests — is replicated like the items: requests, releases and
+ * withdrawals are operations in the total order, so every replica grants the same lock to the same
+ * requester at the same point, with the same token. Every grant takes the next token, so a resource
+ * that remembers the highest token it saw can refuse a holder that lost the lock without knowing
+ * (Chubby's sequencers, ZooKeeper's zxids).
+ *
+ * When sides meet (a round, see `round.ts`) their lock states merge by {@link mergeLockStates}: the
+ * token is the highest of both, the holder the grant with the highest token (commutative, associative
+ * and idempotent), and the waiting requests those of the side whose data the group keeps. Then the
+ * members that are not in the view lose their grants and requests ({@link evictLocks}).
  * @module
  */
-import type { Op } from "./ops.ts";
-import { compareStamps, type Stamp } from "./stamp.ts";
-import type { DataState, Effect, Item } from "./state.ts";
-import { decodeValue, encodeValue } from "./value.ts";
+import type { LockHolder, LockState, LockWaiter } from "./model.ts";
 
-const PREFIX = "\u0001lock\u0001";
+/** What a lock operation did. */
+export type LockOutcome =
+  /** The lock changed: `granted` is set when a request was granted by it. */
+  | { readonly changed: LockState; readonly granted?: LockHolder }
+  | { readonly notOwner: string | null }
+  | undefined;
 
-/** The item key of lock `name`. */
-export function lockKey(name: string): string {
-  return PREFIX + name;
+/** A free lock never granted. */
+export const FREE_LOCK: LockState = { fence: 0, waiting: [] };
+
+/** Grants the lock to the first waiter, if it is free; returns the new state and the grant. */
+function grantNext(lock: LockState): { state: LockState; granted?: LockHolder } {
+  if (lock.holder !== undefined || lock.waiting.length === 0) return { state: lock };
+  const [next, ...waiting] = lock.waiting;
+  const holder: LockHolder = { owner: next.owner, request: next.request, fence: lock.fence + 1 };
+  return { state: { holder, fence: holder.fence, waiting }, granted: holder };
 }
 
-/** True for the keys of lock items (hidden from `list` and `get`). */
-export function isLockKey(key: string): boolean {
-  return key.startsWith(PREFIX);
+/** A request: granted at once when the lock is free, queued otherwise. */
+export function requestLock(lock: LockState, owner: string, request: string): LockOutcome {
+  if (lock.holder?.request === request || lock.waiting.some((w) => w.request === request)) return undefined;
+  const { state, granted } = grantNext({ ...lock, waiting: [...lock.waiting, { owner, request }] });
+  return { changed: state, granted };
 }
 
-/** Name of the lock stored under `key`. */
-export function lockNameOf(key: string): string {
-  return key.slice(PREFIX.length);
+/** A release of grant `request` by `owner`; the next waiter gets the lock. */
+export function releaseLock(lock: LockState, owner: string, request: string): LockOutcome {
+  const h = lock.holder;
+  if (h === undefined || h.owner !== owner || h.request !== request) return { notOwner: h?.owner ?? null };
+  const { state, granted } = grantNext({ fence: lock.fence, waiting: lock.waiting });
+  return { changed: state, granted };
 }
 
-/** A waiting request: owner (`id#inc`), request ID, view index when requested. */
-export type Waiter = readonly [owner: string, req: string, vi: number];
-
-/** State of one lock. */
-export interface LockState {
-  /** Owner (`id#inc`) or null when free. */
-  readonly o: string | null;
-  /** Request ID of the current grant. */
-  readonly r: string | null;
-  /** View index of the owner's request (a view change frees only grants from its view or before). */
-  readonly g: number;
-  /** FIFO of waiting requests. */
-  readonly q: readonly Waiter[];
-  /**
-   * Recent request IDs that are finished (released, withdrawn, evicted): a request multicast again
-   * after a view change, arriving late, must not be granted a second time.
-   */
-  readonly h?: readonly string[];
+/** Withdraws request `request`: released if granted, dropped if waiting, nothing if unknown. */
+export function withdrawLock(lock: LockState, owner: string, request: string): LockOutcome {
+  if (lock.holder?.request === request) return releaseLock(lock, owner, request);
+  if (!lock.waiting.some((w) => w.request === request)) return undefined;
+  return { changed: { ...lock, waiting: lock.waiting.filter((w) => w.request !== request) } };
 }
 
-const HISTORY = 64;
-
-function finished(lock: LockState, ...ids: Array<string | null>): LockState {
-  const add = ids.filter((x): x is string => x !== null && !(lock.h ?? []).includes(x));
-  return add.length === 0 ? lock : { ...lock, h: [...(lock.h ?? []), ...add].slice(-HISTORY) };
-}
-
-const FREE: LockState = { o: null, r: null, g: 0, q: [] };
-
-/** Reads the lock state of `name` from `state`. */
-export function readLock(state: DataState, name: string): LockState {
-  const it = state.items.get(lockKey(name));
-  return it?.v === undefined ? FREE : decodeValue(it.v) as LockState;
-}
-
-function writeLock(state: DataState, name: string, lock: LockState, s: Stamp, out: Effect[]): void {
-  const key = lockKey(name);
-  const old = state.items.get(key);
-  const stamp = old !== undefined && compareStamps(old.s, s) > 0 ? old.s : s;
-  const item: Item = { v: encodeValue(lock), s: stamp, w: stamp[1], b: old?.s };
-  state.items.set(key, item);
-  out.push({ type: "change", key, old, item });
-}
-
-/** Hands the lock to the first waiter still wanted; returns the new state and emits its grant. */
-function grantNext(lock: LockState, out: Effect[], keep: (w: Waiter) => boolean = () => true): LockState {
-  const dropped = lock.q.filter((w) => !keep(w)).map((w) => w[1]);
-  const q = lock.q.filter(keep);
-  const next = q.shift();
-  const h = finished(lock, lock.r, ...dropped).h;
-  if (next === undefined) return { o: null, r: null, g: 0, q, h };
-  out.push({ type: "done", id: next[1] });
-  return { o: next[0], r: next[1], g: next[2], q, h };
-}
-
-/** Applies a `lock`, `unlock` or `cancel` operation. */
-export function applyLockOp(
-  state: DataState,
-  op: Extract<Op, { t: "lock" | "unlock" | "cancel" }>,
-  out: Effect[],
-): void {
-  const cur = readLock(state, op.n);
-  switch (op.t) {
-    case "lock": {
-      // Applied already (a copy multicast again after a view change), or finished.
-      if (cur.r === op.id || cur.q.some((w) => w[1] === op.id) || (cur.h ?? []).includes(op.id)) return;
-      if (cur.o === null) {
-        writeLock(state, op.n, { o: op.o, r: op.id, g: op.vi, q: cur.q, h: cur.h }, op.s, out);
-        out.push({ type: "done", id: op.id });
-      } else writeLock(state, op.n, { ...cur, q: [...cur.q, [op.o, op.id, op.vi]] }, op.s, out);
-      return;
-    }
-    case "unlock": {
-      if (cur.o !== op.o || (op.q !== undefined && cur.r !== op.q)) {
-        out.push({ type: "done", id: op.id, error: "notOwner", detail: cur.o ?? "" });
-        return;
-      }
-      writeLock(state, op.n, grantNext(cur, out), op.s, out);
-      out.push({ type: "done", id: op.id });
-      return;
-    }
-    case "cancel": {
-      if (cur.o === op.o && cur.r === op.q) writeLock(state, op.n, grantNext(cur, out), op.s, out);
-      else if (cur.q.some((w) => w[1] === op.q)) {
-        writeLock(state, op.n, finished({ ...cur, q: cur.q.filter((w) => w[1] !== op.q) }, op.q), op.s, out);
-      } else if (!(cur.h ?? []).includes(op.q)) {
-        // The request has not arrived yet (a copy still in flight): make sure it never grants.
-        writeLock(state, op.n, finished(cur, op.q), op.s, out);
-      }
-      out.push({ type: "done", id: op.id });
-      return;
-    }
-  }
+/** Orders grants: by fencing token, then owner, then request (the same everywhere). */
+function laterGrant(a: LockHolder | undefined, b: LockHolder | undefined): LockHolder | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  if (a.fence !== b.fence) return a.fence > b.fence ? a : b;
+  if (a.owner !== b.owner) return a.owner > b.owner ? a : b;
+  return a.request >= b.request ? a : b;
 }
 
 /**
- * Frees the locks held by nodes outside `members` (`id#inc`) whose grant dates from view `vi` or
- * earlier, and drops their queued requests; the next waiter gets the lock.
+ * Merges the states of one lock from several sides. `kept` is the side whose data the group keeps
+ * (its waiting requests stay; the others' requesters ask again). Fencing token: the highest; holder:
+ * the grant with the highest token — so a merged lock never grants a token that either side granted.
  */
-export function evictLocks(state: DataState, members: readonly string[], vi: number, out: Effect[]): void {
-  const live = new Set(members);
-  const keep = (w: Waiter) => live.has(w[0]) || w[2] > vi;
-  const s: Stamp = [state.clock, ""];
-  for (const [key, item] of [...state.items]) {
-    if (!isLockKey(key) || item.v === undefined) continue;
-    const cur = decodeValue(item.v) as LockState;
-    const name = lockNameOf(key);
-    if (cur.o !== null && !live.has(cur.o) && cur.g <= vi) {
-      writeLock(state, name, grantNext(cur, out, keep), s, out);
-    } else if (!cur.q.every(keep)) {
-      const dropped = cur.q.filter((w) => !keep(w)).map((w) => w[1]);
-      writeLock(state, name, finished({ ...cur, q: cur.q.filter(keep) }, ...dropped), s, out);
-    }
+export function mergeLockStates(kept: LockState | undefined, others: readonly LockState[]): LockState {
+  let fence = kept?.fence ?? 0;
+  let holder = kept?.holder;
+  for (const o of others) {
+    if (o.fence > fence) fence = o.fence;
+    holder = laterGrant(holder, o.holder);
   }
+  const waiting = (kept?.waiting ?? []).filter((w) => w.request !== holder?.request);
+  return holder === undefined ? { fence, waiting } : { holder, fence, waiting };
+}
+
+/**
+ * Frees the grants and drops the requests of owners that are not `members` (`nodeId#incarnation`);
+ * the next waiter gets the lock. Returns the changed locks and the grants made.
+ */
+export function evictLocks(
+  locks: ReadonlyMap<string, LockState>,
+  members: ReadonlySet<string>,
+): Array<{ name: string; state: LockState; granted?: LockHolder }> {
+  const out: Array<{ name: string; state: LockState; granted?: LockHolder }> = [];
+  for (const [name, lock] of locks) {
+    const gone = lock.holder !== undefined && !members.has(lock.holder.owner);
+    const waiting: LockWaiter[] = lock.waiting.filter((w) => members.has(w.owner));
+    if (!gone && waiting.length === lock.waiting.length) continue;
+    const freed: LockState = gone ? { fence: lock.fence, waiting } : { ...lock, waiting };
+    const { state, granted } = grantNext(freed);
+    out.push({ name, state, granted });
+  }
+  return out;
 }

@@ -1,37 +1,57 @@
 /**
- * Persistence of the GDM (optional): a storage adapter keeps this node's replica so that a restart
- * of the whole cluster keeps the data. On restart the node loads its items and brings them into
- * the group's merge round, where the highest stamp wins. Adapters: {@link MemoryStorage} (tests),
- * `FileStorage` (Node/Deno, `gdm/storage_file.ts`), `IndexedDbStorage` (browsers,
+ * Persistence of the GDM: a storage adapter keeps this member's replica — items, locks with their
+ * fencing tokens, the Lamport clock — so that a restart (of one member or of the whole cluster) keeps
+ * what was acknowledged. The GDM writes *group commits*: everything that changed while the previous
+ * write was under way goes in the next one, and a write waits for the commit that holds it (see the
+ * `durability` option). On restart a member loads its replica and brings it into the group's round,
+ * where every version the group lacks comes back. Adapters: {@link MemoryStorage} (tests),
+ * `FileStorage` (Node/Deno, a journal in a file; `gdm/storage_file.ts`), `IndexedDbStorage` (browsers,
  * `gdm/storage_idb.ts`).
  * @module
  */
-import type { Item } from "./state.ts";
+import type { Item, LockState } from "./model.ts";
 
-/** What an adapter persists and loads: items (tombstones included) and the Lamport counter. */
+/** What an adapter loads. */
 export interface StoredState {
-  /** Items by key. */
+  /** Items by key (tombstones included). */
   items: Array<readonly [string, Item]>;
-  /** Highest Lamport counter. */
+  /** Locks by name, with their fencing tokens. */
+  locks: Array<readonly [string, LockState]>;
+  /** Highest Lamport counter stored. */
   clock: number;
+  /**
+   * What could not be read back (a corrupt record, and where): reported by the GDM as `error` events;
+   * everything else was loaded, and nothing was deleted.
+   */
+  problems: string[];
 }
 
-/** A batch of changes to persist. */
+/** One group commit. */
 export interface StorageBatch {
-  /** Items written since the last batch (tombstones included). */
+  /** Items changed since the last commit (tombstones included); with `replace`, all of them. */
   items: Array<readonly [string, Item]>;
+  /** Locks changed since the last commit; with `replace`, all of them. */
+  locks: Array<readonly [string, LockState]>;
   /** Highest Lamport counter. */
   clock: number;
-  /** When true, `items` is the whole state and replaces what is stored (after a state transfer). */
-  replace?: boolean;
+  /** The batch is the whole replica and replaces what is stored, atomically. */
+  replace: boolean;
+  /** Make it durable before resolving (fsync of the data and of the directory entry). */
+  sync: boolean;
 }
 
-/** A storage adapter. Calls never overlap: the GDM awaits each before the next. */
+/** What a write reports besides success. */
+export interface StorageWriteResult {
+  /** The adapter would like the next commit to be a `replace` (its journal has grown). */
+  compact?: boolean;
+}
+
+/** A storage adapter. Calls never overlap: the GDM waits for each before the next. */
 export interface StorageAdapter {
-  /** Loads the stored state (empty when nothing is stored). */
+  /** Loads the stored state (empty when nothing is stored). Throws only when nothing can be read. */
   load(): Promise<StoredState>;
-  /** Persists a batch. */
-  write(batch: StorageBatch): Promise<void>;
+  /** Persists a batch; rejects when it could not (the writes waiting for it are rejected too). */
+  write(batch: StorageBatch): Promise<StorageWriteResult | void>;
   /** Releases files or handles. */
   close(): Promise<void>;
 }
@@ -40,19 +60,28 @@ export interface StorageAdapter {
 export class MemoryStorage implements StorageAdapter {
   /** The stored items. */
   readonly items: Map<string, Item> = new Map<string, Item>();
+  /** The stored locks. */
+  readonly locks: Map<string, LockState> = new Map<string, LockState>();
   /** The stored counter. */
   clock = 0;
   /** Number of `write` calls (diagnostics). */
   writes = 0;
+  /** Number of `write` calls with `sync` (diagnostics). */
+  syncs = 0;
 
   load(): Promise<StoredState> {
-    return Promise.resolve({ items: [...this.items], clock: this.clock });
+    return Promise.resolve({ items: [...this.items], locks: [...this.locks], clock: this.clock, problems: [] });
   }
 
   write(batch: StorageBatch): Promise<void> {
     this.writes++;
-    if (batch.replace) this.items.clear();
+    if (batch.sync) this.syncs++;
+    if (batch.replace) {
+      this.items.clear();
+      this.locks.clear();
+    }
     for (const [k, it] of batch.items) this.items.set(k, it);
+    for (const [n, l] of batch.locks) this.locks.set(n, l);
     this.clock = Math.max(this.clock, batch.clock);
     return Promise.resolve();
   }

@@ -1,20 +1,24 @@
 /**
- * File-backed GDM storage for Node and Deno: an append-only log of CBOR records in one file,
- * `u32 length | cbor([key, item])` for items and `u32 length | cbor(["", {clock}])` for the Lamport
- * counter; loading replays the log (last record of a key wins) and compacts it into a fresh file.
+ * File-backed GDM storage for Node and Deno: a journal of checksummed records (`journal.ts`) in one
+ * file. A group commit is one append; with `sync` the file's data is flushed to the disk (fdatasync)
+ * before the commit counts as stored, and the directory entry too the first time the file appears.
+ * A `replace` (after a state transfer, or to compact a journal that grew to more than twice its live
+ * records) writes a new file beside it, syncs it, renames it over the journal and syncs the directory:
+ * atomic, whatever moment a crash picks. Loading reports corrupt records and keeps everything else;
+ * a damaged journal is copied aside (`.corrupt`, `.corrupt-2`, …) before anything rewrites it.
  * `node:fs/promises` is imported lazily, so this module (and `gdm/mod.ts`) loads in browsers.
  * @module
  */
-import { Encoder } from "cbor-x/encode";
-import type { Item } from "./state.ts";
-import type { StorageAdapter, StorageBatch, StoredState } from "./storage.ts";
+import { concat, encodeRecords, parseJournal } from "./journal.ts";
+import type { StorageAdapter, StorageBatch, StorageWriteResult, StoredState } from "./storage.ts";
 
 type Fs = typeof import("node:fs/promises");
+type Handle = Awaited<ReturnType<Fs["open"]>>;
 
 // A variable specifier keeps bundlers from resolving node:fs/promises for browser builds.
 const FS_MODULE = ["node", "fs/promises"].join(":");
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
-const CLOCK_KEY = "";
+/** Below this many bytes a journal is never compacted. */
+const COMPACT_FLOOR = 1 << 20;
 
 async function loadFs(): Promise<Fs> {
   try {
@@ -26,59 +30,25 @@ async function loadFs(): Promise<Fs> {
   }
 }
 
-function record(key: string, body: unknown): Uint8Array {
-  const b = cbor.encode([key, body]);
-  const out = new Uint8Array(b.length + 4);
-  new DataView(out.buffer).setUint32(0, b.length);
-  out.set(b, 4);
-  return out;
+function dirOf(path: string): string {
+  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** Parses a log; a torn last record (crash during append) is ignored. */
-export function parseLog(bytes: Uint8Array): StoredState {
-  const items = new Map<string, Item>();
-  let clock = 0;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let o = 0;
-  while (o + 4 <= bytes.length) {
-    const len = view.getUint32(o);
-    if (o + 4 + len > bytes.length) break;
-    let rec: [string, unknown];
-    try {
-      rec = cbor.decode(bytes.subarray(o + 4, o + 4 + len)) as [string, unknown];
-    } catch {
-      break;
-    }
-    o += 4 + len;
-    if (rec[0] === CLOCK_KEY) clock = Math.max(clock, (rec[1] as { clock: number }).clock);
-    else items.set(rec[0], rec[1] as Item);
-  }
-  return { items: [...items], clock };
-}
-
-/** Encodes a whole state as a compact log. */
-export function encodeLog(state: StoredState): Uint8Array {
-  return concat([...state.items.map(([k, it]) => record(k, it)), record(CLOCK_KEY, { clock: state.clock })]);
-}
-
-/** Keeps a node's items in one file (Node, Deno). */
+/** Keeps a member's replica in one journal file (Node, Deno). */
 export class FileStorage implements StorageAdapter {
-  #fs: Fs | undefined;
-  /** The file's path. */
+  /** The journal's path. */
   readonly path: string;
-  /** Storage in the file at `path` (created on the first write). */
+  #fs: Fs | undefined;
+  #handle: Handle | undefined;
+  /** Whether the directory entry of the journal is known to be on disk. */
+  #dirSynced = false;
+  #fileBytes = 0;
+  #liveBytes = 0;
+  /** The loaded journal had problems: copy it aside before the first rewrite. */
+  #damaged = false;
+
+  /** Storage in the journal at `path` (created by the first write; its directory must exist). */
   constructor(path: string) {
     this.path = path;
   }
@@ -87,40 +57,100 @@ export class FileStorage implements StorageAdapter {
     return this.#fs ??= await loadFs();
   }
 
-  /** Reads and compacts the log (empty state when the file does not exist). */
+  /** Reads the journal (empty state when there is none). Nothing is rewritten here. */
   async load(): Promise<StoredState> {
     const fs = await this.#io();
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await fs.readFile(this.path));
     } catch (err) {
-      if ((err as { code?: string }).code === "ENOENT") return { items: [], clock: 0 };
+      if ((err as { code?: string }).code === "ENOENT") return { items: [], locks: [], clock: 0, problems: [] };
       throw err;
     }
-    const state = parseLog(bytes);
-    await this.#replace(state);
-    return state;
+    const parsed = parseJournal(bytes, this.path);
+    this.#fileBytes = bytes.length;
+    this.#liveBytes = parsed.liveBytes;
+    this.#damaged = parsed.problems.length > 0;
+    this.#dirSynced = true;
+    return { items: parsed.items, locks: parsed.locks, clock: parsed.clock, problems: parsed.problems };
   }
 
-  /** Appends a batch (or replaces the file atomically with `replace`). */
-  async write(batch: StorageBatch): Promise<void> {
-    if (batch.replace) return this.#replace({ items: batch.items, clock: batch.clock });
+  /** Appends a group commit (or replaces the journal with `replace`); with `sync`, durably. */
+  async write(batch: StorageBatch): Promise<StorageWriteResult> {
+    const records = encodeRecords(batch.items, batch.locks, batch.clock);
+    if (batch.replace) {
+      await this.#replace(records);
+      return {};
+    }
     const fs = await this.#io();
-    await fs.appendFile(
-      this.path,
-      concat([...batch.items.map(([k, it]) => record(k, it)), record(CLOCK_KEY, { clock: batch.clock })]),
-    );
+    if (this.#handle === undefined) this.#handle = await fs.open(this.path, "a");
+    const bytes = concat(records);
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await this.#handle.write(bytes, written, bytes.length - written);
+      written += bytesWritten;
+    }
+    this.#fileBytes += bytes.length;
+    this.#liveBytes += bytes.length;
+    if (batch.sync) {
+      await this.#handle.datasync();
+      if (!this.#dirSynced) await this.#syncDir();
+    }
+    return { compact: this.#fileBytes > COMPACT_FLOOR && this.#fileBytes > 2 * this.#liveBytes };
   }
 
-  async #replace(state: StoredState): Promise<void> {
+  async #replace(records: Uint8Array[]): Promise<void> {
     const fs = await this.#io();
+    if (this.#damaged) await this.#keepDamaged(fs);
+    const bytes = concat(records);
     const tmp = `${this.path}.tmp`;
-    await fs.writeFile(tmp, encodeLog(state));
+    const h = await fs.open(tmp, "w");
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        const { bytesWritten } = await h.write(bytes, written, bytes.length - written);
+        written += bytesWritten;
+      }
+      await h.datasync();
+    } finally {
+      await h.close();
+    }
+    await this.#handle?.close();
+    this.#handle = undefined;
     await fs.rename(tmp, this.path);
+    await this.#syncDir();
+    this.#fileBytes = bytes.length;
+    this.#liveBytes = bytes.length;
   }
 
-  /** Nothing to release (every write opens and closes the file). */
-  close(): Promise<void> {
-    return Promise.resolve();
+  /** A journal that had corrupt records is copied aside before it is rewritten (for inspection). */
+  async #keepDamaged(fs: Fs): Promise<void> {
+    for (let i = 1;; i++) {
+      const to = `${this.path}.corrupt${i === 1 ? "" : `-${i}`}`;
+      try {
+        await fs.copyFile(this.path, to, 1 /* COPYFILE_EXCL */);
+        this.#damaged = false;
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== "EEXIST") throw err;
+      }
+    }
+  }
+
+  async #syncDir(): Promise<void> {
+    const fs = await this.#io();
+    const d = await fs.open(dirOf(this.path), "r");
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+    this.#dirSynced = true;
+  }
+
+  /** Closes the journal. */
+  async close(): Promise<void> {
+    await this.#handle?.close();
+    this.#handle = undefined;
   }
 }

@@ -1,10 +1,15 @@
 /**
- * IndexedDB storage for the GDM in browsers: one database per node, object store `items` (key →
- * item, out-of-line keys) and the Lamport counter under the reserved key `""`. Uses only `open`,
- * `createObjectStore`, `transaction`, `put`, `clear`, `getAll` and `getAllKeys`.
+ * IndexedDB storage for the GDM in browsers: one database per node, object store `items` holding
+ * items under `i:` + key, locks under `l:` + name (in the wire's form) and the Lamport counter under
+ * the reserved key `""`. A commit is one IndexedDB transaction; with `sync` it asks for `strict`
+ * durability (the browser flushes before `complete`). An entry that does not read back is reported,
+ * the others loaded. Uses only `open`, `createObjectStore`, `transaction`, `put`, `clear`, `getAll`
+ * and `getAllKeys`.
  * @module
  */
-import type { Item } from "./state.ts";
+import { DecodeError } from "../base/errors.ts";
+import { itemR, itemW, lockR, lockW } from "./codec.ts";
+import type { Item, LockState } from "./model.ts";
 import type { StorageAdapter, StorageBatch, StoredState } from "./storage.ts";
 
 // The slice of the IndexedDB API this adapter uses, declared here so the module type-checks on
@@ -32,7 +37,7 @@ interface IdbTransaction {
 interface IdbDatabase {
   readonly objectStoreNames: { contains(name: string): boolean };
   createObjectStore(name: string): unknown;
-  transaction(store: string, mode: "readonly" | "readwrite"): IdbTransaction;
+  transaction(store: string, mode: "readonly" | "readwrite", options?: { durability?: string }): IdbTransaction;
   close(): void;
 }
 /** The part of `IDBFactory` that {@link IndexedDbStorage} needs. */
@@ -94,28 +99,39 @@ export class IndexedDbStorage implements StorageAdapter {
     });
   }
 
-  /** Loads every item and the counter. */
+  /** Loads every item, lock and the counter; entries that do not read back are reported. */
   async load(): Promise<StoredState> {
     const db = await this.#open();
     const tx = db.transaction(STORE, "readonly");
     const store = tx.objectStore(STORE);
     const [keys, values] = await Promise.all([done(store.getAllKeys()), done(store.getAll())]);
     const items: Array<readonly [string, Item]> = [];
+    const locks: Array<readonly [string, LockState]> = [];
+    const problems: string[] = [];
     let clock = 0;
     keys.forEach((k, i) => {
-      if (k === CLOCK_KEY) clock = values[i] as number;
-      else items.push([k as string, values[i] as Item]);
+      const key = String(k);
+      try {
+        if (key === CLOCK_KEY) clock = typeof values[i] === "number" ? values[i] as number : 0;
+        else if (key.startsWith("i:")) items.push([key.slice(2), itemR(values[i])]);
+        else if (key.startsWith("l:")) locks.push([key.slice(2), lockR(values[i])]);
+        else throw new DecodeError("unknown entry");
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        problems.push(`IndexedDB ${this.name}: entry ${JSON.stringify(key)} does not read back (${err.message}); skipped`);
+      }
     });
-    return { items, clock };
+    return { items, locks, clock, problems };
   }
 
-  /** Writes a batch in one IndexedDB transaction (cleared first with `replace`). */
+  /** Writes a commit in one IndexedDB transaction (cleared first with `replace`). */
   async write(batch: StorageBatch): Promise<void> {
     const db = await this.#open();
-    const tx = db.transaction(STORE, "readwrite");
+    const tx = db.transaction(STORE, "readwrite", { durability: batch.sync ? "strict" : "relaxed" });
     const store = tx.objectStore(STORE);
     if (batch.replace) store.clear();
-    for (const [k, it] of batch.items) store.put(it, k);
+    for (const [k, it] of batch.items) store.put(itemW(it), `i:${k}`);
+    for (const [n, l] of batch.locks) store.put(lockW(l), `l:${n}`);
     store.put(batch.clock, CLOCK_KEY);
     await committed(tx);
   }

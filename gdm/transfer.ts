@@ -1,88 +1,145 @@
 /**
- * State transfer (3.10): a snapshot of all items, taken at one point of the total order, streamed
- * to one joiner as Transport Manager direct messages in chunks of about `chunkBytes`. The sender
- * awaits each chunk's acknowledgement before sending the next (the TM's flow control paces it),
- * and yields between chunks, so a 100 MB state never blocks the token or the event loop.
+ * State transfer (3.10): a snapshot of the kept replica, taken where a round completed, cut into
+ * chunks of about `chunkBytes` and sent directly (Transport Manager) to a puller, one chunk at a time:
+ * the next goes when the last is acknowledged, so a 100 MB state never blocks the token. Items are
+ * sorted by key, so every member of the kept class cuts the same snapshot into the same chunks and a
+ * puller can resume from any of them ({@link Snapshot}); {@link SnapshotReceiver} assembles them.
  * @module
  */
-import type { MessageLayer } from "../gcm/layer.ts";
-import { type Chunk, encodeChunk } from "./ops.ts";
-import type { DataState, Item } from "./state.ts";
+import type { Chunk } from "./codec.ts";
+import type { Item } from "./model.ts";
+import { copyReplica, type Replica } from "./replica.ts";
 
 /** Rough size of an item on the wire. */
-function itemSize(key: string, it: Item): number {
-  return key.length + (it.v?.length ?? 0) + 48;
+export function itemBytes(key: string, it: Item): number {
+  return key.length + (it.value?.length ?? 0) + 40;
 }
 
-/**
- * Streams `items` (a snapshot: an array taken at the snapshot point) to `to`. Resolves when the last
- * chunk is acknowledged; rejects with the layer's error (e.g. DeliveryFailedError) otherwise.
- */
-export async function sendSnapshot(
-  layer: MessageLayer,
-  channel: number,
-  to: string,
-  rid: string,
-  snapshot: { items: readonly (readonly [string, Item])[]; clock: number },
-  chunkBytes: number,
-  isCancelled: () => boolean = () => false,
-): Promise<void> {
-  const { items, clock } = snapshot;
-  let n = 0;
-  let i = 0;
-  do {
-    const batch: (readonly [string, Item])[] = [];
+/** A snapshot of a replica, ready to be sent in chunks. */
+export class Snapshot {
+  /** The view whose round it belongs to. */
+  readonly view: string;
+  readonly #replica: Replica;
+  readonly #items: Array<readonly [string, Item]>;
+  /** Index of the first item of each chunk. */
+  readonly #starts: number[] = [];
+  readonly #totalBytes: number;
+
+  /** Takes a snapshot of `replica` (later operations do not change it). */
+  constructor(view: string, replica: Replica, chunkBytes: number) {
+    this.view = view;
+    this.#replica = copyReplica(replica);
+    this.#items = [...this.#replica.items].sort((a, b) => (a[0] < b[0] ? -1 : 1));
     let bytes = 0;
-    while (
-      i < items.length && (batch.length === 0 || bytes + itemSize(items[i][0], items[i][1]) <= chunkBytes)
-    ) {
-      bytes += itemSize(items[i][0], items[i][1]);
-      batch.push(items[i++]);
-    }
-    if (isCancelled()) return;
-    const chunk: Chunk = { rid, n: n++, last: i >= items.length, clock, items: batch };
-    const encoded = encodeChunk(chunk);
-    await new Promise<void>((resolve, reject) =>
-      layer.post(to, channel, encoded, (e) => e === undefined ? resolve() : reject(e))
-    );
-  } while (i < items.length);
+    let total = 0;
+    this.#starts.push(0);
+    this.#items.forEach(([k, it], i) => {
+      const b = itemBytes(k, it);
+      if (bytes > 0 && bytes + b > chunkBytes) {
+        this.#starts.push(i);
+        bytes = 0;
+      }
+      bytes += b;
+      total += b;
+    });
+    this.#totalBytes = total;
+  }
+
+  /** Number of chunks. */
+  get chunks(): number {
+    return this.#starts.length;
+  }
+
+  /** Chunk `n` (0 ≤ n < {@link chunks}). */
+  chunk(n: number): Chunk {
+    const from = this.#starts[n];
+    const to = n + 1 < this.#starts.length ? this.#starts[n + 1] : this.#items.length;
+    const r = this.#replica;
+    return {
+      view: this.view,
+      n,
+      last: n === this.#starts.length - 1,
+      totalItems: this.#items.length,
+      totalBytes: this.#totalBytes,
+      items: this.#items.slice(from, to),
+      ...(n === 0 ? { head: { locks: [...r.locks], sessions: [...r.sessions], clock: r.clock, applied: r.applied } } : {}),
+    };
+  }
 }
 
-/** Collects the chunks of one transfer; {@link complete} says when all have come. */
+/** Progress of a transfer: what has arrived of what is coming. */
+export interface TransferProgress {
+  /** Chunks, items and bytes received. */
+  readonly chunks: number;
+  readonly items: number;
+  readonly bytes: number;
+  /** Items and bytes of the whole snapshot (0 until the first chunk). */
+  readonly totalItems: number;
+  readonly totalBytes: number;
+}
+
+/** Collects the chunks of one snapshot. */
 export class SnapshotReceiver {
+  /** The view whose round the snapshot belongs to. */
+  readonly view: string;
   readonly #chunks = new Map<number, Chunk>();
-  #lastN = -1;
-  readonly rid: string;
-  constructor(rid: string) {
-    this.rid = rid;
+  #last = -1;
+  #items = 0;
+  #bytes = 0;
+  #totalItems = 0;
+  #totalBytes = 0;
+
+  /** A receiver for the snapshot of `view`'s round. */
+  constructor(view: string) {
+    this.view = view;
   }
 
-  /** Adds a chunk (duplicates are ignored). */
-  add(c: Chunk): void {
-    if (c.rid !== this.rid || this.#chunks.has(c.n)) return;
+  /** Adds a chunk; false when it is a duplicate or of another snapshot. */
+  add(c: Chunk): boolean {
+    if (c.view !== this.view || this.#chunks.has(c.n) || (c.n === 0 && c.head === undefined)) return false;
     this.#chunks.set(c.n, c);
-    if (c.last) this.#lastN = c.n;
+    if (c.last) this.#last = c.n;
+    this.#items += c.items.length;
+    for (const [k, it] of c.items) this.#bytes += itemBytes(k, it);
+    this.#totalItems = c.totalItems;
+    this.#totalBytes = c.totalBytes;
+    return true;
   }
 
-  /** Whether every chunk up to the last has arrived. */
+  /** The first chunk not received yet. */
+  get next(): number {
+    let n = 0;
+    while (this.#chunks.has(n)) n++;
+    return n;
+  }
+
+  /** Whether every chunk has arrived. */
   get complete(): boolean {
-    return this.#lastN >= 0 && this.#chunks.size === this.#lastN + 1;
+    return this.#last >= 0 && this.#chunks.size === this.#last + 1;
   }
 
-  /** Number of chunks received. */
-  get received(): number {
-    return this.#chunks.size;
+  /** What has arrived. */
+  get progress(): TransferProgress {
+    return {
+      chunks: this.#chunks.size,
+      items: this.#items,
+      bytes: this.#bytes,
+      totalItems: this.#totalItems,
+      totalBytes: this.#totalBytes,
+    };
   }
 
-  /** The assembled state (call when {@link complete}). */
-  state(): DataState {
+  /** The assembled replica (call when {@link complete}). */
+  replica(): Replica {
+    const head = this.#chunks.get(0)!.head!;
     const items = new Map<string, Item>();
-    let clock = 0;
-    for (let n = 0; n <= this.#lastN; n++) {
-      const c = this.#chunks.get(n)!;
-      clock = Math.max(clock, c.clock);
-      for (const [k, it] of c.items) items.set(k, it);
-    }
-    return { items, clock };
+    for (let n = 0; n <= this.#last; n++) for (const [k, it] of this.#chunks.get(n)!.items) items.set(k, it);
+    return {
+      items,
+      locks: new Map(head.locks),
+      clock: head.clock,
+      applied: head.applied,
+      sessions: new Map(head.sessions),
+    };
   }
 }

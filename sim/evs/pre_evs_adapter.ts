@@ -10,8 +10,7 @@
  * - {@link waivePreEvs} drops the verdicts the old GCM cannot earn, because it does not provide what
  *   they check (issue 13): transitional configurations, same-set delivery, views at one point of the
  *   stream and one order across ring lineages, safe delivery in the configuration it names,
- *   self-delivery; and, while no `error` event was seen, the count of listener exceptions;
- *   {@link waivePreEvsRepairs} likewise drops the GDM's digest repairs, which follow from those.
+ *   self-delivery; and, while no `error` event was seen, the count of listener exceptions.
  * Delete this file, and the calls to it, once the GCM emits the contract's events.
  * @module
  */
@@ -161,9 +160,4 @@ export function waivePreEvs(
   const waived = new Set<string>(preEvs ? NOT_PROVIDED : []);
   if (!history.procs.some((p) => p.items.some((i) => i.kind === "error"))) waived.add("listener isolation");
   return violations.filter((v) => !waived.has(v.name));
-}
-
-/** The GDM digest repairs that stand: none with a pre-EVS GCM, whose missing guarantees cause them. */
-export function waivePreEvsRepairs(repairs: readonly string[], preEvs: boolean): string[] {
-  return preEvs ? [] : repairs.slice();
 }

@@ -1,16 +1,17 @@
 /**
- * A simulated GDM cluster: the GCM simulator's {@link Cluster} (real stack: GCM → TransportManager
- * → SimNetwork under one VirtualClock, its history recorded for the EVS checker) with a
- * {@link GroupDataManager} on every node, plus the bookkeeping the GDM properties need. Every digest
- * repair is caught and explained ({@link RepairWatch}): in a simulated run, replicas that saw the same
- * operations in the same order never diverge, so a repair is a failure.
+ * A simulated GDM cluster: the GCM simulator's {@link Cluster} (real stack: GCM → TransportManager →
+ * SimNetwork under one VirtualClock, its history recorded for the EVS checker) with a
+ * {@link GroupDataManager} on every node, optionally a simulated disk per node ({@link SimDisk}: a
+ * restarted node loads what had landed), and the bookkeeping the GDM properties need. Every `error`
+ * event a GDM emits about its replicas (two replicas of one class that disagree) is kept: in a
+ * simulated run that is a failure.
  * @module
  */
-import { type GdmOptions, GroupDataManager } from "../../gdm/manager.ts";
-import type { StorageAdapter } from "../../gdm/storage.ts";
+import { GroupDataManager } from "../../gdm/manager.ts";
+import type { GdmOptions } from "../../gdm/options.ts";
 import { Cluster, type ClusterOptions, type SimNode } from "../gcm/cluster.ts";
 import { realBackend } from "../gcm/real_backend.ts";
-import { RepairWatch } from "./repair_watch.ts";
+import { SimDisk, SimStorage } from "./sim_storage.ts";
 
 /** A node with its GDM. */
 export interface GdmNode {
@@ -22,31 +23,40 @@ export interface GdmNode {
 export interface GdmClusterOptions extends Partial<ClusterOptions> {
   seed: number;
   gdm?: Partial<Omit<GdmOptions, "gcm" | "layer" | "clock">>;
-  /** Storage adapter per node ID (persistence tests). */
-  storage?: (id: string) => StorageAdapter | undefined;
+  /** Give every node a simulated disk (kept across its restarts). @default {false} */
+  disks?: boolean;
 }
 
 /** A simulated cluster of GDM nodes. */
 export class GdmCluster {
   readonly c: Cluster;
   readonly gdms = new Map<string, GroupDataManager>();
-  /** Digest repairs, explained. */
-  readonly repairs: RepairWatch;
+  /** Disks by node ID (with `disks`). */
+  readonly disks = new Map<string, SimDisk>();
+  /** The replica errors the GDMs reported (each one a failure). */
+  readonly divergences: string[] = [];
+  /** Storage errors the GDMs reported. */
+  readonly storageErrors: string[] = [];
   readonly #opts: GdmClusterOptions;
+  readonly #storage = new Map<string, SimStorage>();
 
   constructor(opts: GdmClusterOptions) {
     this.#opts = opts;
     this.c = new Cluster({ backend: realBackend({}), ...opts });
-    this.repairs = new RepairWatch(this.c);
   }
 
-  /** Starts node `id` (asking `peers`) with a GDM; with storage, its stored state is loaded first. */
+  /** Starts node `id` (asking `peers`) with a GDM; with disks, what landed on its disk is loaded first. */
   async start(id: string, peers?: readonly string[]): Promise<GroupDataManager> {
+    let storage: SimStorage | undefined;
+    let initial;
+    if (this.#opts.disks) {
+      let disk = this.disks.get(id);
+      if (disk === undefined) this.disks.set(id, disk = new SimDisk());
+      storage = new SimStorage(disk, this.c.clock, this.c.random.fork());
+      this.#storage.set(id, storage);
+      initial = await storage.load();
+    }
     const node = this.c.start(id, peers);
-    const storage = this.#opts.storage?.(id);
-    const initial = storage !== undefined ? await storage.load() : undefined;
-    // The watch wraps the GDM's stream before the GDM subscribes to it.
-    this.repairs.watch(node, () => gdm);
     const gdm: GroupDataManager = new GroupDataManager({
       gcm: node.gcm,
       layer: node.layer,
@@ -58,12 +68,18 @@ export class GdmCluster {
       storage,
       initial,
     });
+    gdm.on("error", (e) => {
+      const line = `${id}#${node.inc}: ${(e.error as Error).message}`;
+      if (e.event === "replica") this.divergences.push(line);
+      else if (e.event === "storage") this.storageErrors.push(line);
+    });
     this.gdms.set(id, gdm);
     return gdm;
   }
 
-  /** Crashes node `id`. */
+  /** Crashes node `id`: its process stops, writes to its disk under way are lost. */
   crash(id: string): void {
+    this.#storage.get(id)?.crash();
     this.c.crash(id);
     void this.gdms.get(id)?.close();
   }
@@ -104,10 +120,9 @@ export class GdmCluster {
 
   /** A canonical dump of a replica (items with stamps) for equality checks. */
   static dump(gdm: GroupDataManager): string {
-    const snap = gdm.snapshot();
-    return snap.items
-      .filter(([, it]) => it.v !== undefined)
-      .map(([k, it]) => `${JSON.stringify(k)}=${hex(it.v!)}@${it.s[0]}.${it.s[1]}`)
+    return gdm.snapshot().items
+      .filter(([, it]) => it.value !== undefined)
+      .map(([k, it]) => `${JSON.stringify(k)}=${hex(it.value!)}@${it.stamp[0]}.${it.stamp[1]}`)
       .sort()
       .join("\n");
   }

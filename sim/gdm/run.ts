@@ -1,30 +1,39 @@
 /**
  * One simulated GDM run from a seed: a GCM cluster on the real stack (TransportManager over a lossy
- * SimNetwork) with a GDM per node; random writes, patches, deletes, transactions and locks while
- * nodes crash, restart, join, get cut off and fail a health check for a while (the GCM leaves and
- * rejoins as a new incarnation; the same GDM goes on); then heal, wait for quiescence and check:
+ * SimNetwork) with a GDM per node, in a view mode drawn from the seed (three-phase or two-phase),
+ * with or without the quorum policy, with or without a disk per node. Random writes, patches,
+ * deletes, compare-and-sets, set adds, atomic pairs, local reads and locks run while nodes crash,
+ * restart (from their disk), join, get cut off and fail a health check for a while. Then heal, wait
+ * for quiescence and check:
  * 1. convergence — every live replica holds identical items (values and stamps);
- * 2. durability — a write whose promise resolved on a node alive at the end is not lost: every
- *    replica's version of the key has that stamp or a higher one; and every write of such a node
- *    settles (none hangs after a view change);
- * 3. lock exclusion — at every step, within one connected group (same agreed view, round settled)
- *    no two nodes hold the same lock;
- * 4. atomicity — transactions write `tx/a` and `tx/b` together: no replica ever shows them apart;
- * 5. exact state transfer — joiners (and restarted nodes) end identical to the others (1) and
- *    received their data by a transfer;
- * 6. no digest repair — replicas that applied the same operations in one order never diverge, so
- *    every repair is a failure, printed with the keys that differed and the messages behind it;
- * and the GCM's history (the GDM's own messages included) against the EVS properties 1–8.
+ * 2. durability — an acknowledged write of a process that is alive at the end (or, with disks, whose
+ *    node came back from its disk) is on every replica, or a newer version is; and every request of
+ *    a live process settles (none hangs after a view change);
+ * 3. lock exclusion — within one connected group whose round is done, no two nodes hold one lock;
+ * 4. atomicity — `tx/a` and `tx/b` are written together: no replica ever shows them apart;
+ * 5. exact state transfer — joiners and restarted nodes end identical to the others (1);
+ * 6. no divergence — replicas of one class never announce different digests (by construction; a
+ *    divergence is a failure);
+ * and the GCM's history (the GDM's own messages included) against the EVS properties 1–8. The run also
+ * returns its client history ({@link OpHistory}) for the Jepsen-style checker in `tests/jepsen/`.
  * `raincore sim --layer gdm`.
  * @module
  */
+import type { ViewMode } from "../../gcm/types.ts";
+import type { GroupDataManager } from "../../gdm/manager.ts";
 import { compareStamps, type Stamp } from "../../gdm/stamp.ts";
-import { PRE_EVS_RUNS, waivePreEvsRepairs } from "../evs/pre_evs_adapter.ts";
 import { scheduleLog, type SeedOutcome } from "../outcome.ts";
 import { GdmCluster } from "./cluster.ts";
+import type { HistoryOp, OpHistory, Version } from "./op_history.ts";
 
 /** Options of one GDM run. */
 export interface GdmRunOptions {
+  /** View mode. @default {drawn from the seed: three-phase in 2 of 3 seeds, else two-phase} */
+  mode?: ViewMode;
+  /** Quorum policy. @default {drawn from the seed: on in 1 of 4} */
+  quorum?: boolean;
+  /** A disk per node (restarts load it; writes are acknowledged once on it). @default {drawn: 1 of 2} */
+  disks?: boolean;
   /** Length of the fault phase in virtual ms. @default {1500} */
   faultMs?: number;
   /** Print the schedule as it happens. @default {false} */
@@ -37,38 +46,61 @@ export interface GdmRunResult extends SeedOutcome {
   writes: number;
   /** State transfers received. */
   transfers: number;
-  /** Digest repairs (each one is also a violation). */
-  repairs: number;
+  /** The client history, for the Jepsen-style checker. */
+  history: OpHistory;
 }
 
 const LOCKS = ["L0", "L1"];
+const MODES: ViewMode[] = ["three-phase", "three-phase", "two-phase"];
+
+/** The settings a seed draws (bits of its hash nothing else uses). */
+export function gdmRunSettings(seed: number, opts: GdmRunOptions = {}): { mode: ViewMode; quorum: boolean; disks: boolean } {
+  const pick = (seed * 2654435761) >>> 0;
+  return {
+    mode: opts.mode ?? MODES[pick % MODES.length],
+    quorum: opts.quorum ?? ((pick >>> 4) & 3) === 0,
+    disks: opts.disks ?? ((pick >>> 6) & 1) === 0,
+  };
+}
 
 /** Runs one seed. */
 export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promise<GdmRunResult> {
-  const g = new GdmCluster({ seed });
+  const { mode, quorum, disks } = gdmRunSettings(seed, opts);
+  // The group size the quorum policy expects is drawn before the cluster exists (its own draw).
+  const n = 2 + (((seed * 2246822519) >>> 0) % 3);
+  const g = new GdmCluster({
+    seed,
+    mode,
+    disks,
+    gcm: quorum ? { expectedSize: n } : undefined,
+    gdm: { quorum },
+  });
   const c = g.c;
   const r = c.faults;
   const { events, log } = scheduleLog(c.clock, opts.verbose);
   const violations: string[] = [];
-  const n = r.between(2, 4);
+  const ops: HistoryOp[] = [];
   let nextId = 0;
   const newId = () => `n${String(nextId++).padStart(2, "0")}`;
   const ids = Array.from({ length: n }, newId);
   for (const id of ids) await g.start(id, ids.filter((p) => p !== id));
-  log(`boot ${ids.join(",")}`);
+  log(`boot ${ids.join(",")} mode=${mode}${quorum ? " quorum" : ""}${disks ? " disks" : ""}`);
   if (!(await g.settle(15_000))) violations.push("boot did not settle");
 
-  const resolved: Array<{ id: string; inc: number; key: string; s: Stamp }> = [];
+  /** The process of a GDM: its node and the incarnation the harness started it with. */
+  const processOf = (id: string) => `${id}#${c.nodes.get(id)!.inc}`;
+  const resolved: Array<{ process: string; key: string; s: Stamp }> = [];
   let writes = 0;
-  /** Writes issued and not yet settled, per node incarnation. */
+  /** Requests made and not yet settled, per process. */
   const unsettled = new Map<string, number>();
   let txn = 0;
+  let unique = 0;
   const checkStep = () => {
     // 3. lock exclusion within connected, settled groups; 4. transaction atomicity.
     const groups = new Map<string, string[]>();
     for (const { node, gdm } of g.live()) {
       if (!node.gcm.agreed || !gdm.settled) continue;
-      const key = node.gcm.view.detail.map((m) => `${m.id}#${m.inc}`).sort().join(",");
+      const key = node.gcm.view.id;
       const arr = groups.get(key) ?? [];
       arr.push(node.id);
       groups.set(key, arr);
@@ -82,6 +114,38 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
         if (holders.length > 1) violations.push(`lock ${L} held by ${holders.join(",")} in one group`);
       }
     }
+  };
+  /** Records an operation and tracks its settling. */
+  const track = <T>(process: string, op: HistoryOp, p: Promise<T>, done: (v: T) => void) => {
+    ops.push(op);
+    unsettled.set(process, (unsettled.get(process) ?? 0) + 1);
+    p.then((v) => {
+      op.complete = c.clock.now();
+      op.outcome = "ok";
+      done(v);
+    }, (err: Error) => {
+      op.complete = c.clock.now();
+      op.outcome = err.name === "TransactionAbortedError" && (err as { reason?: string }).reason === "conflict"
+        ? "fail"
+        : "info";
+    }).finally(() => unsettled.set(process, unsettled.get(process)! - 1));
+  };
+  /** Requests that are not in the history (patches): only their settling is tracked. */
+  const trackUnrecorded = <T>(process: string, p: Promise<T>, done: (v: T) => void) => {
+    unsettled.set(process, (unsettled.get(process) ?? 0) + 1);
+    p.then(done, () => {}).finally(() => unsettled.set(process, unsettled.get(process)! - 1));
+  };
+  const version = (gdm: GroupDataManager, key: string): Version => gdm.item(key)?.stamp ?? null;
+  /** The stamp each (unique) register value was written with, as replicas applied it. */
+  const stampOfValue = new Map<string, Stamp>();
+  const watch = (gdm: GroupDataManager) =>
+    gdm.on("change", (e) => {
+      if (!e.transfer && typeof e.new === "string" && !stampOfValue.has(e.new)) stampOfValue.set(e.new, e.stamp);
+    });
+  for (const x of g.gdms.values()) watch(x);
+  const valueOf = (gdm: GroupDataManager, key: string): string | null => {
+    const v = gdm.get(key);
+    return typeof v === "string" ? v : v === undefined ? null : JSON.stringify(v);
   };
 
   const faultEnd = c.clock.now() + (opts.faultMs ?? 1500);
@@ -102,64 +166,110 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
     if (live.length === 0) break;
     const pick = r.pick(live);
     const gdm = pick.gdm;
+    const process = processOf(pick.node.id);
+    const now = c.clock.now();
     const roll = r.int(100);
-    const track = (key: string) => (p: Promise<Stamp>) => {
-      writes++;
-      const tag = `${pick.node.id}#${pick.node.inc}`;
-      unsettled.set(tag, (unsettled.get(tag) ?? 0) + 1);
-      const settle = () => unsettled.set(tag, unsettled.get(tag)! - 1);
-      p.then((s) => {
-        settle();
-        resolved.push({ id: pick.node.id, inc: pick.node.inc, key, s });
-      }, settle);
-    };
     try {
-      if (roll < 30) {
+      if (roll < 22) {
         const key = `k${r.int(12)}`;
-        track(key)(gdm.set(key, { v: r.int(1000), by: pick.node.id, blob: "x".repeat(r.int(200)) }));
-      } else if (roll < 38) {
+        const value = `${process}:${++unique}`;
+        const op: HistoryOp = { f: "write", process, key, value, invoke: now, outcome: "info" };
+        writes++;
+        track(process, op, gdm.set(key, value), (s) => {
+          op.version = s;
+          resolved.push({ process, key, s });
+        });
+      } else if (roll < 27) {
         const key = `k${r.int(12)}`;
-        track(key)(gdm.delete(key));
-      } else if (roll < 46) {
+        const op: HistoryOp = { f: "write", process, key, value: null, invoke: now, outcome: "info" };
+        writes++;
+        track(process, op, gdm.delete(key), (s) => {
+          op.version = s;
+          resolved.push({ process, key, s });
+        });
+      } else if (roll < 32) {
         const key = `p${r.int(4)}`;
-        track(key)(gdm.patch(key, { path: ["f", String(r.int(5))], value: r.int(100) }));
-      } else if (roll < 52) {
+        writes++;
+        const p = gdm.patch(key, { path: ["f", String(r.int(5))], value: r.int(100) });
+        trackUnrecorded(process, p, (s) => resolved.push({ process, key, s }));
+      } else if (roll < 36) {
         const key = `b${r.int(2)}`;
-        track(key)(
-          gdm.patch(key, { offset: r.int(16), bytes: new Uint8Array([r.int(256), r.int(256)]) }).catch(() =>
-            [0, ""] as Stamp
-          ),
-        );
-      } else if (roll < 60) {
+        void gdm.patch(key, { offset: r.int(16), bytes: new Uint8Array([r.int(256), r.int(256)]) }).catch(() => {});
+      } else if (roll < 44) {
+        // Compare-and-set: read locally, write a new value if the version is unchanged at the commit.
+        const key = `c${r.int(3)}`;
+        const value = `${process}:${++unique}`;
+        const expected = version(gdm, key);
+        const op: HistoryOp = { f: "cas", process, key, expected, value, invoke: now, outcome: "info" };
+        track(process, op, gdm.transaction((tx) => {
+          tx.get(key);
+          tx.set(key, value);
+        }, { compare: true }), () => {});
+      } else if (roll < 50) {
+        const set = "s";
+        const element = `${process}:${++unique}`;
+        writes++;
+        track(process, { f: "add", process, set, element, invoke: now, outcome: "info" }, gdm.set(`s/${element}`, 1), () => {});
+      } else if (roll < 56) {
         const t = ++txn;
-        gdm.transaction((tx) => {
+        void gdm.transaction((tx) => {
           tx.set("tx/a", t);
           tx.set("tx/b", t);
         }, { compare: r.chance(0.5) }).catch(() => {});
+      } else if (roll < 62) {
+        // Local reads: a register, a compare-and-set register, or the set.
+        const which = r.int(3);
+        if (which === 2) {
+          ops.push({
+            f: "read-set",
+            process,
+            set: "s",
+            invoke: now,
+            complete: now,
+            outcome: "ok",
+            elements: gdm.keys("s/").map((k) => k.slice(2)),
+          });
+        } else {
+          const key = which === 0 ? `k${r.int(12)}` : `c${r.int(3)}`;
+          ops.push({
+            f: "read",
+            process,
+            key,
+            invoke: now,
+            complete: now,
+            outcome: "ok",
+            value: valueOf(gdm, key),
+            version: version(gdm, key),
+          });
+        }
       } else if (roll < 68) {
         const L = r.pick(LOCKS);
-        gdm.lock(L, { timeoutMs: r.between(100, 1500) }).then(
-          () => c.clock.setTimer(r.between(10, 200), () => void gdm.unlock(L).catch(() => {})),
-          () => {},
-        );
+        const op: HistoryOp = { f: "acquire", process, lock: L, invoke: now, outcome: "info" };
+        track(process, op, gdm.lock(L, { timeoutMs: r.between(100, 1500) }), (token) => {
+          op.token = token;
+          c.clock.setTimer(r.between(10, 200), () => {
+            const rel: HistoryOp = { f: "release", process, lock: L, token, invoke: c.clock.now(), outcome: "info" };
+            if (!g.c.nodes.get(pick.node.id)!.alive) return;
+            track(process, rel, gdm.unlock(L), () => {});
+          });
+        });
       } else if (roll < 73) {
         if (live.length > 1) {
-          c.crash(pick.node.id);
-          void gdm.close();
+          g.crash(pick.node.id);
           if (!rejoined.has(pick.node.id)) crashed.push(pick.node.id);
           log(`crash ${pick.node.id}`);
         }
       } else if (roll < 78) {
         if (crashed.length > 0) {
           const id = crashed.splice(r.int(crashed.length), 1)[0];
-          await g.start(id, c.ids.filter((p) => p !== id));
+          watch(await g.start(id, c.ids.filter((p) => p !== id)));
           log(`restart ${id}`);
         }
       } else if (roll < 83) {
         if (c.nodes.size < 7) {
           const id = newId();
           // Every running node, those out for a health check included (they rejoin).
-          await g.start(id, [...c.nodes.values()].filter((x) => x.alive).map((x) => x.id));
+          watch(await g.start(id, [...c.nodes.values()].filter((x) => x.alive).map((x) => x.id)));
           log(`join ${id}`);
         }
       } else if (roll < 87) {
@@ -193,7 +303,7 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
         }
       }
     } catch {
-      // A node that just left or crashed refuses writes: fine.
+      // A node that just left or crashed refuses requests: fine.
     }
   }
   c.backend.healAll();
@@ -213,74 +323,93 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
       }`;
     violations.push(`no quiescence after healing (${why})`);
   }
+  const live = g.live();
+  // With the quorum policy, a last view that is not a primary component applies nothing: requests wait.
+  const applying = live.length > 0 && (!quorum || live[0].node.gcm.inQuorum);
+  /** Processes whose acknowledged operations are promised (see OpHistory.survivors). */
+  const survivors = new Set(live.map((x) => processOf(x.node.id)));
+  if (disks) {
+    for (const p of new Set(ops.map((o) => o.process))) {
+      const [id, inc] = [p.slice(0, p.lastIndexOf("#")), Number(p.slice(p.lastIndexOf("#") + 1))];
+      const node = c.nodes.get(id)!;
+      if (node.alive && node.inc > inc) survivors.add(p);
+    }
+  }
   if (violations.length === 0) {
     c.beginQuietTail();
     await c.run(1000);
     checkStep();
-    const live = g.live();
     // 1. convergence
     const ref = GdmCluster.dump(live[0].gdm);
     for (const x of live.slice(1)) {
       const mine = GdmCluster.dump(x.gdm);
       if (mine !== ref) {
         const a = new Set(ref.split("\n")), b = new Set(mine.split("\n"));
-        const onlyRef = [...a].filter((l) => !b.has(l)).slice(0, 3).map((l) =>
-          l.replace(/=[0-9a-f]{40,}/, "=…")
-        );
-        const onlyMine = [...b].filter((l) => !a.has(l)).slice(0, 3).map((l) =>
-          l.replace(/=[0-9a-f]{40,}/, "=…")
-        );
+        const short = (l: string) => l.replace(/=[0-9a-f]{40,}/, "=…");
         violations.push(
           `convergence: ${x.node.id} differs from ${live[0].node.id}: ${live[0].node.id} has ${
-            onlyRef.join(" ")
-          }; ${x.node.id} has ${onlyMine.join(" ")}`,
+            [...a].filter((l) => !b.has(l)).slice(0, 3).map(short).join(" ")
+          }; ${x.node.id} has ${[...b].filter((l) => !a.has(l)).slice(0, 3).map(short).join(" ")}`,
         );
         break;
       }
     }
-    // 2'. liveness: every write of a node alive at the end has settled (none hangs)
+    // 2'. liveness: every request of a live process has settled (none hangs)
     for (const { node } of live) {
-      const n = unsettled.get(`${node.id}#${node.inc}`) ?? 0;
-      if (n > 0) {
-        violations.push(`liveness: ${n} write(s) of ${node.id}#${node.inc} never settled`);
+      const left = unsettled.get(processOf(node.id)) ?? 0;
+      if (left > 0 && applying) {
+        const gdm = g.gdms.get(node.id)!;
+        violations.push(
+          `liveness: ${left} request(s) of ${processOf(node.id)} never settled: ${JSON.stringify(gdm.pending)}`,
+        );
         break;
       }
     }
-    // 2. durability of resolved writes by nodes still alive (same incarnation)
+    // 2. durability of acknowledged writes by processes whose acknowledgements are promised
     for (const w of resolved) {
-      const node = c.nodes.get(w.id)!;
-      if (!node.alive || node.inc !== w.inc || w.s[1] === "") continue;
+      if (!survivors.has(w.process) || w.s[1] === "") continue;
       const it = live[0].gdm.item(w.key);
-      if (it === undefined || compareStamps(it.s, w.s) < 0) {
+      if (it === undefined || compareStamps(it.stamp, w.s) < 0) {
         violations.push(
-          `durability: ${w.id}'s write of ${w.key} @${w.s.join(".")} lost (now ${
-            it ? it.s.join(".") : "absent"
+          `durability: ${w.process}'s write of ${w.key} @${w.s.join(".")} lost (now ${
+            it ? it.stamp.join(".") : "absent"
           })`,
         );
         break;
       }
     }
   }
-  // 6. no digest repair; then the EVS properties of the whole run.
-  violations.push(...waivePreEvsRepairs(g.repairs.repairs, c.rec.preEvs), ...c.check({ end: true }));
+  // 6. no divergence; then the EVS properties of the whole run.
+  violations.push(...g.divergences.map((d) => `divergence: ${d}`), ...c.check({ end: true }));
   let transfers = 0;
   for (const x of g.gdms.values()) transfers += x.stats.received;
+  for (const op of ops) {
+    if (op.f === "cas" && op.outcome === "ok") op.version = stampOfValue.get(op.value) ?? null;
+  }
+  const final: OpHistory["final"] = live.map((x) => {
+    const registers: Record<string, { value: string | null; version: Version }> = {};
+    for (const key of [...Array.from({ length: 12 }, (_, i) => `k${i}`), "c0", "c1", "c2"]) {
+      registers[key] = { value: valueOf(x.gdm, key), version: version(x.gdm, key) };
+    }
+    return { process: processOf(x.node.id), registers, sets: { s: x.gdm.keys("s/").map((k) => k.slice(2)) } };
+  });
   return {
     seed,
     ok: violations.length === 0,
     violations,
-    summary: `${c.nodes.size} nodes, ${writes} writes, ${transfers} transfers`,
+    summary: `${mode}${quorum ? ", quorum" : ""}${disks ? ", disks" : ""}, ${c.nodes.size} nodes, ${writes} writes, ${transfers} transfers`,
     events,
     stats: {
       writes,
       transfers,
-      repairs: g.repairs.repairs.length,
       virtualMs: c.clock.now(),
-      [PRE_EVS_RUNS]: c.rec.preEvs ? 1 : 0,
+      [`mode ${mode}`]: 1,
+      ...(quorum ? { quorum: 1 } : {}),
+      ...(disks ? { disks: 1 } : {}),
     },
     nodes: c.nodes.size,
     writes,
     transfers,
-    repairs: g.repairs.repairs.length,
+    history: { ops, final, quorum: quorum && applying, durable: disks, survivors: [...survivors] },
   };
 }
