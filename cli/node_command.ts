@@ -13,6 +13,7 @@ import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secu
 import { createUdpTransport, parseUdpAddress } from "../transport/backends/udp.ts";
 import type { Command } from "./commands.ts";
 import { numberFlag, parseFlags, requiredFlag, stringFlag, UsageError } from "./args.ts";
+import { watchIdConflicts } from "./id_conflict.ts";
 import { emitLine } from "./json_out.ts";
 import { forEachStdinLine } from "./lines.ts";
 import { startMember } from "./member.ts";
@@ -46,6 +47,8 @@ stdout: one JSON object per line with "t" (ms since the epoch) and "event":
     included; loaded: true for items read from --data-dir at start)
   value {key, value}   (answers get)   lock {name, owner|null}   conflict {key, winner, loser}
   synced {items}   error {message, name}
+  conflict {nodeId, incarnations, self, kept, refused, reportedBy}   (another live process uses
+    a node ID; the refused one — this node when self and refused — exits with code 3)
 stdin: eligible add ID | eligible remove ID | send TEXT | send-safe TEXT | set KEY VALUE | del KEY | get KEY | lock NAME | unlock NAME
        | leave | quit          (VALUE: JSON, or else the text itself)`;
 
@@ -151,6 +154,7 @@ export const nodeCommand: Command = {
       emitLine("exit", { code });
       exit(code);
     };
+    watchIdConflicts(member.tm, (code) => void quit(code));
     await forEachStdinLine(async (line) => {
       const [word, ...rest] = line.split(" ");
       const text = rest.join(" ");

@@ -38,6 +38,7 @@ export {
   type TransportManagerOptions,
   type TransportStats,
 } from "./manager.ts";
+export type { IncarnationConflict } from "./peer_rounds.ts";
 export { newIncarnation } from "./incarnation.ts";
 export { PROTOCOL_VERSION } from "./codec.ts";
 export { TransportBindError } from "./errors.ts";

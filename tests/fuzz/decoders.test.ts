@@ -12,9 +12,12 @@ import {
   type DataFrame,
   decodePacket,
   encodeAck,
+  encodeConflict,
   encodeData,
   encodeHello,
   encodeNodeId,
+  encodeProbe,
+  encodeProbeReply,
 } from "../../transport/codec.ts";
 import { decodeSignal, encodeSignal } from "../../transport/backends/webrtc/signal_codec.ts";
 import {
@@ -127,6 +130,16 @@ const targets: FuzzTarget[] = [
       encodeData(header, 0xffffffff, frames.slice(2)),
       encodeAck(encodeNodeId("a"), encodeNodeId("b"), 1, 2, 3, 10, [12, 14, 20, 20]),
       encodeHello(encodeNodeId("b"), encodeNodeId("a"), 99, 98, 1),
+      encodeProbe(encodeNodeId("a"), encodeNodeId("b"), 5, 0, 2 ** 52 + 3),
+      encodeProbeReply(encodeNodeId("b"), encodeNodeId("a"), 6, 5, {
+        nonce: 77,
+        epoch: 4,
+        baseSeq: 17,
+        window: 256,
+        otherInc: 9,
+        refused: true,
+      }),
+      encodeConflict(encodeNodeId("b"), encodeNodeId("a"), 6, 5),
     ],
     decode: (b) => decodePacket(b, LIMITS),
     check: checkPacket,
