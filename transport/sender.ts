@@ -443,13 +443,13 @@ export class PeerSender {
     this.#rto.resetBackoff();
   }
 
-  #retransmitAll(countAsRetry: boolean): boolean {
+  #retransmitAll(): boolean {
     const inflight = this.#inflight;
     const epoch = this.#epoch;
     for (let i = this.#inflightHead; i < inflight.length; i++) {
       const packet = inflight[i];
       if (packet.acked) continue;
-      if (countAsRetry) this.#host.countRetransmission();
+      this.#host.countRetransmission();
       if (!this.#send(packet) || this.#epoch !== epoch) return false;
     }
     this.#armTimer(true);
@@ -486,7 +486,7 @@ export class PeerSender {
       this.#holdUntil = this.#host.clock.now() + this.#host.rto.maxMs * (this.#host.retries + 1);
       this.#nextAddress();
     }
-    if (this.#retransmitAll(true)) this.#armTimer(true);
+    if (this.#retransmitAll()) this.#armTimer(true);
   }
 
   #armTimer(restart: boolean): void {
