@@ -6,6 +6,7 @@
 
 import { benchCommand } from "./bench_command.ts";
 import { demoCommand } from "./demo_command.ts";
+import { keyCommand } from "./key_command.ts";
 import { minCommand } from "./min_command.ts";
 import { nodeCommand } from "./node_command.ts";
 
@@ -25,4 +26,5 @@ export const commands: Record<string, Command> = {
   node: nodeCommand,
   bench: benchCommand,
   min: minCommand,
+  key: keyCommand,
 };

@@ -227,7 +227,7 @@ export async function issueNodeCredential(
 function checkClusterKey(key: Uint8Array): void {
   if (!(key instanceof Uint8Array) || key.length < MIN_KEY_BYTES) {
     throw new InvalidKeyError(
-      `cluster key must be at least ${MIN_KEY_BYTES} bytes; generate one with \`head -c 32 /dev/urandom | base64\``,
+      `cluster key must be at least ${MIN_KEY_BYTES} bytes; generate one with \`raincore key new --out cluster.key\` (or \`head -c 32 /dev/urandom | base64\`)`,
     );
   }
 }
@@ -296,7 +296,7 @@ function decodeKeyText(t: string): Uint8Array {
     return out;
   }
   throw new InvalidKeyError(
-    "key must be base64 or hex text; generate one with `head -c 32 /dev/urandom | base64`",
+    "key must be base64 or hex text; generate one with `raincore key new --out cluster.key` (or `head -c 32 /dev/urandom | base64`)",
   );
 }
 
