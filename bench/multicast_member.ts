@@ -10,7 +10,8 @@
 import { startMember } from "../cli/member.ts";
 import { emitLine, epochMs } from "../cli/json_out.ts";
 import { forEachStdinLine } from "../cli/lines.ts";
-import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secure/secure.ts";
+import { parseKeyFile } from "../transport/secure/key_file.ts";
+import { loadNodeCrypto, secureTransport } from "../transport/secure/secure.ts";
 import { createUdpTransport } from "../transport/backends/udp.ts";
 import { Fnv64 } from "./fnv.ts";
 

@@ -9,7 +9,8 @@
 
 import type { ViewMode } from "../gcm/types.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
-import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secure/secure.ts";
+import { parseKeyFile } from "../transport/secure/key_file.ts";
+import { loadNodeCrypto, secureTransport } from "../transport/secure/secure.ts";
 import { createUdpTransport, parseUdpAddress } from "../transport/backends/udp.ts";
 import type { Command } from "./commands.ts";
 import { numberFlag, parseFlags, requiredFlag, stringFlag, UsageError } from "./args.ts";

@@ -42,3 +42,8 @@ export class TransportBindError extends RaincoreError {
     super(`cannot bind ${address}${why}`, options);
   }
 }
+
+/** A key file or key option that is not usable. */
+export class InvalidKeyError extends RaincoreError {
+  static override readonly errorName = "InvalidKeyError";
+}

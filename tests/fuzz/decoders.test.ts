@@ -31,7 +31,7 @@ import {
   FRAME_RELAYED,
   relayIdBytes,
 } from "../../transport/backends/websocket/frame.ts";
-import { decodeSecureEnvelope } from "../../transport/secure/secure.ts";
+import { decodeSecureEnvelope } from "../../transport/secure/envelope.ts";
 import { casesPerTarget, fuzz, type FuzzTarget, runSeed } from "./_fuzz.ts";
 
 const LIMITS = { maxMessageBytes: 1 << 20 };

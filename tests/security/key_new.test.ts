@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseKeyFile } from "../../transport/secure/secure.ts";
+import { parseKeyFile } from "../../transport/secure/key_file.ts";
 import { startRaincore } from "../../tools/json_child.ts";
 
 /** Runs the CLI; non-JSON stdout lines are kept (JsonChild files them with stderr, marked). */
