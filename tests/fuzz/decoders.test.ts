@@ -22,11 +22,15 @@ import {
 import { decodeSignal, encodeSignal } from "../../transport/backends/webrtc/signal_codec.ts";
 import {
   decodeFrame,
+  encodeChallengeFrame,
   encodeDataFrame,
   encodeGoneFrame,
   encodeHelloFrame,
   encodeNoRouteFrame,
+  encodePingFrame,
   encodeRelayFrame,
+  FRAME_PING,
+  FRAME_PONG,
   FRAME_RELAY,
   FRAME_RELAYED,
   relayIdBytes,
@@ -182,6 +186,10 @@ const targets: FuzzTarget[] = [
     name: "websocket decodeFrame",
     corpus: [
       encodeHelloFrame("node-1"),
+      encodeHelloFrame("node-1", new Uint8Array(32).fill(7)),
+      encodeChallengeFrame("hub", new Uint8Array(16).fill(9)),
+      encodePingFrame(FRAME_PING, 0xdeadbeef),
+      encodePingFrame(FRAME_PONG, 1),
       encodeNoRouteFrame("x"),
       encodeGoneFrame("gone"),
       encodeDataFrame(0, new Uint8Array([1, 2, 3, 4])),
