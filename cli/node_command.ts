@@ -9,11 +9,12 @@
 
 import type { ViewMode } from "../gcm/types.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
-import { parseKeyFile } from "../transport/secure/key_file.ts";
-import { loadNodeCrypto, secureTransport } from "../transport/secure/secure.ts";
+import { secureTransport } from "../transport/secure/secure.ts";
 import { createUdpTransport, parseUdpAddress } from "../transport/backends/udp.ts";
 import type { Command } from "./commands.ts";
 import { numberFlag, parseFlags, requiredFlag, stringFlag, UsageError } from "./args.ts";
+import { warnIfExposed } from "./exposure_warning.ts";
+import { readKeyFile } from "./key_file_flag.ts";
 import { watchIdConflicts } from "./id_conflict.ts";
 import { emitLine } from "./json_out.ts";
 import { forEachStdinLine } from "./lines.ts";
@@ -90,6 +91,8 @@ export const nodeCommand: Command = {
 
     const key = await readKeyFlag(flags.get("key-file")?.[0], flags.has("encrypt"));
     const udp = await createUdpTransport({ host: listen.host, port: listen.port });
+    const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
+    warnIfExposed("raincore node", listen.host, `udp://${host}:${udp.port}`, key !== undefined);
     const dataDir = flags.get("data-dir")?.[0];
     const storage = dataDir === undefined ? undefined : await openFileStorage(dataDir, id);
     const initial = storage === undefined ? undefined : await storage.load();
@@ -218,15 +221,7 @@ async function readKeyFlag(file: string | undefined, encrypt: boolean) {
     if (encrypt) throw new UsageError("--encrypt needs --key-file");
     return undefined;
   }
-  const { readFile } = await import("node:fs/promises");
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`--key-file: cannot read ${file}: ${(error as Error).message}`);
-  }
-  await loadNodeCrypto();
-  return parseKeyFile(text);
+  return await readKeyFile(file);
 }
 
 async function openFileStorage(dir: string, id: string) {

@@ -39,6 +39,9 @@ export interface WsModule {
   WebSocket: typeof import("npm:ws@^8.18.0").WebSocket;
 }
 
+/** Held in a variable so that bundlers for browsers do not follow the import (it is never run there). */
+const HTTP_MODULE = "node:http";
+
 /** Loads the `ws` package (Node only). */
 export async function loadWs(): Promise<WsModule> {
   try {
@@ -57,7 +60,7 @@ export async function listenNode(
   accept: (s: WebSocketLike) => void,
 ): Promise<ListeningServer> {
   const ws = await loadWs();
-  const { createServer } = await import("node:http");
+  const { createServer } = (await import(/* @vite-ignore */ HTTP_MODULE)) as typeof import("node:http");
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? 0;
   const headersTimeout = opts.headersTimeoutMs ?? 10_000;
