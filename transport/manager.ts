@@ -688,19 +688,20 @@ export class TransportManager {
       return;
     }
     this.#peers.heard(peer);
-    // A new source address of a confirmed session is learned by round trip too.
-    if (!replay && !peer.sender.addresses.includes(from) && !peer.homes.has(from)) {
-      this.#rounds.hint(peer, from);
-    }
     if (outcome === "drop") return;
-    this.#heardVia(transport, from);
-    receiver.replyAddress = from;
-    receiver.replyTransport = transport;
     if (outcome === "duplicate") {
+      // Acknowledged again where the acks went: a copy (a replay) does not move them to its source.
       this.stats.duplicatePackets++;
       this.#scheduleAck(peer);
       return;
     }
+    // A new source address of a confirmed session is learned by round trip too.
+    if (!replay && !peer.sender.addresses.includes(from) && !peer.homes.has(from)) {
+      this.#rounds.hint(peer, from);
+    }
+    this.#heardVia(transport, from);
+    receiver.replyAddress = from;
+    receiver.replyTransport = transport;
     const frames = packet.frames;
     for (let i = 0; i < frames.length && !this.#closed; i++) {
       const f = frames[i];

@@ -71,27 +71,31 @@ export const TUNED = ["--eating-ms", "5", "--hungry-ms", "600", "--starving-ms",
 export class NodeCluster {
   readonly nodes = new Map<string, JsonChild>();
 
-  private constructor(readonly ids: readonly string[], readonly ports: Map<string, number>) {}
+  private constructor(
+    readonly ids: readonly string[],
+    readonly ports: Map<string, number>,
+    readonly peersOf: (id: string) => string[],
+  ) {}
 
-  /** Starts one process per ID, each told every other's address, with `extra(id)` flags. */
+  /**
+   * Starts one process per ID on `ports` (free ones by default), with `extra(id)` flags, each told
+   * every other's address — or the `--peer` flags `peers(id)` returns (a relay between them).
+   */
   static async start(
     ids: readonly string[],
-    extra: (id: string) => string[] = () => [],
+    o: { extra?: (id: string) => string[]; peers?: (id: string) => string[]; ports?: readonly number[] } = {},
   ): Promise<NodeCluster> {
-    const list = await freeUdpPorts(ids.length);
-    const c = new NodeCluster(ids, new Map(ids.map((id, i) => [id, list[i]])));
-    for (const id of ids) c.spawn(id, id, c.port(id), extra(id));
+    const list = o.ports ?? await freeUdpPorts(ids.length);
+    const ports = new Map(ids.map((id, i) => [id, list[i]]));
+    const direct = () => ids.flatMap((id) => ["--peer", `${id}=udp://127.0.0.1:${ports.get(id)}`]);
+    const c = new NodeCluster(ids, ports, o.peers ?? direct);
+    for (const id of ids) c.spawn(id, id, c.port(id), o.extra?.(id) ?? []);
     return c;
   }
 
   /** The UDP port of node `id`. */
   port(id: string): number {
     return this.ports.get(id)!;
-  }
-
-  /** `--peer` flags for every node of the cluster. */
-  peerFlags(): string[] {
-    return this.ids.flatMap((id) => ["--peer", `${id}=udp://127.0.0.1:${this.port(id)}`]);
   }
 
   /** Starts one more process as `id` on `port` (`name` tells it apart in `nodes`). */
@@ -102,7 +106,7 @@ export class NodeCluster {
       id,
       "--listen",
       `udp://127.0.0.1:${port}`,
-      ...this.peerFlags(),
+      ...this.peersOf(id),
       ...TUNED,
       ...extra,
     ]);
