@@ -26,6 +26,7 @@ import {
   type WebSocketCoreOptions,
   type WebSocketLike,
   type WebSocketTransport,
+  type WebSocketTransportStats,
 } from "../../mod.ts";
 import { ensureBundle } from "./bundle.ts";
 import { startWebServer } from "./http.ts";
@@ -76,6 +77,8 @@ export interface Demo {
   hub: string;
   /** The server members. */
   members: ServerMember[];
+  /** The hub's counters (live): relayed and dropped packets, connections accepted and refused. */
+  hubStats: WebSocketTransportStats;
   /** Server members leave the ring, then the servers close. */
   close(): Promise<void>;
 }
@@ -141,6 +144,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     url: web.url,
     hub: web.hub,
     members,
+    hubStats: hubTransport.stats,
     close() {
       closing ??= (async () => {
         await Promise.all(members.map((m) => m.close()));
