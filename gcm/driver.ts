@@ -142,7 +142,9 @@ export class RingDriver {
       // The claimed sender must be the node the message came from (with secureTransport, an
       // authenticated ID): otherwise any node could make members multicast in another's name.
       if (msg.fwd.from !== from) return;
-      core.send(msg.fwd.data, msg.fwd.safe, msg.fwd.from);
+      const framed = msg.fwd.data;
+      if (framed.length === 0) return;
+      core.send(framed.subarray(1), msg.fwd.safe, msg.fwd.from, undefined, framed[0]);
     }
     this.flush();
   }

@@ -32,7 +32,7 @@ import { type HealthCheckOptions, HealthChecks } from "./health.ts";
 import { sendVia } from "./layer.ts";
 import { type GcmOptions, type GcmSettings, type MulticastOptions, resolveGcmOptions } from "./options.ts";
 import { RingCore, type RingOptions } from "./ring.ts";
-import { APP_STREAM, frame, Streams } from "./streams.ts";
+import { APP_STREAM, checkStream, frame, Streams } from "./streams.ts";
 import { TokenState, type ViewMode, ViewState } from "./types.ts";
 
 const VIEW_STATES = ["agreement", "chaos", "reserve"] as const;
@@ -184,7 +184,8 @@ export class GroupCommunicationManager {
 
   /**
    * Multicasts `data` to the group (3.8). Returns the per-sender sequence number. The message rides
-   * on the token; it is delivered to every member, this node included, in one total order.
+   * on the token; it is delivered to every member, this node included, in one total order. `data` is
+   * copied: the caller may change or reuse it at once.
    * @throws {LeftGroupError} after `leave()` or `close()`.
    * @throws {MulticastTooLargeError} above `maxMessageBytes`.
    * @throws {MulticastBackpressureError} when own messages waiting for the token would exceed
@@ -199,9 +200,11 @@ export class GroupCommunicationManager {
     if (!this.#writable.fits(pending, data.length)) {
       throw new MulticastBackpressureError(pending, data.length, this.#s.maxPendingBytes);
     }
-    const framed = frame(options.stream ?? APP_STREAM, data);
+    const stream = checkStream(options.stream ?? APP_STREAM);
     let seq = 0;
-    this.#driver.step((c) => seq = c.send(framed, options.level === "safe", "", options.view));
+    // One copy: the caller may reuse its buffer at once (the token keeps these bytes for a round).
+    const own = data.slice();
+    this.#driver.step((c) => seq = c.send(own, options.level === "safe", "", options.view, stream));
     return seq;
   }
 

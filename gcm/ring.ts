@@ -1083,8 +1083,8 @@ export class RingCore {
   // Application requests.
   // ================================================================================================
   /** Queues a multicast message; returns its per-sender sequence number (`onlyIn`: see Multicast.enqueue). */
-  send(data: Uint8Array, safe: boolean, forwardedFor = "", onlyIn?: string): number {
-    const seq = this.multicast.enqueue(data, safe, forwardedFor, onlyIn);
+  send(data: Uint8Array, safe: boolean, forwardedFor = "", onlyIn?: string, stream = 0): number {
+    const seq = this.multicast.enqueue(data, safe, forwardedFor, onlyIn, stream);
     if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
       this.#setTimer(0);
     }
