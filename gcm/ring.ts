@@ -242,6 +242,14 @@ export class RingCore {
     return out;
   }
 
+  /**
+   * Whether this node keeps its own messages back because it is still joining (it has peers and has
+   * not yet been in a view with another member, nor waited `joinWaitRounds`).
+   */
+  get holding(): boolean {
+    return this.#holding;
+  }
+
   /** Whether this node holds a ring of one (and therefore looks for the group). */
   get lone(): boolean {
     return this.token !== undefined && this.token.nodelist.length === 1 && !this.left;
