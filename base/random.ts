@@ -11,8 +11,11 @@ export class Random {
   #c: number;
   #d: number;
 
-  /** @param seed any integer; equal seeds give equal sequences. */
-  constructor(readonly seed: number) {
+  /** The seed this generator started from. */
+  readonly seed: number;
+  /** A generator seeded with `seed`: any integer; equal seeds give equal sequences. */
+  constructor(seed: number) {
+    this.seed = seed;
     let s = seed >>> 0;
     const next = () => {
       s = (s + 0x9e3779b9) >>> 0;

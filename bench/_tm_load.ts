@@ -65,7 +65,7 @@ export function sendFor(
 }
 
 /**
- * Starts `node [nodeFlags…] scripts/run.mjs ENTRY args…` in the repository root: a benchmark's
+ * Starts `node [nodeFlags…] --import tsx ENTRY args…` in the repository root: a benchmark's
  * receiving process, speaking JSON lines.
  */
 export function startReceiver(
@@ -73,7 +73,7 @@ export function startReceiver(
   args: readonly string[] = [],
   nodeFlags: readonly string[] = [],
 ): JsonChild {
-  const child = spawn(process.execPath, [...nodeFlags, "scripts/run.mjs", entry, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", entry, ...args], {
     cwd: repoRoot,
     stdio: ["pipe", "pipe", "pipe"],
   });

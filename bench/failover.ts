@@ -4,13 +4,13 @@
  * it, then restarts (or SIGCONTs) it and measures the time until all four share a view again.
  * Times come from the processes' own event stamps (`t`, ms since the epoch).
  *
- *   raincore bench failover [--trials 20] [--tuned]
+ *   npm run bench -- failover [--trials 20] [--tuned]
  * @module
  */
 
 import { type JsonChild, killAll, startRaincore, waitUntil } from "../tools/json_child.ts";
 import { freeUdpPorts } from "../tools/ports.ts";
-import { epochMs } from "../cli/json_out.ts";
+import { epochMs } from "../runtime/json_out.ts";
 
 /** Timeouts used by `--tuned` (fast failure detection on a quiet LAN or loopback). */
 export const TUNED_FLAGS = [

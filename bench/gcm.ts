@@ -3,7 +3,7 @@
  * fail-over with default and tuned timeouts, and packets on the wire. Prints markdown tables and
  * writes bench/results/gcm.json.
  *
- *   node scripts/run.mjs bench/gcm.ts [--quick]
+ *   node --import tsx bench/gcm.ts [--quick]
  * @module
  */
 

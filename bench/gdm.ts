@@ -4,7 +4,7 @@
  * updates RATE random items of SIZE bytes per second; each process measures its own CPU time
  * (process.cpuUsage) over the window; the table shows the mean of the two members.
  *
- *   node scripts/run.mjs bench/gdm.ts [--quick] [--ms 3000] [--out bench/results/gdm.json]
+ *   node --import tsx bench/gdm.ts [--quick] [--ms 3000] [--out bench/results/gdm.json]
  *        [--size BYTES] [--rate N]    one cell only    [--eating-ms 20]  the GCM's idle token hold
  * Profile the members with RAINCORE_CHILD_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
  *

@@ -8,9 +8,9 @@
  *   quit
  * @module
  */
-import { startMember } from "../cli/member.ts";
-import { emitLine } from "../cli/json_out.ts";
-import { forEachStdinLine } from "../cli/lines.ts";
+import { startMember } from "../runtime/member.ts";
+import { emitLine } from "../runtime/json_out.ts";
+import { forEachStdinLine } from "../runtime/lines.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
 import { createUdpTransport } from "../transport/backends/udp.ts";
 

@@ -5,7 +5,7 @@
  * last process committing the one view of all four (from the processes' own event stamps `t`).
  * Default discovery settings (no tuning flags). JSON to bench/results/merge.json.
  *
- *   node scripts/run.mjs bench/merge.ts [--trials 20]
+ *   node --import tsx bench/merge.ts [--trials 20]
  * @module
  */
 import { mkdirSync, writeFileSync } from "node:fs";

@@ -3,7 +3,7 @@
  * messages of B bytes each (flooding, or paced at R msgs/s per sender), and every member reports
  * what it delivered: rate, throughput, latency, FIFO and a hash of its delivery order.
  *
- *   raincore bench multicast --nodes N --senders S --size B --count C [--rate R]
+ *   npm run bench -- multicast --nodes N --senders S --size B --count C [--rate R]
  * @module
  */
 

@@ -4,7 +4,7 @@
  * `secureTransport()` itself; (2) the multicast flood (N member processes over UDP loopback) with
  * no key, with GMAC, with HMAC-SHA-256 and with AES-GCM, interleaved in one run so that machine load hits all alike.
  *
- *   node scripts/run.mjs bench/security.ts [--nodes 4] [--senders 4] [--size 1000] [--count 5000]
+ *   node --import tsx bench/security.ts [--nodes 4] [--senders 4] [--size 1000] [--count 5000]
  *        [--trials 3] [--out bench/results/security.json]
  * @module
  */

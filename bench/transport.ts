@@ -4,10 +4,10 @@
  * machine), for messages of 64 B, 1 KB, 64 KB and 1 MiB, at the LAN packet size (1,400 B) and at
  * the loopback one (65,000 B). Prints a table and writes bench/results/transport.json.
  *
- *   node scripts/run.mjs bench/transport.ts [--duration-ms 1500] [--repeat 3] [--out bench/results/transport.json]
+ *   node --import tsx bench/transport.ts [--duration-ms 1500] [--repeat 3] [--out bench/results/transport.json]
  *        [--mtu 1400] [--size 1048576] [--receiver-cpu-prof DIR]     (one configuration; profile the receiver)
  *        [--window N]          the sender's windowPackets (default: the manager's default)
- * Profile the sender with `node --cpu-prof scripts/run.mjs bench/transport.ts …`.
+ * Profile the sender with `node --cpu-prof --import tsx bench/transport.ts …`.
  *
  * Method. This process sends; a child (bench/transport_receiver.ts) receives. Each table row is
  * `repeat` pairs of runs, raw then TM back to back (so both see the same load from other
@@ -37,7 +37,7 @@ import {
 import type { JsonChild } from "../tools/json_child.ts";
 import { ask, next, sendFor, startReceiver, stop, writeResults } from "./_tm_load.ts";
 
-// scripts/run.mjs bundles this file elsewhere and puts the original path in argv[1].
+// argv[1] is this file (node --import tsx bench/transport.ts).
 const root = resolve(dirname(process.argv[1]), "..");
 const { values } = parseArgs({
   options: {

@@ -44,7 +44,7 @@ export async function runWebRingFlood(o: WebRingFloodOptions): Promise<FloodResu
   };
   try {
     for (let i = 0; i < o.nodes; i++) {
-      const c = spawn(process.execPath, ["scripts/run.mjs", "bench/web_ring_member.ts", `m${i}`], {
+      const c = spawn(process.execPath, ["--import", "tsx", "bench/web_ring_member.ts", `m${i}`], {
         cwd: root,
         stdio: ["pipe", "pipe", "inherit"],
       });

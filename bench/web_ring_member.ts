@@ -4,7 +4,7 @@
  * `{"cmd":"start","peers":[{id,addresses}]}` (prints `{"event":"view","members":…}` per view),
  * `{"cmd":"flood","count":C,"size":B,"total":T}` — multicasts C messages of B bytes and prints
  * `{"event":"done",…}` once T messages were delivered (rate, order hash).
- *   node scripts/run.mjs bench/web_ring_member.ts ID
+ *   node --import tsx bench/web_ring_member.ts ID
  * @module
  */
 import { createInterface } from "node:readline";

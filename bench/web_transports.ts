@@ -6,7 +6,7 @@
  * receiver). Then the GCM multicast flood on a 4-member ring over WebSocket (bench/web_ring_member.ts).
  * Prints a table and writes bench/results/web_transports.json.
  *
- *   node scripts/run.mjs bench/web_transports.ts [--duration-ms 1500] [--skip-udp] [--skip-gcm]
+ *   node --import tsx bench/web_transports.ts [--duration-ms 1500] [--skip-udp] [--skip-gcm]
  *        [--only websocket|webrtc] [--webrtc-mtu 16384] [--out FILE]
  *
  * WebRTC runs inside a loopback-only network namespace: the benchmark re-runs itself under
@@ -46,7 +46,8 @@ if (!Object.keys(networkInterfaces()).every((n) => n === "lo")) {
     [
       join(root, "scripts/loopback-only.mjs"),
       process.execPath,
-      join(root, "scripts/run.mjs"),
+      "--import",
+      "tsx",
       "bench/web_transports.ts",
       ...process.argv.slice(2),
     ],
@@ -130,7 +131,8 @@ async function measure(kind: "websocket" | "webrtc", mtu: number): Promise<Row[]
 function udpRows(): Row[] {
   const out = join(tmpdir(), `raincore-udp-bench-${process.pid}.json`);
   const r = spawnSync(process.execPath, [
-    "scripts/run.mjs",
+    "--import",
+    "tsx",
     "bench/transport.ts",
     "--repeat",
     "1",

@@ -2,7 +2,7 @@
  * Receiving side of bench/web_transports.ts: a Transport Manager "rx" over one web transport,
  * counting delivered messages. Prints `{"event":"ready","address":…}`; on stdin `{"cmd":"report"}`
  * prints `{"event":"report","delivered":N}`; exits when stdin closes.
- *   node scripts/run.mjs bench/web_transports_receiver.ts websocket|webrtc
+ *   node --import tsx bench/web_transports_receiver.ts websocket|webrtc
  * @module
  */
 import { createInterface } from "node:readline";

@@ -5,19 +5,19 @@
  * without any ordering. Both are counted in the same deterministic simulated network, so the
  * numbers are exact and repeatable.
  *
- *   node scripts/run.mjs bench/wire.ts [--nodes 3,4,6,8] [--size 100]
+ *   node --import tsx bench/wire.ts [--nodes 3,4,6,8] [--size 100]
  *
  * With `--codec`, instead a micro-benchmark of the token codec (the per-hop CPU cost): a token of
  * `--entries` entries (4 origins, default 2,048) of `--size` bytes is encoded from fresh entries,
  * decoded, and re-encoded after decoding (what every member does on every hop), µs per token:
  *
- *   node scripts/run.mjs bench/wire.ts --codec [--entries 2048] [--size 100] [--ms 2000]
+ *   node --import tsx bench/wire.ts --codec [--entries 2048] [--size 100] [--ms 2000]
  * @module
  */
 
 import { decode, encodeToken, KIND_TOKEN } from "../gcm/codec.ts";
 import { GroupCommunicationManager } from "../gcm/manager.ts";
-import { type Entry, ENTRY_MSG, type Token } from "../gcm/token.ts";
+import type { Entry, Token } from "../gcm/token.ts";
 import { VirtualClock } from "../base/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
 import { SimNetwork } from "../transport/backends/memory.ts";
@@ -121,13 +121,15 @@ export function floodToken(entries: number, size: number): Token {
   for (let i = 0; i < entries; i++) {
     const o = nodelist[Math.floor((i * 4) / entries)];
     list.push({
-      kind: ENTRY_MSG,
+      cfg: "1:m0/1/2",
+      gseq: i + 1,
       originId: o.id,
       originInc: o.inc,
       seq: i + 1,
       safe: false,
       holder: o.id,
       fwd: "",
+      stream: 0,
       data: new Uint8Array(size).fill(i & 0xff),
     });
   }
@@ -142,6 +144,10 @@ export function floodToken(entries: number, size: number): Token {
     gvn: 1,
     rsv: 0,
     flags: 0,
+    cfg: "1:m0/1/2",
+    mseq: entries,
+    rsvTag: "",
+    trans: [],
     entries: list,
   };
 }

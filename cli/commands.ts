@@ -9,6 +9,7 @@ import { demoCommand } from "./demo_command.ts";
 import { keyCommand } from "./key_command.ts";
 import { minCommand } from "./min_command.ts";
 import { nodeCommand } from "./node_command.ts";
+import { simCommand } from "./sim_command.ts";
 
 /** One subcommand of the `raincore` command line. */
 export interface Command {
@@ -22,9 +23,10 @@ export interface Command {
 
 /** Every subcommand by name. */
 export const commands: Record<string, Command> = {
+  bench: benchCommand,
   demo: demoCommand,
   node: nodeCommand,
-  bench: benchCommand,
   min: minCommand,
   key: keyCommand,
+  sim: simCommand,
 };

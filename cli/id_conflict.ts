@@ -8,7 +8,7 @@
 
 import type { TransportManager } from "../transport/manager.ts";
 import type { IncarnationConflict } from "../transport/peer_rounds.ts";
-import { emitLine } from "./json_out.ts";
+import { emitLine } from "../runtime/json_out.ts";
 
 /** Exit code of a node that stops because another live process has its ID. */
 export const ID_CONFLICT_EXIT_CODE = 3;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseFlags, UsageError } from "./args.ts";
+import { parseFlags, UsageError } from "../runtime/args.ts";
 import type { Command } from "./commands.ts";
 
 const usage = `raincore key — cluster keys

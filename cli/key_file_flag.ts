@@ -1,18 +1,19 @@
 /**
  * `--key-file FILE`, shared by `raincore node` and `raincore demo`: reads and parses a key file (a
- * cluster key or a node credential) and loads node:crypto for synchronous per-packet crypto.
+ * cluster key or a node credential) and loads node:crypto for synchronous per-packet crypto. Every
+ * problem is a usage error that names the file and says what to do.
  * @module
  */
 
+import { InvalidKeyError } from "../transport/errors.ts";
 import type { NodeCredential } from "../transport/secure/keys.ts";
 import { parseKeyFile } from "../transport/secure/key_file.ts";
 import { loadNodeCrypto } from "../transport/secure/node_crypto.ts";
-import { UsageError } from "./args.ts";
+import { UsageError } from "../runtime/args.ts";
 
 /**
  * The key in `file`.
- * @throws {UsageError} when the file cannot be read.
- * @throws {InvalidKeyError} when it holds no usable key (the message says how to make one).
+ * @throws {UsageError} when the file cannot be read or holds no usable key.
  */
 export async function readKeyFile(file: string): Promise<Uint8Array | NodeCredential> {
   const { readFile } = await import("node:fs/promises");
@@ -20,8 +21,17 @@ export async function readKeyFile(file: string): Promise<Uint8Array | NodeCreden
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new UsageError(`--key-file: cannot read ${file}: ${(error as Error).message}`);
+    throw new UsageError(
+      `--key-file ${file}: cannot read it (${(error as { code?: string }).code ?? error})`,
+    );
+  }
+  let key: Uint8Array | NodeCredential;
+  try {
+    key = parseKeyFile(text);
+  } catch (error) {
+    if (!(error instanceof InvalidKeyError)) throw error;
+    throw new UsageError(`--key-file ${file}: ${error.message}`);
   }
   await loadNodeCrypto();
-  return parseKeyFile(text);
+  return key;
 }

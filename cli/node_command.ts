@@ -7,37 +7,49 @@
  * @module
  */
 
+import type { GroupCommunicationManager } from "../gcm/manager.ts";
 import type { ViewMode } from "../gcm/types.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
 import { secureTransport } from "../transport/secure/secure.ts";
-import { createUdpTransport, parseUdpAddress } from "../transport/backends/udp.ts";
-import type { Command } from "./commands.ts";
-import { numberFlag, parseFlags, requiredFlag, stringFlag, UsageError } from "./args.ts";
+import { createUdpTransport, formatUdpAddress } from "../transport/backends/udp.ts";
+import { tryParseUdpAddress } from "../transport/backends/udp_address.ts";
+import { TransportBindError } from "../transport/errors.ts";
 import { warnIfExposed } from "./exposure_warning.ts";
-import { readKeyFile } from "./key_file_flag.ts";
 import { watchIdConflicts } from "./id_conflict.ts";
-import { emitLine } from "./json_out.ts";
-import { forEachStdinLine } from "./lines.ts";
-import { startMember } from "./member.ts";
+import { readKeyFile } from "./key_file_flag.ts";
+import type { Command } from "./commands.ts";
+import {
+  CommandFailedError,
+  numberFlag,
+  parseFlags,
+  requiredFlag,
+  stringFlag,
+  UsageError,
+} from "../runtime/args.ts";
+import { emitLine } from "../runtime/json_out.ts";
+import { forEachStdinLine } from "../runtime/lines.ts";
+import { startMember } from "../runtime/member.ts";
+import { exit } from "../runtime/process.ts";
 
 const usage = `raincore node — run one cluster member over UDP
 
 usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT …] [flags]
 
-  --id ID                 this node's ID (IDs are compared as strings: the lowest leads merges)
-  --listen udp://H:P      where this node receives (port 0 = any free port)
+  --id ID                 this node's ID, 1..255 bytes (compared as strings: the lowest leads merges)
+  --listen udp://H:P      where this node receives (port 0 = any free port; "ready" shows the real one)
   --peer ID=udp://H:P     a member to contact at start (repeatable)
   --mode M                three-phase (default) | two-phase | every-token
-  --eating-ms N           idle token hold time (default 20)
-  --hungry-ms N           wait for the token before suspecting it lost (default 1000)
-  --starving-ms N         911 resend period while the token is missing (default 300)
-  --rto-ms N              Transport Manager retransmission floor (default 20)
-  --rto-max-ms N          retransmission ceiling, back-off included (default 1000)
-  --retries N             resends per address before a node counts as failed (default 4)
+  --eating-ms N           idle token hold time, 0..60000 ms (default 20)
+  --hungry-ms N           wait for the token before suspecting it lost, 1..600000 ms (default 1000)
+  --starving-ms N         911 resend period while the token is missing, 1..600000 ms (default 300)
+  --rto-ms N              Transport Manager retransmission floor, 1..60000 ms (default 20)
+  --rto-max-ms N          retransmission ceiling, back-off included, ≥ --rto-ms (default 1000)
+  --retries N             resends per address before a node counts as failed, 1..1000 (default 4)
   --eligible ID,ID,…      only these nodes may be in the group (default: anyone); stdin
                           "eligible add ID" / "eligible remove ID" change it at run time
 
-  --data-dir DIR          keep this node's data items in DIR (survives a whole-cluster restart)
+  --data-dir DIR          keep this node's data items in DIR, an existing directory (survives a
+                          whole-cluster restart)
   --key-file F            authenticate every packet with the cluster key or node credential in F
                           (see docs/security.md; every member needs it)
   --encrypt               with --key-file: also encrypt packet bodies (AES-256-GCM)
@@ -52,114 +64,155 @@ stdout: one JSON object per line with "t" (ms since the epoch) and "event":
   conflict {nodeId, incarnations, self, kept, refused, reportedBy}   (another live process uses
     a node ID; the refused one — this node when self and refused — exits with code 3)
 stdin: eligible add ID | eligible remove ID | send TEXT | send-safe TEXT | set KEY VALUE | del KEY | get KEY | lock NAME | unlock NAME
-       | leave | quit          (VALUE: JSON, or else the text itself)`;
+       | leave | quit          (VALUE: JSON, or else the text itself)
+  leave: leave the group gracefully (one token round), then exit 0; the end of stdin means leave too.
+  quit: exit at once (the others detect the failure).
+Flag mistakes are one line on stderr and exit code 2; a port in use is one line and exit code 1.`;
 
 const MODES: readonly ViewMode[] = ["three-phase", "two-phase", "every-token"];
+const MS = (min: number, max: number) => ({ min, max, integer: false });
+
+/** Everything `raincore node` runs with, read and checked before any socket opens. */
+interface NodeConfig {
+  id: string;
+  listen: { host: string; port: number };
+  peers: Record<string, string[]>;
+  mode: ViewMode;
+  eatingMs?: number;
+  hungryMs?: number;
+  starvingMs?: number;
+  rtoMinMs?: number;
+  rtoMaxMs?: number;
+  retries?: number;
+  eligible?: string[];
+  dataDir?: string;
+  key?: Awaited<ReturnType<typeof readKeyFlag>>;
+  encrypt: boolean;
+}
+
+/** Parses and checks every flag (files included); throws {@link UsageError} for the first mistake. */
+async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
+  const flags = parseFlags(argv, {
+    id: {},
+    listen: {},
+    peer: { repeat: true },
+    mode: {},
+    "eating-ms": {},
+    "hungry-ms": {},
+    "starving-ms": {},
+    "rto-ms": {},
+    "rto-max-ms": {},
+    retries: {},
+    eligible: {},
+    "data-dir": {},
+    "key-file": {},
+    encrypt: { value: false },
+  });
+  const id = nodeIdFlag("--id", requiredFlag(flags, "id"));
+  const listen = listenFlag(requiredFlag(flags, "listen"));
+  const mode = stringFlag(flags, "mode", "three-phase") as ViewMode;
+  if (!MODES.includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(", ")}, got "${mode}"`);
+  const peers: Record<string, string[]> = {};
+  for (const spec of flags.get("peer") ?? []) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--peer wants ID=udp://HOST:PORT, got "${spec}"`);
+    const address = spec.slice(eq + 1);
+    if (tryParseUdpAddress(address) === undefined) {
+      throw new UsageError(
+        `--peer ${spec}: "${address}" is not udp://IPV4:PORT or udp://[IPV6]:PORT (port 1..65535)`,
+      );
+    }
+    (peers[nodeIdFlag("--peer", spec.slice(0, eq))] ??= []).push(address);
+  }
+  const rtoMinMs = numberFlag(flags, "rto-ms", MS(1, 60_000));
+  const rtoMaxMs = numberFlag(flags, "rto-max-ms", MS(1, 600_000));
+  if (rtoMaxMs !== undefined && rtoMaxMs < (rtoMinMs ?? 20)) {
+    throw new UsageError(`--rto-max-ms must be ≥ --rto-ms (${rtoMinMs ?? 20}), got "${rtoMaxMs}"`);
+  }
+  const eligible = stringFlag(flags, "eligible")?.split(",").filter((x) => x !== "")
+    .map((x) => nodeIdFlag("--eligible", x));
+  const encrypt = flags.has("encrypt");
+  const key = await readKeyFlag(stringFlag(flags, "key-file"), encrypt, id);
+  const dataDir = stringFlag(flags, "data-dir");
+  if (dataDir !== undefined) await checkDirectory(dataDir);
+  return {
+    id,
+    listen,
+    peers,
+    mode,
+    eatingMs: numberFlag(flags, "eating-ms", MS(0, 60_000)),
+    hungryMs: numberFlag(flags, "hungry-ms", MS(1, 600_000)),
+    starvingMs: numberFlag(flags, "starving-ms", MS(1, 600_000)),
+    rtoMinMs,
+    rtoMaxMs,
+    retries: numberFlag(flags, "retries", { min: 1, max: 1000, integer: true }),
+    eligible,
+    dataDir,
+    key,
+    encrypt,
+  };
+}
 
 /** The `node` subcommand. */
 export const nodeCommand: Command = {
   summary: "run one cluster member over UDP (JSON lines out, commands in)",
   usage,
   async run(argv) {
-    const flags = parseFlags(argv, {
-      id: {},
-      listen: {},
-      peer: { repeat: true },
-      mode: {},
-      "eating-ms": {},
-      "hungry-ms": {},
-      "starving-ms": {},
-      "rto-ms": {},
-      "rto-max-ms": {},
-      retries: {},
-      eligible: {},
-      "data-dir": {},
-      "key-file": {},
-      encrypt: { value: false },
-    });
-    const id = requiredFlag(flags, "id");
-    const listen = udpFlag("--listen", requiredFlag(flags, "listen"));
-    const mode = stringFlag(flags, "mode", "three-phase") as ViewMode;
-    if (!MODES.includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(", ")}`);
-    const peers: Record<string, string[]> = {};
-    for (const spec of flags.get("peer") ?? []) {
-      const eq = spec.indexOf("=");
-      if (eq <= 0) throw new UsageError(`--peer wants ID=udp://HOST:PORT, got "${spec}"`);
-      udpFlag("--peer", spec.slice(eq + 1));
-      (peers[spec.slice(0, eq)] ??= []).push(spec.slice(eq + 1));
-    }
-
-    const key = await readKeyFlag(flags.get("key-file")?.[0], flags.has("encrypt"));
-    const udp = await createUdpTransport({ host: listen.host, port: listen.port });
-    const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
-    warnIfExposed("raincore node", listen.host, `udp://${host}:${udp.port}`, key !== undefined);
-    const dataDir = flags.get("data-dir")?.[0];
-    const storage = dataDir === undefined ? undefined : await openFileStorage(dataDir, id);
+    const config = await readConfig(argv);
+    const { id } = config;
+    const storage = config.dataDir === undefined ? undefined : await openFileStorage(config.dataDir, id);
     const initial = storage === undefined ? undefined : await storage.load();
+    const udp = await bindUdp(config.listen);
+    warnIfExposed(
+      "raincore node",
+      config.listen.host,
+      formatUdpAddress(config.listen.host, udp.port),
+      config.key !== undefined,
+    );
     let gdm: GroupDataManager | undefined;
     const member = startMember({
       id,
       transports: [
-        key === undefined ? udp : secureTransport(udp, { key, nodeId: id, encrypt: flags.has("encrypt") }),
+        config.key === undefined
+          ? udp
+          : secureTransport(udp, { key: config.key, nodeId: id, encrypt: config.encrypt }),
       ],
-      peers,
-      mode,
-      eatingMs: numberFlag(flags, "eating-ms"),
-      hungryMs: numberFlag(flags, "hungry-ms"),
-      starvingMs: numberFlag(flags, "starving-ms"),
-      rtoMinMs: numberFlag(flags, "rto-ms"),
-      rtoMaxMs: numberFlag(flags, "rto-max-ms"),
-      retries: numberFlag(flags, "retries", undefined, 1),
+      peers: config.peers,
+      mode: config.mode,
+      eatingMs: config.eatingMs,
+      hungryMs: config.hungryMs,
+      starvingMs: config.starvingMs,
+      rtoMinMs: config.rtoMinMs,
+      rtoMaxMs: config.rtoMaxMs,
+      retries: config.retries,
+      // Everything that prints is attached before the GCM starts, so the first view is printed too.
       beforeStart: (tm, g) => {
         gdm = new GroupDataManager({ gcm: g, layer: tm, storage, initial });
+        emitLine("ready", { id, address: udp.addresses[0] });
+        attachOutput(g, gdm);
       },
     });
     const { gcm } = member;
-    const eligible = flags.get("eligible")?.[0];
     // Set before any packet is handled (createNode started the GCM synchronously, I/O comes later).
-    if (eligible !== undefined) gcm.setEligible(eligible.split(",").filter((x) => x !== ""));
+    if (config.eligible !== undefined) gcm.setEligible(config.eligible);
     const data = gdm!;
-    data.on(
-      "change",
-      (c) => emitLine("data", { key: c.key, value: jsonValue(c.new), writer: c.writer, deleted: c.deleted }),
-    );
-    data.on("lock", (l) => emitLine("lock", { name: l.name, owner: l.owner }));
-    data.on(
-      "conflict",
-      (c) => emitLine("conflict", { key: c.key, winner: jsonValue(c.winner), loser: jsonValue(c.loser) }),
-    );
-    data.on("synced", (e) => emitLine("synced", { items: e.items }));
-    // Items loaded from --data-dir are data this node holds: show them like any other change.
-    for (const key of data.keys()) {
-      emitLine("data", {
-        key,
-        value: jsonValue(data.get(key)),
-        writer: data.item(key)!.w,
-        deleted: false,
-        loaded: true,
-      });
-    }
-    const decoder = new TextDecoder();
-    gcm.on("view", (v) => emitLine("view", { index: v.index, members: v.members }));
-    gcm.on(
-      "deliver",
-      (d) => emitLine("deliver", { from: d.from, seq: d.seq, level: d.level, data: decoder.decode(d.data) }),
-    );
-    gcm.on("leave", (l) => emitLine("leave", { graceful: l.graceful, reason: l.reason, rejoins: l.rejoins }));
-    emitLine("ready", { id, address: udp.addresses[0] });
 
     const encoder = new TextEncoder();
-    let quitting = false;
-    const quit = async (code: number) => {
-      if (quitting) return;
-      quitting = true;
-      await data.close();
-      await member.close();
-      emitLine("exit", { code });
-      exit(code);
-    };
-    watchIdConflicts(member.tm, (code) => void quit(code));
+    let quitting: Promise<number> | undefined;
+    /** Closes the data layer and the member (after a graceful leave if asked) and exits with `code`. */
+    const quit = (graceful: boolean, code = 0): Promise<number> =>
+      quitting ??= (async () => {
+        if (graceful) await gcm.leave();
+        await data.close();
+        await member.close();
+        emitLine("exit", { code });
+        // stdin may still be open (leave/quit typed by a person): end the process here.
+        return exit(code);
+      })();
+    // Another live process with this ID, and the peers talk to that one: stop (no leave: not a member).
+    watchIdConflicts(member.tm, (code) => void quit(false, code));
     await forEachStdinLine(async (line) => {
+      if (quitting !== undefined) return;
       const [word, ...rest] = line.split(" ");
       const text = rest.join(" ");
       try {
@@ -178,15 +231,15 @@ export const nodeCommand: Command = {
           if (rest[0] === "add") gcm.addEligible(rest[1]);
           else gcm.removeEligible(rest[1]);
           emitLine("eligible", { ids: gcm.eligible ?? null });
-        } else if (word === "leave") await gcm.leave();
-        else if (word === "quit") await quit(0);
+        } else if (word === "leave") await quit(true);
+        else if (word === "quit") await quit(false);
         else if (word !== "") emitLine("error", { message: `unknown command "${word}"` });
       } catch (error) {
         emitLine("error", { message: (error as Error).message, name: (error as Error).name });
       }
     });
-    // stdin closed: keep running until killed, like a daemon whose controller went away.
-    return await new Promise<number>(() => {});
+    // stdin ended (EOF, or the controlling terminal went away): leave the group gracefully.
+    return await quit(true);
   },
 };
 
@@ -214,31 +267,138 @@ function jsonValue(v: unknown): unknown {
   return v === undefined ? null : v;
 }
 
-/** The file storage adapter, loaded only when --data-dir is given. */
 /** Reads and parses `--key-file` (and loads node:crypto for synchronous per-packet crypto). */
-async function readKeyFlag(file: string | undefined, encrypt: boolean) {
+async function readKeyFlag(file: string | undefined, encrypt: boolean, id: string) {
   if (file === undefined) {
     if (encrypt) throw new UsageError("--encrypt needs --key-file");
     return undefined;
   }
-  return await readKeyFile(file);
+  const key = await readKeyFile(file);
+  if (!(key instanceof Uint8Array) && key.nodeId !== id) {
+    throw new UsageError(
+      `--key-file ${file}: the credential is for node "${key.nodeId}", not --id "${id}"; issue one for "${id}"`,
+    );
+  }
+  return key;
 }
 
+/** `--data-dir` must be an existing directory (this node's file goes inside it). */
+async function checkDirectory(dir: string): Promise<void> {
+  const { stat } = await import("node:fs/promises");
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(dir)).isDirectory();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new UsageError(
+      code === "ENOENT" ? `--data-dir ${dir} does not exist (create it first)` : `--data-dir ${dir}: ${code}`,
+    );
+  }
+  if (!isDirectory) throw new UsageError(`--data-dir ${dir} is not a directory`);
+}
+
+/** The file storage adapter, loaded only when --data-dir is given. */
 async function openFileStorage(dir: string, id: string) {
   const { FileStorage } = await import("../gdm/storage_file.ts");
-  return new FileStorage(`${dir}/${id}.gdm`);
+  return new FileStorage(`${dir}/${encodeURIComponent(id)}.gdm`);
 }
 
-function udpFlag(flag: string, address: string): ReturnType<typeof parseUdpAddress> {
+/** A node ID as the Transport Manager takes it: 1..255 bytes of UTF-8. */
+function nodeIdFlag(flag: string, id: string): string {
+  const bytes = new TextEncoder().encode(id).length;
+  if (bytes < 1 || bytes > 255) {
+    throw new UsageError(
+      `${flag}: a node ID must be 1..255 bytes of UTF-8, got ${bytes} bytes`,
+    );
+  }
+  return id;
+}
+
+/** `--listen udp://HOST:PORT`: like a peer address, but port 0 (any free port) is allowed. */
+function listenFlag(address: string): { host: string; port: number } {
+  const free = /:0$/.test(address);
+  const parsed = tryParseUdpAddress(free ? `${address.slice(0, -1)}1` : address);
+  if (parsed === undefined) {
+    throw new UsageError(
+      `--listen "${address}" is not udp://IPV4:PORT or udp://[IPV6]:PORT (port 0..65535, 0 = any free port)`,
+    );
+  }
+  return { host: parsed.host, port: free ? 0 : parsed.port };
+}
+
+/** Binds the UDP socket; a port in use or a foreign address is one line with a hint, exit 1. */
+async function bindUdp(listen: { host: string; port: number }) {
   try {
-    return parseUdpAddress(address);
+    return await createUdpTransport({ host: listen.host, port: listen.port });
   } catch (error) {
-    throw new UsageError(`${flag}: ${(error as Error).message}`);
+    if (!(error instanceof TransportBindError)) throw error;
+    const code = (error.cause as { code?: string } | undefined)?.code;
+    const where = formatUdpAddress(listen.host, listen.port);
+    throw new CommandFailedError(
+      code === "EADDRINUSE"
+        ? `--listen ${where}: the port is in use (another process holds it); pick another port, or 0 for any free one`
+        : code === "EADDRNOTAVAIL"
+        ? `--listen ${where}: this machine has no such address; use one of its own (127.0.0.1 for this host only)`
+        : `--listen ${where}: ${error.message}`,
+    );
   }
 }
 
-function exit(code: number): never {
-  const deno = (globalThis as { Deno?: { exit(code: number): never } }).Deno;
-  if (deno !== undefined) deno.exit(code);
-  return (globalThis as unknown as { process: { exit(code: number): never } }).process.exit(code);
+/**
+ * Prints what a member sees as JSON lines: views (with their identifiers), transitional
+ * configurations, deliveries (with the configuration they were delivered in), the GDM's changes.
+ */
+function attachOutput(gcm: GroupCommunicationManager, data: GroupDataManager): void {
+  data.on(
+    "change",
+    (c) => emitLine("data", { key: c.key, value: jsonValue(c.new), writer: c.writer, deleted: c.deleted }),
+  );
+  data.on("lock", (l) => emitLine("lock", { name: l.name, owner: l.owner }));
+  data.on(
+    "conflict",
+    (c) => emitLine("conflict", { key: c.key, winner: jsonValue(c.winner), loser: jsonValue(c.loser) }),
+  );
+  data.on("synced", (e) => emitLine("synced", { items: e.items }));
+  // Items loaded from --data-dir are data this node holds: show them like any other change.
+  for (const key of data.keys()) {
+    emitLine("data", {
+      key,
+      value: jsonValue(data.get(key)),
+      writer: data.item(key)!.w,
+      deleted: false,
+      loaded: true,
+    });
+  }
+  const decoder = new TextDecoder();
+  gcm.on("view", (v) =>
+    emitLine("view", {
+      id: v.id,
+      index: v.index,
+      previous: v.previous,
+      members: v.members,
+      detail: v.detail.map((m) => `${m.id}#${m.inc}`),
+    }));
+  gcm.on("transitional", (t) =>
+    emitLine("transitional", {
+      id: t.id,
+      previous: t.previous,
+      next: t.next,
+      members: t.members,
+      detail: t.detail.map((m) => `${m.id}#${m.inc}`),
+    }));
+  gcm.on("deliver", (d) =>
+    emitLine("deliver", {
+      from: d.from,
+      inc: d.fromIncarnation,
+      seq: d.seq,
+      level: d.level,
+      view: d.view,
+      transitional: d.transitional,
+      data: decoder.decode(d.data),
+    }));
+  gcm.on("leave", (l) => emitLine("leave", { graceful: l.graceful, reason: l.reason, rejoins: l.rejoins }));
+  gcm.on(
+    "error",
+    (e) => emitLine("error", { message: `a listener failed on '${e.event}': ${String(e.error)}` }),
+  );
 }

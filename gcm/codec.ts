@@ -1,18 +1,25 @@
 /**
- * The GCM wire format, version 1 — the one place that knows its bytes. Big-endian integers.
+ * The GCM wire format, version 2 — the one place that knows its bytes. Big-endian integers.
  *
  * ```text
- * header    u8 signature=0xC3 | u8 version=1 | u8 kind
+ * header    u8 signature=0xC3 | u8 version=2 | u8 kind
  * str       u16 byteLength | utf-8 bytes
  * member    str id | f64 incarnation
  * TOKEN     header(kind=1) | str ringId | str parentRingId | f64 forkSeq | f64 seq | f64 gvn | f64 rsv | u32 flags
+ *           | str cfg | f64 mseq | str rsvTag
  *           | u16 current | u16 dest | u16 n | member*n            (nodelist)
  *           | u16 x | member*x                                     (more table members, see below)
- *           | u32 entryCount | entry*
- *   entry   u8 bits (0x01 ACK, 0x02 safe, 0x04 forwarded) | u16 origin | u32 seq | u16 holder
- *           | [u16 fwd] | u32 dataLength | data
- *           origin, holder and fwd index the member table = nodelist ++ extra members, so an ID is
- *           written once per token, not once per message (the token path is hot).
+ *           | u16 c | str*c                                        (older view IDs, see below)
+ *           | u16 tn | trans*tn | u32 entryCount | entry*
+ *   trans   u16 member | u16 view | f64 delivered | f64 stable
+ *   entry   u8 bits (0x01 explicit, 0x02 safe, 0x04 forwarded, 0x08 stream) | u16 origin | u32 seq
+ *           | u16 holder | [u16 fwd] | [u8 stream] | (explicit: u16 view | f64 number; else u32 mseq − number)
+ *           | u32 dataLength | data                                 (no stream byte: stream 0)
+ *           origin, holder, fwd and trans members index the member table = nodelist ++ extra members,
+ *           and views index the view table = cfg ++ older view IDs, so an ID is written once per token,
+ *           not once per message (the token path is hot). A message of the token's own view numbered
+ *           at most `mseq` stores its number as its distance below `mseq`; any other (of an older view,
+ *           or retransmitted onto an older copy of the token during a membership change) is explicit.
  * 911       header(kind=2) | str ringId | f64 seq | u8 status | u32 flags | u16 orig | u16 current
  *           | u16 dest | u16 n | member*n
  * FORWARD   header(kind=3) | str from | u8 safe | u32 dataLength | data       (open-group send)
@@ -22,14 +29,14 @@
  * @module
  */
 import { DecodeError } from "../base/errors.ts";
-import { type Entry, ENTRY_ACK, ENTRY_MSG, type Token } from "./token.ts";
+import type { Entry, Token, TransitionInfo } from "./token.ts";
 import type { Message911 } from "./message911.ts";
 import type { Member } from "./types.ts";
 
 /** Signature byte that starts every GCM message. */
 export const SIGNATURE = 0xc3;
 /** Wire format version. */
-export const VERSION = 1;
+export const VERSION = 2;
 /** Kind byte: token. */
 export const KIND_TOKEN = 1;
 /** Kind byte: 911 message. */
@@ -37,9 +44,10 @@ export const KIND_911 = 2;
 /** Kind byte: open-group message handed to a member. */
 export const KIND_FORWARD = 3;
 
-const BIT_ACK = 1;
+const BIT_EXPLICIT = 1;
 const BIT_SAFE = 2;
 const BIT_FWD = 4;
+const BIT_STREAM = 8;
 const MAX_U16 = 0xffff;
 
 /** An open-group message: a non-member asks a member to multicast `data`. */
@@ -125,11 +133,19 @@ function tableIndex(table: Member[], id: string, inc: number): number {
 export function encodeToken(t: Token): Uint8Array {
   const table: Member[] = t.nodelist.slice();
   const n = table.length;
+  const views = [t.cfg];
   const entries = t.entries;
-  // Index pass: origin/holder/fwd indices into the member table, plus the size.
-  const idx = new Uint16Array(entries.length * 3);
-  let size = 3 + 2 + strBytes(t.ringId).length + 2 + strBytes(t.parentRingId).length + 8 * 4 + 4 + 2 + 2 + 2 +
-    2 + 4;
+  // Index pass: origin/holder/fwd/view indices into the tables, plus the size.
+  const idx = new Uint16Array(entries.length * 4);
+  let size = 3 + 2 + strBytes(t.ringId).length + 2 + strBytes(t.parentRingId).length + 8 * 4 + 4 +
+    2 + strBytes(t.cfg).length + 8 + 2 + strBytes(t.rsvTag).length + 2 + 2 + 2 + 2 + 2 + 2 + 4;
+  const trans = t.trans;
+  const transIdx = new Uint16Array(trans.length * 2);
+  for (let i = 0; i < trans.length; i++) {
+    transIdx[i * 2] = tableIndex(table, trans[i].member.id, trans[i].member.inc);
+    transIdx[i * 2 + 1] = viewIndex(views, trans[i].from);
+    size += 2 + 2 + 8 + 8;
+  }
   // Entries come in runs of one origin and holder (a node appends its batch in one go): look an
   // index up only when they change.
   let originId = "";
@@ -148,16 +164,23 @@ export function encodeToken(t: Token): Uint8Array {
       holderId = e.holder;
       holder = holderIndex(table, holderId);
     }
-    idx[i * 3] = origin;
-    idx[i * 3 + 1] = holder;
-    size += 13 + e.data.length;
+    idx[i * 4] = origin;
+    idx[i * 4 + 1] = holder;
+    size += 17 + e.data.length + (e.stream !== 0 ? 1 : 0);
     if (e.fwd !== "") {
-      idx[i * 3 + 2] = holderIndex(table, e.fwd);
+      idx[i * 4 + 2] = holderIndex(table, e.fwd);
       size += 2;
     }
+    if (isExplicit(t, e)) {
+      idx[i * 4 + 3] = viewIndex(views, e.cfg);
+      size += 6;
+    }
   }
-  if (table.length > MAX_U16) throw new RangeError("too many distinct members on one token");
+  if (table.length > MAX_U16 || views.length > MAX_U16) {
+    throw new RangeError("too many distinct IDs on one token");
+  }
   for (const m of table) size += memberSize(m);
+  for (let i = 1; i < views.length; i++) size += 2 + strBytes(views[i]).length;
   const w = new Writer(size);
   w.u8(SIGNATURE);
   w.u8(VERSION);
@@ -169,26 +192,56 @@ export function encodeToken(t: Token): Uint8Array {
   w.f64(t.gvn);
   w.f64(t.rsv);
   w.u32(t.flags >>> 0);
+  w.str(t.cfg);
+  w.f64(t.mseq);
+  w.str(t.rsvTag);
   w.u16(t.current);
   w.u16(t.dest);
   w.u16(n);
   for (let i = 0; i < n; i++) w.member(table[i]);
   w.u16(table.length - n);
   for (let i = n; i < table.length; i++) w.member(table[i]);
+  w.u16(views.length - 1);
+  for (let i = 1; i < views.length; i++) w.str(views[i]);
+  w.u16(trans.length);
+  for (let i = 0; i < trans.length; i++) {
+    w.u16(transIdx[i * 2]);
+    w.u16(transIdx[i * 2 + 1]);
+    w.f64(trans[i].delivered);
+    w.f64(trans[i].stable);
+  }
   w.u32(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
-    const bits = (e.kind === ENTRY_ACK ? BIT_ACK : 0) | (e.safe ? BIT_SAFE : 0) |
-      (e.fwd !== "" ? BIT_FWD : 0);
+    const old = isExplicit(t, e);
+    const bits = (old ? BIT_EXPLICIT : 0) | (e.safe ? BIT_SAFE : 0) | (e.fwd !== "" ? BIT_FWD : 0) |
+      (e.stream !== 0 ? BIT_STREAM : 0);
     w.u8(bits);
-    w.u16(idx[i * 3]);
+    w.u16(idx[i * 4]);
     w.u32(e.seq);
-    w.u16(idx[i * 3 + 1]);
-    if (e.fwd !== "") w.u16(idx[i * 3 + 2]);
+    w.u16(idx[i * 4 + 1]);
+    if (e.fwd !== "") w.u16(idx[i * 4 + 2]);
+    if (e.stream !== 0) w.u8(e.stream);
+    if (old) {
+      w.u16(idx[i * 4 + 3]);
+      w.f64(e.gseq);
+    } else w.u32(t.mseq - e.gseq);
     w.u32(e.data.length);
     w.bytes(e.data);
   }
   return w.buf;
+}
+
+/** Whether an entry's view and number are written out rather than as a distance below `mseq`. */
+function isExplicit(t: Token, e: Entry): boolean {
+  return e.cfg !== t.cfg || !(e.gseq <= t.mseq && t.mseq - e.gseq <= 0xffffffff);
+}
+
+function viewIndex(views: string[], id: string): number {
+  const i = views.indexOf(id);
+  if (i >= 0) return i;
+  views.push(id);
+  return views.length - 1;
 }
 
 /** Holders and forwarders are plain node IDs: reuse any table member with that ID. */
@@ -352,6 +405,9 @@ function decodeTokenBody(r: Reader): Token {
   const gvn = r.count();
   const rsv = r.count();
   const flags = r.u32();
+  const cfg = r.str();
+  const mseq = r.count();
+  const rsvTag = r.str();
   const current = r.u16();
   const dest = r.u16();
   const n = r.u16();
@@ -360,9 +416,22 @@ function decodeTokenBody(r: Reader): Token {
   if (current >= n || dest >= n) throw new DecodeError("token pointer outside its nodelist");
   const x = r.u16();
   const table = x === 0 ? nodelist : nodelist.concat(r.members(x));
+  const c = r.u16();
+  const views = [cfg];
+  for (let i = 0; i < c; i++) views.push(r.str());
+  const tn = table.length;
+  const vn = views.length;
+  const transCount = r.u16();
+  const trans: TransitionInfo[] = new Array(transCount);
+  for (let i = 0; i < transCount; i++) {
+    const mi = r.u16();
+    const vi = r.u16();
+    if (mi >= tn || vi >= vn) throw new DecodeError("transition entry index outside its table");
+    trans[i] = { member: table[mi], from: views[vi], delivered: r.count(), stable: r.count() };
+  }
   const count = r.u32();
-  // Each entry takes at least 13 bytes: reject absurd counts before allocating.
-  if (count * 13 > r.buf.length - r.pos) throw new DecodeError("token entry count exceeds its bytes");
+  // Each entry takes at least 17 bytes: reject absurd counts before allocating.
+  if (count * 17 > r.buf.length - r.pos) throw new DecodeError("token entry count exceeds its bytes");
   const entries: Entry[] = new Array(count);
   // The hot loop of every hop: plain byte reads with one bounds check per entry header and one per
   // payload, and payload views made straight on the underlying buffer (cheaper than subarray).
@@ -370,23 +439,45 @@ function decodeTokenBody(r: Reader): Token {
   const end = b.length;
   const ab = b.buffer;
   const base = b.byteOffset;
-  const tn = table.length;
+  const dv = r.view;
   let pos = r.pos;
   for (let i = 0; i < count; i++) {
-    if (pos + 13 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
+    if (pos + 17 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
     const bits = b[pos];
-    if (bits > 7) throw new DecodeError(`bad entry bits ${bits}`);
+    if (bits > 15) throw new DecodeError(`bad entry bits ${bits}`);
     const oi = (b[pos + 1] << 8) | b[pos + 2];
     const eseq = b[pos + 3] * 0x1000000 + ((b[pos + 4] << 16) | (b[pos + 5] << 8) | b[pos + 6]);
     const hi = (b[pos + 7] << 8) | b[pos + 8];
     pos += 9;
     let fi = -1;
     if ((bits & BIT_FWD) !== 0) {
-      if (pos + 6 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
+      if (pos + 10 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
       fi = (b[pos] << 8) | b[pos + 1];
       pos += 2;
     }
     if (oi >= tn || hi >= tn || fi >= tn) throw new DecodeError("entry index outside the member table");
+    let stream = 0;
+    if ((bits & BIT_STREAM) !== 0) {
+      if (pos + 9 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
+      stream = b[pos++];
+      if (stream === 0) throw new DecodeError("stream byte 0 (stream 0 is written as no byte)");
+    }
+    let view = cfg;
+    let gseq: number;
+    if ((bits & BIT_EXPLICIT) !== 0) {
+      if (pos + 14 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
+      const vi = (b[pos] << 8) | b[pos + 1];
+      if (vi >= vn) throw new DecodeError("entry view index outside the view table");
+      view = views[vi];
+      gseq = dv.getFloat64(pos + 2);
+      if (!Number.isSafeInteger(gseq) || gseq < 1) throw new DecodeError(`bad entry number ${gseq}`);
+      pos += 10;
+    } else {
+      const below = b[pos] * 0x1000000 + ((b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3]);
+      if (below >= mseq) throw new DecodeError(`entry number below 1 (mseq ${mseq}, distance ${below})`);
+      gseq = mseq - below;
+      pos += 4;
+    }
     const len = b[pos] * 0x1000000 + ((b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3]);
     pos += 4;
     if (len > end - pos) throw new DecodeError(`GCM message truncated at byte ${pos}`);
@@ -394,17 +485,35 @@ function decodeTokenBody(r: Reader): Token {
     pos += len;
     const origin = table[oi];
     entries[i] = {
-      kind: (bits & BIT_ACK) !== 0 ? ENTRY_ACK : ENTRY_MSG,
+      cfg: view,
+      gseq,
       originId: origin.id,
       originInc: origin.inc,
       seq: eseq,
       safe: (bits & BIT_SAFE) !== 0,
       holder: table[hi].id,
       fwd: fi >= 0 ? table[fi].id : "",
+      stream,
       data,
     };
   }
   r.pos = pos;
   r.end();
-  return { ringId, parentRingId, forkSeq, seq, nodelist, current, dest, gvn, rsv, flags, entries };
+  return {
+    ringId,
+    parentRingId,
+    forkSeq,
+    seq,
+    nodelist,
+    current,
+    dest,
+    gvn,
+    rsv,
+    flags,
+    cfg,
+    mseq,
+    rsvTag,
+    trans,
+    entries,
+  };
 }

@@ -5,10 +5,15 @@
  * @module
  */
 import { type Clock, SystemClock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
-import { type GcmOptions, GroupCommunicationManager } from "./manager.ts";
+import type { ViewEvent } from "./events.ts";
+import { GroupCommunicationManager } from "./manager.ts";
+import type { GcmMetrics } from "./metrics.ts";
+import type { WaitOptions } from "./options.ts";
+import type { TransportStats } from "../transport/manager.ts";
 import type { ViewMode } from "./types.ts";
 
 /** Options of {@link createNode}. */
@@ -32,9 +37,9 @@ export interface CreateNodeOptions {
   starvingMs?: number;
   /** Hand-shake period to eligible/known peers outside the group (discovery, 3.7.3), ms. @default {starvingMs} */
   joinRetryMs?: number;
-  /** Eligible membership (3.7.3), see {@link GcmOptions.eligible}. @default {undefined (anyone)} */
+  /** Eligible membership (3.7.3), see `GcmOptions.eligible`. @default {undefined (anyone)} */
   eligible?: readonly string[];
-  /** Expected group size for the quorum policy, see {@link GcmOptions.expectedSize}. @default {undefined} */
+  /** Expected group size for the quorum policy, see `GcmOptions.expectedSize`. @default {undefined} */
   expectedSize?: number;
   /** Quorum policy: no delivery while the view has `expectedSize / 2` members or fewer. @default {false} */
   quorum?: boolean;
@@ -72,6 +77,22 @@ export interface CreateNodeOptions {
    * @default {none: the GCM starts at once}
    */
   beforeStart?: (node: GcmNode) => void;
+  /**
+   * Where both managers say what they do; see `GcmOptions.logger`.
+   * @default {console output for the namespaces in RAINCORE_DEBUG (e.g. `RAINCORE_DEBUG=gcm,tm`)}
+   */
+  logger?: Logger;
+  /**
+   * How long a starting node keeps its messages back waiting to be in a view with another member;
+   * see `GcmOptions.joinWaitMs`. @default {1000}
+   */
+  joinWaitMs?: number;
+}
+
+/** A node's counters: the GCM's (see {@link GcmMetrics}) and the Transport Manager's. */
+export interface NodeMetrics extends GcmMetrics {
+  /** Packets, retransmissions, deliveries of the Transport Manager. */
+  transport: TransportStats;
 }
 
 /** A running node: its GCM, the Transport Manager below it, and a way to stop both. */
@@ -84,6 +105,12 @@ export interface GcmNode {
   readonly transport: TransportManager;
   /** Leaves the group gracefully (bounded by `timeoutMs`), then closes the GCM and the transports. */
   close(timeoutMs?: number): Promise<void>;
+  /** Resolves once the node has joined (see `GroupCommunicationManager.ready`). */
+  ready(options?: WaitOptions): Promise<ViewEvent>;
+  /** A snapshot of the node's counters. */
+  metrics(): NodeMetrics;
+  /** `await using node = createNode(…)`: {@link close} at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Worst-case time until the Transport Manager reports a delivery failure (exponential back-off). */
@@ -141,6 +168,8 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     eligible: options.eligible,
     expectedSize: options.expectedSize,
     quorum: options.quorum,
+    logger: options.logger,
+    joinWaitMs: options.joinWaitMs,
   });
   let closing: Promise<void> | undefined;
   const node: GcmNode = {
@@ -161,6 +190,11 @@ export function createNode(options: CreateNodeOptions): GcmNode {
         await transport.close();
       })();
       return closing;
+    },
+    ready: (o) => gcm.ready(o),
+    metrics: () => ({ ...gcm.metrics(), transport: { ...transport.stats } }),
+    [Symbol.asyncDispose]() {
+      return this.close();
     },
   };
   if (options.beforeStart !== undefined) {

@@ -6,12 +6,15 @@ import { RaincoreError } from "../base/errors.ts";
 
 /** The operation needs group membership (e.g. `multicast`) but this node has left or not started. */
 export class NotMemberError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "NotMemberError";
 }
 
 /** The node left the group (`leave()` or `close()`); create a new manager to join again. */
 export class LeftGroupError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "LeftGroupError";
+  /** `detail` says what was refused or cut short. */
   constructor(detail = "this node has left the group; create a new GroupCommunicationManager to join again") {
     super(detail);
   }
@@ -19,28 +22,52 @@ export class LeftGroupError extends RaincoreError {
 
 /** An operation did not finish within its time bound. */
 export class TimeoutError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "TimeoutError";
-  constructor(readonly timeoutMs: number, detail: string) {
+  /** The bound that passed, in ms. */
+  readonly timeoutMs: number;
+  /** `detail` says what did not finish within `timeoutMs`. */
+  constructor(timeoutMs: number, detail: string) {
     super(`${detail} (timed out after ${timeoutMs} ms)`);
+    this.timeoutMs = timeoutMs;
   }
 }
 
 /** A multicast larger than `maxMessageBytes`. */
 export class MulticastTooLargeError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "MulticastTooLargeError";
-  constructor(readonly size: number, readonly limit: number) {
+  /** Size of the refused payload in bytes. */
+  readonly size: number;
+  /** The `maxMessageBytes` in force. */
+  readonly limit: number;
+  /** A payload of `size` bytes over `limit`. */
+  constructor(size: number, limit: number) {
     super(
       `multicast of ${size} bytes exceeds maxMessageBytes (${limit}); raise the option or split the data`,
     );
+    this.size = size;
+    this.limit = limit;
   }
 }
 
 /** A multicast while this node's own messages waiting for the token exceed `maxPendingBytes`. */
 export class MulticastBackpressureError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "MulticastBackpressureError";
-  constructor(readonly pendingBytes: number, readonly size: number, readonly limit: number) {
+  /** Payload bytes of own messages already waiting for the token. */
+  readonly pendingBytes: number;
+  /** Size of the refused payload in bytes. */
+  readonly size: number;
+  /** The `maxPendingBytes` in force. */
+  readonly limit: number;
+  /** `size` more bytes would take the `pendingBytes` waiting over `limit`. */
+  constructor(pendingBytes: number, size: number, limit: number) {
     super(
       `${pendingBytes} bytes of multicasts are already waiting for the token; ${size} more would exceed maxPendingBytes (${limit}): await gcm.whenWritable(${size}) and retry, or raise the option`,
     );
+    this.pendingBytes = pendingBytes;
+    this.size = size;
+    this.limit = limit;
   }
 }

@@ -1,354 +1,111 @@
 /**
- * The Group Communication Manager (3.3–3.9): the driver that wires the pure {@link RingCore} to a
- * {@link MessageLayer} (the Transport Manager, or anything with the same three methods) and a
- * {@link Clock}. It encodes and decodes messages, turns the core's timer actions into clock timers
- * and the layer's delivery outcomes into core events, and offers the application API: views,
- * multicast, open-group send, `withToken` and `leave`.
+ * The Group Communication Manager (3.3–3.9): the application's face of one node's token ring. It
+ * owns the pure {@link RingCore} through a {@link RingDriver} (which talks to the layer below and the
+ * Clock) and offers views, multicast in one total order with extended virtual synchrony, open-group
+ * send, `withToken`, health checks, eligible membership and the quorum policy. Each job lives in a
+ * file of its own; this class wires them together.
  * @module
  */
-import { type Clock, SystemClock, type TimerId } from "../base/clock.ts";
-import { ClosedError, DecodeError } from "../base/errors.ts";
-import {
-  decode,
-  encode911,
-  encodeForward,
-  encodeToken,
-  KIND_911,
-  KIND_FORWARD,
-  KIND_TOKEN,
-} from "./codec.ts";
+import { abortable } from "../base/abort.ts";
+import { SystemClock } from "../base/clock.ts";
+import { Emitter, type Listener } from "../base/emitter.ts";
+import { type Logger, resolveLogger } from "../base/log.ts";
+import { ClosedError } from "../base/errors.ts";
+import { WritableWaiters } from "./backpressure.ts";
+import { encodeForward } from "./codec.ts";
+import { CriticalSections } from "./critical.ts";
+import { type ApplicationAction, RingDriver } from "./driver.ts";
 import {
   LeftGroupError,
   MulticastBackpressureError,
   MulticastTooLargeError,
   NotMemberError,
-  TimeoutError,
 } from "./errors.ts";
-import type { Message911 } from "./message911.ts";
-import { RingCore } from "./ring.ts";
-import { type DeliveryLevel, type Member, TokenState, type ViewMode, ViewState } from "./types.ts";
-
-/**
- * What the GCM needs from the layer below; the Transport Manager satisfies it. `send` resolves when
- * the whole message is acknowledged and rejects when every resend on every address failed — that
- * rejection is the GCM's failure detector (3.2, 3.5).
- */
-export interface MessageLayer {
-  /** This node's ID. */
-  readonly nodeId: string;
-  /** Sends one message reliably and atomically; no ordering between messages is needed. */
-  send(nodeId: string, channel: number, msg: Uint8Array): Promise<void>;
-  /**
-   * Registers the handler of one channel. Each message comes in a buffer of its own that the layer
-   * never touches again (the Transport Manager's do): decoded payloads are views into it.
-   */
-  onMessage(channel: number, fn: (from: string, msg: Uint8Array) => void): void;
-}
-
-/** Options of {@link GroupCommunicationManager}. */
-export interface GcmOptions {
-  /** The layer below (a TransportManager). */
-  layer: MessageLayer;
-  /** Time source. @default {new SystemClock()} */
-  clock?: Clock;
-  /**
-   * Incarnation of this process; must change when the node restarts (use the Transport Manager's).
-   * @default {a random 32-bit number}
-   */
-  incarnation?: number;
-  /** Transport Manager channel of this GCM (several GCMs can share one TM). @default {16} */
-  channel?: number;
-  /** View mode (3.7.1). @default {"three-phase"} */
-  mode?: ViewMode;
-  /** Node IDs to ask for membership (the join 911 of 3.5). @default {[]} */
-  peers?: readonly string[];
-  /**
-   * How long an idle node keeps the token before passing it on. With traffic the token moves on at
-   * once; `eatingMs` only paces an idle ring (lower = faster failure detection and lower multicast
-   * latency from idle, higher = fewer packets when nothing happens). @default {20}
-   */
-  eatingMs?: number;
-  /**
-   * Hungry timeout: how long a node waits for the token before suspecting it lost; the effective
-   * value is `hungryMs + ring size × eatingMs`. Must exceed the Transport Manager's time to declare
-   * a delivery failure, or regenerations race reroutes. @default {1000}
-   */
-  hungryMs?: number;
-  /** Starving timeout: period of 911 resends while the token is missing. @default {300} */
-  starvingMs?: number;
-  /** Period of join attempts while this node is a group of one. @default {starvingMs} */
-  joinRetryMs?: number;
-  /** Most messages one node appends to the token per visit. @default {512} */
-  maxBatchMessages?: number;
-  /** Most payload bytes one node appends per visit (one bigger message still goes alone). @default {262144} */
-  maxBatchBytes?: number;
-  /** No appends while the token already carries this many payload bytes. @default {4194304} */
-  maxTokenBytes?: number;
-  /** Largest multicast payload. @default {1048576} */
-  maxMessageBytes?: number;
-  /**
-   * Most payload bytes of own messages waiting for the token (backpressure): beyond it `multicast`
-   * throws {@link MulticastBackpressureError}; `whenWritable()` waits for room. @default {67108864}
-   */
-  maxPendingBytes?: number;
-  /**
-   * Most 911 messages (joins, hand-shakes, token-loss reports) accepted per second from one sender;
-   * the rest are dropped and counted in `rateLimited911` (a flooding node cannot keep the ring
-   * busy). @default {500}
-   */
-  max911PerSecondPerSource?: number;
-  /**
-   * Bound of a `withToken` critical section; after it the token moves on and the promise rejects
-   * with {@link TimeoutError}. Keep it below `hungryMs`, or other nodes regenerate the token.
-   * @default {500}
-   */
-  criticalTimeoutMs?: number;
-  /**
-   * Eligible membership (3.7.3): the node IDs allowed in the group. A node outside it is never
-   * admitted, whatever it sends; eligible nodes also get hand-shakes (discovery). Change it at run
-   * time with {@link GroupCommunicationManager.addEligible} / `removeEligible`; removing a current
-   * member takes it off the ring at this node's next token visit (configure every member alike).
-   * @default {undefined (anyone may join)}
-   */
-  eligible?: readonly string[];
-  /**
-   * Expected group size N for the quorum policy: a view of N/2 members or fewer is not in quorum.
-   * @default {undefined (no quorum policy)}
-   */
-  expectedSize?: number;
-  /**
-   * With `expectedSize`: while the view is not in quorum, this node delivers no multicast messages
-   * (they are dropped here, not delayed) and reports `inQuorum: false`. Off, as in the thesis: every
-   * partition goes on on its own. @default {false}
-   */
-  quorum?: boolean;
-}
-
-/** Options of {@link GroupCommunicationManager.addHealthCheck}. */
-export interface HealthCheckOptions {
-  /** How often the check runs (time from the injected Clock). @default {1000} */
-  intervalMs?: number;
-}
-
-/**
- * Two groups merged (3.7.3): this node's view gained members that were not in its previous view. A
- * merge normally brings the other group's whole ring in one view; a member that was busy (in a critical
- * section) comes in a view later, with an event of its own. A plain join is a merge with a lone node.
- */
-export interface MergeEvent {
-  /** This node's view before the merge. */
-  previous: ViewEvent;
-  /** The other side: the members of `view` that were not in `previous` (index 0: not known here). */
-  other: ViewEvent;
-  /** The new committed view. */
-  view: ViewEvent;
-}
-
-/** This node left the group. */
-export interface LeaveEvent {
-  /** Always true: a leave hands the token on (a crash or `close()` is no leave). */
-  graceful: boolean;
-  /** `requested`: the application called `leave()`; `health`: a health check failed (3.7.3). */
-  reason: "requested" | "health";
-  /** Whether this node will rejoin by itself (a health-check leave, once every check passes again). */
-  rejoins: boolean;
-}
-
-/** A committed view. */
-export interface ViewEvent {
-  /** Index in the globalView vector. */
-  index: number;
-  /** Member node IDs in ring order. */
-  members: string[];
-  /** Members with their incarnations. */
-  detail: Member[];
-  /** View mode that committed it. */
-  mode: ViewMode;
-  /** Quorum policy: whether the view has more than `expectedSize / 2` members (always true without it). */
-  inQuorum: boolean;
-}
-
-/** A delivered multicast message. */
-export interface DeliverEvent {
-  /** Node ID of the sender (the member that multicast it). */
-  from: string;
-  /** Incarnation of the sender. */
-  fromIncarnation: number;
-  /** Per-sender sequence number. */
-  seq: number;
-  /** Delivery level. */
-  level: DeliveryLevel;
-  /** Payload (do not modify). */
-  data: Uint8Array;
-  /** Open-group send: the non-member that handed the message to `from`. */
-  forwardedFor?: string;
-  /**
-   * Configuration (ring lineage) in which this node delivered the message. Two members deliver the
-   * messages they both delivered in one configuration in the same order; a configuration ends when the
-   * token may have forked (a regeneration, a reroute) and when a node moves to another group.
-   */
-  ring: string;
-}
-
-/** Events of {@link GroupCommunicationManager}. */
-export interface GcmEvents {
-  /** A view was committed. */
-  view: ViewEvent;
-  /** A multicast message was delivered. */
-  deliver: DeliverEvent;
-  /** The token arrived at this node. */
-  token: { seq: number };
-  /** This node left the group. */
-  leave: LeaveEvent;
-  /** `close()` was called: the manager is stopped for good (no `leave` follows). */
-  close: Record<string, never>;
-  /** Groups merged: this view brought in members that were not in the previous one (3.7.3). */
-  merge: MergeEvent;
-  /** A health check changed state (critical resources): the node leaves while any is unhealthy. */
-  health: { name: string; healthy: boolean };
-}
-
-/** Options of one multicast. */
-export interface MulticastOptions {
-  /** `agreed`: delivered on first sight in token order; `safe`: only once every member holds it. @default {"agreed"} */
-  level?: DeliveryLevel;
-  /**
-   * Stream of the message, 0..255. Stream {@link APP_STREAM} is the application's (`deliver` events);
-   * layers above the GCM take their own (the GDM uses 1) and receive them through
-   * {@link GroupCommunicationManager.onStream}, so their messages never show up as `deliver` events.
-   * All streams share one total order. @default {0}
-   */
-  stream?: number;
-}
-
-/** The application's stream: its messages are the `deliver` events. */
-export const APP_STREAM = 0;
-
-/**
- * Prefixes a payload with its stream byte (one copy per multicast: the token carries the stream
- * inside the payload, so the wire format stays as it is).
- */
-function frame(stream: number, data: Uint8Array): Uint8Array {
-  if (!Number.isInteger(stream) || stream < 0 || stream > 255) {
-    throw new RangeError(`'stream' must be an integer in 0..255, got ${stream}`);
-  }
-  const out = new Uint8Array(data.length + 1);
-  out[0] = stream;
-  out.set(data, 1);
-  return out;
-}
-
-/** Snapshot of the core state (diagnostics and tests). */
-export interface GcmState {
-  viewState: "agreement" | "chaos" | "reserve";
-  tokenState: "eating" | "hungry" | "starving";
-  globalViewNumber: number;
-  localView: string[];
-  lone: boolean;
-  left: boolean;
-}
-
-interface CriticalRequest {
-  fn: () => unknown;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-  timeoutMs: number;
-}
-
-type Listener<T> = (ev: T) => void;
+import {
+  type DeliverEvent,
+  type GcmEvents,
+  type GcmState,
+  mergeOf,
+  transitionalEvent,
+  type ViewEvent,
+  viewEvent,
+} from "./events.ts";
+import { type HealthCheckOptions, HealthChecks } from "./health.ts";
+import { sendVia } from "./layer.ts";
+import type { GcmMetrics } from "./metrics.ts";
+import {
+  type GcmOptions,
+  type GcmSettings,
+  type MulticastOptions,
+  resolveGcmOptions,
+  type WaitOptions,
+} from "./options.ts";
+import { RingCore, type RingOptions } from "./ring.ts";
+import { APP_STREAM, checkStream, frame, Streams } from "./streams.ts";
+import { TokenState, type ViewMode, ViewState } from "./types.ts";
 
 const VIEW_STATES = ["agreement", "chaos", "reserve"] as const;
 const TOKEN_STATES = ["eating", "hungry", "starving"] as const;
 
 /** The Group Communication Manager of one node. Call {@link start} to join. */
 export class GroupCommunicationManager {
-  /** The pure core (exposed for tests and diagnostics; do not drive it directly). */
-  core: RingCore;
-  readonly #layer: MessageLayer;
-  readonly #clock: Clock;
-  readonly #channel: number;
-  readonly #maxMessageBytes: number;
-  readonly #maxPendingBytes: number;
-  #writableWaiters: { bytes: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  readonly #criticalTimeoutMs: number;
-  readonly #modeName: ViewMode;
-  readonly #streams = new Map<number, (message: DeliverEvent) => void>();
-  readonly #listeners: { [K in keyof GcmEvents]: Listener<GcmEvents[K]>[] } = {
-    view: [],
-    deliver: [],
-    token: [],
-    leave: [],
-    close: [],
-    merge: [],
-    health: [],
-  };
-  #ringOptions: ConstructorParameters<typeof RingCore>[0];
-  readonly #expectedSize: number | undefined;
-  readonly #quorum: boolean;
+  readonly #s: GcmSettings;
+  readonly #layer: GcmOptions["layer"];
+  readonly #driver: RingDriver;
+  readonly #events = new Emitter<GcmEvents>();
+  readonly #streams = new Streams();
+  readonly #critical: CriticalSections;
+  readonly #health: HealthChecks;
+  readonly #writable: WritableWaiters;
+  #ringOptions: RingOptions;
   #lastView: ViewEvent | undefined;
-  readonly #health = new Map<string, { healthy: boolean; timer: TimerId | undefined; running: boolean }>();
   #rejoinPending = false;
-  /** 911s handed to the Transport Manager and not yet acknowledged or failed (see "send911"). */
-  readonly #pending911 = new Set<string>();
   /** The application called `leave()`: no health check brings this node back. */
   #leftForGood = false;
-  #timer: TimerId | undefined;
-  #joinTimer: TimerId | undefined;
-  #flushing = false;
   #closed = false;
-  #critical: CriticalRequest[] = [];
   #leaveWaiters: Array<() => void> = [];
-  /** Messages that failed to decode (diagnostics). */
-  decodeErrors = 0;
-  /** 911 messages dropped by `max911PerSecondPerSource`. */
-  rateLimited911 = 0;
-  readonly #max911PerSecond: number;
-  /** Token buckets per sender (bounded: at most 1,024 senders tracked). */
-  readonly #buckets911 = new Map<string, { tokens: number; at: number }>();
+  #readyWaiters: Array<{ resolve: (v: ViewEvent) => void; reject: (e: unknown) => void }> = [];
+  readonly #log: Logger;
+  #sent = 0;
+  #delivered = 0;
+  #installed = 0;
+  #transitions = 0;
 
+  /**
+   * A manager on `opts.layer`; call {@link start} to join.
+   * @throws {RangeError} naming the option, for a value outside its range.
+   */
   constructor(opts: GcmOptions) {
+    this.#s = resolveGcmOptions(opts);
     this.#layer = opts.layer;
-    this.#clock = opts.clock ?? new SystemClock();
-    this.#channel = opts.channel ?? 16;
-    this.#maxMessageBytes = opts.maxMessageBytes ?? 1_048_576;
-    this.#maxPendingBytes = opts.maxPendingBytes ?? 67_108_864;
-    this.#max911PerSecond = opts.max911PerSecondPerSource ?? 500;
-    if (!(this.#max911PerSecond > 0)) {
-      throw new RangeError(
-        `'max911PerSecondPerSource' must be positive, got ${opts.max911PerSecondPerSource}`,
-      );
-    }
-    if (!(this.#maxPendingBytes > 0)) {
-      throw new RangeError(`'maxPendingBytes' must be positive, got ${opts.maxPendingBytes}`);
-    }
-    this.#criticalTimeoutMs = opts.criticalTimeoutMs ?? 500;
-    const starvingMs = opts.starvingMs ?? 300;
-    const incarnation = opts.incarnation ?? randomIncarnation();
-    this.#modeName = opts.mode ?? "three-phase";
-    for (const [k, v] of Object.entries({ eatingMs: opts.eatingMs, hungryMs: opts.hungryMs, starvingMs })) {
-      if (v !== undefined && !(v >= 0)) throw new RangeError(`'${k}' must be a non-negative number`);
-    }
-    this.#expectedSize = opts.expectedSize;
-    this.#quorum = opts.quorum ?? false;
-    if (opts.expectedSize !== undefined && !(opts.expectedSize >= 1)) {
-      throw new RangeError(`'expectedSize' must be at least 1, got ${opts.expectedSize}`);
-    }
-    this.#ringOptions = {
-      id: opts.layer.nodeId,
-      incarnation,
-      mode: this.#modeName,
-      eatingMs: opts.eatingMs ?? 20,
-      hungryMs: opts.hungryMs ?? 1000,
-      starvingMs,
-      joinRetryMs: opts.joinRetryMs ?? starvingMs,
-      peers: (opts.peers ?? []).filter((p) => p !== opts.layer.nodeId),
-      maxBatchMessages: opts.maxBatchMessages ?? 512,
-      maxBatchBytes: opts.maxBatchBytes ?? 262_144,
-      maxTokenBytes: opts.maxTokenBytes ?? 4_194_304,
-      eligible: opts.eligible,
-    };
-    this.core = new RingCore(this.#ringOptions);
-    this.#layer.onMessage(this.#channel, (from, msg) => this.#onMessage(from, msg));
+    this.#ringOptions = this.#s.ring;
+    const clock = opts.clock ?? new SystemClock();
+    this.#log = resolveLogger(opts.logger);
+    this.#critical = new CriticalSections(clock, (more) => {
+      this.core.releaseCritical();
+      if (more) this.core.requestCritical();
+      this.#driver.flush(); // a no-op inside the driver's flush: its loop takes the actions
+    });
+    this.#health = new HealthChecks(clock, (name, healthy) => this.#healthChanged(name, healthy));
+    this.#writable = new WritableWaiters(this.#s.maxPendingBytes);
+    this.#driver = new RingDriver(
+      {
+        layer: opts.layer,
+        clock,
+        channel: this.#s.channel,
+        max911PerSecond: this.#s.max911PerSecond,
+        maxMessageBytes: this.#s.maxMessageBytes,
+        log: this.#log,
+      },
+      new RingCore(this.#ringOptions),
+      (a) => this.#toApplication(a),
+      () => this.#afterFlush(),
+    );
+  }
+
+  /** The pure core (exposed for tests and diagnostics; do not drive it directly). */
+  get core(): RingCore {
+    return this.#driver.core;
   }
 
   /** This node's ID. */
@@ -361,16 +118,15 @@ export class GroupCommunicationManager {
     return this.core.me.inc;
   }
 
-  /** The last committed view (before {@link start}: an empty view with index 0). */
+  /** The view mode. */
+  get mode(): ViewMode {
+    return this.#ringOptions.mode;
+  }
+
+  /** The last committed view (before {@link start}: an empty view with id "" and index 0). */
   get view(): ViewEvent {
     const v = this.core.lastGlobalView;
-    return {
-      index: v.index,
-      members: v.members.map((m) => m.id),
-      detail: v.members.slice(),
-      mode: this.mode,
-      inQuorum: this.#inQuorum(v.members.length),
-    };
+    return viewEvent(v, this.#lastView?.previous ?? "", this.mode, this.#inQuorum(v.members.length));
   }
 
   /**
@@ -379,134 +135,6 @@ export class GroupCommunicationManager {
    */
   get inQuorum(): boolean {
     return this.#inQuorum(this.core.lastGlobalView.members.length);
-  }
-
-  #inQuorum(size: number): boolean {
-    return this.#expectedSize === undefined || size > this.#expectedSize / 2;
-  }
-
-  /** The eligible node IDs (3.7.3), sorted; `undefined` = anyone may join. */
-  get eligible(): string[] | undefined {
-    return this.core.eligible;
-  }
-
-  /** Makes nodes eligible (and hand-shake targets). With no eligible set yet, starts one with them and the current members. */
-  addEligible(...ids: string[]): void {
-    const cur = this.core.eligible ?? this.core.lastGlobalView.members.map((m) => m.id);
-    this.#setEligible([...new Set([...cur, ...ids, this.id])]);
-  }
-
-  /**
-   * Makes nodes ineligible: never admitted again, and current members among them are taken off the
-   * ring at this node's next token visit. Removing this node itself makes it leave the group.
-   */
-  removeEligible(...ids: string[]): void {
-    const cur = this.core.eligible ?? this.core.lastGlobalView.members.map((m) => m.id);
-    this.#setEligible(cur.filter((x) => !ids.includes(x)));
-    if (ids.includes(this.id)) void this.leave();
-  }
-
-  /** Replaces the eligible set (`undefined` = anyone). */
-  setEligible(ids: readonly string[] | undefined): void {
-    this.#setEligible(ids === undefined ? undefined : [...ids]);
-  }
-
-  #setEligible(ids: string[] | undefined): void {
-    this.#assertOpen();
-    this.#ringOptions = { ...this.#ringOptions, eligible: ids };
-    this.core.setEligible(ids);
-    this.#flush();
-  }
-
-  /**
-   * Critical resources (3.7.3): registers a health check run every `intervalMs` on the injected
-   * Clock. While any check is unhealthy (returns false, rejects or throws) this node leaves the
-   * group; once all are healthy again it rejoins as a new incarnation. Returns a function that
-   * removes the check.
-   */
-  addHealthCheck(
-    name: string,
-    fn: () => boolean | Promise<boolean>,
-    options: HealthCheckOptions = {},
-  ): () => void {
-    this.#assertOpen();
-    const intervalMs = options.intervalMs ?? 1000;
-    if (!(intervalMs > 0)) throw new RangeError(`'intervalMs' must be positive, got ${options.intervalMs}`);
-    if (this.#health.has(name)) throw new RangeError(`health check '${name}' already exists`);
-    const h = { healthy: true, timer: undefined as TimerId | undefined, running: false };
-    this.#health.set(name, h);
-    const set = (healthy: boolean): void => {
-      if (this.#closed || this.#health.get(name) !== h || h.healthy === healthy) return;
-      h.healthy = healthy;
-      this.#emit("health", { name, healthy });
-      if (!healthy) {
-        if (this.#leftForGood) return;
-        this.#rejoinPending = true;
-        if (!this.core.left) {
-          this.core.leave();
-          this.#flush();
-        }
-      } else this.#maybeRejoin();
-    };
-    const run = (): void => {
-      h.timer = this.#clock.setTimer(intervalMs, run);
-      if (h.running) return;
-      h.running = true;
-      let r: boolean | Promise<boolean>;
-      try {
-        r = fn();
-      } catch {
-        h.running = false;
-        set(false);
-        return;
-      }
-      Promise.resolve(r).then(
-        (ok) => {
-          h.running = false;
-          set(ok === true);
-        },
-        () => {
-          h.running = false;
-          set(false);
-        },
-      );
-    };
-    h.timer = this.#clock.setTimer(0, run);
-    return () => {
-      if (h.timer !== undefined) this.#clock.clearTimer(h.timer);
-      this.#health.delete(name);
-      this.#maybeRejoin();
-    };
-  }
-
-  /** Whether every health check is healthy. */
-  get healthy(): boolean {
-    for (const h of this.#health.values()) if (!h.healthy) return false;
-    return true;
-  }
-
-  /** After a health-check leave: rejoin (a new incarnation, views go on from ours) once all are healthy. */
-  #maybeRejoin(): void {
-    if (!this.#rejoinPending || this.#leftForGood || this.#closed || !this.healthy || !this.core.left) return;
-    this.#rejoinPending = false;
-    const old = this.core;
-    this.#ringOptions = {
-      ...this.#ringOptions,
-      // Not truncated to 32 bits: createNode passes the Transport Manager's time-based incarnation
-      // (above 2^32), and a rejoin must come out greater than the process it replaces.
-      incarnation: old.me.inc + 1,
-      baseViewNumber: old.globalViewNumber,
-      peers: [...new Set([...this.#ringOptions.peers, ...old.lastGlobalView.members.map((m) => m.id)])]
-        .filter((p) => p !== this.id),
-    };
-    this.core = new RingCore(this.#ringOptions);
-    this.core.start();
-    this.#flush();
-  }
-
-  /** The view mode. */
-  get mode(): ViewMode {
-    return this.#modeName;
   }
 
   /** Snapshot of the protocol state. */
@@ -532,41 +160,49 @@ export class GroupCommunicationManager {
     return this.core.viewState === ViewState.Agreement;
   }
 
+  /** Messages that failed to decode (diagnostics). */
+  get decodeErrors(): number {
+    return this.#driver.decodeErrors;
+  }
+
+  /** 911 messages dropped by `max911PerSecondPerSource`. */
+  get rateLimited911(): number {
+    return this.#driver.rateLimited911;
+  }
+
+  /** Whether every health check is healthy. */
+  get healthy(): boolean {
+    return this.#health.healthy;
+  }
+
+  /** The eligible node IDs (3.7.3), sorted; `undefined` = anyone may join. */
+  get eligible(): string[] | undefined {
+    return this.core.eligible;
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. Listener exceptions become `error` events. */
+  on<K extends keyof GcmEvents>(event: K, fn: Listener<GcmEvents[K]>): () => void {
+    return this.#events.on(event, fn);
+  }
+
   /**
    * Takes the messages of one stream (1..255) for a layer above the GCM; they are not `deliver`
    * events. One handler per stream; returns a function that releases the stream.
    */
   onStream(stream: number, fn: (message: DeliverEvent) => void): () => void {
-    if (!Number.isInteger(stream) || stream <= APP_STREAM || stream > 255) {
-      throw new RangeError(`'stream' must be an integer in 1..255 (0 is the application's), got ${stream}`);
-    }
-    if (this.#streams.has(stream)) throw new RangeError(`stream ${stream} is already taken`);
-    this.#streams.set(stream, fn);
-    return () => {
-      if (this.#streams.get(stream) === fn) this.#streams.delete(stream);
-    };
-  }
-
-  /** Subscribes to an event; returns a function that unsubscribes. */
-  on<K extends keyof GcmEvents>(event: K, fn: Listener<GcmEvents[K]>): () => void {
-    const list = this.#listeners[event] as Listener<GcmEvents[K]>[];
-    list.push(fn);
-    return () => {
-      const i = list.indexOf(fn);
-      if (i >= 0) list.splice(i, 1);
-    };
+    return this.#streams.take(stream, fn);
   }
 
   /** Starts the protocol: commits the view {self} and asks the peers to be added. */
   start(): void {
     this.#assertOpen();
-    this.core.start();
-    this.#flush();
+    this.#driver.step((c) => c.start());
   }
 
   /**
    * Multicasts `data` to the group (3.8). Returns the per-sender sequence number. The message rides
-   * on the token; it is delivered to every member, this node included, in one total order.
+   * on the token; it is delivered to every member, this node included, in one total order. `data` is
+   * copied: the caller may change or reuse it at once.
    * @throws {LeftGroupError} after `leave()` or `close()`.
    * @throws {MulticastTooLargeError} above `maxMessageBytes`.
    * @throws {MulticastBackpressureError} when own messages waiting for the token would exceed
@@ -574,15 +210,19 @@ export class GroupCommunicationManager {
    */
   multicast(data: Uint8Array, options: MulticastOptions = {}): number {
     this.#assertMember();
-    if (data.length > this.#maxMessageBytes) {
-      throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
+    if (data.length > this.#s.maxMessageBytes) {
+      throw new MulticastTooLargeError(data.length, this.#s.maxMessageBytes);
     }
     const pending = this.core.multicast.pendingBytes;
-    if (pending > 0 && pending + data.length > this.#maxPendingBytes) {
-      throw new MulticastBackpressureError(pending, data.length, this.#maxPendingBytes);
+    if (!this.#writable.fits(pending, data.length)) {
+      throw new MulticastBackpressureError(pending, data.length, this.#s.maxPendingBytes);
     }
-    const seq = this.core.send(frame(options.stream ?? APP_STREAM, data), options.level === "safe");
-    this.#flush();
+    const stream = checkStream(options.stream ?? APP_STREAM);
+    let seq = 0;
+    this.#sent++;
+    // One copy: the caller may reuse its buffer at once (the token keeps these bytes for a round).
+    const own = data.slice();
+    this.#driver.step((c) => seq = c.send(own, options.level === "safe", "", options.view, stream));
     return seq;
   }
 
@@ -590,11 +230,75 @@ export class GroupCommunicationManager {
    * Resolves when a multicast of `bytes` would not exceed `maxPendingBytes` (backpressure).
    * @throws {LeftGroupError} (rejects) when the manager is closed first.
    */
-  whenWritable(bytes = 0): Promise<void> {
+  whenWritable(bytes = 0, options: WaitOptions = {}): Promise<void> {
     const pending = this.core.multicast.pendingBytes;
-    if (pending === 0 || pending + bytes <= this.#maxPendingBytes) return Promise.resolve();
+    if (this.#writable.fits(pending, bytes)) return Promise.resolve();
     if (this.#closed) return Promise.reject(new LeftGroupError());
-    return new Promise((resolve, reject) => this.#writableWaiters.push({ bytes, resolve, reject }));
+    const { done, withdraw } = this.#writable.wait(pending, bytes);
+    return abortable(done, options.signal, withdraw);
+  }
+
+  /**
+   * Resolves with the view once this node has joined: it is in a view with another member, or —
+   * with `peers` that never answered — `joinWaitMs` has passed and it goes on alone. Messages
+   * multicast before that are kept back and go out in that view (see `joinWaitMs`), never lost.
+   * @throws {LeftGroupError} (rejects) when the manager leaves or is closed first.
+   */
+  ready(options: WaitOptions = {}): Promise<ViewEvent> {
+    if (this.#joined()) return Promise.resolve(this.view);
+    if (this.#closed || this.core.left) return Promise.reject(new LeftGroupError());
+    let waiter: { resolve: (v: ViewEvent) => void; reject: (e: unknown) => void } | undefined;
+    const done = new Promise<ViewEvent>((resolve, reject) => {
+      waiter = { resolve, reject };
+      this.#readyWaiters.push(waiter);
+    });
+    return abortable(
+      done,
+      options.signal,
+      () => (this.#readyWaiters = this.#readyWaiters.filter((w) => w !== waiter)),
+    );
+  }
+
+  /** A snapshot of this node's counters (see {@link GcmMetrics}). */
+  metrics(): GcmMetrics {
+    const c = this.core;
+    const timing = this.#driver.timing;
+    return {
+      view: { id: c.lastGlobalView.id, members: c.lastGlobalView.members.length, installed: this.#installed },
+      token: {
+        received: timing.received,
+        roundMs: timing.roundMs,
+        roundsPerSecond: timing.roundMs > 0 ? 1000 / timing.roundMs : 0,
+        holdMsMean: timing.holdMsMean,
+        regenerations: c.regenerations,
+        duplicatesDropped: c.duplicateTokens,
+      },
+      multicast: {
+        sent: this.#sent,
+        delivered: this.#delivered,
+        pendingMessages: c.multicast.pending,
+        pendingBytes: c.multicast.pendingBytes,
+        droppedBound: c.multicast.droppedBound,
+      },
+      transitions: this.#transitions,
+    };
+  }
+
+  /** `using gcm = new GroupCommunicationManager(…)`: {@link close} at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #joined(): boolean {
+    return !this.#closed && !this.core.left && this.#lastView !== undefined && !this.core.holding;
+  }
+
+  #afterFlush(): void {
+    this.#writable.settle(this.core.multicast.pendingBytes);
+    if (this.#readyWaiters.length > 0 && this.#joined()) {
+      const view = this.view;
+      for (const w of this.#readyWaiters.splice(0)) w.resolve(view);
+    }
   }
 
   /**
@@ -602,92 +306,157 @@ export class GroupCommunicationManager {
    * with `from = member`, `forwardedFor = this node`). Resolves when the member has it.
    * @throws {DeliveryFailedError} when the member cannot be reached; try another member.
    */
-  async sendToGroup(member: string, data: Uint8Array, options: MulticastOptions = {}): Promise<void> {
+  async sendToGroup(
+    member: string,
+    data: Uint8Array,
+    options: MulticastOptions & WaitOptions = {},
+  ): Promise<void> {
     this.#assertOpen();
-    if (data.length > this.#maxMessageBytes) {
-      throw new MulticastTooLargeError(data.length, this.#maxMessageBytes);
+    if (data.length > this.#s.maxMessageBytes) {
+      throw new MulticastTooLargeError(data.length, this.#s.maxMessageBytes);
     }
-    await this.#layer.send(
-      member,
-      this.#channel,
-      encodeForward({
-        from: this.id,
-        safe: options.level === "safe",
-        data: frame(options.stream ?? APP_STREAM, data),
-      }),
-    );
+    const bytes = encodeForward({
+      from: this.id,
+      safe: options.level === "safe",
+      data: frame(options.stream ?? APP_STREAM, data),
+    });
+    await abortable(sendVia(this.#layer, member, this.#s.channel, bytes), options.signal);
   }
 
   /**
    * Mutual exclusion (3.9): runs `fn` while this node holds the token; the token moves on only after
    * `fn` returns or its promise settles — or after `timeoutMs`, when the promise rejects with
-   * {@link TimeoutError} (and exclusion is no longer guaranteed for the rest of `fn`).
+   * `TimeoutError` (and exclusion is no longer guaranteed for the rest of `fn`).
    */
-  withToken<T>(fn: () => T | Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+  withToken<T>(fn: () => T | Promise<T>, options: { timeoutMs?: number } & WaitOptions = {}): Promise<T> {
     try {
       this.#assertMember();
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise<T>((resolve, reject) => {
-      this.#critical.push({
-        fn,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        timeoutMs: options.timeoutMs ?? this.#criticalTimeoutMs,
-      });
-      this.core.requestCritical();
-      this.#flush();
-    });
+    const { done, withdraw } = this.#critical.add(fn, options.timeoutMs ?? this.#s.criticalTimeoutMs);
+    this.#driver.step((c) => c.requestCritical());
+    return abortable(done, options.signal, withdraw);
   }
 
   /**
    * Leaves the group gracefully: at the next token visit this node takes itself off the ring, so
    * the others change view within one round. Resolves once the token has been handed on.
    */
-  leave(): Promise<void> {
+  leave(options: WaitOptions = {}): Promise<void> {
     this.#leftForGood = true; // also when a health check took the node out already: it stays out
     this.#rejoinPending = false;
     if (this.core.left || this.#closed || !this.#started()) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.#leaveWaiters.push(resolve);
-      this.core.leave();
-      this.#flush();
-    });
+    // An abort stops the waiting only: the node still leaves at its next token visit.
+    return abortable(
+      new Promise<void>((resolve) => {
+        this.#leaveWaiters.push(resolve);
+        this.#driver.step((c) => c.leave());
+      }),
+      options.signal,
+    );
   }
 
   /** Stops at once (no graceful leave): timers cleared, messages ignored. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
-    if (this.#joinTimer !== undefined) this.#clock.clearTimer(this.#joinTimer);
-    for (const h of this.#health.values()) if (h.timer !== undefined) this.#clock.clearTimer(h.timer);
-    const pending = this.#critical;
-    this.#critical = [];
-    for (const r of pending) r.reject(new LeftGroupError("the GCM was closed before the token came"));
+    this.#driver.close();
+    this.#health.stop();
+    this.#critical.fail(new LeftGroupError("the GCM was closed before the token came"));
     for (const w of this.#leaveWaiters.splice(0)) w();
-    for (const w of this.#writableWaiters.splice(0)) {
-      w.reject(new LeftGroupError("the GCM was closed while waiting for room to multicast"));
+    this.#writable.fail(new LeftGroupError("the GCM was closed while waiting for room to multicast"));
+    for (const w of this.#readyWaiters.splice(0)) {
+      w.reject(new LeftGroupError("the GCM was closed before it joined"));
     }
-    this.#emit("close", {});
+    this.#log({ level: "info", namespace: "gcm", message: "closed", fields: { id: this.id } });
+    this.#events.emit("close", {});
   }
 
-  /** Token bucket of `from`: `max911PerSecondPerSource` per second, bursts up to one second's worth. */
-  #allow911(from: string): boolean {
-    const now = this.#clock.now();
-    const rate = this.#max911PerSecond;
-    let b = this.#buckets911.get(from);
-    if (b === undefined) {
-      if (this.#buckets911.size >= 1024) this.#buckets911.delete(this.#buckets911.keys().next().value!);
-      b = { tokens: rate, at: now };
-      this.#buckets911.set(from, b);
+  /** Makes nodes eligible (and hand-shake targets). With no eligible set yet, starts one with them and the current members. */
+  addEligible(...ids: string[]): void {
+    const cur = this.core.eligible ?? this.core.lastGlobalView.members.map((m) => m.id);
+    this.#setEligible([...new Set([...cur, ...ids, this.id])]);
+  }
+
+  /**
+   * Makes nodes ineligible: never admitted again, and current members among them are taken off the
+   * ring at this node's next token visit. Removing this node itself makes it leave the group.
+   */
+  removeEligible(...ids: string[]): void {
+    const cur = this.core.eligible ?? this.core.lastGlobalView.members.map((m) => m.id);
+    this.#setEligible(cur.filter((x) => !ids.includes(x)));
+    if (ids.includes(this.id)) void this.leave();
+  }
+
+  /** Replaces the eligible set (`undefined` = anyone). */
+  setEligible(ids: readonly string[] | undefined): void {
+    this.#setEligible(ids === undefined ? undefined : [...ids]);
+  }
+
+  /**
+   * Critical resources (3.7.3): registers a health check run every `intervalMs` on the injected
+   * Clock. While any check is unhealthy (returns false, rejects or throws) this node leaves the
+   * group; once all are healthy again it rejoins as a new incarnation. Returns a function that
+   * removes the check.
+   */
+  addHealthCheck(
+    name: string,
+    fn: () => boolean | Promise<boolean>,
+    options: HealthCheckOptions = {},
+  ): () => void {
+    this.#assertOpen();
+    const remove = this.#health.add(name, fn, options);
+    return () => {
+      remove();
+      this.#maybeRejoin();
+    };
+  }
+
+  #setEligible(ids: string[] | undefined): void {
+    this.#assertOpen();
+    this.#ringOptions = { ...this.#ringOptions, eligible: ids };
+    this.#driver.step((c) => c.setEligible(ids));
+  }
+
+  #healthChanged(name: string, healthy: boolean): void {
+    if (this.#closed) return;
+    this.#log({
+      level: healthy ? "info" : "warn",
+      namespace: "gcm",
+      message: `health check '${name}' is ${healthy ? "healthy" : "unhealthy"}`,
+    });
+    this.#events.emit("health", { name, healthy });
+    if (healthy) {
+      this.#maybeRejoin();
+      return;
     }
-    b.tokens = Math.min(rate, b.tokens + ((now - b.at) * rate) / 1000);
-    b.at = now;
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    if (this.#leftForGood) return;
+    this.#rejoinPending = true;
+    if (!this.core.left) this.#driver.step((c) => c.leave());
+  }
+
+  /** After a health-check leave: rejoin (a new incarnation, views go on from ours) once all are healthy. */
+  #maybeRejoin(): void {
+    if (!this.#rejoinPending || this.#leftForGood || this.#closed || !this.healthy || !this.core.left) return;
+    this.#rejoinPending = false;
+    const old = this.core;
+    this.#ringOptions = {
+      ...this.#ringOptions,
+      // Not truncated to 32 bits: createNode passes the Transport Manager's time-based incarnation
+      // (above 2^32), and a rejoin must come out greater than the process it replaces.
+      incarnation: old.me.inc + 1,
+      baseViewNumber: old.globalViewNumber,
+      peers: [...new Set([...this.#ringOptions.peers, ...old.lastGlobalView.members.map((m) => m.id)])]
+        .filter((p) => p !== this.id),
+    };
+    this.#lastView = undefined; // the new incarnation is a new process: its first view has no previous
+    this.#driver.replace(new RingCore(this.#ringOptions));
+    this.#driver.step((c) => c.start());
+  }
+
+  #inQuorum(size: number): boolean {
+    return this.#s.expectedSize === undefined || size > this.#s.expectedSize / 2;
   }
 
   #assertOpen(): void {
@@ -705,253 +474,54 @@ export class GroupCommunicationManager {
       this.core.lastToken !== undefined;
   }
 
-  #emit<K extends keyof GcmEvents>(event: K, value: GcmEvents[K]): void {
-    for (const fn of this.#listeners[event] as Listener<GcmEvents[K]>[]) fn(value);
-  }
-
-  #onMessage(from: string, raw: Uint8Array): void {
-    if (this.#closed) return;
-    // No copy: the buffer is ours (see MessageLayer.onMessage); a token is up to megabytes.
-    let msg;
-    try {
-      msg = decode(raw);
-    } catch (err) {
-      if (err instanceof DecodeError) {
-        this.decodeErrors++;
-        return;
-      }
-      throw err;
-    }
-    if (msg.kind === KIND_TOKEN) this.core.receiveToken(from, msg.token);
-    else if (msg.kind === KIND_911) {
-      if (!this.#allow911(from)) {
-        this.rateLimited911++;
-        return;
-      }
-      this.core.receive911(from, msg.msg);
-    } else if (msg.kind === KIND_FORWARD) {
-      if (
-        this.core.left || this.core.leaving ||
-        msg.fwd.data.length > this.#maxMessageBytes + 1 /* stream byte */
-      ) return;
-      // The claimed sender must be the node the message came from (with secureTransport, an
-      // authenticated ID): otherwise any node could make members multicast in another's name.
-      if (msg.fwd.from !== from) return;
-      this.core.send(msg.fwd.data, msg.fwd.safe, msg.fwd.from);
-    }
-    this.#flush();
-  }
-
-  /** Executes the core's actions until there are none (actions may cause more core events). */
-  #flush(): void {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    try {
-      for (;;) {
-        const actions = this.core.ready();
-        if (actions.length === 0) break;
-        // The token goes out first: this node's deliveries (application callbacks, much of the
-        // work of a visit) then run while the next member already processes the token. The
-        // other actions keep their order, deliveries among them.
-        for (const a of actions) if (a.type === "sendToken") this.#do(a);
-        for (const a of actions) if (a.type !== "sendToken") this.#do(a);
-      }
-    } finally {
-      this.#flushing = false;
-    }
-    if (this.#writableWaiters.length > 0) {
-      const pending = this.core.multicast.pendingBytes;
-      this.#writableWaiters = this.#writableWaiters.filter((w) => {
-        if (pending !== 0 && pending + w.bytes > this.#maxPendingBytes) return true;
-        w.resolve();
-        return false;
-      });
-    }
-  }
-
-  #do(a: ReturnType<RingCore["ready"]>[number]): void {
-    if (this.#closed) return;
+  /** The core's actions for the application, in stream order. */
+  #toApplication(a: ApplicationAction): void {
     switch (a.type) {
-      case "sendToken": {
-        const seq = a.token.seq;
-        const to = a.to;
-        this.#layer.send(to, this.#channel, encodeToken(a.token)).then(
-          () => this.#later(() => this.core.tokenDelivered(to, seq)),
-          () => this.#later(() => this.core.tokenFailed(to, seq)),
-        );
-        break;
-      }
-      case "send911": {
-        const to = a.to;
-        const m: Message911 = a.msg;
-        // A 911 equal to one still in the Transport Manager's hands for that node is not queued
-        // again: a Starving node resends every starvingMs, and towards a dead node the copies piled
-        // up until its failure was detected, then all failed at once and went round the ring as a
-        // burst (fail-over benchmark: the bursts delayed acks and inflated the next timeouts).
-        const orig = m.nodelist[m.orig];
-        const key = `${to}|${m.ringId}|${m.seq}|${m.status}|${m.flags}|${orig?.id}#${orig?.inc}|${m.dest}`;
-        if (this.#pending911.has(key)) break;
-        this.#pending911.add(key);
-        const bytes = encode911(m);
-        const snapshot = { ...m, nodelist: m.nodelist.slice() };
-        this.#layer.send(to, this.#channel, bytes).then(
-          () => this.#pending911.delete(key),
-          () => {
-            this.#pending911.delete(key);
-            this.#later(() => this.core.failed911(to, snapshot));
-          },
-        );
-        break;
-      }
-      case "timer":
-        if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
-        this.#timer = undefined;
-        if (a.delayMs >= 0) {
-          const gen = a.gen;
-          this.#timer = this.#clock.setTimer(a.delayMs, () => {
-            this.#timer = undefined;
-            this.#later(() => this.core.timer(gen));
-          });
-        }
-        break;
-      case "joinTimer":
-        if (this.#joinTimer !== undefined) this.#clock.clearTimer(this.#joinTimer);
-        this.#joinTimer = undefined;
-        if (a.delayMs >= 0) {
-          const gen = a.gen;
-          this.#joinTimer = this.#clock.setTimer(a.delayMs, () => {
-            this.#joinTimer = undefined;
-            this.#later(() => this.core.joinTimer(gen));
-          });
-        }
-        break;
       case "deliver": {
-        // The core's Delivery has exactly the shape of DeliverEvent: hand it over as is (hot path),
-        // without the stream byte.
-        const d = a.delivery;
-        if (this.#quorum && !this.inQuorum) break; // quorum policy: no delivery out of quorum
-        const stream = d.data[0];
-        d.data = d.data.subarray(1);
-        if (stream === APP_STREAM) this.#emit("deliver", d);
-        else this.#streams.get(stream)?.(d);
+        // The core's Delivery has exactly the shape of DeliverEvent: handed over as is (hot path).
+        if (this.#s.quorum && !this.inQuorum) break; // quorum policy: no delivery out of quorum
+        this.#delivered++;
+        this.#streams.deliver(a.delivery, this.#events);
         break;
       }
+      case "transitional":
+        this.#transitions++;
+        this.#events.emit("transitional", transitionalEvent(a.transitional));
+        break;
       case "view": {
-        const view: ViewEvent = {
-          index: a.view.index,
-          members: a.view.members.map((m) => m.id),
-          detail: a.view.members.slice(),
-          mode: a.mode,
-          inQuorum: this.#inQuorum(a.view.members.length),
-        };
+        const view = viewEvent(a.view, a.previous, a.mode, this.#inQuorum(a.view.members.length));
         const previous = this.#lastView;
         this.#lastView = view;
-        this.#emit("view", view);
-        if (previous !== undefined) {
-          const had = new Set(previous.detail.map((m) => `${m.id}#${m.inc}`));
-          const added = view.detail.filter((m) => !had.has(`${m.id}#${m.inc}`));
-          if (added.length > 0) {
-            this.#emit("merge", {
-              previous,
-              other: {
-                index: 0,
-                members: added.map((m) => m.id),
-                detail: added,
-                mode: a.mode,
-                inQuorum: this.#inQuorum(added.length),
-              },
-              view,
-            });
-          }
-        }
+        this.#installed++;
+        this.#log({
+          level: "info",
+          namespace: "gcm",
+          message: `view ${view.id}: ${view.members.join(" ")}`,
+          fields: { id: this.id, previous: view.previous },
+        });
+        this.#events.emit("view", view);
+        const merge = previous === undefined ? undefined : mergeOf(previous, view, (n) => this.#inQuorum(n));
+        if (merge !== undefined) this.#events.emit("merge", merge);
         break;
       }
       case "token":
-        this.#emit("token", { seq: a.seq });
+        if (this.#events.has("token")) this.#events.emit("token", { seq: a.seq });
         break;
       case "critical":
-        this.#runCritical();
+        this.#critical.run();
         break;
       case "left":
-        this.#emit("leave", {
+        this.#log({ level: "info", namespace: "gcm", message: "left the group", fields: { id: this.id } });
+        for (const w of this.#readyWaiters.splice(0)) w.reject(new LeftGroupError("left before joining"));
+        this.#events.emit("leave", {
           graceful: true,
           reason: this.#leftForGood ? "requested" : "health",
           rejoins: this.#rejoinPending && !this.#leftForGood,
         });
         if (this.#rejoinPending) this.#maybeRejoin();
         for (const w of this.#leaveWaiters.splice(0)) w();
-        for (const r of this.#critical.splice(0)) r.reject(new LeftGroupError());
+        this.#critical.fail(new LeftGroupError());
         break;
     }
   }
-
-  /** Runs a core event from a callback (timer, promise), then executes its actions. */
-  #later(fn: () => void): void {
-    if (this.#closed) return;
-    fn();
-    this.#flush();
-  }
-
-  /**
-   * Runs the critical sections that were waiting when the token came, one after another, then
-   * releases the token. Synchronous functions run without leaving the current event.
-   */
-  #runCritical(): void {
-    const batch = this.#critical;
-    this.#critical = [];
-    let i = 0;
-    const next = (): void => {
-      while (i < batch.length) {
-        const r = batch[i++];
-        let result: unknown;
-        try {
-          result = r.fn();
-        } catch (err) {
-          r.reject(err);
-          continue;
-        }
-        if (isThenable(result)) {
-          let done = false;
-          const timer = this.#clock.setTimer(r.timeoutMs, () => {
-            if (done) return;
-            done = true;
-            r.reject(new TimeoutError(r.timeoutMs, "withToken callback did not settle; the token moved on"));
-            next();
-          });
-          result.then(
-            (v) => {
-              if (done) return;
-              done = true;
-              this.#clock.clearTimer(timer);
-              r.resolve(v);
-              next();
-            },
-            (err) => {
-              if (done) return;
-              done = true;
-              this.#clock.clearTimer(timer);
-              r.reject(err);
-              next();
-            },
-          );
-          return;
-        }
-        r.resolve(result);
-      }
-      this.core.releaseCritical();
-      if (this.#critical.length > 0) this.core.requestCritical();
-      this.#flush(); // no-op when called from inside #flush: the outer loop drains the actions
-    };
-    next();
-  }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
-}
-
-function randomIncarnation(): number {
-  const a = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(a);
-  return a[0];
 }

@@ -11,21 +11,24 @@
  * ```
  * @module
  */
-export { createNode, type CreateNodeOptions, type GcmNode } from "./create_node.ts";
+export { createNode, type CreateNodeOptions, type GcmNode, type NodeMetrics } from "./create_node.ts";
+export type { GcmMetrics } from "./metrics.ts";
+export type { LogEntry, Logger, LogLevel } from "../base/log.ts";
+export { GroupCommunicationManager } from "./manager.ts";
 export {
-  APP_STREAM,
   type DeliverEvent,
   type GcmEvents,
-  type GcmOptions,
   type GcmState,
-  GroupCommunicationManager,
-  type HealthCheckOptions,
   type LeaveEvent,
   type MergeEvent,
-  type MessageLayer,
-  type MulticastOptions,
+  type TransitionalEvent,
   type ViewEvent,
-} from "./manager.ts";
+} from "./events.ts";
+export type { Listener, ListenerErrorEvent } from "../base/emitter.ts";
+export type { GcmOptions, MulticastOptions, WaitOptions } from "./options.ts";
+export type { HealthCheckOptions } from "./health.ts";
+export type { MessageLayer } from "./layer.ts";
+export { APP_STREAM } from "./streams.ts";
 export {
   LeftGroupError,
   MulticastBackpressureError,
@@ -34,8 +37,14 @@ export {
   TimeoutError,
 } from "./errors.ts";
 export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
-export { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
-export { type Entry, ENTRY_ACK, ENTRY_MSG, type Token, TOKEN_FLAG_TBM } from "./token.ts";
+export { type Delivery, Multicast, type MulticastBudget, type Transitional } from "./multicast.ts";
+export {
+  type Entry,
+  type Token,
+  TOKEN_FLAG_TBM,
+  TOKEN_FLAG_TRANSITION,
+  type TransitionInfo,
+} from "./token.ts";
 export {
   F911_JOIN,
   F911_NOT_ELIGIBLE,

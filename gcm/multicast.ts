@@ -1,30 +1,37 @@
 /**
- * Reliable multicast on the token (3.8): the entry bookkeeping of one node.
+ * Reliable multicast on the token (3.8) with extended virtual synchrony (EVS, as in Totem): the
+ * message bookkeeping of one member. The ring core (`ring.ts`) calls it on every token visit.
  *
- * - A node appends its pending messages when it holds the token (flow control: at most
- *   `maxBatchMessages` messages and `maxBatchBytes` payload bytes per visit, and nothing while the
- *   token carries more than `maxTokenBytes`; every message leaves the token after one round, so the
- *   token never holds more than ring size × batch budget).
- * - One total order for both levels: the order of first sightings along the token, which is the
- *   same at every node (the origin places its own message where the token brings it back — the
- *   place the others gave it; a message whose token died is never delivered by its origin).
- * - A message leaves the token when it is back at its `holder` (the origin, or the node that took
- *   custody when the origin left the ring). If it was `safe`, the holder appends an ACK entry
- *   ("every member holds the origin's messages up to seq"); the ACK circulates once.
- * - `agreed` messages are delivered on first sight, `safe` ones once acknowledged — and a `safe`
- *   message that waits holds back every message after it, of any origin (as in Totem). Delivering
- *   it later at the place of its ACK instead let two nodes deliver it on opposite sides of another
- *   message when one of them missed the ACK (sim seed 5190: a regenerated token carried a second
- *   ACK to a node that had missed the first).
- * - A node that missed an ACK (it was off the ring while it went round) learns of it from a later
- *   ACK of the same origin, or from the message no longer being on the token: either way the
- *   message finished its round, so it is delivered at its place.
- * - On moving to another group's token, waiting `safe` messages of the old ring are dropped (the
- *   node cannot learn whether every member holds them) and counted in `missed`.
+ * **Order.** A member in regular operation of its view appends its pending messages to the token and
+ * gives each the next number of the view (`token.mseq`). That number is the message's place in the one
+ * total order of the view, for both levels. Only a token in regular operation of a view ever numbers
+ * messages of it, and such a token has no twin: every fork, every nodelist change and every member that
+ * is not in the view marks the token `TOKEN_FLAG_TRANSITION`, and only a new commit clears the flag. So a
+ * number names one message wherever it is seen.
+ *
+ * **Delivery in a regular view.** Messages are delivered in number order without holes: an `agreed`
+ * message as soon as it and everything before it is here (the sender delivers its own when it appends
+ * it), a `safe` one once every member holds it. A message leaves the token when it is back at its holder
+ * after one round, so every number below the lowest still on a regular token is held by every member
+ * (the *stable* mark); a waiting `safe` message holds back everything behind it (as in Totem).
+ *
+ * **Membership changes.** Each member keeps the messages of its view it has not seen become stable (the
+ * {@link RetainedLog}). When it first handles a token that is not in regular operation of its view it
+ * stops delivering, writes on the token what it brings (view ID, how far it delivered, its stable mark)
+ * and appends the kept messages above its stable mark that the token does not carry — the members
+ * moving together retransmit among themselves. A new view is committed only after a round in which the
+ * nodelist did not change, so when a member installs the new view W the token has shown it everything
+ * every member of W coming from its view V holds, and the same facts about each of them. From those it
+ * computes, like every such member: V's messages are delivered in V up to the first hole or the first
+ * `safe` message nobody knew stable (everything up to the highest point any of them delivered is among
+ * those); then the transitional configuration (the members moving from V to W) is delivered, then the
+ * rest of V's messages in number order, then W. Members that move from V to W together thus deliver the
+ * same messages in V and in the transitional configuration, at the same points of the stream.
  * @module
  */
-import { type Entry, ENTRY_ACK, ENTRY_MSG, type Token } from "./token.ts";
-import type { Member } from "./types.ts";
+import { RetainedLog } from "./retained_log.ts";
+import { type Entry, type Token, TOKEN_FLAG_TRANSITION, type TransitionInfo } from "./token.ts";
+import { indexOfMember, type Member, type View } from "./types.ts";
 
 /** A message handed to the application. */
 export interface Delivery {
@@ -40,8 +47,30 @@ export interface Delivery {
   data: Uint8Array;
   /** Open-group send: the non-member that handed the message in, or `undefined`. */
   forwardedFor?: string;
-  /** Configuration (ring lineage) this node delivered it in; set by the ring core. */
-  ring: string;
+  /** Stream of the message (0: the application's). */
+  stream: number;
+  /** ID of the configuration it is delivered in: a regular view, or a transitional configuration. */
+  view: string;
+  /** Whether that configuration is a transitional one. */
+  transitional: boolean;
+}
+
+/** The transitional configuration between two regular views (EVS). */
+export interface Transitional {
+  /** Its ID, the same at every member that moves from `previous` to `next`. */
+  id: string;
+  /** The regular view being left. */
+  previous: string;
+  /** The regular view about to be installed. */
+  next: string;
+  /** The members moving together from `previous` to `next`, in `next`'s ring order. */
+  members: Member[];
+}
+
+/** Where the bookkeeping puts what happens, in stream order. */
+export interface MulticastSink {
+  deliver(d: Delivery): void;
+  transitional(t: Transitional): void;
 }
 
 /** Flow-control budget of one token visit. */
@@ -54,74 +83,53 @@ export interface MulticastBudget {
   maxTokenBytes: number;
 }
 
-interface OriginState {
-  inc: number;
-  /** Highest sequence number seen on the token. */
-  seen: number;
-  /** Highest sequence number acknowledged. */
-  acked: number;
-  /** A newer incarnation of this origin spoke: its waiting messages will never be acknowledged. */
-  dead: boolean;
-  /** Token walk in which `walkFirst` was set, and the first message seq of this origin in it. */
-  walk: number;
-  walkFirst: number;
-  /** Token walk in which an ACK entry of this origin was seen. */
-  ackWalk: number;
+/** ID of the transitional configuration between regular views `previous` and `next`. */
+export function transitionalId(previous: string, next: string): string {
+  return `${previous}>${next}`;
 }
 
-/** A seen message waiting for delivery behind a `safe` one. */
-interface Waiting {
-  e: Entry;
-  st: OriginState;
-}
-
-/** Multicast state of one node. Pure bookkeeping: the ring calls it while it holds the token. */
+/** Multicast state of one member. Pure bookkeeping: the ring calls it while it holds the token. */
 export class Multicast {
   readonly #me: Member;
   readonly #budget: MulticastBudget;
-  readonly #deliver: (d: Delivery) => void;
-  readonly #origins = new Map<string, OriginState>();
-  /** Seen messages waiting behind an unacknowledged `safe` one, in delivery order. */
-  #waiting: Waiting[] = [];
-  #waitHead = 0;
+  readonly #sink: MulticastSink;
+  /** The installed regular view, or undefined before the first. */
+  #view: View | undefined;
+  #log = new RetainedLog();
+  /** Highest number delivered in the view (no holes below it). */
+  #delivered = 0;
+  /** Every member of the view holds every message up to this number. */
+  #stable = 0;
+  /** Set once this member has told a token what it brings from its view: no more deliveries there. */
+  #frozen: { delivered: number; stable: number } | undefined;
+  /** Nodelist (as a key) for which the kept messages were last put on the token. */
+  #retransmittedFor = "";
   /** Own messages not yet on the token. */
   #outbox: Entry[] = [];
+  /** Views that messages bound to one view (see {@link enqueue}) must be ordered in, by per-sender seq. */
+  readonly #boundTo = new Map<number, string>();
+  /** Messages bound to a view that had ended before they could be ordered (never delivered). */
+  droppedBound = 0;
   #outHead = 0;
-  /** Own messages on the token that have not come back yet. */
-  #inflight: Entry[] = [];
   #nextSeq = 1;
-  /** Waiting `safe` messages dropped on moving to another group's token; for diagnostics. */
-  missed = 0;
-  #walk = 0;
-  /** Highest own sequence number that came back. */
-  #returnedUpTo = 0;
-  /** Own messages that never came back (their token died); for diagnostics. */
-  lostOwn = 0;
   /** Payload bytes waiting in the outbox. */
   pendingBytes = 0;
 
-  constructor(me: Member, budget: MulticastBudget, deliver: (d: Delivery) => void) {
+  /** Bookkeeping of process `me`, appending within `budget`, delivering into `sink`. */
+  constructor(me: Member, budget: MulticastBudget, sink: MulticastSink) {
     this.#me = me;
     this.#budget = budget;
-    this.#deliver = deliver;
-    this.#origins.set(me.id, newOrigin(me.inc));
+    this.#sink = sink;
   }
 
-  /** Queues a message of this node; returns its sequence number. */
-  enqueue(data: Uint8Array, safe: boolean, fwd: string): number {
-    const seq = this.#nextSeq++;
-    this.#outbox.push({
-      kind: ENTRY_MSG,
-      originId: this.#me.id,
-      originInc: this.#me.inc,
-      seq,
-      safe,
-      holder: this.#me.id,
-      fwd,
-      data,
-    });
-    this.pendingBytes += data.length;
-    return seq;
+  /** ID of the installed regular view ("" before the first). */
+  get viewId(): string {
+    return this.#view?.id ?? "";
+  }
+
+  /** Whether this member has left regular operation of its view (a membership change is under way). */
+  get inTransition(): boolean {
+    return this.#frozen !== undefined;
   }
 
   /** Messages waiting to be appended. */
@@ -129,237 +137,89 @@ export class Multicast {
     return this.#outbox.length - this.#outHead;
   }
 
-  /** Own messages on the token that have not come back. */
-  get inflight(): number {
-    return this.#inflight.length;
+  /** Whether nothing is under way here: no pending own message, none held and not yet delivered. */
+  get quiet(): boolean {
+    return this.pending === 0 && this.#frozen === undefined && this.#log.high <= this.#delivered;
   }
 
-  /** Highest sequence number of `origin` this node has seen (for the simulator's safe check). */
-  seen(originId: string, originInc: number): number {
-    const st = this.#origins.get(originId);
-    return st === undefined || st.inc !== originInc ? 0 : st.seen;
+  /** Whether this member holds a message (received and kept; tests and diagnostics). */
+  holds(originId: string, originInc: number, seq: number): boolean {
+    return this.#log.holds(originId, originInc, seq);
   }
 
-  #state(id: string, inc: number): OriginState | undefined {
-    let st = this.#origins.get(id);
-    if (st === undefined || inc > st.inc) {
-      // First message of this origin, or of a new incarnation of it: start its FIFO afresh.
-      if (st !== undefined) st.dead = true;
-      st = newOrigin(inc);
-      this.#origins.set(id, st);
-    } else if (inc < st.inc) return undefined; // an older incarnation: a dead process
-    return st;
+  /** Whether `t` is in regular operation of this member's view (it may number messages on it). */
+  isRegular(t: Token): boolean {
+    return (t.flags & TOKEN_FLAG_TRANSITION) === 0 && t.cfg !== "" && this.#view !== undefined &&
+      t.cfg === this.#view.id && this.#frozen === undefined;
   }
 
   /**
-   * Processes the entries of a token that just arrived (or, for a lone node, that comes back to it):
-   * delivers, removes entries that are back at their holder, appends ACKs for removed safe messages.
-   * Returns whether the token carried anything (traffic).
+   * Queues a message of this member; returns its per-sender sequence number. With `onlyIn` (a view ID)
+   * the message is ordered only in that view: if the view has ended before this member could append
+   * it, it is dropped (counted in `droppedBound`) — for protocol messages that speak of one view.
    */
-  receive(t: Token): boolean {
-    const me = this.#me;
+  enqueue(data: Uint8Array, safe: boolean, fwd: string, onlyIn?: string, stream = 0): number {
+    const seq = this.#nextSeq++;
+    if (onlyIn !== undefined) this.#boundTo.set(seq, onlyIn);
+    this.#outbox.push({
+      cfg: "",
+      gseq: 0,
+      originId: this.#me.id,
+      originInc: this.#me.inc,
+      seq,
+      safe,
+      holder: this.#me.id,
+      fwd,
+      stream,
+      data,
+    });
+    this.pendingBytes += data.length;
+    return seq;
+  }
+
+  /**
+   * First step of every token visit: keeps the messages of this member's view that the token carries,
+   * and removes from it the entries that are back at their holder after a round. Returns whether the
+   * token carried anything (traffic).
+   */
+  absorb(t: Token): boolean {
     const entries = t.entries;
     const n = entries.length;
-    if (n === 0 && this.#inflight.length === 0 && this.#waitHead === this.#waiting.length) return false;
+    if (n === 0) return false;
+    const me = this.#me.id;
+    const cfg = this.#view?.id;
+    const log = this.#log;
     let w = 0;
-    let ackOwn = 0;
-    let custodyAcks: Map<string, { inc: number; seq: number }> | undefined;
-    // In-flight own messages come back in sequence order; `p` walks them alongside.
-    const inflight = this.#inflight;
-    let p = 0;
-    let lost: Entry[] | undefined;
-    const walk = ++this.#walk;
     for (let i = 0; i < n; i++) {
       const e = entries[i];
-      const st = this.#state(e.originId, e.originInc);
-      if (st === undefined) {
-        // Entry of a dead incarnation: only its holder removes it (after one round, as any other).
-        if (e.holder === me.id) continue;
-        entries[w++] = e;
-        continue;
-      }
-      if (e.kind === ENTRY_MSG) {
-        if (e.originId === me.id && e.originInc === me.inc) {
-          if (e.seq <= this.#returnedUpTo) {
-            // Already came back once, on a duplicate of this token that died meanwhile: the copy on
-            // this token only has to leave it.
-            if (e.holder === me.id) continue;
-            entries[w++] = e;
-            continue;
-          }
-          this.#returnedUpTo = e.seq;
-          // Back at the origin. Its holder is the origin, or a custodian that took over while this
-          // node was out of the ring — then this sighting is this node's delivery point as well.
-          while (p < inflight.length && inflight[p].seq < e.seq) (lost ??= []).push(inflight[p++]);
-          if (p < inflight.length && inflight[p].seq === e.seq) p++;
-          this.#offer(e, st);
-          if (e.holder === me.id) {
-            if (e.safe && e.seq > ackOwn) ackOwn = e.seq;
-            continue; // leaves the token
-          }
-          entries[w++] = e;
-          continue;
-        }
-        if (e.holder === me.id && e.seq <= st.seen) {
-          // Custody return: this node took over a departed origin's entries; one full round later
-          // every member holds them.
-          if (e.safe) {
-            custodyAcks ??= new Map();
-            const c = custodyAcks.get(e.originId);
-            if (c === undefined || c.seq < e.seq) {
-              custodyAcks.set(e.originId, { inc: e.originInc, seq: e.seq });
-            }
-          }
-          continue;
-        }
-        if (st.walk !== walk) {
-          st.walk = walk;
-          st.walkFirst = e.seq;
-          // This origin's messages before this one have left the token: each finished its round, so
-          // every member holds it (its ACK went round while this node was off the ring).
-          if (e.seq - 1 > st.acked && e.seq - 1 <= st.seen) this.#ack(st, e.seq - 1);
-        }
-        if (e.seq > st.seen) {
-          st.seen = e.seq;
-          this.#offer(e, st);
-        }
-        entries[w++] = e;
-      } else {
-        // ACK entry: every member holds the origin's messages up to e.seq.
-        st.ackWalk = walk;
-        if (e.holder === me.id && e.seq <= st.acked) continue; // back at its holder: leaves
-        if (e.seq > st.acked) this.#ack(st, e.seq);
-        entries[w++] = e;
-      }
+      if (e.cfg === cfg) log.put(e);
+      if (e.holder === me) continue; // back at its holder: every member on the ring saw it
+      entries[w++] = e;
     }
     entries.length = w;
-    if (inflight.length > 0) {
-      // Whatever did not come back was on a token that died: a duplicate killed by the sequence
-      // test, or the token of a ring this node left. Some members may have delivered those
-      // messages already, so appending them again would deliver them at two places of the order
-      // (sim: seed 14 of tests/gcm/sim.test.ts, a node that moved to a lower group). They are
-      // dropped — delivered to the members that saw them, not to the origin — and counted.
-      while (p < inflight.length) (lost ??= []).push(inflight[p++]);
-      this.#inflight = [];
-      if (lost !== undefined) this.lostOwn += lost.length;
-    }
-    if (ackOwn > 0) this.#appendAck(t, me.id, me.inc, ackOwn);
-    if (custodyAcks !== undefined) {
-      for (const [id, c] of custodyAcks) this.#appendAck(t, id, c.inc, c.seq);
-    }
-    this.#ackGone(walk);
-    return n > 0;
+    return true;
   }
 
-  /** A message reaches its place in the order: delivered now, or queued behind a waiting one. */
-  #offer(e: Entry, st: OriginState): void {
-    if (this.#waitHead === this.#waiting.length && (!e.safe || e.seq <= st.acked)) this.#emit(e);
-    else this.#waiting.push({ e, st });
-  }
-
-  /** Marks an origin's messages up to `seq` acknowledged and delivers what no longer waits. */
-  #ack(st: OriginState, seq: number): void {
-    st.acked = seq;
-    this.#flush();
-  }
-
-  /**
-   * A waiting `safe` message whose origin has neither a message nor an ACK on this token has left
-   * it, and so has its ACK: it finished both rounds while this node was off the ring.
-   */
-  #ackGone(walk: number): void {
-    let gone = false;
-    for (let i = this.#waitHead; i < this.#waiting.length; i++) {
-      const { e, st } = this.#waiting[i];
-      if (e.safe && e.seq > st.acked && !st.dead && st.walk !== walk && st.ackWalk !== walk) {
-        st.acked = st.seen;
-        gone = true;
+  /** A token in regular operation of our view (after {@link absorb}): learn the stable mark, deliver. */
+  regular(t: Token): void {
+    const cfg = this.#view!.id;
+    let low = t.mseq + 1;
+    for (const e of t.entries) {
+      if (e.cfg === cfg) {
+        low = e.gseq;
+        break;
       }
     }
-    if (gone) this.#flush();
+    if (low - 1 > this.#stable) this.#stable = low - 1;
+    this.#deliverRegular(this.#stable);
   }
 
-  #appendAck(t: Token, originId: string, originInc: number, seq: number): void {
-    const st = this.#state(originId, originInc);
-    const ack: Entry = {
-      kind: ENTRY_ACK,
-      originId,
-      originInc,
-      seq,
-      safe: false,
-      holder: this.#me.id,
-      fwd: "",
-      data: NO_DATA,
-    };
-    t.entries.push(ack);
-    if (st !== undefined && seq > st.acked) this.#ack(st, seq);
-  }
-
-  /** Delivers waiting messages from the front: agreed ones and acknowledged safe ones. */
-  #flush(): void {
-    const q = this.#waiting;
-    let i = this.#waitHead;
-    for (; i < q.length; i++) {
-      const { e, st } = q[i];
-      if (e.safe && e.seq > st.acked) {
-        if (!st.dead) break;
-        this.missed++; // a restarted origin's old message: nobody acknowledges it any more
-        continue;
-      }
-      this.#emit(e);
-    }
-    this.#compact(i);
-  }
-
-  #compact(head: number): void {
-    if (head === this.#waiting.length) {
-      this.#waiting = [];
-      this.#waitHead = 0;
-    } else this.#waitHead = head;
-  }
-
-  /**
-   * This node moves to another group's token: it cannot learn whether every member of its old ring
-   * holds a waiting `safe` message, so those are dropped (counted in `missed`) and the agreed
-   * messages behind them delivered, keeping the order the old ring's members see.
-   */
-  leaveOrder(): void {
-    const q = this.#waiting;
-    for (let i = this.#waitHead; i < q.length; i++) {
-      const { e, st } = q[i];
-      if (e.safe && e.seq > st.acked) this.missed++;
-      else this.#emit(e);
-    }
-    this.#compact(q.length);
-    // An ACK seen on the old ring for a message not seen there says nothing about the new ring's
-    // members: that message, first seen on the new token, waits for the new ring's ACK (sim:
-    // partition seed 19337, a node delivered a safe message at once on the strength of a fork's ACK).
-    for (const st of this.#origins.values()) if (st.acked > st.seen) st.acked = st.seen;
-  }
-
-  #emit(e: Entry): void {
-    this.#deliver({
-      from: e.originId,
-      fromIncarnation: e.originInc,
-      seq: e.seq,
-      level: e.safe ? "safe" : "agreed",
-      data: e.data,
-      forwardedFor: e.fwd === "" ? undefined : e.fwd,
-      ring: "",
-    });
-  }
-
-  /** Own messages still on a token this node is about to discard (lone token given up). */
-  takeInflight(): Entry[] {
-    const f = this.#inflight;
-    this.#inflight = [];
-    return f;
-  }
-
-  /** Appends pending own messages within the per-visit budget. Returns how many were appended. */
+  /** Appends pending own messages within the per-visit budget (regular tokens only). Returns how many. */
   append(t: Token, tokenBytes: number): number {
     const b = this.#budget;
-    if (tokenBytes > b.maxTokenBytes) return 0;
+    if (tokenBytes > b.maxTokenBytes || !this.isRegular(t)) return 0;
+    const cfg = this.#view!.id;
+    const log = this.#log;
     let count = 0;
     let bytes = 0;
     const out = this.#outbox;
@@ -367,12 +227,21 @@ export class Multicast {
       const e = out[this.#outHead];
       if (count > 0 && bytes + e.data.length > b.maxBatchBytes) break;
       this.#outHead++;
+      if (this.#boundTo.size > 0 && this.#boundTo.has(e.seq)) {
+        const only = this.#boundTo.get(e.seq);
+        this.#boundTo.delete(e.seq);
+        if (only !== cfg) {
+          this.droppedBound++;
+          this.pendingBytes -= e.data.length;
+          continue;
+        }
+      }
       count++;
       bytes += e.data.length;
-      const own = this.#origins.get(this.#me.id);
-      if (own !== undefined && e.seq > own.seen) own.seen = e.seq;
+      e.cfg = cfg;
+      e.gseq = ++t.mseq;
       t.entries.push(e);
-      this.#inflight.push(e);
+      log.put(e);
     }
     this.pendingBytes -= bytes;
     if (this.#outHead === out.length) {
@@ -382,17 +251,139 @@ export class Multicast {
       this.#outbox = out.slice(this.#outHead);
       this.#outHead = 0;
     }
+    if (count > 0) this.#deliverRegular(this.#stable); // own agreed messages: their place is known
     return count;
   }
 
-  /** Hands custody of every entry held by `fromId` to `toId` (the origin left the ring). */
+  /**
+   * A token that is not in regular operation of our view (after {@link absorb}): from the first such
+   * visit on this member delivers nothing more in its view; it writes what it brings on the token and
+   * retransmits the kept messages above its stable mark that the token does not carry (again whenever
+   * the nodelist changed since it last did).
+   */
+  transition(t: Token): void {
+    const view = this.#view;
+    if (view === undefined) return;
+    this.#frozen ??= { delivered: this.#delivered, stable: this.#stable };
+    writeInfo(t, { member: this.#me, from: view.id, ...this.#frozen });
+    const key = listKey(t.nodelist);
+    if (key === this.#retransmittedFor) return;
+    this.#retransmittedFor = key;
+    const onToken = new Set<number>();
+    for (const e of t.entries) if (e.cfg === view.id) onToken.add(e.gseq);
+    for (const e of this.#log.above(this.#frozen.stable)) {
+      if (!onToken.has(e.gseq)) t.entries.push({ ...e, holder: this.#me.id });
+    }
+  }
+
+  /**
+   * Installs regular view `w`. With a previous view V: delivers V's remaining messages by the EVS
+   * rules (see the module comment; `t` is the token of the commit, whose transition information names
+   * the members moving from V to `w` — without it, as for a member left alone, only this member), the
+   * transitional configuration, then starts `w` (whose own messages on `t` it then keeps). `agreed`
+   * false: the view was committed without a round of agreement (every-token mode), so the members
+   * moving together are not known and the transitional configuration is this member alone.
+   */
+  install(w: View, t: Token | undefined, agreed = true): void {
+    const v = this.#view;
+    if (v !== undefined) this.#finishView(v, w, agreed ? t : undefined, agreed);
+    this.#view = w;
+    this.#log = new RetainedLog();
+    this.#delivered = 0;
+    this.#stable = 0;
+    this.#frozen = undefined;
+    this.#retransmittedFor = "";
+    if (t !== undefined) { for (const e of t.entries) if (e.cfg === w.id) this.#log.put(e); }
+  }
+
+  /**
+   * This member leaves the group (graceful leave or close): the messages of its view it still holds
+   * are delivered in a transitional configuration of itself alone, so it delivers everything it sent.
+   */
+  leave(): void {
+    const v = this.#view;
+    if (v === undefined) return;
+    this.#frozen ??= { delivered: this.#delivered, stable: this.#stable };
+    const id = transitionalId(v.id, `${this.#me.id}#${this.#me.inc} left`);
+    this.#sink.transitional({ id, previous: v.id, next: "", members: [this.#me] });
+    for (const e of this.#log.above(this.#delivered)) this.#emit(e, id, true);
+    this.#view = undefined;
+    this.#log = new RetainedLog();
+  }
+
+  #finishView(v: View, w: View, t: Token | undefined, agreed: boolean): void {
+    const mine = this.#frozen ?? { delivered: this.#delivered, stable: this.#stable };
+    let stable = mine.stable;
+    let delivered = mine.delivered;
+    const movers: Member[] = [this.#me];
+    for (const info of t?.trans ?? []) {
+      if (info.from !== v.id || indexOfMember(w.members, info.member) < 0) continue;
+      if (info.member.id === this.#me.id && info.member.inc === this.#me.inc) continue;
+      movers.push(info.member);
+      if (info.stable > stable) stable = info.stable;
+      if (info.delivered > delivered) delivered = info.delivered;
+    }
+    // Everything any mover delivered in V is here and was stable where it was safe: the limit covers it.
+    this.#deliverRegular(Math.max(stable, delivered));
+    // Without a round of agreement (every-token mode) nobody knows who else moves: the transitional
+    // configuration is this member alone, under a name of its own.
+    const id = agreed
+      ? transitionalId(v.id, w.id)
+      : transitionalId(v.id, `${w.id} ${this.#me.id}#${this.#me.inc}`);
+    movers.sort((a, b) => indexOfMember(w.members, a) - indexOfMember(w.members, b));
+    this.#sink.transitional({ id, previous: v.id, next: w.id, members: movers });
+    for (const e of this.#log.above(this.#delivered)) this.#emit(e, id, true);
+  }
+
+  /** Delivers in the view, in number order without holes; `safe` ones only up to `safeLimit`. */
+  #deliverRegular(safeLimit: number): void {
+    const log = this.#log;
+    const id = this.#view!.id;
+    let g = this.#delivered;
+    for (;;) {
+      const e = log.get(g + 1);
+      if (e === undefined || (e.safe && g + 1 > safeLimit)) break;
+      g++;
+      this.#emit(e, id, false);
+    }
+    this.#delivered = g;
+    log.dropTo(Math.min(g, this.#stable));
+  }
+
+  #emit(e: Entry, view: string, transitional: boolean): void {
+    this.#sink.deliver({
+      from: e.originId,
+      fromIncarnation: e.originInc,
+      seq: e.seq,
+      level: e.safe ? "safe" : "agreed",
+      data: e.data,
+      forwardedFor: e.fwd === "" ? undefined : e.fwd,
+      stream: e.stream,
+      view,
+      transitional,
+    });
+  }
+
+  /** Hands custody of every entry held by `fromId` to `toId` (that node left the ring). */
   static transferCustody(t: Token, fromId: string, toId: string): void {
     for (const e of t.entries) if (e.holder === fromId) e.holder = toId;
   }
 }
 
-const NO_DATA = new Uint8Array(0);
+/** Replaces this member's transition information on the token; drops that of nodes no longer on it. */
+function writeInfo(t: Token, info: TransitionInfo): void {
+  const out: TransitionInfo[] = [];
+  for (const x of t.trans) {
+    if (indexOfMember(t.nodelist, x.member) < 0) continue;
+    if (x.member.id === info.member.id && x.member.inc === info.member.inc) continue;
+    out.push(x);
+  }
+  out.push(info);
+  t.trans = out;
+}
 
-function newOrigin(inc: number): OriginState {
-  return { inc, seen: 0, acked: 0, dead: false, walk: 0, walkFirst: 0, ackWalk: 0 };
+function listKey(list: readonly Member[]): string {
+  let k = "";
+  for (const m of list) k += `${m.id}#${m.inc},`;
+  return k;
 }

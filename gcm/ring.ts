@@ -37,11 +37,12 @@
  *        received it after all — starts a new lineage; only nodes that saw nothing past the fork
  *        point take it as their own ring's continuation, a fork they went past dies there (FIX-8's
  *        duplicate), and a 911 of another lineage is never a regeneration request for ours.
- *  Every FIX names the simulator seed (tests/gcm/sim_*.test.ts, replay with scripts/sim.ts --seed)
- *  that showed the problem.
+ *  Every FIX names the simulator seed that showed the problem (replay: npx raincore sim --layer gcm --seed N).
+ *  Extended virtual synchrony adds the token's regular/transition marking and view stamps (see
+ *  #viewTransition, #install and multicast.ts; docs/gcm.md lists the seeds those rules came from).
  * @module
  */
-import { copyToken, entryBytes, type Token } from "./token.ts";
+import { copyToken, entryBytes, type Token, TOKEN_FLAG_TRANSITION } from "./token.ts";
 import {
   F911_JOIN,
   F911_NOT_ELIGIBLE,
@@ -50,7 +51,7 @@ import {
   STATUS_REJECT,
   STATUS_YES,
 } from "./message911.ts";
-import { type Delivery, Multicast, type MulticastBudget } from "./multicast.ts";
+import { type Delivery, Multicast, type MulticastBudget, type Transitional } from "./multicast.ts";
 import {
   indexOfId,
   indexOfMember,
@@ -89,6 +90,11 @@ export interface RingOptions extends MulticastBudget {
   eligible?: readonly string[];
   /** Highest globalView index committed before (a node that rejoins after leaving). @default {0} */
   baseViewNumber?: number;
+  /**
+   * With peers to join: how many hand-shake periods the node keeps its own messages back, waiting to
+   * be in a view with another member, before it lets them go out in its view of one. @default {0}
+   */
+  joinWaitRounds?: number;
 }
 
 /** What the driver must do after an event. */
@@ -100,7 +106,9 @@ export type RingAction =
   /** (Re)arm the hand-shake timer; fire back with `joinTimer(gen)`. */
   | { type: "joinTimer"; gen: number; delayMs: number }
   | { type: "deliver"; delivery: Delivery }
-  | { type: "view"; view: View; mode: ViewMode }
+  /** The transitional configuration before the next `view` (extended virtual synchrony). */
+  | { type: "transitional"; transitional: Transitional }
+  | { type: "view"; view: View; previous: string; mode: ViewMode }
   /** The token arrived here (for `token` events and statistics). */
   | { type: "token"; seq: number }
   /** The node holds the token and will keep it until `releaseCritical()`. */
@@ -109,14 +117,16 @@ export type RingAction =
 
 /** The Group Communication Manager's token-ring core. */
 export class RingCore {
+  /** This process: node ID and incarnation. */
   readonly me: Member;
   readonly #o: RingOptions;
+  /** The multicast bookkeeping (3.8, extended virtual synchrony). */
   readonly multicast: Multicast;
   #out: RingAction[] = [];
 
   // --- Figure 8: node data ---------------------------------------------------------------------
   /** The globalView vector (sparse: index → view, `null` = NULL committed). */
-  readonly globalView = new Map<number, View | null>();
+  readonly globalView: Map<number, View | null> = new Map();
   /** Largest index in the committed global view sequence known here. */
   globalViewNumber = 0;
   /** Last committed non-NULL view. */
@@ -131,14 +141,23 @@ export class RingCore {
   newNodes: Member[] = [];
 
   // --- States ------------------------------------------------------------------------------------
+  /** View State (figure 9). */
   viewState: ViewState = ViewState.Chaos;
+  /** Token State (figure 10). */
   tokenState: TokenState = TokenState.Eating;
   /** The token while this node holds it (Eating). */
   token: Token | undefined;
   /** Lineage of the token this node follows. */
   ringId = "";
-  /** Index reserved in Reserve state. */
+  /** Index reserved in Reserve state, and the tag of its reservation round. */
   #reserved = 0;
+  #reservedTag = "";
+  /** ID of the view this node committed first in its round (it cleans the token up a round later). */
+  #stamped = "";
+  /** Own messages are kept back until this node is in a view with another member (see joinWaitRounds). */
+  #holding: boolean;
+  /** Whether the token this node last sent was marked as in a membership change (see #viewTransition). */
+  #sentInTransition = false;
   #timerGen = 0;
   /** Seq of the first token sent since the last receipt (FIX-8), and whether one was sent. */
   #visitFirstSeq = 0;
@@ -163,6 +182,7 @@ export class RingCore {
   #started = false;
   /** A `leave()` is pending / done. */
   leaving = false;
+  /** This node has left the group (graceful leave done). */
   left = false;
   /** Token handed off by a leaving node, awaiting acknowledgement. */
   #handoffSeq = -1;
@@ -172,21 +192,20 @@ export class RingCore {
   duplicateTokens = 0;
   /** Critical-section requests waiting for the token / one running. */
   criticalWanted = false;
+  /** A critical section is running (the token is held until `releaseCritical()`). */
   inCritical = false;
 
+  /** A core for one process; `start()` begins it. */
   constructor(opts: RingOptions) {
     this.#o = opts;
     this.me = { id: opts.id, inc: opts.incarnation };
     this.localView = [this.me];
-    this.lastGlobalView = { index: 0, members: [] };
-    this.multicast = new Multicast(
-      this.me,
-      opts,
-      (delivery) => {
-        delivery.ring = this.ringId;
-        this.#out.push({ type: "deliver", delivery });
-      },
-    );
+    this.lastGlobalView = { id: "", index: 0, members: [] };
+    this.multicast = new Multicast(this.me, opts, {
+      deliver: (delivery) => this.#out.push({ type: "deliver", delivery }),
+      transitional: (transitional) => this.#out.push({ type: "transitional", transitional }),
+    });
+    this.#holding = opts.peers.length > 0 && (opts.joinWaitRounds ?? 0) > 0;
     this.globalViewNumber = opts.baseViewNumber ?? 0;
     if (opts.eligible !== undefined) this.#eligible = new Set(opts.eligible);
     for (const p of opts.peers) this.#learn(p);
@@ -223,6 +242,14 @@ export class RingCore {
     return out;
   }
 
+  /**
+   * Whether this node keeps its own messages back because it is still joining (it has peers and has
+   * not yet been in a view with another member, nor waited `joinWaitRounds`).
+   */
+  get holding(): boolean {
+    return this.#holding;
+  }
+
   /** Whether this node holds a ring of one (and therefore looks for the group). */
   get lone(): boolean {
     return this.token !== undefined && this.token.nodelist.length === 1 && !this.left;
@@ -250,6 +277,10 @@ export class RingCore {
       gvn: 0,
       rsv: 0,
       flags: 0,
+      cfg: "",
+      mseq: 0,
+      rsvTag: "",
+      trans: [],
       entries: [],
     };
     this.ringId = t.ringId;
@@ -298,8 +329,6 @@ export class RingCore {
         groupId(t.nodelist) < groupId(this.token?.nodelist ?? this.localView) && !this.leaving;
       const canAdopt = this.lone || this.tokenState === TokenState.Starving || continues || lower;
       if (canAdopt && !this.inCritical) {
-        // A continuation carries on the order this node saw; any other lineage is another group's.
-        if (!continues) this.multicast.leaveOrder();
         this.#adopt(t);
       } else {
         this.#reject(from, t);
@@ -315,10 +344,10 @@ export class RingCore {
     // was delivered, its acknowledgement was not) makes the sender reroute a copy: two tokens of
     // one ring. The pseudo-code's "seq > lastTokenSeq" test drops the duplicate only where it
     // arrives after the original; this test drops it also where it arrives first.
-    // (Sim: one-way cuts, e.g. seed 14 of tests/gcm/sim.test.ts, delivered in two orders.)
+    // (Sim: one-way cuts, e.g. seed 14 , delivered in two orders.)
     // The base is the first token we sent after our last receipt: if that send "failed" but in fact
     // arrived (false suspicion), the surviving token descends from it, not from our reroute, which
-    // died (sim seed 567 of tests/gcm/sim.test.ts).
+    // died(sim seed 567).
     const last = this.lastToken;
     if (
       last !== undefined && last.ringId === t.ringId && t.seq < this.#visitFirstSeq + t.nodelist.length - 1
@@ -336,47 +365,84 @@ export class RingCore {
     if (!sameList(t.nodelist, this.localView)) { for (const m of t.nodelist) this.#learn(m.id); }
     t.current = myIdx; // "Update token.currentNode"
     this.#out.push({ type: "token", seq: t.seq });
+    this.#afterReceipt(this.#visit(t));
+  }
+
+  /**
+   * One visit of the token (a receipt, or a lone ring's pass to itself): the multicast takes what the
+   * token carries, the view state moves, then either this node delivers in its regular view or it
+   * takes part in the membership change (extended virtual synchrony, multicast.ts).
+   */
+  #visit(t: Token): boolean {
+    const mc = this.multicast;
+    const traffic = mc.absorb(t);
     this.#viewTransition(t);
-    const traffic = this.multicast.receive(t);
-    this.#afterReceipt(traffic);
+    if (this.#regular(t)) {
+      mc.regular(t);
+      if (this.#stamped === t.cfg && this.#stable > 0) {
+        // A round after this node committed first, the token came back unchanged and in regular
+        // operation: every member has installed the view, so what the change needed can go.
+        this.#stamped = "";
+        t.trans = [];
+        t.entries = t.entries.filter((e) => e.cfg === t.cfg);
+      }
+    } else mc.transition(t);
+    return traffic;
   }
 
   /** View State transition on a token receipt (figure 9; 3.7.1 for the other modes). */
   #viewTransition(t: Token): void {
     const mode = this.#o.mode;
     const same = sameList(t.nodelist, this.localView);
-    this.#stable = same ? this.#stable + 1 : 0;
+    // EVS: Agreement holds only on a token in regular operation of our view; anything else (a fork, a
+    // changed nodelist, another group's token, a member that did not install our view) starts a
+    // membership change — otherwise a view could be committed while a member still delivers in the
+    // old one (issue 13: the regenerating node re-committed the same members alone while the others
+    // stayed in Agreement).
+    const regular = this.#regular(t);
+    this.#stable = same && regular ? this.#stable + 1 : 0;
+    // A view may be reserved or committed only after a round in which every member took part in the
+    // membership change: our last token went out marked, and came back with the same nodelist.
+    const roundDone = same && this.#sentInTransition;
     if (mode === "every-token") {
-      if (!sameList(t.nodelist, this.lastGlobalView.members)) this.#commit(this.#nextIndex(t), t.nodelist);
-      this.viewState = ViewState.Agreement;
+      if (!regular) {
+        this.#install(t, this.#stampedView(t, t.nodelist) ?? this.#newView(this.#nextIndex(t), t));
+      }
       t.rsv = 0;
     } else if (mode === "two-phase") {
       if (this.viewState === ViewState.Agreement) {
-        if (!same) this.viewState = ViewState.Chaos;
-      } else if (same) {
-        this.#commit(this.#nextIndex(t), t.nodelist);
-        this.viewState = ViewState.Agreement;
+        if (!same || !regular) this.viewState = ViewState.Chaos;
+      } else if (roundDone) {
+        // The lowest member, once it saw the nodelist unchanged for a round of the change, commits a
+        // new view and stamps it on the token; every other node of the round commits that one (one
+        // identifier per view). With any node stamping, stamps of two nodes chased each other round the
+        // ring, each breaking the other's round, for ever (sim seed 556, two-phase: 980 views).
+        const stamped = this.#stampedView(t, t.nodelist);
+        if (stamped !== undefined) this.#install(t, stamped);
+        else if (groupId(t.nodelist) === this.me.id) this.#install(t, this.#newView(this.#nextIndex(t), t));
       }
       t.rsv = 0;
     } else if (this.viewState === ViewState.Agreement) {
-      if (!same) {
+      if (!same || !regular) {
         this.viewState = ViewState.Chaos;
         t.rsv = 0;
       }
     } else if (this.viewState === ViewState.Chaos) {
-      if (same) {
+      if (roundDone) {
         // FIX-2: pseudo-code 2 says "increment globalViewNumber; update token.globalViewNumber".
         // Nodes whose globalViewNumber differ (a joiner, a node that committed {self} while cut off)
         // would then reserve different indices in one round, and two members of one view would
         // commit it at different indices over views they committed alone — breaking consistent
-        // history. The first node of a round reserves max(own, token) + 1 and writes it to `rsv`;
-        // the others of the same round reserve that index. Any node that changes the ring (or
-        // adopts, regenerates, goes lone) clears `rsv`, so a non-zero `rsv` above our
-        // globalViewNumber always comes from this round. (Scenario "three-phase keeps a consistent
-        // history of globalView vectors across a crash and a join"; sim seeds 1243, 267.)
+        // history. The first node of a round reserves max(own, token) + 1 and writes it to `rsv`
+        // with a fresh tag; the others of the same round reserve that index under that tag. Any
+        // node that changes the ring (or adopts, regenerates, goes lone) clears `rsv`, so a non-zero
+        // `rsv` above our globalViewNumber always comes from this round. (Scenario "three-phase keeps
+        // a consistent history of globalView vectors across a crash and a join"; sim seeds 1243, 267.)
         let r = t.rsv > this.globalViewNumber ? t.rsv : this.#nextIndex(t);
         if (r <= this.globalViewNumber) r = this.globalViewNumber + 1;
+        if (t.rsv !== r || t.rsvTag === "") t.rsvTag = this.#newRingId();
         this.#reserved = r;
+        this.#reservedTag = t.rsvTag;
         t.rsv = r;
         this.globalViewNumber = r;
         if (t.gvn < r) t.gvn = r;
@@ -384,19 +450,23 @@ export class RingCore {
       } else t.rsv = 0;
     } else {
       // Reserve. FIX-2 (second half): commit only if the round that reserved our index went round
-      // unbroken — `rsv` still names it. A node that went lone after a false suspicion commits
-      // {self} alone; when it later adopts the token again the nodelist looks unchanged, but it
-      // cleared `rsv`, so the others do not commit a view it has not (sim seed 1243 of
-      // tests/gcm/sim.test.ts: view 8 was {n00,n03} at n00 and {n03} at n03).
-      if (same && t.rsv === this.#reserved) {
-        this.#commit(this.#reserved, t.nodelist);
-        this.viewState = ViewState.Agreement;
+      // unbroken — `rsv` (and its tag) still name it. A node that went lone after a false suspicion
+      // commits {self} alone; when it later adopts the token again the nodelist looks unchanged, but
+      // it cleared `rsv`, so the others do not commit a view it has not (sim seed 1243 of
+      // view 8 was {n00,n03} at n00 and {n03} at n03).
+      if (same && t.rsv === this.#reserved && t.rsvTag === this.#reservedTag) {
+        this.#install(t, {
+          id: viewId(this.#reserved, this.#reservedTag),
+          index: this.#reserved,
+          members: t.nodelist.slice(),
+        });
       } else if (same && t.rsv > this.#reserved) {
         // A newer reservation round on an unchanged ring (a node that had lost its reservation by a
         // Hungry timeout started it): join it instead of breaking it, or the two rounds keep
-        // cancelling each other (sim seed 267 of tests/gcm/sim.test.ts).
+        // cancelling each other(sim seed 267).
         this.globalView.set(this.#reserved, null);
         this.#reserved = t.rsv;
+        this.#reservedTag = t.rsvTag;
         this.globalViewNumber = Math.max(this.globalViewNumber, t.rsv);
       } else {
         this.globalView.set(this.#reserved, null); // commit NULL to the reserved location
@@ -405,24 +475,71 @@ export class RingCore {
       }
     }
     if (t.gvn > this.globalViewNumber) this.globalViewNumber = t.gvn;
+    // A node that is not in regular operation of its view marks the token: no message may be ordered
+    // on it that this node would not deliver in that view. (Chaos entered by a Hungry timeout counts:
+    // a view committed on its next receipt must first have gone through a round of the change — sim
+    // seed 215, two-phase, where such a node committed at once and the others missed the change.)
+    if (!this.#regular(t)) t.flags |= TOKEN_FLAG_TRANSITION;
+  }
+
+  /** Whether this node is in regular operation of its view on `t` (Agreement, and `t` orders our view). */
+  #regular(t: Token): boolean {
+    return this.viewState === ViewState.Agreement && this.multicast.isRegular(t);
+  }
+
+  /** The view the token's `cfg` stamp names, if a node of this round committed it (two-phase, every-token). */
+  #stampedView(t: Token, members: readonly Member[]): View | undefined {
+    if ((t.flags & TOKEN_FLAG_TRANSITION) !== 0 || t.cfg === "" || t.cfg === this.multicast.viewId) {
+      return undefined;
+    }
+    const index = viewIndex(t.cfg);
+    // A member's view indices rise: a stamp at or below ours (we committed another view meanwhile) is
+    // replaced by a new view of ours, which the rest of the round then takes.
+    if (!(index > this.globalViewNumber)) return undefined;
+    return { id: t.cfg, index, members: members.slice() };
+  }
+
+  /** A new view at `index` with the token's nodelist, named by a fresh tag of this node. */
+  #newView(index: number, t: Token): View {
+    return { id: viewId(index, this.#newRingId()), index, members: t.nodelist.slice() };
+  }
+
+  /**
+   * Commits `view` on token `t`: the multicast finishes the old view by the EVS rules and starts this
+   * one; the first node of the round stamps it on the token, so the token orders its messages.
+   */
+  #install(t: Token, view: View): void {
+    if (t.cfg !== view.id) {
+      t.cfg = view.id;
+      t.mseq = 0;
+      this.#stamped = view.id;
+    }
+    t.flags &= ~TOKEN_FLAG_TRANSITION;
+    this.#commit(view, t);
+    this.viewState = ViewState.Agreement;
+    this.#stable = 0;
   }
 
   #nextIndex(t: Token): number {
     return Math.max(this.globalViewNumber, t.gvn) + 1;
   }
 
-  #commit(index: number, members: readonly Member[]): void {
-    const view: View = { index, members: members.slice() };
-    this.globalView.set(index, view);
-    if (index > this.globalViewNumber) this.globalViewNumber = index;
+  /** Records a committed view and emits it after the multicast has finished the previous one. */
+  #commit(view: View, t: Token | undefined): void {
+    const previous = this.multicast.viewId;
+    this.multicast.install(view, t, this.#o.mode !== "every-token");
+    this.globalView.set(view.index, view);
+    if (view.index > this.globalViewNumber) this.globalViewNumber = view.index;
     this.lastGlobalView = view;
-    this.#out.push({ type: "view", view, mode: this.#o.mode });
+    if (view.members.length > 1) this.#holding = false;
+    this.#out.push({ type: "view", view, previous, mode: this.#o.mode });
   }
 
   /** After a valid receipt: pass at once when there is traffic, else wait eatingMs (3.8 trade-off). */
   #afterReceipt(traffic: boolean): void {
     if (
-      this.criticalWanted || this.leaving || traffic || this.multicast.pending > 0 || this.newNodes.length > 0
+      this.criticalWanted || this.leaving || traffic || (this.multicast.pending > 0 && !this.#holding) ||
+      this.newNodes.length > 0
     ) {
       this.#pass();
     } else this.#setTimer(this.#o.eatingMs);
@@ -440,7 +557,7 @@ export class RingCore {
       // sender reroute a copy while the receiver still holds the original; the copy changed the
       // nodelist, so the nodes it reaches are in Chaos and wait until the duplicate has died at the
       // first node both reach — otherwise two nodes of one ring could be inside at once (sim seed
-      // 1430 of tests/gcm/sim.test.ts). Every-token mode has no Chaos, so there the nodelist must
+      // 1430 ). Every-token mode has no Chaos, so there the nodelist must
       // also have come back unchanged (sim seed 519).
       this.criticalWanted = false;
       this.inCritical = true;
@@ -454,13 +571,13 @@ export class RingCore {
       // A ring of one passes the token to itself: what it appended last time has "come back", and
       // its view state moves as on any receipt. (The pseudo-code only commits {self} on a delivery
       // failure; a node left alone by a graceful leave of its last peer stayed in Chaos forever —
-      // sim seed 18 of tests/gcm/sim.test.ts.)
-      this.#viewTransition(t);
+      // sim seed 18 .)
+      this.#visit(t);
       this.localView = t.nodelist;
-      mc.receive(t);
+      this.#sentInTransition = (t.flags & TOKEN_FLAG_TRANSITION) !== 0; // its pass to itself is a round
     }
     if (this.leaving) {
-      mc.append(t, 0);
+      mc.append(t, 0); // what it sent goes out in its view (it delivers them as it appends them)
       this.#handOff(t);
       return;
     }
@@ -500,23 +617,30 @@ export class RingCore {
     }
     this.newNodes = [];
     if (added) this.#changed(t);
-    mc.append(t, entryBytes(t));
+    if (!this.#holding) mc.append(t, entryBytes(t));
     if (t.nodelist.length > 1) {
       myIdx = indexOfMember(t.nodelist, this.me);
       this.#send(t, myIdx, (myIdx + 1) % t.nodelist.length);
     } else {
-      // "Restart EATING timeout"; with traffic, come back at once.
-      this.#setTimer(mc.pending > 0 || t.entries.length > 0 ? 0 : this.#o.eatingMs);
+      // "Restart EATING timeout"; with traffic or a view change under way, come back at once (but not
+      // for messages that must wait: while joining they would spin at one instant).
+      const busy = t.entries.length > 0 || this.viewState !== ViewState.Agreement ||
+        (mc.pending > 0 && !this.#holding);
+      this.#setTimer(busy ? 0 : this.#o.eatingMs);
     }
   }
 
-  /** This node changed the nodelist: Chaos (pseudo-code 4, 6); every-token mode commits now. */
+  /**
+   * This node changed the nodelist: Chaos (pseudo-code 4, 6) and a membership change (the token stops
+   * ordering messages of the old view); every-token mode commits the new list at once.
+   */
   #changed(t: Token): void {
     t.rsv = 0;
+    t.flags |= TOKEN_FLAG_TRANSITION;
+    this.multicast.transition(t);
     if (this.#o.mode === "every-token") {
-      this.#commit(this.#nextIndex(t), t.nodelist);
+      this.#install(t, this.#newView(this.#nextIndex(t), t));
       t.gvn = this.globalViewNumber;
-      this.viewState = ViewState.Agreement;
     } else this.viewState = ViewState.Chaos;
   }
 
@@ -530,6 +654,12 @@ export class RingCore {
     t.current = myIdx;
     t.dest = destIdx;
     if (t.gvn < this.globalViewNumber) t.gvn = this.globalViewNumber;
+    this.#sentInTransition = (t.flags & TOKEN_FLAG_TRANSITION) !== 0;
+    // A token in a membership change leaves every node with that node's part of the change on it —
+    // also a regenerated or rerouted one (partition seed 215, two-phase: a regenerating node committed
+    // first without its own information on the token, so the others left it out of the transitional
+    // configuration).
+    if (this.#sentInTransition) this.multicast.transition(t);
     this.lastToken = t;
     this.lastTokenSeq = t.seq;
     this.localView = t.nodelist;
@@ -593,11 +723,11 @@ export class RingCore {
     this.tokenState = TokenState.Eating;
     this.localView = t.nodelist;
     this.newNodes = [];
-    if (this.#o.mode !== "every-token" || !sameList(t.nodelist, this.lastGlobalView.members)) {
-      this.#commit(this.#nextIndex(t), t.nodelist);
-    }
+    // A lone ring is a view of its own (in every mode): the node finishes its old view alone (the
+    // transitional configuration is itself) and orders its messages on this token from here.
+    this.#install(t, this.#newView(this.#nextIndex(t), t));
+    t.trans = [];
     t.gvn = this.globalViewNumber;
-    this.viewState = ViewState.Agreement;
     this.#setTimer(this.#o.eatingMs);
   }
 
@@ -606,7 +736,6 @@ export class RingCore {
    * this node's globalViewNumber): used when a ring-mate says we are not eligible.
    */
   #goLoneFresh(): void {
-    this.multicast.lostOwn += this.multicast.takeInflight().length;
     const t: Token = {
       ringId: this.#newRingId(),
       parentRingId: "",
@@ -618,19 +747,21 @@ export class RingCore {
       gvn: this.globalViewNumber,
       rsv: 0,
       flags: 0,
+      cfg: "",
+      mseq: 0,
+      rsvTag: "",
+      trans: [],
       entries: [],
     };
     this.ringId = t.ringId;
     this.lastTokenSeq = t.seq;
     this.lastToken = t;
-    this.multicast.leaveOrder();
     this.#becomeLone(t);
   }
 
   #adopt(t: Token): void {
-    // Give up our own token (lone) or ring (starving / moving to a lower group). Own messages
-    // still on the old token stay there: its members deliver them (see multicast.ts).
-    this.multicast.lostOwn += this.multicast.takeInflight().length;
+    // Give up our own token (lone) or ring (starving / moving to a lower group). The messages of our
+    // view that we keep go with us: the membership change on the adopted token finishes that view.
     this.token = undefined;
     this.ringId = t.ringId;
     this.lastTokenSeq = t.seq - 1;
@@ -665,7 +796,7 @@ export class RingCore {
     if (this.left || (this.leaving && this.#handoffSeq >= 0)) {
       // A node that left is no longer on anyone's ring, but an old nodelist may still route a 911
       // through it: pass it on, or the originator would starve forever (sim: seed 42 of
-      // tests/gcm/sim.test.ts, a 911 routed through a node that had left).
+      // a 911 routed through a node that had left).
       // Its own 911s, sent before it left, end here: they would go round for ever (sim seed 1355).
       const own = sameMember(m.nodelist[m.orig] ?? this.me, this.me);
       if (m.status === STATUS_YES && (m.flags & F911_JOIN) === 0 && !own) {
@@ -735,7 +866,7 @@ export class RingCore {
     // "911 is from one of the nodes in lastGlobalView": we also count our localView (the nodelist
     // of our last token). A node that joined recently has committed only {self} so far; with
     // lastGlobalView alone it took its ring-mates' regeneration 911s for join requests and
-    // swallowed them, and the ring starved forever (sim seed 26 of tests/gcm/sim.test.ts).
+    // swallowed them, and the ring starved forever(sim seed 26).
     const member = indexOfMember(this.lastGlobalView.members, orig) >= 0 ||
       indexOfMember(this.localView, orig) >= 0;
     if (m.ringId !== this.ringId && (m.flags & F911_JOIN) === 0) {
@@ -788,7 +919,7 @@ export class RingCore {
       // FIX-9: the pseudo-code stops a non-member's 911 here. But "non-member" is only our view:
       // a node added to the ring just before the token was lost is unknown to the nodes the token
       // never reached, and if it holds the newest copy, swallowing its 911 leaves the ring without a
-      // token for ever (sim seed 408 of tests/gcm/sim.test.ts). So a regular 911 also goes on as a
+      // token for ever(sim seed 408). So a regular 911 also goes on as a
       // regeneration request; the veto below still lets only the newest copy through.
       if ((m.flags & F911_JOIN) !== 0) return;
     }
@@ -811,7 +942,7 @@ export class RingCore {
     const n = m.nodelist.length;
     let d = (fromIdx + 1) % n;
     // Skip entries with our ID (an older incarnation of this node may still be listed): sending
-    // to ourselves would loop in zero time (sim seed 508 of tests/gcm/sim.test.ts).
+    // to ourselves would loop in zero time(sim seed 508).
     for (let k = 0; k < n && m.nodelist[d].id === this.me.id && d !== m.orig; k++) d = (d + 1) % n;
     m.dest = d;
     if (m.nodelist[d].id === this.me.id) {
@@ -854,7 +985,7 @@ export class RingCore {
     if (m.nodelist[m.dest]?.id !== to) return;
     // The originator itself is unreachable: nobody is left to regenerate for. Going on would send
     // a dead node's 911 round the ring for ever, re-queueing it as a joiner at every node (sim:
-    // seed 1201 of tests/gcm/sim.test.ts).
+    // seed 1201 ).
     if (m.dest === m.orig) return;
     // "Update 911 destination pointer; send 911."
     this.#forward911(m, m.dest);
@@ -911,6 +1042,13 @@ export class RingCore {
    */
   #handshake(): void {
     this.#handshakeRound++;
+    if (this.#holding && this.#handshakeRound > (this.#o.joinWaitRounds ?? 0)) {
+      // Nobody took us in within the join wait: our messages go out in our view of one.
+      this.#holding = false;
+      if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
+        this.#setTimer(0);
+      }
+    }
     const ring = this.token?.nodelist ?? this.localView;
     for (const to of this.#known) {
       if (indexOfId(ring, to) >= 0) continue;
@@ -953,9 +1091,9 @@ export class RingCore {
   // ================================================================================================
   // Application requests.
   // ================================================================================================
-  /** Queues a multicast message; returns its per-sender sequence number. */
-  send(data: Uint8Array, safe: boolean, forwardedFor = ""): number {
-    const seq = this.multicast.enqueue(data, safe, forwardedFor);
+  /** Queues a multicast message; returns its per-sender sequence number (`onlyIn`: see Multicast.enqueue). */
+  send(data: Uint8Array, safe: boolean, forwardedFor = "", onlyIn?: string, stream = 0): number {
+    const seq = this.multicast.enqueue(data, safe, forwardedFor, onlyIn, stream);
     if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
       this.#setTimer(0);
     }
@@ -1004,6 +1142,7 @@ export class RingCore {
     t.nodelist.splice(i, 1);
     Multicast.transferCustody(t, this.me.id, succ.id);
     t.rsv = 0;
+    t.flags |= TOKEN_FLAG_TRANSITION; // the ring changed: a membership change for the others
     const d = indexOfMember(t.nodelist, succ);
     this.#handoffSeq = t.seq + 1;
     this.#send(t, d, d);
@@ -1028,6 +1167,7 @@ export class RingCore {
 
   #finishLeave(): void {
     if (this.left) return;
+    this.multicast.leave();
     this.left = true;
     this.leaving = false;
     this.token = undefined;
@@ -1052,6 +1192,8 @@ export class RingCore {
     t.parentRingId = t.ringId;
     t.forkSeq = seq;
     t.ringId = this.#newRingId();
+    // The twin may still order messages of our view: this copy never does (extended virtual synchrony).
+    t.flags |= TOKEN_FLAG_TRANSITION;
     this.ringId = t.ringId;
   }
 
@@ -1065,4 +1207,15 @@ export function groupId(list: readonly Member[]): string {
   let g = list[0]?.id ?? "";
   for (const m of list) if (m.id < g) g = m.id;
   return g;
+}
+
+/** A view identifier: the index and the tag of the round that committed it. */
+export function viewId(index: number, tag: string): string {
+  return `${index}:${tag}`;
+}
+
+/** The index part of a view identifier (NaN when it is not one). */
+export function viewIndex(id: string): number {
+  const i = id.indexOf(":");
+  return i <= 0 ? NaN : Number(id.slice(0, i));
 }

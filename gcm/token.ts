@@ -12,42 +12,66 @@
  *                that exactly the nodes that saw nothing past the fork follow it (`ring.ts`, FIX-12).
  * - `rsv`      — the globalView index reserved in the current reservation round (three-phase mode),
  *                so every node of one round reserves the same index (fix of 3.5, see `ring.ts`).
- * - `flags`    — bit 0 `TOKEN_FLAG_TBM` is reserved for the To-Be-Merged token of 3.7.3 (partition
- *                merge, a later issue); decoders keep unknown bits so old and new nodes interoperate.
- * - `entries`  — multicast messages and acknowledgements riding on the token, in token order.
+ * - `flags`    — bit 0 `TOKEN_FLAG_TBM` is reserved for the To-Be-Merged token of 3.7.3; bit 1
+ *                `TOKEN_FLAG_TRANSITION` says the token left the regular configuration named by `cfg`
+ *                (the nodelist changed, it forked, or a member did not install `cfg`): no new
+ *                messages are ordered on it until a new view is committed (extended virtual synchrony).
+ * - `cfg`, `mseq` — the regular view whose messages the token orders, and the last message number
+ *                given out in it: every message gets the next number when it is appended, and that
+ *                number is its place in the one total order (`multicast.ts`).
+ * - `rsvTag`   — names the reservation round of `rsv` (three-phase), so that every member that commits
+ *                in that round commits one view identifier, `${rsv}:${rsvTag}`.
+ * - `trans`    — while the membership changes, what each member brings from the view it leaves (its
+ *                view ID, how far it delivered, how far it knows every member held everything), so that
+ *                the members moving together compute one transitional configuration and one split.
+ * - `entries`  — multicast messages riding on the token, in the order of their numbers.
  * @module
  */
 import type { Member } from "./types.ts";
 
 /** Token flag: To-Be-Merged token of 3.7.3 (extension point; not produced yet). */
 export const TOKEN_FLAG_TBM = 1;
+/** Token flag: the token is not in regular operation of its `cfg` (see the module comment). */
+export const TOKEN_FLAG_TRANSITION = 2;
 
-/** Entry kind: an application message. */
-export const ENTRY_MSG = 0;
-/** Entry kind: acknowledgement "every member holds `origin`'s messages up to `seq`" (3.8). */
-export const ENTRY_ACK = 1;
-
-/** A multicast message or acknowledgement on the token. */
+/** A multicast message on the token. */
 export interface Entry {
-  /** {@link ENTRY_MSG} or {@link ENTRY_ACK}. */
-  kind: number;
+  /** Regular view (configuration) the message was ordered in. */
+  cfg: string;
+  /** Its number in that view's total order (1, 2, …). */
+  gseq: number;
   /** Node ID of the sending process. */
   originId: string;
   /** Incarnation of the sending process. */
   originInc: number;
-  /** Per-sender sequence number (MSG), or the highest acknowledged one (ACK). */
+  /** Per-sender sequence number (FIFO and exactly-once per origin process). */
   seq: number;
-  /** True for `safe` delivery (MSG only). */
+  /** True for `safe` delivery. */
   safe: boolean;
   /**
-   * Node ID that removes this entry when the token brings it back a second time: the origin, or
-   * the node that took custody when the origin left the ring (`ring.ts`, custody).
+   * Node ID that removes this entry when the token brings it back: the node that appended it (the
+   * origin, or a member retransmitting it during recovery), or the node that took custody when that
+   * node left the ring (`ring.ts`, custody).
    */
   holder: string;
   /** Open-group send (3.8): the non-member that handed this message to its origin, or "". */
   fwd: string;
-  /** Payload (MSG); empty for ACK. */
+  /** Stream of the message (0: the application's; layers above the GCM use others). */
+  stream: number;
+  /** Payload. */
   data: Uint8Array;
+}
+
+/** What one member brings into a membership change from the regular view it leaves. */
+export interface TransitionInfo {
+  /** The member. */
+  member: Member;
+  /** ID of the last regular view it installed. */
+  from: string;
+  /** Highest message number of that view it delivered there. */
+  delivered: number;
+  /** Every member of that view held every message up to this number (as far as it knows). */
+  stable: number;
 }
 
 /** The token. */
@@ -70,20 +94,28 @@ export interface Token {
   gvn: number;
   /** Index reserved in the current reservation round, 0 when none. */
   rsv: number;
-  /** Flag bits ({@link TOKEN_FLAG_TBM}). */
+  /** Flag bits ({@link TOKEN_FLAG_TBM}, {@link TOKEN_FLAG_TRANSITION}). */
   flags: number;
-  /** Multicast entries in token order. */
+  /** Regular view whose messages this token orders ("" before the first commit of a ring). */
+  cfg: string;
+  /** Last message number given out in `cfg`. */
+  mseq: number;
+  /** Tag of the reservation round of `rsv` ("" when none). */
+  rsvTag: string;
+  /** Transition information of the members during a membership change (empty otherwise). */
+  trans: TransitionInfo[];
+  /** Multicast entries in the order of their numbers (per configuration). */
   entries: Entry[];
 }
 
 /** A shallow copy with fresh arrays, so that editing the copy never changes the original. */
 export function copyToken(t: Token): Token {
-  return { ...t, nodelist: t.nodelist.slice(), entries: t.entries.slice() };
+  return { ...t, nodelist: t.nodelist.slice(), entries: t.entries.slice(), trans: t.trans.slice() };
 }
 
 /** Payload bytes of the message entries on a token (for the flow-control cap). */
 export function entryBytes(t: Token): number {
   let n = 0;
-  for (const e of t.entries) n += e.data.length + 24;
+  for (const e of t.entries) n += e.data.length + 28;
   return n;
 }

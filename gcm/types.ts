@@ -26,25 +26,23 @@ export interface Member {
 export type ViewMode = "three-phase" | "two-phase" | "every-token";
 
 /** View State of figure 9. */
-export enum ViewState {
-  Agreement = 0,
-  Chaos = 1,
-  Reserve = 2,
-}
+export const ViewState = { Agreement: 0, Chaos: 1, Reserve: 2 } as const;
+/** One of the {@link ViewState} values. */
+export type ViewState = (typeof ViewState)[keyof typeof ViewState];
 
 /** Token State of figure 10. */
-export enum TokenState {
-  Eating = 0,
-  Hungry = 1,
-  Starving = 2,
-}
+export const TokenState = { Eating: 0, Hungry: 1, Starving: 2 } as const;
+/** One of the {@link TokenState} values. */
+export type TokenState = (typeof TokenState)[keyof typeof TokenState];
 
 /** Delivery level of a multicast message (3.8). */
 export type DeliveryLevel = "agreed" | "safe";
 
 /** A committed global view. */
 export interface View {
-  /** Index in the globalView vector. */
+  /** Identifier: the same at every member that installs this view, different for every other view. */
+  readonly id: string;
+  /** Index in the globalView vector (part of the identifier; a member's views have rising indices). */
   readonly index: number;
   /** Members in ring order. */
   readonly members: readonly Member[];

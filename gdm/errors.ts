@@ -6,31 +6,48 @@ import { RaincoreError } from "../base/errors.ts";
 
 /** `lock()` did not get the lock within its `timeoutMs`; the request was withdrawn. */
 export class LockTimeoutError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "LockTimeoutError";
-  constructor(readonly lockName: string, readonly timeoutMs: number) {
+  /** The lock asked for. */
+  readonly lockName: string;
+  /** How long the request waited, ms. */
+  readonly timeoutMs: number;
+  /** The request for `lockName` waited `timeoutMs` in vain. */
+  constructor(lockName: string, timeoutMs: number) {
     super(
       `lock "${lockName}" was not granted within ${timeoutMs} ms; the request was withdrawn — retry or raise timeoutMs`,
     );
+    this.lockName = lockName;
+    this.timeoutMs = timeoutMs;
   }
 }
 
 /** `unlock()` of a lock this node does not hold (never acquired, already released, or freed in a view change). */
 export class NotLockOwnerError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "NotLockOwnerError";
-  constructor(readonly lockName: string, readonly owner: string | null) {
+  /** The lock named in `unlock()`. */
+  readonly lockName: string;
+  /** Its holder, or `null` when free. */
+  readonly owner: string | null;
+  /** `lockName` is held by `owner` (or nobody), not by this node. */
+  constructor(lockName: string, owner: string | null) {
     super(`unlock of "${lockName}" by a node that does not hold it (owner: ${owner ?? "none"})`);
+    this.lockName = lockName;
+    this.owner = owner;
   }
 }
 
 /** A transaction was not applied: nothing it wrote is visible anywhere. `reason` says why. */
 export class TransactionAbortedError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "TransactionAbortedError";
-  constructor(
-    readonly reason: "conflict" | "aborted" | "left",
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
+  /** `conflict`: a compared read changed; `aborted`: the function threw or called `abort()`; `left`: the node left. */
+  readonly reason: "conflict" | "aborted" | "left";
+  /** Aborted for `reason`; `detail` says more. */
+  constructor(reason: "conflict" | "aborted" | "left", detail: string, options?: { cause?: unknown }) {
     super(`transaction aborted (${reason}): ${detail}`, options);
+    this.reason = reason;
   }
 }
 
@@ -39,6 +56,7 @@ export class TransactionAbortedError extends RaincoreError {
  * non-object), or a value or path with the key `"__proto__"`, which cannot be stored (gdm/value.ts).
  */
 export class PatchError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "PatchError";
 }
 
@@ -48,7 +66,9 @@ export class PatchError extends RaincoreError {
  * a while: that GDM goes on by itself (lock again after its `synced` event).
  */
 export class GdmClosedError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "GdmClosedError";
+  /** `detail` says which of the two happened. */
   constructor(detail = "this GroupDataManager is closed or its node left the group") {
     super(detail);
   }

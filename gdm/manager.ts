@@ -7,7 +7,9 @@
  * order plus every later write; sides that were apart reconcile by stamp (highest wins).
  * @module
  */
-import type { GroupCommunicationManager, MessageLayer, ViewEvent } from "../gcm/manager.ts";
+import type { ViewEvent } from "../gcm/events.ts";
+import type { MessageLayer } from "../gcm/layer.ts";
+import type { GroupCommunicationManager } from "../gcm/manager.ts";
 import type { DeliveryLevel } from "../gcm/types.ts";
 import { LeftGroupError, MulticastTooLargeError } from "../gcm/errors.ts";
 import { type Clock, SystemClock, type TimerId } from "../base/clock.ts";
@@ -180,12 +182,15 @@ class LazyChange implements ChangeEvent {
   readonly writer: string;
   readonly stamp: Stamp;
   readonly deleted: boolean;
-  constructor(
-    readonly key: string,
-    readonly oldItem: Item | undefined,
-    readonly item: Item,
-    readonly transfer: boolean,
-  ) {
+  readonly key: string;
+  readonly oldItem: Item | undefined;
+  readonly item: Item;
+  readonly transfer: boolean;
+  constructor(key: string, oldItem: Item | undefined, item: Item, transfer: boolean) {
+    this.key = key;
+    this.oldItem = oldItem;
+    this.item = item;
+    this.transfer = transfer;
     this.writer = item.w;
     this.stamp = item.s;
     this.deleted = item.v === undefined;
@@ -289,6 +294,10 @@ export class GroupDataManager {
     return new GroupDataManager({ ...options, initial: stored });
   }
 
+  /**
+   * A GDM on `options.gcm` (create it before the GCM's first view, e.g. in `createNode`'s
+   * `beforeStart`); `GroupDataManager.open()` loads persisted items first.
+   */
   constructor(options: GdmOptions) {
     this.#gcm = options.gcm;
     this.#layer = options.layer;
@@ -426,7 +435,7 @@ export class GroupDataManager {
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
-  on<K extends keyof GdmEvents>(event: K, fn: Listener<GdmEvents[K]>): () => void {
+  on<K extends keyof GdmEvents>(event: K, fn: (event: GdmEvents[K]) => void): () => void {
     const list = this.#listeners[event] as Listener<GdmEvents[K]>[];
     list.push(fn);
     return () => {
@@ -1027,7 +1036,11 @@ export class GroupDataManager {
       ...(this.#stale ? { st: true } : {}),
     };
     try {
-      this.#multicast(hello, "agreed");
+      // The hand-shake speaks of this view only: bound to it, so a node still waiting to join (or a
+      // view that ends before our token visit) never delivers it in a later view, where its evictions
+      // would free the locks of members that are in fact present.
+      this.#flushOutbox();
+      this.#gcm.multicast(encodeOp(hello), { level: "agreed", stream: GDM_STREAM, view: v.id });
     } catch {
       // Left the group: nothing to announce.
     }

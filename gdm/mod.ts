@@ -24,8 +24,9 @@ export {
   TransactionAbortedError,
 } from "./errors.ts";
 export { compareStamps, type Stamp } from "./stamp.ts";
+export type { Chunk, Op, ReadSpec, WriteSpec } from "./ops.ts";
 export { applyOp, type DataState, type Effect, emptyState, type Item, reconcileItems } from "./state.ts";
 export { decodeValue, encodeValue, type Patch, type Path } from "./value.ts";
 export { MemoryStorage, type StorageAdapter, type StorageBatch, type StoredState } from "./storage.ts";
 export { FileStorage } from "./storage_file.ts";
-export { IndexedDbStorage } from "./storage_idb.ts";
+export { type IdbFactoryLike, IndexedDbStorage } from "./storage_idb.ts";

@@ -5,7 +5,7 @@
  * two-byte header; {@link decodeOp} and {@link decodeChunk} throw {@link DecodeError} and nothing else.
  * @module
  */
-import { Encoder } from "npm:cbor-x@^1.6.0/encode";
+import { Encoder } from "cbor-x/encode";
 import { DecodeError } from "../base/errors.ts";
 import type { Stamp } from "./stamp.ts";
 import type { Item } from "./state.ts";

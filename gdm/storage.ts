@@ -39,7 +39,7 @@ export interface StorageAdapter {
 /** Keeps the state in memory (tests; survives a GDM restart within one process). */
 export class MemoryStorage implements StorageAdapter {
   /** The stored items. */
-  readonly items = new Map<string, Item>();
+  readonly items: Map<string, Item> = new Map<string, Item>();
   /** The stored counter. */
   clock = 0;
   /** Number of `write` calls (diagnostics). */

@@ -5,7 +5,7 @@
  * `node:fs/promises` is imported lazily, so this module (and `gdm/mod.ts`) loads in browsers.
  * @module
  */
-import { Encoder } from "npm:cbor-x@^1.6.0/encode";
+import { Encoder } from "cbor-x/encode";
 import type { Item } from "./state.ts";
 import type { StorageAdapter, StorageBatch, StoredState } from "./storage.ts";
 
@@ -76,7 +76,12 @@ export function encodeLog(state: StoredState): Uint8Array {
 /** Keeps a node's items in one file (Node, Deno). */
 export class FileStorage implements StorageAdapter {
   #fs: Fs | undefined;
-  constructor(readonly path: string) {}
+  /** The file's path. */
+  readonly path: string;
+  /** Storage in the file at `path` (created on the first write). */
+  constructor(path: string) {
+    this.path = path;
+  }
 
   async #io(): Promise<Fs> {
     return this.#fs ??= await loadFs();

@@ -36,8 +36,13 @@ interface IdbDatabase {
   close(): void;
 }
 /** The part of `IDBFactory` that {@link IndexedDbStorage} needs. */
+/** What is used of an IndexedDB request to open a database. */
+type IdbOpenRequest = IdbRequest<IdbDatabase> & { onupgradeneeded: Handler };
+
+/** The part of `IDBFactory` used here: `globalThis.indexedDB` in browsers, or a stand-in in tests. */
 export interface IdbFactoryLike {
-  open(name: string, version: number): IdbRequest<IdbDatabase> & { onupgradeneeded: Handler };
+  /** `indexedDB.open(name, version)`: an `IDBOpenDBRequest`. */
+  open(name: string, version: number): unknown;
 }
 
 const STORE = "items";
@@ -61,18 +66,26 @@ function committed(tx: IdbTransaction): Promise<void> {
 /** Keeps a node's items in IndexedDB (browsers). */
 export class IndexedDbStorage implements StorageAdapter {
   #db: Promise<IdbDatabase> | undefined;
+  /** The database name. */
+  readonly name: string;
+  /** The IndexedDB factory in use. */
+  readonly factory: IdbFactoryLike;
   /**
+   * Storage in the IndexedDB database `name`.
    * @param name database name (one per node and cluster, e.g. `raincore-gdm-<nodeId>`).
    * @param factory the IndexedDB factory. @default {globalThis.indexedDB}
    */
   constructor(
-    readonly name: string,
-    readonly factory: IdbFactoryLike = (globalThis as { indexedDB?: IdbFactoryLike }).indexedDB!,
-  ) {}
+    name: string,
+    factory: IdbFactoryLike = (globalThis as { indexedDB?: IdbFactoryLike }).indexedDB!,
+  ) {
+    this.name = name;
+    this.factory = factory;
+  }
 
   #open(): Promise<IdbDatabase> {
     return this.#db ??= new Promise((resolve, reject) => {
-      const req = this.factory.open(this.name, 1);
+      const req = this.factory.open(this.name, 1) as IdbOpenRequest;
       req.onupgradeneeded = () => {
         if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
       };

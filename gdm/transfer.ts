@@ -5,7 +5,7 @@
  * and yields between chunks, so a 100 MB state never blocks the token or the event loop.
  * @module
  */
-import type { MessageLayer } from "../gcm/manager.ts";
+import type { MessageLayer } from "../gcm/layer.ts";
 import { type Chunk, encodeChunk } from "./ops.ts";
 import type { DataState, Item } from "./state.ts";
 
@@ -41,7 +41,10 @@ export async function sendSnapshot(
     }
     if (isCancelled()) return;
     const chunk: Chunk = { rid, n: n++, last: i >= items.length, clock, items: batch };
-    await layer.send(to, channel, encodeChunk(chunk));
+    const encoded = encodeChunk(chunk);
+    await new Promise<void>((resolve, reject) =>
+      layer.post(to, channel, encoded, (e) => e === undefined ? resolve() : reject(e))
+    );
   } while (i < items.length);
 }
 
@@ -49,7 +52,10 @@ export async function sendSnapshot(
 export class SnapshotReceiver {
   readonly #chunks = new Map<number, Chunk>();
   #lastN = -1;
-  constructor(readonly rid: string) {}
+  readonly rid: string;
+  constructor(rid: string) {
+    this.rid = rid;
+  }
 
   /** Adds a chunk (duplicates are ignored). */
   add(c: Chunk): void {

@@ -9,7 +9,7 @@
  * `Object.prototype` and change every object of every replica.
  * @module
  */
-import { Encoder } from "npm:cbor-x@^1.6.0/encode";
+import { Encoder } from "cbor-x/encode";
 import { PatchError } from "./errors.ts";
 
 const cbor = new Encoder({ useRecords: false, structuredClone: true, mapsAsObjects: true });

@@ -13,12 +13,13 @@ import { RaincoreError } from "../base/errors.ts";
  * do not exist in general. Use `route()` for a single path or `minimumCut()` for what it tolerates.
  */
 export class MinConditionError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
   static override readonly errorName = "MinConditionError";
-  constructor(
-    /** Index of the first stage of a window of `n` masks that does not span, or -1 when there are fewer than `n` stages. */
-    readonly window: number,
-    detail: string,
-  ) {
+  /** Index of the first stage of a window of `n` masks that does not span, or -1 when there are fewer than `n` stages. */
+  readonly window: number;
+  /** The window at `window` does not span; `detail` is the message. */
+  constructor(window: number, detail: string) {
     super(detail);
+    this.window = window;
   }
 }

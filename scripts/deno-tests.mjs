@@ -1,15 +1,13 @@
 #!/usr/bin/env node
 // `npm run test:deno`: the library's proofs on Deno (node_modules/.bin/deno, the `deno` dev dependency).
-//   1. import rules   every library import resolves without an import map (scripts/import-rules.mjs)
-//   2. deno test      tests/deno/*_test.ts inside the repo (e.g. the UDP backend on Deno's node:dgram)
-//   3. URL consumer   a fresh Deno project in a temporary directory — its own package.json (the
-//                     library's dependencies, `npm install`), its own deno.json (`nodeModulesDir:
-//                     "manual"`, `"raincore"` mapped to an http://127.0.0.1 URL) — imports mod.ts
-//                     from a static server started here and runs tests/deno/consumer/scenarios.ts.
+//   1. deno test      tests/deno/*_test.ts inside the repo (e.g. the UDP backend on Deno's node:dgram)
+//   2. URL consumer   the README's Deno-by-URL recipe, as written in tests/deno/consumer/: its
+//                     package.json (installed with npm, offline from the cache: scripts/offline-install.mjs)
+//                     and its deno.json (the import map, "raincore" pointed at a static server
+//                     started here); `deno check` and `deno run` of tests/deno/consumer/main.ts.
 //                     Deno may read only that directory: nothing comes from the repo but over HTTP.
 // Prints a summary; exits 1 if anything failed.
-// Env: RAINCORE_KEEP_CONSUMER=1 keeps the temporary project; RAINCORE_CONSUMER_NODE_MODULES=link
-// skips `npm install` and links the repo's node_modules instead (offline machines; said in the summary).
+// Env: RAINCORE_KEEP_CONSUMER=1 keeps the temporary project.
 import { spawn } from "node:child_process";
 import {
   copyFileSync,
@@ -18,13 +16,12 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkImportRules } from "./import-rules.mjs";
+import { installOffline } from "./offline-install.mjs";
 import { startStaticServer } from "./static-server.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -79,12 +76,6 @@ await step("deno runtime", async () => {
   const { code, out, err } = await run(deno, ["--version"]);
   if (code !== 0) throw new Error(err);
   return out.split("\n")[0];
-});
-
-await step("import rules (no import map needed)", () => {
-  const { files, imports, violations } = checkImportRules(root);
-  if (violations.length > 0) throw new Error(violations.join("\n"));
-  return `${files} library files, ${imports} imports: relative .ts, node: or npm:name@range only`;
 });
 
 await step("deno task node --help (the tasks of deno.json run the CLI)", async () => {
@@ -142,55 +133,39 @@ await step("Deno imports mod.ts by http:// URL and runs a cluster", async () => 
   const dir = mkdtempSync(join(tmpdir(), "raincore-deno-consumer-"));
   const notes = [];
   try {
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-    writeFileSync(
-      join(dir, "package.json"),
-      JSON.stringify(
-        {
-          name: "raincore-url-consumer",
-          private: true,
-          type: "module",
-          dependencies: pkg.dependencies,
-          overrides: pkg.overrides,
-        },
-        null,
-        2,
-      ),
-    );
+    const recipe = join(root, "tests", "deno", "consumer");
+    const denoJson = JSON.parse(readFileSync(join(recipe, "deno.json"), "utf8"));
+    // The recipe maps every bare specifier as raincore's own deno.json does (so it cannot drift).
+    const { raincore: _raincore, ...mapped } = denoJson.imports;
+    const ours = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")).imports;
+    if (JSON.stringify(mapped) !== JSON.stringify(ours)) {
+      throw new Error(
+        `tests/deno/consumer/deno.json maps ${JSON.stringify(mapped)}, deno.json ${JSON.stringify(ours)}`,
+      );
+    }
+    denoJson.imports.raincore = denoJson.imports.raincore.replace("https://YOUR-HOST/raincore/", server.url);
+    writeFileSync(join(dir, "deno.json"), JSON.stringify(denoJson, null, 2));
+    const packageJson = JSON.parse(readFileSync(join(recipe, "package.json"), "utf8"));
+    // Offline: the versions in the npm cache, cbor-extract at the version raincore pins.
+    installOffline({
+      repo: root,
+      dir,
+      packageJson: { ...packageJson, overrides: { "cbor-extract": "2.2.2" } },
+    });
+    notes.push("recipe: tests/deno/consumer/{package.json,deno.json}, npm ci --offline");
     const readPaths = [dir];
-    if (process.env.RAINCORE_CONSUMER_NODE_MODULES === "link") {
-      symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
-      readPaths.push(join(root, "node_modules"));
-      notes.push("node_modules LINKED from the repo (RAINCORE_CONSUMER_NODE_MODULES=link)");
-    } else {
-      // Install scripts stay off, as in the project (cbor-extract's native build is optional).
-      const npm = await run("npm", [
-        "install",
-        "--prefer-offline",
-        "--no-audit",
-        "--no-fund",
-        "--ignore-scripts",
-      ], {
-        cwd: dir,
-        timeoutMs: 240_000,
-      });
-      if (npm.code !== 0) {
-        throw new Error(
-          `npm install in the consumer failed (offline? set RAINCORE_CONSUMER_NODE_MODULES=link):\n${
-            npm.err.slice(-2000)
-          }`,
-        );
-      }
-      notes.push("node_modules from npm install --prefer-offline");
-    }
-    writeFileSync(
-      join(dir, "deno.json"),
-      JSON.stringify({ nodeModulesDir: "manual", imports: { raincore: `${server.url}mod.ts` } }, null, 2),
-    );
-    for (const f of ["main.ts", "scenarios.ts"]) {
-      copyFileSync(join(root, "tests", "deno", "consumer", f), join(dir, f));
-    }
+    for (const f of ["main.ts", "scenarios.ts"]) copyFileSync(join(recipe, f), join(dir, f));
     const host = new URL(server.url).host;
+    const env = { ...process.env, NO_COLOR: "1", DENO_DIR: join(dir, ".deno-dir") };
+    const check = await run(deno, ["check", `--allow-import=${host}`, "main.ts"], {
+      cwd: dir,
+      env,
+      timeoutMs: 180_000,
+    });
+    if (check.code !== 0) {
+      throw new Error(`deno check main.ts failed:\n${strip(check.out + check.err).slice(-3000)}`);
+    }
+    notes.push("deno check main.ts: no type errors");
     const { code, out, err } = await run(
       deno,
       [
@@ -201,11 +176,7 @@ await step("Deno imports mod.ts by http:// URL and runs a cluster", async () => 
         "--allow-env",
         "main.ts",
       ],
-      {
-        cwd: dir,
-        env: { ...process.env, NO_COLOR: "1", DENO_DIR: join(dir, ".deno-dir") },
-        timeoutMs: 180_000,
-      },
+      { cwd: dir, env, timeoutMs: 180_000 },
     );
     const lines = out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
     const fetched = server.requests.filter((r) => r.startsWith("200 ")).length;

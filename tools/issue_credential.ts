@@ -2,7 +2,7 @@
  * Issues a node credential (docs/security.md) from the cluster key: the pair keys of one node with
  * every other eligible node, as the JSON that `raincore node --key-file` reads.
  *
- *   node scripts/run.mjs tools/issue_credential.ts --key-file cluster.key --node n1 --eligible n1,n2,n3 > n1.key
+ *   node --import tsx tools/issue_credential.ts --key-file cluster.key --node n1 --eligible n1,n2,n3 > n1.key
  * @module
  */
 import { readFileSync } from "node:fs";

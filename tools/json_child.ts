@@ -137,9 +137,9 @@ export class JsonChild {
  */
 const childNodeFlags = (process.env.RAINCORE_CHILD_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
 
-/** Starts `node scripts/run.mjs ENTRY args…` (a TypeScript entry) in the repository root. */
+/** Starts `node --import tsx ENTRY args…` (a TypeScript entry) in the repository root. */
 export function startTs(name: string, entry: string, args: readonly string[]): JsonChild {
-  const child = spawn(process.execPath, [...childNodeFlags, "scripts/run.mjs", entry, ...args], {
+  const child = spawn(process.execPath, [...childNodeFlags, "--import", "tsx", entry, ...args], {
     cwd: repoRoot,
     stdio: ["pipe", "pipe", "pipe"],
   });

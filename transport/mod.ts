@@ -20,7 +20,7 @@
  */
 
 export { type Clock, SystemClock, type TimerId, VirtualClock } from "../base/clock.ts";
-export { ClosedError, DecodeError, RaincoreError } from "../base/errors.ts";
+export { ClosedError, DecodeError, MissingDependencyError, RaincoreError } from "../base/errors.ts";
 export { DeliveryFailedError, InvalidKeyError, MessageTooLargeError, UnknownNodeError } from "./errors.ts";
 export { addressScheme, type PacketHandler, type PacketTransport } from "./packet_transport.ts";
 export { Random } from "../base/random.ts";
@@ -68,8 +68,11 @@ export {
 export {
   createWebSocketTransport,
   formatRelayAddress,
+  type GoneHandler,
+  type ListenOptions,
   parseWebSocketAddress,
   type ReconnectOptions,
+  type RelayKey,
   type SignalHandler,
   WEBSOCKET_DEFAULT_MTU,
   WEBSOCKET_SCHEMES,
@@ -84,7 +87,12 @@ export {
 } from "./backends/websocket/mod.ts";
 export {
   createWebRtcTransport,
+  type DataChannelLike,
+  type PeerConnectionConfig,
   type PeerConnectionConstructorLike,
+  type PeerConnectionLike,
+  type RtcImplementation,
+  type SessionDescriptionLike,
   WEBRTC_DEFAULT_MTU,
   WEBRTC_SCHEMES,
   webRtcAddress,

@@ -26,8 +26,12 @@ import { ReceiveWindow } from "./window.ts";
 export class ReassemblyBudget {
   /** Bytes held now. */
   bytes = 0;
+  /** Most bytes held at once. */
+  readonly max: number;
   /** @param max most bytes held at once. */
-  constructor(readonly max: number) {}
+  constructor(max: number) {
+    this.max = max;
+  }
 }
 
 interface Piece {

@@ -9,6 +9,9 @@ import type { Clock } from "../base/clock.ts";
 
 /** `ratePerSecond` tokens per second, at most `burst` saved up. */
 export class TokenBucket {
+  readonly #clock: Clock;
+  readonly #rate: number;
+  readonly #burst: number;
   #tokens: number;
   #at: number;
 
@@ -17,19 +20,18 @@ export class TokenBucket {
    * @param ratePerSecond tokens added per second.
    * @param burst most tokens held (the bucket starts full).
    */
-  constructor(
-    private readonly clock: Clock,
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
-  ) {
+  constructor(clock: Clock, ratePerSecond: number, burst: number) {
+    this.#clock = clock;
+    this.#rate = ratePerSecond;
+    this.#burst = burst;
     this.#tokens = burst;
     this.#at = clock.now();
   }
 
   /** Takes one token; false when none is left. */
   take(): boolean {
-    const now = this.clock.now();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) * this.ratePerSecond) / 1000);
+    const now = this.#clock.now();
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#at) * this.#rate) / 1000);
     this.#at = now;
     if (this.#tokens < 1) return false;
     this.#tokens--;

@@ -3,10 +3,10 @@
  * reaches it back over that connection). Prints JSON lines: `{"event":"view",…}` and
  * `{"event":"data","key","value","writer"}`; writes `hello/<id>` once it shares a view with the edge.
  *
- *   node scripts/run.mjs examples/edge/node_member.ts --id n1 --edge ws://127.0.0.1:8787/
+ *   node --import tsx examples/edge/node_member.ts --id n1 --edge ws://127.0.0.1:8787/
  * @module
  */
-import { parseFlags, stringFlag, UsageError } from "../../cli/args.ts";
+import { parseFlags, stringFlag, UsageError } from "../../runtime/args.ts";
 import { createNode, createWebSocketTransport, GroupDataManager } from "../../mod.ts";
 
 const flags = parseFlags(process.argv.slice(2), { id: {}, edge: {}, "edge-id": {} });

@@ -2,7 +2,7 @@
  * The figure of docs/min.md (docs/min-example.svg): the thesis's (3, 4) cyclic MIN (figure 27)
  * with its five disjoint paths from 000 to 110, and four faults — the switches carrying 000 in
  * stages 1–4, the worst place for them — that break four of the paths; the fifth survives.
- * Regenerate with `node scripts/run.mjs examples/min/print_figure.ts > docs/min-example.svg`.
+ * Regenerate with `node --import tsx examples/min/print_figure.ts > docs/min-example.svg`.
  * @module
  */
 

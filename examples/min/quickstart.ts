@@ -1,5 +1,5 @@
 /**
- * The runnable example of docs/min.md: `node scripts/run.mjs examples/min/quickstart.ts`
+ * The runnable example of docs/min.md: `node --import tsx examples/min/quickstart.ts`
  * (or `deno run examples/min/quickstart.ts`).
  */
 import {

@@ -4,13 +4,13 @@
  * `{"event":"owned","names":[…],"t":ms}` whenever the set of resources it serves changes.
  * A line `move NAME MEMBER` on stdin moves a resource by hand. SIGINT/SIGTERM: leave and exit 0.
  *
- *   node scripts/run.mjs examples/vip-manager/main.ts --id m1 --listen udp://127.0.0.1:7001 \
+ *   node --import tsx examples/vip-manager/main.ts --id m1 --listen udp://127.0.0.1:7001 \
  *     --peer m2=udp://127.0.0.1:7002 --vip 10.0.0.1 --vip 10.0.0.2 [--sticky 10.0.0.2] [--prefer 10.0.0.1=m2]
  * @module
  */
 import { createInterface } from "node:readline";
 import { createNode, createUdpTransport, GroupDataManager, SystemClock } from "../../mod.ts";
-import { parseFlags, stringFlag, UsageError } from "../../cli/args.ts";
+import { parseFlags, stringFlag, UsageError } from "../../runtime/args.ts";
 import { VipManager, type VipResource } from "./manager.ts";
 
 const flags = parseFlags(process.argv.slice(2), {

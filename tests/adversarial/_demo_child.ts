@@ -7,11 +7,11 @@
  * JSON is passed to `startDemo` (hub limits, headers timeout).
  * @module
  */
-import { hubAddresses, resolvingLayer } from "../../examples/demo/addresses.ts";
-import { DEMO_TIMING } from "../../examples/demo/members.ts";
-import { type DemoOptions, startDemo } from "../../examples/demo/server.ts";
+import { hubAddresses, resolvingLayer } from "../../cli/demo/addresses.ts";
+import { DEMO_TIMING } from "../../cli/demo/members.ts";
+import { type DemoOptions, startDemo } from "../../cli/demo/server.ts";
 import { createWebSocketTransport, GroupCommunicationManager, TransportManager } from "../../mod.ts";
-import { forEachStdinLine } from "../../cli/lines.ts";
+import { forEachStdinLine } from "../../runtime/lines.ts";
 
 const line = (event: string, fields: Record<string, unknown>) =>
   console.log(JSON.stringify({ t: Date.now(), event, ...fields }));

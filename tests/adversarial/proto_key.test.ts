@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PatchError } from "../../gdm/errors.ts";
 import { applyOp, emptyState } from "../../gdm/state.ts";
 import { encodeValue } from "../../gdm/value.ts";
-import { GdmCluster } from "../gdm/sim/gdm_cluster.ts";
+import { GdmCluster } from "../../sim/gdm/cluster.ts";
 
 const probe = () => ({} as Record<string, unknown>).polluted;
 afterEach(() => {

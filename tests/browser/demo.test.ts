@@ -1,8 +1,10 @@
 /**
- * The demo (examples/demo) end to end: the demo server in this process, three Chromium tabs that
+ * The demo (cli/demo) end to end: the demo server in this process, three Chromium tabs that
  * join its ring, notes created, edited (under the GDM lock, seen by the others) and dragged from
  * different tabs, a reload that gets the board back by state transfer, and a closed tab that
- * every remaining tab sees leave — with the same board everywhere. UPDATE_SCREENSHOTS=1 saves docs/demo.png.
+ * every remaining tab sees leave — with the same board everywhere; and a new note that takes typing at
+ * once (the keyboard is in it, not on the button; every key reaches the other tab, though the GDM lock
+ * is granted only a token round later). UPDATE_SCREENSHOTS=1 saves docs/demo.png.
  * Runs only in a loopback-only network namespace:
  *   node scripts/loopback-only.mjs npx vitest run tests/browser/demo.test.ts
  */
@@ -12,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Demo, startDemo } from "../../examples/demo/server.ts";
+import { type Demo, startDemo } from "../../cli/demo/server.ts";
 import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
 import { until } from "../helpers/until.ts";
 import { chromiumSkipReason, launchChromium } from "./chromium.ts";
@@ -92,6 +94,16 @@ if (skip !== undefined) {
         return views.every((v) => v.members.join(",") === six);
       });
       const [a, b, c] = pages;
+      /** Waits until no tab shows any note locked (a finished edit releases its lock a round later). */
+      const released = () =>
+        until("every note's lock released in every tab", 10_000, async () => {
+          const locks = await Promise.all(pages.map((p) =>
+            p.locator(".note").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.lock))
+          ));
+          return locks.every((l) =>
+            l.every((owner) => owner === "")
+          );
+        });
       const sameBoard = (want: number, ps = pages) =>
         until(`the same ${want} notes in every tab`, 10_000, async () => {
           const all = await Promise.all(ps.map(notes));
@@ -100,8 +112,10 @@ if (skip !== undefined) {
           return same && all[0].length === want && server === String(want) ? all[0] : undefined;
         });
 
-      // Tab A creates with the button, tab B by double-clicking the board.
+      // Tab A creates with the button, tab B by double-clicking the board; each new note opens for
+      // typing (holding its lock) until Escape.
       await a.click("#add");
+      await a.keyboard.press("Escape");
       await sameBoard(1);
       const box = (await b.locator("#board").boundingBox())!;
       const n1 = (await b.locator(".note").first().boundingBox())!;
@@ -110,7 +124,9 @@ if (skip !== undefined) {
         box.x + box.width * (left ? 0.15 : 0.7),
         box.y + box.height * (n1.y > box.y + box.height / 2 ? 0.2 : 0.7),
       );
+      await b.keyboard.press("Escape");
       let board = await sameBoard(2);
+      await released();
       const first = board;
 
       // Tab C edits the first note's text: it holds the lock, and tab A sees it locked.
@@ -171,7 +187,9 @@ if (skip !== undefined) {
       });
 
       await a.click("#add");
+      await a.keyboard.press("Escape");
       await sameBoard(3);
+      await released();
       // A server member writes too (the board is one GDM across servers and tabs).
       const alpha = demo.members[0].gdm;
       await alpha.set("note/srv-1", {
@@ -240,6 +258,32 @@ if (skip !== undefined) {
         : join(mkdtempSync(join(tmpdir(), "raincore-demo-")), "demo.png");
       await a.screenshot({ path: shot });
       expect(statSync(shot).size).toBeGreaterThan(10_000);
+
+      // "+ Note" puts the keyboard in the new note at once; typing starts without waiting for the
+      // write or the lock, and not one key is lost: tab B shows every character. The spaces typed
+      // go into the note (the button does not keep the focus, so they add no notes).
+      const typed = "Typed at once, every key: 0123456789 the quick brown fox";
+      await a.click("#add");
+      const focus = await a.evaluate(() => ({
+        cls: document.activeElement?.className,
+        note: document.activeElement?.closest(".note")?.getAttribute("data-id") ?? null,
+        editable: (document.activeElement as HTMLElement | null)?.isContentEditable === true,
+      }));
+      expect(focus).toMatchObject({ cls: "text", editable: true });
+      expect(focus.note).not.toBeNull();
+      await a.keyboard.type(typed);
+      await a.keyboard.press("Escape");
+      await until(
+        "the typed note, every character, in tab B",
+        10_000,
+        async () => (await notes(b)).find((n) => n.id === focus.note)?.text === typed,
+      );
+      await sameBoard(6, [a, b]);
+      await until(
+        "tab B sees the new note's lock released",
+        5_000,
+        async () => (await b.locator(`.note[data-id="${focus.note}"]`).getAttribute("data-lock")) === "",
+      );
     }, 120_000);
   });
 }

@@ -7,7 +7,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Demo, startDemo } from "../../examples/demo/server.ts";
+import { type Demo, startDemo } from "../../cli/demo/server.ts";
 import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
 import { until } from "../helpers/until.ts";
 import { chromiumSkipReason, launchChromium } from "./chromium.ts";

@@ -33,7 +33,7 @@ Deno.test("a Node member and a Deno.serve edge node form one ring and share data
   const edge = await createEdgeNode({ url, upgrade: (r) => Deno.upgradeWebSocket(r) });
   ref.edge = edge;
   const child = new Deno.Command("node", {
-    args: ["scripts/run.mjs", "examples/edge/node_member.ts", "--id", "node-1", "--edge", url],
+    args: ["--import", "tsx", "examples/edge/node_member.ts", "--id", "node-1", "--edge", url],
     cwd: root,
     stdout: "piped",
     stderr: "inherit",

@@ -1,6 +1,6 @@
 /**
  * A Node ring member for tests/deno/websocket_ring_test.ts, started by that test as
- * `node scripts/run.mjs tests/deno/ring_node.ts NODE_ID`. Listens as a WebSocket server, prints
+ * `node --import tsx tests/deno/ring_node.ts NODE_ID`. Listens as a WebSocket server, prints
  * `{"event":"listening","address":…}`, then obeys JSON commands on stdin:
  * `{"cmd":"start","peers":[…],"join":[…]}`, `{"cmd":"multicast","texts":[…]}` and `{"cmd":"exit"}`.
  * Once started it prints `{"event":"state","views":…,"delivered":…}` on every view and delivery.

@@ -50,7 +50,7 @@ class NodeMember {
   state: Report = { views: [], delivered: [] };
   constructor(readonly id: string) {
     this.#child = new Deno.Command("node", {
-      args: ["scripts/run.mjs", "tests/deno/ring_node.ts", id],
+      args: ["--import", "tsx", "tests/deno/ring_node.ts", id],
       cwd: root,
       stdin: "piped",
       stdout: "piped",

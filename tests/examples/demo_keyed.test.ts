@@ -6,9 +6,9 @@
  * keeps it.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { hubAddresses, resolvingLayer } from "../../examples/demo/addresses.ts";
-import { DEMO_TIMING } from "../../examples/demo/members.ts";
-import { type Demo, startDemo } from "../../examples/demo/server.ts";
+import { hubAddresses, resolvingLayer } from "../../cli/demo/addresses.ts";
+import { DEMO_TIMING } from "../../cli/demo/members.ts";
+import { type Demo, startDemo } from "../../cli/demo/server.ts";
 import {
   createWebSocketTransport,
   GroupCommunicationManager,

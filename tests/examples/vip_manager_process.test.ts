@@ -5,7 +5,7 @@
  * kill, and all of them served once at the end. Before the four processes first share a view, each
  * is a group of its own (where owning the same resource is allowed), so the overlap check starts
  * once the ring of four has formed. How fast a fail-over is, is a speed goal measured by
- * `raincore bench failover`; here a deadline only stops a run whose fail-over never comes.
+ * `npm run bench -- failover`; here a deadline only stops a run whose fail-over never comes.
  */
 import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
@@ -40,7 +40,8 @@ describe("VIP manager: four real processes, random SIGKILLs", () => {
       const c = new JsonChild(
         IDS[i],
         spawn(process.execPath, [
-          "scripts/run.mjs",
+          "--import",
+          "tsx",
           "examples/vip-manager/main.ts",
           "--id",
           IDS[i],

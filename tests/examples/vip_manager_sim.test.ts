@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { planAssignments } from "../../examples/vip-manager/plan.ts";
 import { VipManager, type VipResource } from "../../examples/vip-manager/manager.ts";
-import { GdmCluster } from "../gdm/sim/gdm_cluster.ts";
+import { GdmCluster } from "../../sim/gdm/cluster.ts";
 
 const IDS = ["m1", "m2", "m3", "m4", "m5"];
 const RESOURCES: VipResource[] = [

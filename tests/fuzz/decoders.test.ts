@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { decode as decodeGcm, encode911, encodeForward, encodeToken } from "../../gcm/codec.ts";
 import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
-import { ENTRY_ACK, ENTRY_MSG, type Token } from "../../gcm/token.ts";
+import { sampleToken } from "../gcm/_token_fixture.ts";
+import type { Token } from "../../gcm/token.ts";
 import { decodeChunk, decodeOp, encodeChunk, encodeOp, type Op } from "../../gdm/ops.ts";
 import {
   type DataFrame,
@@ -52,53 +53,6 @@ const frames: DataFrame[] = [
     bytes: new Uint8Array(10).fill(7),
   },
 ];
-
-function token(): Token {
-  return {
-    ringId: "a/1/1",
-    parentRingId: "z/1/2",
-    forkSeq: 123456700,
-    seq: 123456789,
-    nodelist: [{ id: "a", inc: 1 }, { id: "b", inc: 2 ** 40 }, { id: "ü-ñ", inc: 3 }],
-    current: 1,
-    dest: 2,
-    gvn: 7,
-    rsv: 8,
-    flags: 1,
-    entries: [
-      {
-        kind: ENTRY_MSG,
-        originId: "a",
-        originInc: 1,
-        seq: 1,
-        safe: false,
-        holder: "a",
-        fwd: "",
-        data: new Uint8Array([1, 2, 3]),
-      },
-      {
-        kind: ENTRY_MSG,
-        originId: "gone",
-        originInc: 9,
-        seq: 4,
-        safe: true,
-        holder: "b",
-        fwd: "outsider",
-        data: new Uint8Array(0),
-      },
-      {
-        kind: ENTRY_ACK,
-        originId: "b",
-        originInc: 2 ** 40,
-        seq: 9,
-        safe: false,
-        holder: "b",
-        fwd: "",
-        data: new Uint8Array([0, 0, 0, 5]),
-      },
-    ],
-  };
-}
 
 const stamp = { c: 5, n: "a#1" } as unknown as Op extends { s: infer S } ? S : never;
 const ops = [
@@ -151,8 +105,8 @@ const targets: FuzzTarget[] = [
   {
     name: "gcm/codec decode (token, 911, forward)",
     corpus: [
-      encodeToken(token()),
-      encodeToken({ ...token(), entries: [] }),
+      encodeToken(sampleToken()),
+      encodeToken({ ...sampleToken(), entries: [] }),
       encode911({
         ringId: "r",
         seq: 5,

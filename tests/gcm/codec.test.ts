@@ -10,55 +10,8 @@ import {
   KIND_FORWARD,
   KIND_TOKEN,
 } from "../../gcm/codec.ts";
-import { ENTRY_ACK, ENTRY_MSG, type Token } from "../../gcm/token.ts";
+import { sampleToken } from "./_token_fixture.ts";
 import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
-
-function sampleToken(): Token {
-  return {
-    ringId: "a/1/1",
-    parentRingId: "z/1/2",
-    forkSeq: 123456700,
-    seq: 123456789,
-    nodelist: [{ id: "a", inc: 1 }, { id: "b", inc: 2 ** 40 }, { id: "ü-ñ", inc: 3 }],
-    current: 1,
-    dest: 2,
-    gvn: 7,
-    rsv: 8,
-    flags: 1,
-    entries: [
-      {
-        kind: ENTRY_MSG,
-        originId: "a",
-        originInc: 1,
-        seq: 1,
-        safe: false,
-        holder: "a",
-        fwd: "",
-        data: new Uint8Array([1, 2, 3]),
-      },
-      {
-        kind: ENTRY_MSG,
-        originId: "gone",
-        originInc: 9,
-        seq: 4,
-        safe: true,
-        holder: "b",
-        fwd: "outsider",
-        data: new Uint8Array(0),
-      },
-      {
-        kind: ENTRY_ACK,
-        originId: "b",
-        originInc: 2 ** 40,
-        seq: 9,
-        safe: false,
-        holder: "b",
-        fwd: "",
-        data: new Uint8Array([0, 0, 0, 5]),
-      },
-    ],
-  };
-}
 
 describe("GCM codec", () => {
   it("round-trips a token, a 911 and a forward", () => {
@@ -92,16 +45,18 @@ describe("GCM codec", () => {
   it("writes each member ID once per token, not once per message", () => {
     const t = sampleToken();
     t.entries = Array.from({ length: 100 }, (_, i) => ({
-      kind: ENTRY_MSG,
+      cfg: t.cfg,
+      gseq: t.mseq - 99 + i,
       originId: "a",
       originInc: 1,
       seq: i + 1,
       safe: false,
       holder: "a",
       fwd: "",
+      stream: 0,
       data: new Uint8Array(100),
     }));
-    expect(encodeToken(t).length).toBeLessThan(100 * (100 + 14) + 200);
+    expect(encodeToken(t).length).toBeLessThan(100 * (100 + 17) + 300);
   });
 
   it("re-encodes a decoded token to the same bytes (u32 fields at their limits, forwarded entries)", () => {
@@ -113,11 +68,11 @@ describe("GCM codec", () => {
     const d = decode(bytes);
     expect(d.kind).toBe(KIND_TOKEN);
     if (d.kind !== KIND_TOKEN) return;
-    expect(d.token.entries.map((e) => [e.seq, e.fwd, e.data.length])).toEqual([
-      [0xffffffff, "", 3],
-      [0x80000000, "outsider", 0],
-      [9, "", 4],
-      [0x7fffffff, "a", 300],
+    expect(d.token.entries.map((e) => [e.seq, e.fwd, e.data.length, e.cfg, e.gseq])).toEqual([
+      [0xffffffff, "outsider", 0, "6:b/1099511627776/1", 11],
+      [0x80000000, "", 3, t.cfg, 39],
+      [9, "", 4, t.cfg, 40],
+      [0x7fffffff, "a", 300, t.cfg, 39],
     ]);
     expect([...encodeToken(d.token)]).toEqual([...bytes]);
     // payloads are views into the decoded buffer, not copies

@@ -3,7 +3,8 @@
  * knows every other member's port, a GCM and a GroupDataManager on it, started; `closers` gets what
  * stops them again.
  */
-import { type GcmOptions, GroupCommunicationManager } from "../../gcm/manager.ts";
+import { GroupCommunicationManager } from "../../gcm/manager.ts";
+import type { GcmOptions } from "../../gcm/options.ts";
 import { type GdmOptions, GroupDataManager } from "../../gdm/manager.ts";
 import { TransportManager } from "../../transport/manager.ts";
 import { createUdpTransport } from "../../transport/backends/udp.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GdmCluster } from "./sim/gdm_cluster.ts";
+import { GdmCluster } from "../../sim/gdm/cluster.ts";
 
 async function boot(n: number, seed = 1): Promise<GdmCluster> {
   const g = new GdmCluster({ seed });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LockTimeoutError, NotLockOwnerError, TransactionAbortedError } from "../../gdm/errors.ts";
-import { GdmCluster } from "./sim/gdm_cluster.ts";
+import { GdmCluster } from "../../sim/gdm/cluster.ts";
 
 async function boot(n: number, seed = 3): Promise<GdmCluster> {
   const g = new GdmCluster({ seed });

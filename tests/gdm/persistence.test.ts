@@ -7,7 +7,7 @@ import { IndexedDbStorage } from "../../gdm/storage_idb.ts";
 import { MemoryStorage } from "../../gdm/storage.ts";
 import type { Item } from "../../gdm/state.ts";
 import { encodeValue } from "../../gdm/value.ts";
-import { GdmCluster } from "./sim/gdm_cluster.ts";
+import { GdmCluster } from "../../sim/gdm/cluster.ts";
 import { FakeIndexedDb } from "./fake_idb.ts";
 
 const item = (v: unknown, c: number, n = "a"): Item => ({ v: encodeValue(v), s: [c, n], w: n });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { applyOp, type DataState, emptyState, type Item, reconcileItems } from "../../gdm/state.ts";
 import { encodeValue } from "../../gdm/value.ts";
-import { GdmCluster } from "./sim/gdm_cluster.ts";
+import { GdmCluster } from "../../sim/gdm/cluster.ts";
 import type { ConflictEvent } from "../../gdm/manager.ts";
 
 function write(st: DataState, key: string, value: unknown, c: number, node: string): void {

@@ -7,5 +7,5 @@ import { fileURLToPath } from "node:url";
 
 export default function setup(): void {
   const root = fileURLToPath(new URL("../..", import.meta.url));
-  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: "inherit" });
+  execFileSync(process.execPath, ["scripts/build.mjs", "--node-only"], { cwd: root, stdio: "inherit" });
 }

@@ -86,7 +86,8 @@ describe("raincore node --key-file", () => {
       const files: string[] = [];
       for (const id of ids) {
         const out = execFileSync(process.execPath, [
-          "scripts/run.mjs",
+          "--import",
+          "tsx",
           "tools/issue_credential.ts",
           "--key-file",
           cluster,

@@ -1,5 +1,5 @@
 /**
- * Protocol-level fuzzing in the GCM simulator (tests/gcm/sim, imported): a malicious sender on the
+ * Protocol-level fuzzing in the GCM simulator (sim/gcm, imported): a malicious sender on the
  * GCM channel sends well-formed but wrong messages — stale tokens, tokens with forged or huge node
  * lists, out-of-range positions, 911s with random fields, forwards, random bytes — to honest
  * members. Honest members keep DESIGN.md's properties (the sim checker), converge once it stops,
@@ -10,10 +10,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { encode911, encodeForward, encodeToken } from "../../gcm/codec.ts";
-import { APP_STREAM } from "../../gcm/manager.ts";
+import { APP_STREAM } from "../../gcm/streams.ts";
 import type { Token } from "../../gcm/token.ts";
 import { Random } from "../../base/random.ts";
-import { Cluster } from "../gcm/sim/harness.ts";
+import { Cluster } from "../../sim/gcm/cluster.ts";
 
 const SEEDS = Number(process.env.MALICIOUS_SEEDS ?? 6);
 
@@ -72,7 +72,7 @@ async function attackRun(
   if (!(await c.settle(20_000))) return ["boot did not converge"];
   const r = new Random(seed ^ 0x5eed);
   const evil = c.backend.layer("m", 1, ids);
-  const send = (to: string, bytes: Uint8Array) => void evil.send(to, 16, bytes).catch(() => {});
+  const send = (to: string, bytes: Uint8Array) => evil.post(to, 16, bytes, () => {});
   const end = c.clock.now() + 3000;
   let k = 0;
   while (c.clock.now() < end) {
@@ -124,23 +124,18 @@ async function attackRun(
     await c.run(5 + r.int(20));
   }
   evil.close();
-  if (c.rec.violations.length > 0) return c.rec.violations;
+  if (c.failures.length > 0) return c.check();
   if (!(await c.settle(30_000))) {
     if (!requireTermination) {
       await c.run(5000);
-      c.rec.checkOrder();
-      return c.rec.violations; // safety only (see the known issue below)
+      return c.check(); // safety only (see the known issue below)
     }
-    c.rec.checkValidity();
-    return [...c.rec.violations, "Termination: honest members did not converge after the attack"];
+    return [...c.check({ end: true }), "Termination: honest members did not converge after the attack"];
   }
-  c.rec.quietFrom = c.clock.now();
+  c.beginQuietTail();
   for (const node of c.live()) for (let i = 0; i < 3; i++) c.send(node.id, i === 1 ? "safe" : "agreed");
   await c.run(3000);
-  c.rec.checkNoLoss();
-  c.rec.checkValidity();
-  c.rec.checkOrder();
-  return c.rec.violations;
+  return c.check({ end: true });
 }
 
 describe("malicious sender on the GCM channel (simulator)", () => {
@@ -157,8 +152,8 @@ describe("malicious sender on the GCM channel (simulator)", () => {
     const evil = c.backend.layer("m", 1, ids);
     // A forward's payload starts with its stream byte (APP_STREAM: the application's deliver events).
     const app = (text: string) => new Uint8Array([APP_STREAM, ...new TextEncoder().encode(text)]);
-    void evil.send("b", 16, encodeForward({ from: "a", safe: false, data: app("spoofed") })).catch(() => {});
-    void evil.send("b", 16, encodeForward({ from: "m", safe: false, data: app("honest") })).catch(() => {});
+    evil.post("b", 16, encodeForward({ from: "a", safe: false, data: app("spoofed") }), () => {});
+    evil.post("b", 16, encodeForward({ from: "m", safe: false, data: app("honest") }), () => {});
     await c.run(2000);
     expect(got).toEqual(["b/m/honest"]);
   });

@@ -81,17 +81,7 @@ export function simCluster(seed: number, link: Partial<LinkOptions> = {}, mtu?: 
 }
 
 /** Deterministic pseudo-random bytes (xorshift32 from `salt`), so corruption or truncation shows. */
-export function pattern(length: number, salt: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (salt * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { pattern } from "../../sim/tm/run.ts";
 
 /** What a scripted peer says about itself when probed. */
 export interface ScriptedIdentity {

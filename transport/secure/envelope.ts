@@ -12,7 +12,7 @@
 import { DecodeError } from "../../base/errors.ts";
 
 /** Bytes the wrapper adds to every packet: marker, salt, counter, tag. */
-export const SECURE_OVERHEAD = 1 + 4 + 8 + 16;
+export const SECURE_OVERHEAD: number = 1 + 4 + 8 + 16;
 /** Marker of HMAC-SHA-256-tagged packets. */
 export const MARKER_HMAC = 0xa1;
 /** Marker of AES-256-GCM-encrypted packets. */

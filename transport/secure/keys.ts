@@ -99,8 +99,12 @@ export function checkId(id: string): void {
 export class DirKey {
   #hmac?: Promise<CryptoKey>;
   #aes?: Promise<CryptoKey>;
+  /** The 32-byte direction key. */
+  readonly raw: Uint8Array;
   /** @param raw the 32-byte direction key. */
-  constructor(readonly raw: Uint8Array) {}
+  constructor(raw: Uint8Array) {
+    this.raw = raw;
+  }
   /** The key imported for Web Crypto HMAC. */
   hmac(): Promise<CryptoKey> {
     this.#hmac ??= subtle().importKey(

@@ -144,7 +144,10 @@ class SecureWrapper implements SecureTransport {
   #handler: PacketHandler | undefined;
   #closed = false;
 
-  constructor(readonly inner: PacketTransport, o: SecureTransportOptions) {
+  readonly inner: PacketTransport;
+
+  constructor(inner: PacketTransport, o: SecureTransportOptions) {
+    this.inner = inner;
     if (o.key instanceof Uint8Array) {
       checkClusterKey(o.key);
       this.#cluster = o.key.slice();

@@ -23,6 +23,7 @@ export type {
   PeerConnectionConfig,
   PeerConnectionConstructorLike,
   PeerConnectionLike,
+  RtcImplementation,
   SessionDescriptionLike,
 } from "./rtc.ts";
 export { decodeSignal, encodeSignal, type Signal, SIGNAL_VERSION } from "./signal_codec.ts";

@@ -1,7 +1,9 @@
 /**
  * Which `RTCPeerConnection` the WebRTC backend uses, and the few places where werift and the
  * browsers' native implementation differ. Browsers: the global `RTCPeerConnection`. Node and Deno:
- * `werift` (`npm:werift@^0.25.2`), loaded only when needed so browser bundles never include it.
+ * `werift` (an optional peer dependency of the npm package), loaded only when a WebRTC transport is
+ * created, so browser bundles and UDP/WebSocket-only installs never need it; without it
+ * {@link loadRtc} rejects with {@link MissingDependencyError}.
  *
  * No packet may leave the host unless asked: werift gathers a server-reflexive candidate from
  * `stun.l.google.com:19302` even with `iceServers: []` (its ICE agent falls back to that server and
@@ -9,6 +11,8 @@
  * every gathering, and refuses to go on if it cannot.
  * @module
  */
+
+import { MissingDependencyError } from "../../../base/errors.ts";
 
 /** A session description as both implementations take it. */
 export interface SessionDescriptionLike {
@@ -77,12 +81,10 @@ export interface RtcConfigOptions {
 /** The specifier in one place; a literal so that Deno and the bundlers see it. */
 async function loadWerift(): Promise<PeerConnectionConstructorLike> {
   try {
-    const mod = await import("npm:werift@^0.25.2");
+    const mod = await import("werift");
     return mod.RTCPeerConnection as unknown as PeerConnectionConstructorLike;
   } catch (err) {
-    throw new Error("the WebRTC backend needs the 'werift' package on Node and Deno (npm install werift)", {
-      cause: err,
-    });
+    throw new MissingDependencyError("werift", "the WebRTC backend on Node and Deno", { cause: err });
   }
 }
 

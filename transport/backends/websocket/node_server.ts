@@ -1,13 +1,14 @@
 /**
- * The WebSocket server on Node: the `ws` package (`npm:ws@^8.18.0`) on a `node:http` server, both
- * loaded only when a server is started so that browser bundles never pull them in. Every accepted
- * socket goes to {@link WebSocketTransport.accept}, which bounds what a WebSocket client may cost;
- * the HTTP server bounds what a TCP connection that never upgrades may cost: its headers must arrive
- * within `headersTimeoutMs` (a "slowloris" trickling bytes is cut off), and at most `maxSockets` are
- * open at once.
+ * The WebSocket server on Node: the `ws` package (`ws`) on a `node:http` server, both loaded only
+ * when a server is started so that browser bundles never pull them in. Every accepted socket goes to
+ * {@link WebSocketTransport.accept}, which bounds what a WebSocket client may cost; the HTTP server
+ * bounds what a TCP connection that never upgrades may cost: its headers must arrive within
+ * `headersTimeoutMs` (a "slowloris" trickling bytes is cut off), and at most `maxSockets` are open at
+ * once.
  * @module
  */
 
+import { MissingDependencyError } from "../../../base/errors.ts";
 import { TransportBindError } from "../../errors.ts";
 import type { WebSocketLike } from "./socket.ts";
 
@@ -34,9 +35,9 @@ export interface ListenOptions {
 /** The parts of the `ws` package used here. */
 export interface WsModule {
   /** The server class. */
-  WebSocketServer: typeof import("npm:ws@^8.18.0").WebSocketServer;
+  WebSocketServer: typeof import("ws").WebSocketServer;
   /** The client class. */
-  WebSocket: typeof import("npm:ws@^8.18.0").WebSocket;
+  WebSocket: typeof import("ws").WebSocket;
 }
 
 /** Held in a variable so that bundlers for browsers do not follow the import (it is never run there). */
@@ -45,9 +46,9 @@ const HTTP_MODULE = "node:http";
 /** Loads the `ws` package (Node only). */
 export async function loadWs(): Promise<WsModule> {
   try {
-    return (await import("npm:ws@^8.18.0")) as unknown as WsModule;
+    return (await import("ws")) as unknown as WsModule;
   } catch (err) {
-    throw new Error("the WebSocket backend needs the 'ws' package on Node (npm install ws)", { cause: err });
+    throw new MissingDependencyError("ws", "the WebSocket backend on Node", { cause: err });
   }
 }
 

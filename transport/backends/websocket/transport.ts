@@ -203,6 +203,7 @@ export class WebSocketTransport implements PacketTransport {
   readonly #onClose: Array<() => Promise<void>> = [];
 
   /**
+   * An endpoint that is not yet listening or dialling (`createWebSocketTransport` does both).
    * @param options core options.
    * @param connect constructor of client sockets; without one, this endpoint cannot dial out.
    * @throws {RangeError} for an invalid option.

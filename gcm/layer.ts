@@ -1,0 +1,39 @@
+/**
+ * The contract between the Group Communication Manager and the layer below it (the Transport
+ * Manager, or anything with the same three members), and a promise wrapper for the API calls that
+ * wait on one send.
+ * @module
+ */
+
+/**
+ * What the GCM needs from the layer below; the Transport Manager satisfies it. `post` reports
+ * success once the whole message is acknowledged, and an error when every resend on every address
+ * failed — that failure is the GCM's failure detector (3.2, 3.5).
+ */
+export interface MessageLayer {
+  /** This node's ID. */
+  readonly nodeId: string;
+  /**
+   * Sends one message reliably and atomically; no ordering between messages is needed. `outcome` is
+   * called exactly once, from the layer's own event that decides it (never from a promise
+   * continuation, so a simulated run does not depend on how many `await`s a chain has).
+   */
+  post(nodeId: string, channel: number, msg: Uint8Array, outcome: (error?: Error) => void): void;
+  /**
+   * Registers the handler of one channel. Each message comes in a buffer of its own that the layer
+   * never touches again (the Transport Manager's do): decoded payloads are views into it.
+   */
+  onMessage(channel: number, fn: (from: string, msg: Uint8Array) => void): void;
+}
+
+/** Sends one message through `layer` and resolves when it is acknowledged (rejects when it failed). */
+export function sendVia(
+  layer: MessageLayer,
+  nodeId: string,
+  channel: number,
+  msg: Uint8Array,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    layer.post(nodeId, channel, msg, (error) => error === undefined ? resolve() : reject(error))
+  );
+}

@@ -1,3 +1,0 @@
-// Seeds 501..1000 of the GCM simulator (split over files so that vitest runs them in parallel).
-import { simSeeds } from "./sim/seeds.ts";
-simSeeds(501, 500);
