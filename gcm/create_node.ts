@@ -5,7 +5,6 @@
  * @module
  */
 import { type Clock, SystemClock } from "../base/clock.ts";
-import type { Logger } from "../base/log.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
@@ -14,6 +13,8 @@ import { GroupCommunicationManager } from "./manager.ts";
 import type { GcmMetrics } from "./metrics.ts";
 import type { WaitOptions } from "./options.ts";
 import type { TransportStats } from "../transport/manager.ts";
+import type { IncarnationConflict } from "../transport/peer_rounds.ts";
+import { type Logger, resolveLogger } from "../base/log.ts";
 import type { ViewMode } from "./types.ts";
 
 /** Options of {@link createNode}. */
@@ -77,6 +78,14 @@ export interface CreateNodeOptions {
    * @default {none: the GCM starts at once}
    */
   beforeStart?: (node: GcmNode) => void;
+  /**
+   * Called when the Transport Manager sees two live processes with one node ID (see
+   * `TransportManager.onConflict`). One ID, one member: by default, the process the peers refused —
+   * in practice the one started later — logs the conflict as an error and closes itself, so the
+   * group is never silently split; the other logs a warning and goes on.
+   * @default {close the refused process, as described}
+   */
+  onIdConflict?: (conflict: IncarnationConflict, node: GcmNode) => void;
   /**
    * Where both managers say what they do; see `GcmOptions.logger`.
    * @default {console output for the namespaces in RAINCORE_DEBUG (e.g. `RAINCORE_DEBUG=gcm,tm`)}
@@ -197,6 +206,23 @@ export function createNode(options: CreateNodeOptions): GcmNode {
       return this.close();
     },
   };
+  const log = resolveLogger(options.logger);
+  transport.onConflict((c) => {
+    if (options.onIdConflict !== undefined) {
+      options.onIdConflict(c, node);
+      return;
+    }
+    const refused = c.self && c.refused;
+    log({
+      level: refused ? "error" : "warn",
+      namespace: "tm",
+      message: refused
+        ? `another live process runs as node "${c.nodeId}" and the peers talk to it: this one stops`
+        : `two live processes claim node "${c.nodeId}" (incarnations ${c.incarnations.join(", ")})`,
+      fields: { ...c },
+    });
+    if (refused) void node.close(0);
+  });
   if (options.beforeStart !== undefined) {
     try {
       options.beforeStart(node);
