@@ -4,7 +4,9 @@
  * @module
  */
 
+import { benchCommand } from "./bench_command.ts";
 import { demoCommand } from "./demo_command.ts";
+import { keyCommand } from "./key_command.ts";
 import { minCommand } from "./min_command.ts";
 import { nodeCommand } from "./node_command.ts";
 import { simCommand } from "./sim_command.ts";
@@ -21,8 +23,10 @@ export interface Command {
 
 /** Every subcommand by name. */
 export const commands: Record<string, Command> = {
+  bench: benchCommand,
   demo: demoCommand,
   node: nodeCommand,
   min: minCommand,
+  key: keyCommand,
   sim: simCommand,
 };

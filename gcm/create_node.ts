@@ -8,7 +8,13 @@ import { type Clock, SystemClock } from "../base/clock.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
+import type { ViewEvent } from "./events.ts";
 import { GroupCommunicationManager } from "./manager.ts";
+import type { GcmMetrics } from "./metrics.ts";
+import type { WaitOptions } from "./options.ts";
+import type { TransportStats } from "../transport/manager.ts";
+import type { IncarnationConflict } from "../transport/peer_rounds.ts";
+import { type Logger, resolveLogger } from "../base/log.ts";
 import type { ViewMode } from "./types.ts";
 
 /** Options of {@link createNode}. */
@@ -72,6 +78,30 @@ export interface CreateNodeOptions {
    * @default {none: the GCM starts at once}
    */
   beforeStart?: (node: GcmNode) => void;
+  /**
+   * Called when the Transport Manager sees two live processes with one node ID (see
+   * `TransportManager.onConflict`). One ID, one member: by default, the process the peers refused —
+   * in practice the one started later — logs the conflict as an error and closes itself, so the
+   * group is never silently split; the other logs a warning and goes on.
+   * @default {close the refused process, as described}
+   */
+  onIdConflict?: (conflict: IncarnationConflict, node: GcmNode) => void;
+  /**
+   * Where both managers say what they do; see `GcmOptions.logger`.
+   * @default {console output for the namespaces in RAINCORE_DEBUG (e.g. `RAINCORE_DEBUG=gcm,tm`)}
+   */
+  logger?: Logger;
+  /**
+   * How long a starting node keeps its messages back waiting to be in a view with another member;
+   * see `GcmOptions.joinWaitMs`. @default {1000}
+   */
+  joinWaitMs?: number;
+}
+
+/** A node's counters: the GCM's (see {@link GcmMetrics}) and the Transport Manager's. */
+export interface NodeMetrics extends GcmMetrics {
+  /** Packets, retransmissions, deliveries of the Transport Manager. */
+  transport: TransportStats;
 }
 
 /** A running node: its GCM, the Transport Manager below it, and a way to stop both. */
@@ -84,6 +114,12 @@ export interface GcmNode {
   readonly transport: TransportManager;
   /** Leaves the group gracefully (bounded by `timeoutMs`), then closes the GCM and the transports. */
   close(timeoutMs?: number): Promise<void>;
+  /** Resolves once the node has joined (see `GroupCommunicationManager.ready`). */
+  ready(options?: WaitOptions): Promise<ViewEvent>;
+  /** A snapshot of the node's counters. */
+  metrics(): NodeMetrics;
+  /** `await using node = createNode(…)`: {@link close} at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Worst-case time until the Transport Manager reports a delivery failure (exponential back-off). */
@@ -141,6 +177,8 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     eligible: options.eligible,
     expectedSize: options.expectedSize,
     quorum: options.quorum,
+    logger: options.logger,
+    joinWaitMs: options.joinWaitMs,
   });
   let closing: Promise<void> | undefined;
   const node: GcmNode = {
@@ -162,7 +200,29 @@ export function createNode(options: CreateNodeOptions): GcmNode {
       })();
       return closing;
     },
+    ready: (o) => gcm.ready(o),
+    metrics: () => ({ ...gcm.metrics(), transport: { ...transport.stats } }),
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
   };
+  const log = resolveLogger(options.logger);
+  transport.onConflict((c) => {
+    if (options.onIdConflict !== undefined) {
+      options.onIdConflict(c, node);
+      return;
+    }
+    const refused = c.self && c.refused;
+    log({
+      level: refused ? "error" : "warn",
+      namespace: "tm",
+      message: refused
+        ? `another live process runs as node "${c.nodeId}" and the peers talk to it: this one stops`
+        : `two live processes claim node "${c.nodeId}" (incarnations ${c.incarnations.join(", ")})`,
+      fields: { ...c },
+    });
+    if (refused) void node.close(0);
+  });
   if (options.beforeStart !== undefined) {
     try {
       options.beforeStart(node);

@@ -1,7 +1,8 @@
 /**
  * The demo's server-side members: three ring members in this process, talking to each other over
  * UDP on loopback and attached to the WebSocket hub as relay clients so that browser tabs reach
- * them. Each runs a GroupDataManager, so the board survives as long as one member is up.
+ * them. Each runs a GroupDataManager, so the board survives as long as one member is up. With a
+ * cluster key every packet is authenticated and each member proves its relay ID to the hub.
  * @module
  */
 import {
@@ -9,6 +10,8 @@ import {
   createWebSocketTransport,
   GroupCommunicationManager,
   GroupDataManager,
+  type PacketTransport,
+  secureTransport,
   TransportManager,
 } from "../../mod.ts";
 import { hubAddresses, resolvingLayer } from "./addresses.ts";
@@ -35,16 +38,21 @@ export interface ServerMember {
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** Starts the members `ids`, each over UDP (loopback) and as a relay client of `hub`. */
-export async function startServerMembers(hub: string, ids: readonly string[]): Promise<ServerMember[]> {
+/** Starts the members `ids`, each over UDP (loopback) and as a relay client of `hub`; `key` secures both. */
+export async function startServerMembers(
+  hub: string,
+  ids: readonly string[],
+  key?: Uint8Array,
+): Promise<ServerMember[]> {
   const udps = await Promise.all(ids.map(() => createUdpTransport({ host: "127.0.0.1", port: 0 })));
   const udpOf = new Map(ids.map((id, i) => [id, [...udps[i].addresses]]));
   const members: ServerMember[] = [];
   for (const [i, id] of ids.entries()) {
-    const ws = await createWebSocketTransport({ id, servers: [hub] });
+    const ws = await createWebSocketTransport({ id, servers: [hub], key });
+    const secure = (t: PacketTransport) => key === undefined ? t : secureTransport(t, { key, nodeId: id });
     const tm = new TransportManager({
       nodeId: id,
-      transports: [udps[i], ws],
+      transports: [secure(udps[i]), secure(ws)],
       rtoInitialMs: DEMO_TIMING.rtoMs,
       rtoMaxMs: DEMO_TIMING.rtoMaxMs,
       retries: DEMO_TIMING.retries,

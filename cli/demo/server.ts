@@ -4,6 +4,12 @@
  * tab is open. Browser tabs join the same ring over WebRTC, with the hub as relay fallback.
  * No STUN server is used and nothing leaves the host it binds (127.0.0.1 by default).
  *
+ * With a cluster key (`key`), the server members authenticate their packets, the hub takes only
+ * relay IDs proven with a key, and each tab is handed a credential for one tab ID
+ * (`tab_credentials.ts`): nobody can take a member's or another tab's place. Without one, the hub
+ * gives a relay ID to its first live holder (see `transport/backends/websocket/inbound.ts` for the
+ * hub's limits, which `hub` sets).
+ *
  * ```ts
  * const demo = await startDemo({ port: 8080 });
  * console.log(demo.url);
@@ -14,10 +20,21 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createWebSocketTransport, type WebSocketLike, type WebSocketTransport } from "../../mod.ts";
+import {
+  createWebSocketTransport,
+  loadNodeCrypto,
+  type WebSocketCoreOptions,
+  type WebSocketLike,
+  type WebSocketTransport,
+  type WebSocketTransportStats,
+} from "../../mod.ts";
 import { ensureBundle } from "./bundle.ts";
 import { startWebServer } from "./http.ts";
 import { DEMO_TIMING, type ServerMember, startServerMembers } from "./members.ts";
+import { TabCredentials } from "./tab_credentials.ts";
+
+/** The relay ID of the demo's hub. */
+export const HUB_ID = "hub";
 
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
@@ -31,6 +48,25 @@ export interface DemoOptions {
   iceServers?: ReadonlyArray<{ urls: string }>;
   /** Progress lines (stderr in the CLI). @default {nothing} */
   log?: (line: string) => void;
+  /**
+   * Cluster key: members authenticate every packet, the hub every relay ID, and tabs get
+   * credentials for `tabSlots` tab IDs. @default {none}
+   */
+  key?: Uint8Array;
+  /** With `key`: how many tabs can be open at once (tab IDs `tab-01` …). @default {32} */
+  tabSlots?: number;
+  /**
+   * The hub's limits (defaults of the WebSocket backend: 1,024 connections, 8 MiB waiting per
+   * client, 64 MiB in total, 10 s to identify, 2 s for a relay ID's holder to answer).
+   */
+  hub?: Pick<
+    WebSocketCoreOptions,
+    "maxConnections" | "maxBufferedBytes" | "maxTotalBufferedBytes" | "identifyTimeoutMs" | "claimCheckMs"
+  >;
+  /** Time an HTTP request has to send its headers, ms. @default {10_000} */
+  headersTimeoutMs?: number;
+  /** TCP connections open at once (page loads and WebSockets). @default {2048} */
+  maxSockets?: number;
 }
 
 /** A running demo. */
@@ -41,6 +77,8 @@ export interface Demo {
   hub: string;
   /** The server members. */
   members: ServerMember[];
+  /** The hub's counters (live): relayed and dropped packets, connections accepted and refused. */
+  hubStats: WebSocketTransportStats;
   /**
    * Resolves with the view index once every server member is in one view with all the others
    * (then a tab that opens the page finds the ring up); rejects after `timeoutMs`.
@@ -70,25 +108,48 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   // Sockets that arrive before the hub transport exists wait for it (it needs the bound URL).
   const hubRef: { transport?: WebSocketTransport } = {};
   const early: WebSocketLike[] = [];
+  const key = options.key;
+  if (key !== undefined) await loadNodeCrypto();
+  const tabs = key === undefined ? undefined : new TabCredentials(
+    key,
+    [...ids, HUB_ID],
+    options.tabSlots ?? 32,
+    (id) => hubRef.transport !== undefined && !hubRef.transport.isUnreachable(`relay+${web.hub}#${id}`),
+  );
   const web = await startWebServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8080,
     publicDir: join(root, "cli", "demo", "public"),
     bundle,
-    config: (hub) => ({ hub, members: ids, timing: DEMO_TIMING, iceServers: options.iceServers ?? [] }),
+    config: (hub) => ({
+      hub,
+      members: ids,
+      timing: DEMO_TIMING,
+      iceServers: options.iceServers ?? [],
+      keyed: key !== undefined,
+    }),
+    credential: tabs === undefined ? undefined : () => tabs.issue(),
     accept: (s) => (hubRef.transport ? hubRef.transport.accept(s) : early.push(s)),
+    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+    maxSockets: options.maxSockets ?? 2048,
   });
-  const hubTransport = await createWebSocketTransport({ id: "hub", advertise: [web.hub] });
+  const hubTransport = await createWebSocketTransport({
+    ...options.hub,
+    id: HUB_ID,
+    advertise: [web.hub],
+    key,
+  });
   hubRef.transport = hubTransport;
   for (const s of early.splice(0)) hubTransport.accept(s);
   log(`hub (signaling + relay) at ${web.hub}`);
   log(`starting members ${ids.join(", ")} on UDP loopback …`);
-  const members = await startServerMembers(web.hub, ids);
+  const members = await startServerMembers(web.hub, ids, key);
   let closing: Promise<void> | undefined;
   return {
     url: web.url,
     hub: web.hub,
     members,
+    hubStats: hubTransport.stats,
     membersUp: (timeoutMs = 15_000) => allInOneView(members, timeoutMs),
     close() {
       closing ??= (async () => {

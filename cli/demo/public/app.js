@@ -1,11 +1,15 @@
 // The page: this tab becomes a raincore ring member (WebRTC to other tabs, the hub's relay as
 // fallback and to the server members), replicates the board with a GroupDataManager, and shows
-// the ring live. window.demo exposes read-only state for tests.
+// the ring live. When the demo runs with a cluster key, the tab's ID and its credential come from
+// the server (/credential.json): every packet is then authenticated, and the tab proves its relay
+// ID to the hub. window.demo exposes read-only state for tests.
 import {
   createWebRtcTransport,
   createWebSocketTransport,
   GroupCommunicationManager,
   GroupDataManager,
+  parseKeyFile,
+  secureTransport,
   TransportManager,
 } from "/raincore.browser.js";
 import { Board } from "./board.js";
@@ -13,7 +17,17 @@ import { colorOf, shortName } from "./names.js";
 import { RingPanel } from "./ring.js";
 
 const cfg = await (await fetch("/config.json")).json();
-const id = `tab-${crypto.getRandomValues(new Uint16Array(1))[0].toString(16).padStart(4, "0")}`;
+/** This tab's ID and, in a keyed demo, its credential. */
+async function identity() {
+  if (!cfg.keyed) {
+    return { id: `tab-${crypto.getRandomValues(new Uint16Array(1))[0].toString(16).padStart(4, "0")}` };
+  }
+  const r = await fetch("/credential.json", { cache: "no-store" });
+  if (!r.ok) throw new Error(`no tab credential: ${(await r.json()).error}`);
+  const c = await r.json();
+  return { id: c.id, key: parseKeyFile(c.credential) };
+}
+const { id, key } = await identity();
 const servers = new Set(cfg.members);
 const enc = (s) => encodeURIComponent(s);
 /** Addresses of a node: tabs direct over WebRTC first, everyone through the hub's relay. */
@@ -26,7 +40,7 @@ document.getElementById("me-id").textContent = shortName(id);
 document.querySelector("#me .dot").style.background = colorOf(id);
 document.title = `${shortName(id)} · raincore board`;
 
-const ws = await createWebSocketTransport({ id, servers: [cfg.hub] });
+const ws = await createWebSocketTransport({ id, servers: [cfg.hub], key });
 let rtc;
 try {
   rtc = await createWebRtcTransport({
@@ -38,9 +52,10 @@ try {
   console.warn("WebRTC unavailable, relay only:", e);
 }
 const t = cfg.timing;
+const secure = (transport) => (key ? secureTransport(transport, { key, nodeId: id }) : transport);
 const tm = new TransportManager({
   nodeId: id,
-  transports: rtc ? [rtc, ws] : [ws],
+  transports: (rtc ? [rtc, ws] : [ws]).map(secure),
   rtoInitialMs: t.rtoMs,
   rtoMaxMs: t.rtoMaxMs,
   retries: t.retries,
