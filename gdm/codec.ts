@@ -58,8 +58,17 @@ export type Direct =
   | { readonly kind: "resume"; readonly view: string; readonly member: string; readonly from: number }
   /** The asked member holds no snapshot of that round. */
   | { readonly kind: "refuse"; readonly view: string }
-  /** The sender has its copies of operations `ns` of `issuer` on disk. */
-  | { readonly kind: "durable"; readonly issuer: string; readonly ns: readonly number[] };
+  /**
+   * Member `member` has on disk its copies of operations `ns` of `issuer`, and the grants of that
+   * issuer's lock requests with numbers `grants`.
+   */
+  | {
+    readonly kind: "durable";
+    readonly member: string;
+    readonly issuer: string;
+    readonly ns: readonly number[];
+    readonly grants: readonly number[];
+  };
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
 
@@ -108,6 +117,11 @@ const writeW = (w: WriteSpec) => ({
 });
 
 function opW(op: Operation): unknown {
+  const w = opBodyW(op);
+  return "acks" in op && op.acks === true ? { ...(w as Record<string, unknown>), a: 1 } : w;
+}
+
+function opBodyW(op: Operation): unknown {
   switch (op.kind) {
     case "write":
       return {
@@ -183,7 +197,7 @@ export function encodeDirect(m: Direct): Uint8Array {
     case "refuse":
       return frame(KIND_REFUSE, { v: m.view });
     case "durable":
-      return frame(KIND_DURABLE, { i: m.issuer, ns: m.ns });
+      return frame(KIND_DURABLE, { me: m.member, i: m.issuer, ns: m.ns, g: m.grants });
   }
 }
 
@@ -312,7 +326,12 @@ function opR(x: unknown): Operation {
   const t = o.t;
   if (t === "h") return helloR(o);
   if (t === "y") return { kind: "synced", member: str(o.me, "synced member") };
-  const issued = { issuer: str(o.i, "issuer"), n: num(o.n, "operation number"), stamp: stampR(o.s) };
+  const issued = {
+    issuer: str(o.i, "issuer"),
+    n: num(o.n, "operation number"),
+    stamp: stampR(o.s),
+    ...(o.a === 1 ? { acks: true } : {}),
+  };
   switch (t) {
     case "w":
       return o.r === undefined
@@ -371,7 +390,13 @@ export function decodeDirect(bytes: Uint8Array): Direct {
     case KIND_REFUSE:
       return { kind: "refuse", view: str(o.v, "refuse view") };
     case KIND_DURABLE:
-      return { kind: "durable", issuer: str(o.i, "durable issuer"), ns: arr(o.ns, "durable ns").map((n) => num(n, "n")) };
+      return {
+        kind: "durable",
+        member: str(o.me, "durable member"),
+        issuer: str(o.i, "durable issuer"),
+        ns: arr(o.ns, "durable ns").map((n) => num(n, "n")),
+        grants: arr(o.g, "durable grants").map((n) => num(n, "n")),
+      };
     default:
       throw new DecodeError(`unknown GDM message kind ${kind}`);
   }

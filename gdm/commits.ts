@@ -45,17 +45,18 @@ export class GroupCommits {
   }
 
   /**
-   * The next batch, if one is due and none is being written. `whole` gives the replica's full content
-   * for a `replace` batch.
+   * The next batch, if one is due (or `due` says so: others wait for it) and none is being written.
+   * `whole` gives the replica's full content for a `replace` batch.
    */
   next(
     clock: number,
     whole: () => { items: Map<string, Item>; locks: Map<string, LockState> },
+    due = false,
   ): { id: number; batch: StorageBatch } | undefined {
     if (this.#inFlight !== undefined) return undefined;
-    if (this.#items.size === 0 && this.#locks.size === 0 && !this.#replace && this.#waiting.length === 0) {
-      return undefined;
-    }
+    if (
+      !due && this.#items.size === 0 && this.#locks.size === 0 && !this.#replace && this.#waiting.length === 0
+    ) return undefined;
     const replace = this.#replace;
     const content = replace ? whole() : { items: this.#items, locks: this.#locks };
     const waiting = this.#waiting;
@@ -72,7 +73,7 @@ export class GroupCommits {
         locks: [...content.locks],
         clock,
         replace,
-        sync: waiting.some((r) => r.durability === "fsync"),
+        sync: due || waiting.some((r) => r.durability === "fsync"),
       },
     };
   }

@@ -30,7 +30,7 @@ import { type Notice, Follower, type FollowerView } from "./follower.ts";
 import { newerItem } from "./items.ts";
 import { GroupCommits } from "./commits.ts";
 import { FREE_LOCK } from "./locks.ts";
-import { type Item, type LockState, memberKey, nodeOf, type ReadSpec, type WriteSpec } from "./model.ts";
+import { type Item, type LockState, memberKey, nodeOf, nodeOfIssuer, type ReadSpec, type WriteSpec } from "./model.ts";
 import { type HelloOp, isStateOp, operationId, type StateOp } from "./operations.ts";
 import { Pull, Serving } from "./pull.ts";
 import { digestReplica, type Effect, type Replica } from "./replica.ts";
@@ -158,6 +158,15 @@ export class GdmCore {
   #overlay: Map<string, Item> | undefined;
   // ---- storage
   readonly #commits = new GroupCommits();
+  /**
+   * What issuers may wait for our copy of on disk — operations of theirs applied here, and grants of
+   * their lock requests (`grant`) — for the next commit…
+   */
+  #acksNext: Ack[] = [];
+  /** …and those of the commit being written, by commit. */
+  readonly #acksInFlight = new Map<number, Ack[]>();
+  /** Acknowledgements that came before our own operation (or grant) was applied here. */
+  readonly #earlyAcks = new Map<string, Set<string>>();
   #storageBroken = false;
   #commitRetry = false;
   /** Diagnostics. */
@@ -221,8 +230,15 @@ export class GdmCore {
   }
 
   /** Requests not settled yet: kind, where each is, its operation number (diagnostics). */
-  get pending(): Array<{ kind: string; state: string; n?: number; lock?: string }> {
-    return [...this.#requests.all()].map((r) => ({ kind: r.kind, state: r.state, n: r.op?.n, lock: r.lock }));
+  get pending(): Array<{ kind: string; state: string; n?: number; lock?: string; waitsFor?: string[] }> {
+    return [...this.#requests.all()].map((r) => ({
+      kind: r.kind,
+      state: r.state,
+      n: r.op?.n,
+      lock: r.lock,
+      ...(r.acks === undefined ? {} : { waitsFor: [...r.acks.needed].filter((m) => !r.acks!.have.has(m)) }),
+      ...(r.onDisk === false && r.state === "applied" && r.outcome !== undefined ? { disk: true } : {}),
+    }));
   }
 
   /** The replica reads come from: the group's, or while pulling the copy this member had. */
@@ -399,6 +415,7 @@ export class GdmCore {
 
   /** A regular view was installed. */
   view(v: ViewInput): void {
+    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", memberKey(this.#s.nodeId, v.incarnation), "VIEW", v.id, v.members.join(","));
     if (this.#status === "closed") return;
     const me = memberKey(this.#s.nodeId, v.incarnation);
     if (me !== this.#member || this.#status === "detached") this.#rejoined(me);
@@ -415,9 +432,18 @@ export class GdmCore {
 
   /** A transitional configuration began (the members moving on together). */
   transitional(id: string, members: readonly string[]): void {
+    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "T", id, members.join(","));
     if (this.#status !== "running") return;
     this.#endTransfers();
-    this.#handle(this.#follower.transitional(id, new Set(members)));
+    const movers = new Set(members);
+    // Durability acknowledgements can only come from the members moving on with this one: by EVS they
+    // delivered what it did; the others may never apply the operation, so nobody waits for them.
+    for (const r of [...this.#requests.all()]) {
+      if (r.acks === undefined) continue;
+      for (const m of r.acks.needed) if (!movers.has(m)) r.acks.needed.delete(m);
+      this.#maybeDurable(r);
+    }
+    this.#handle(this.#follower.transitional(id, movers));
     this.#afterEvent();
   }
 
@@ -536,6 +562,9 @@ export class GdmCore {
         if (this.#pull?.view.id === m.view && ++this.#refusals < this.#pull.decision.kept.length) this.#askNext();
         break;
       case "durable":
+        if (m.issuer !== this.#s.issuer) break;
+        for (const n of m.ns) this.#acked(n, false, m.member);
+        for (const n of m.grants) this.#acked(n, true, m.member);
         break;
     }
     this.#afterEvent();
@@ -600,8 +629,11 @@ export class GdmCore {
 
   /** Group commit `id` is stored. */
   stored(id: number, result: StorageWriteResult | void): void {
+    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "stored", id);
     this.#storageBroken = false;
-    for (const r of this.#commits.done(id)) this.#durable(r);
+    this.#sendAcks(this.#acksInFlight.get(id) ?? []);
+    this.#acksInFlight.delete(id);
+    for (const r of this.#commits.done(id)) this.#onDisk(r);
     if (result?.compact) this.#commits.replaceAll();
     this.#afterEvent();
   }
@@ -609,6 +641,8 @@ export class GdmCore {
   /** Group commit `id` failed: the requests that waited for it reject; the changes go in the next. */
   storeFailed(id: number, cause: unknown): void {
     const error = new StorageError(`storage write failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.#acksNext.push(...(this.#acksInFlight.get(id) ?? []));
+    this.#acksInFlight.delete(id);
     for (const r of this.#commits.failed(id)) {
       this.#settle(r.id, undefined, error);
       this.#requests.remove(r);
@@ -625,7 +659,7 @@ export class GdmCore {
     for (const n of notices) {
       switch (n.type) {
         case "effects":
-          this.#effects(n.effects, quiet);
+          this.#effects(n.effects, quiet, n.movers);
           break;
         case "dropped":
           for (const op of n.ops) {
@@ -649,7 +683,7 @@ export class GdmCore {
     }
   }
 
-  #effects(effects: readonly Effect[], quiet: boolean): void {
+  #effects(effects: readonly Effect[], quiet: boolean, movers?: ReadonlySet<string>): void {
     for (const e of effects) {
       switch (e.type) {
         case "change": {
@@ -676,17 +710,29 @@ export class GdmCore {
           }
           break;
         case "granted": {
+          // The requester may wait for every member's copy of the grant on disk.
+          const issuer = e.holder.request.slice(0, e.holder.request.lastIndexOf("#"));
+          const n = Number(e.holder.request.slice(issuer.length + 1));
+          if (issuer !== this.#s.issuer) {
+            if (this.#s.storage) this.#acksNext.push({ issuer, n, grant: true });
+            else this.#sendAcks([{ issuer, n, grant: true }]);
+          }
           if (e.holder.owner !== this.#member) break;
           const r = this.#requestOf(e.holder.request);
           if (r !== undefined && r.kind === "lock" && r.outcome === undefined) {
             r.outcome = { value: e.holder.fence };
-            this.#applied(r);
+            this.#applied(r, movers);
           }
           break;
         }
         case "outcome":
           if (!e.duplicate) this.stats.applied++;
-          if (e.issuer === this.#s.issuer) this.#outcome(e);
+          if (e.issuer === this.#s.issuer) this.#outcome(e, movers);
+          else if (globalThis.process?.env?.DEBUG_GDM && console.log("DBG", this.#member, "outcome", e.issuer, e.n, e.acks, e.duplicate)) {} else if (e.acks) {
+            // Its issuer waits for our copy on disk (without storage, memory is all there is).
+            if (this.#s.storage) this.#acksNext.push({ issuer: e.issuer, n: e.n, grant: false });
+            else this.#sendAcks([{ issuer: e.issuer, n: e.n, grant: false }]);
+          }
           break;
       }
     }
@@ -699,7 +745,7 @@ export class GdmCore {
     return this.#requests.byOp(Number(request.slice(prefix.length)));
   }
 
-  #outcome(e: Extract<Effect, { type: "outcome" }>): void {
+  #outcome(e: Extract<Effect, { type: "outcome" }>, movers?: ReadonlySet<string>): void {
     const r = this.#requests.byOp(e.n);
     if (r === undefined || r.outcome !== undefined) return;
     const replica = this.#follower.replica!;
@@ -718,7 +764,7 @@ export class GdmCore {
     if (r.kind === "merge" && r.internal) this.#merged(r.op!);
     if (r.kind === "cancel" && r.op?.kind === "cancel") this.#letGo.delete(r.op.request);
     if (r.kind === "unlock" && r.op?.kind === "unlock") this.#letGo.delete(r.op.request);
-    this.#applied(r);
+    this.#applied(r, movers);
   }
 
   /**
@@ -748,7 +794,7 @@ export class GdmCore {
   }
 
   /** `r` was applied in this member's lineage: settle it now, or when it is as durable as asked. */
-  #applied(r: Request): void {
+  #applied(r: Request, movers?: ReadonlySet<string>): void {
     r.state = "applied";
     if (r.outcome === undefined) return; // a queued lock request: its grant comes later
     if (r.kind === "lock") this.#timer(`lock:${r.id}`, -1);
@@ -757,10 +803,72 @@ export class GdmCore {
       return;
     }
     if (this.#s.storage && r.durability !== "memory" && r.outcome.error === undefined) {
+      if (r.op?.acks === true) {
+        // Every member of the view that holds the group's data must say its copy is on disk (those
+        // that leave the view drop out; one still pulling gets the operation with its snapshot).
+        // A lock request counts the acknowledgements of its grant, the others those of the operation.
+        const at = ackKey(r.op.n, r.kind === "lock");
+        const have = this.#earlyAcks.get(at) ?? new Set<string>();
+        this.#earlyAcks.delete(at);
+        const unsynced = this.#follower.unsynced;
+        const needed = new Set(
+          [...(movers ?? this.#follower.view?.members ?? [])].filter((m) => m !== this.#member && !unsynced.has(m)),
+        );
+        r.acks = { needed, have };
+        if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "applied", r.op.n, "view", this.#follower.view?.id, "needs", [...needed], "have", [...have]);
+      }
       this.#commits.wait(r);
       return;
     }
     this.#durable(r);
+  }
+
+  /** `r`'s change is on this member's disk. */
+  #onDisk(r: Request): void {
+    r.onDisk = true;
+    this.#maybeDurable(r);
+  }
+
+  /** Settles `r` once it is on this member's disk and, if it asked for that, on every other member's. */
+  #maybeDurable(r: Request): void {
+    if (!r.onDisk) return;
+    if (r.acks !== undefined && [...r.acks.needed].some((m) => !r.acks!.have.has(m))) return;
+    this.#durable(r);
+  }
+
+  /** Member `member` has operation `n` of ours (the grant of lock request `n`: `grant`) on disk. */
+  #acked(n: number, grant: boolean, member: string): void {
+    const r = this.#requests.byOp(n);
+    if (r !== undefined && (r.kind === "lock") !== grant) return; // not what this request waits for
+    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "acked", n, member, r?.acks !== undefined, r?.outcome);
+    if (r?.acks !== undefined) {
+      r.acks.have.add(member);
+      this.#maybeDurable(r);
+      return;
+    }
+    if (r === undefined || r.outcome !== undefined) return; // settled already, or not waiting for acks
+    const early = this.#earlyAcks.get(ackKey(n, grant)) ?? new Set<string>();
+    early.add(member);
+    this.#earlyAcks.set(ackKey(n, grant), early);
+    if (this.#earlyAcks.size > 65_536) this.#earlyAcks.delete(this.#earlyAcks.keys().next().value!);
+  }
+
+  /** Tells the issuers that these operations are on our disk. */
+  #sendAcks(acks: readonly Ack[]): void {
+    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "acks", JSON.stringify(acks));
+    const byIssuer = new Map<string, { ns: number[]; grants: number[] }>();
+    for (const { issuer, n, grant } of acks) {
+      let e = byIssuer.get(issuer);
+      if (e === undefined) byIssuer.set(issuer, e = { ns: [], grants: [] });
+      (grant ? e.grants : e.ns).push(n);
+    }
+    for (const [issuer, { ns, grants }] of byIssuer) {
+      this.#out.push({
+        type: "send",
+        to: nodeOfIssuer(issuer),
+        data: encodeDirect({ kind: "durable", member: this.#member, issuer, ns, grants }),
+      });
+    }
   }
 
   #durable(r: Request): void {
@@ -1012,7 +1120,10 @@ export class GdmCore {
       } else if (r.state === "held") {
         this.#lamport = Math.max(this.#lamport, replica.clock) + 1;
         const n = ++this.#n;
-        const op = r.build(n, [this.#lamport, this.#s.nodeId], this.#member);
+        const built = r.build(n, [this.#lamport, this.#s.nodeId], this.#member);
+        const op = r.level === "safe" && r.durability === "fsync" && this.#s.storage && !r.internal
+          ? { ...built, acks: true }
+          : built;
         this.#requests.issued(r, op);
         this.#queue(r);
       }
@@ -1062,9 +1173,15 @@ export class GdmCore {
   #maybeCommit(): void {
     if (!this.#s.storage) return;
     if (this.#storageBroken && !this.#commitRetry) return;
-    const next = this.#commits.next(this.clockToStore(), () => this.#whole());
+    // Acknowledgements owed to issuers are made after a commit (fsync'd: they wait for disks).
+    const next = this.#commits.next(this.clockToStore(), () => this.#whole(), this.#acksNext.length > 0);
     if (next === undefined) return;
     this.#commitRetry = false;
+    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "commit", next.id, this.#acksNext.length);
+    if (this.#acksNext.length > 0) {
+      this.#acksInFlight.set(next.id, this.#acksNext);
+      this.#acksNext = [];
+    }
     this.#out.push({ type: "persist", id: next.id, batch: next.batch });
   }
 
@@ -1094,6 +1211,17 @@ export class GdmCore {
   #timer(name: TimerName, delayMs: number): void {
     this.#out.push({ type: "timer", name, delayMs });
   }
+}
+
+/** An acknowledgement owed to an issuer: its operation `n`, or (`grant`) the grant of its lock request `n`. */
+interface Ack {
+  issuer: string;
+  n: number;
+  grant: boolean;
+}
+
+function ackKey(n: number, grant: boolean): string {
+  return grant ? `g${n}` : `o${n}`;
 }
 
 function closedError(kind: RequestKind): Error {

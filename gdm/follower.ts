@@ -35,8 +35,11 @@ export interface FollowerView {
 
 /** What the stream did, for the member around the follower. */
 export type Notice =
-  /** Operations applied: their effects. */
-  | { readonly type: "effects"; readonly effects: Effect[] }
+  /**
+   * Operations applied: their effects. `movers`: they were delivered in the transitional
+   * configuration of these members (the only ones known to hold them).
+   */
+  | { readonly type: "effects"; readonly effects: Effect[]; readonly movers?: ReadonlySet<string> }
   /** State operations delivered here and not applied (see the module comment). */
   | { readonly type: "dropped"; readonly ops: readonly StateOp[] }
   /** A round started: the member multicasts its hello, bound to the view. */
@@ -144,7 +147,7 @@ export class Follower {
     const wasSettled = this.#round.state === "complete" && prev?.primary === true;
     if (this.#round.state === "pending") out.push({ type: "dropped", ops: this.#round.deferred });
     if (t !== undefined && t.ops.length > 0) {
-      if (wasSettled && next.primary && this.replica !== undefined) this.#apply(t.ops, out);
+      if (wasSettled && next.primary && this.replica !== undefined) this.#apply(t.ops, out, t.members);
       else out.push({ type: "dropped", ops: t.ops });
     }
     if (this.epoch !== null && t !== undefined) this.epoch = nextEpoch(this.epoch, t.id);
@@ -217,11 +220,11 @@ export class Follower {
     return out;
   }
 
-  #apply(ops: readonly StateOp[], out: Notice[]): void {
+  #apply(ops: readonly StateOp[], out: Notice[], movers?: ReadonlySet<string>): void {
     if (ops.length === 0) return;
     const effects: Effect[] = [];
     for (const op of ops) effects.push(...applyStateOp(this.replica!, op));
-    out.push({ type: "effects", effects });
+    out.push(movers === undefined ? { type: "effects", effects } : { type: "effects", effects, movers });
   }
 
   /** Frees the locks of owners that are not in the view (the next waiter gets each). */

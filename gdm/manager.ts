@@ -16,7 +16,7 @@ import { type CoreStats, GdmCore, type RequestSpec, splitItems } from "./core.ts
 import { GdmDriver } from "./driver.ts";
 import { GdmClosedError, TransactionAbortedError, UnsupportedGcmError } from "./errors.ts";
 import { eventOf, type GdmEvents } from "./events.ts";
-import { type Item, memberKey, nodeOf, type ReadSpec, type WriteSpec } from "./model.ts";
+import { issuerKey, type Item, memberKey, nodeOf, type ReadSpec, type WriteSpec } from "./model.ts";
 import { type GdmOptions, type GdmSettings, resolveGdmOptions } from "./options.ts";
 import type { Durability } from "./requests.ts";
 import type { Stamp } from "./stamp.ts";
@@ -128,7 +128,7 @@ export class GroupDataManager {
     const core = new GdmCore({
       nodeId: gcm.id,
       incarnation: gcm.incarnation,
-      issuer: `${gcm.id}#${gcm.incarnation}.${instance}`,
+      issuer: issuerKey(gcm.id, gcm.incarnation, instance),
       level: this.#s.level,
       durability: this.#s.durability,
       quorum: this.#s.quorum,
@@ -207,7 +207,7 @@ export class GroupDataManager {
   }
 
   /** Requests not settled yet: kind, where each is, its operation number (diagnostics). */
-  get pending(): Array<{ kind: string; state: string; n?: number; lock?: string }> {
+  get pending(): Array<{ kind: string; state: string; n?: number; lock?: string; waitsFor?: string[] }> {
     return this.#core.pending;
   }
 

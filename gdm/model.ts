@@ -78,3 +78,13 @@ export function memberKey(id: string, incarnation: number): string {
 export function nodeOf(member: string): string {
   return member.slice(0, member.lastIndexOf("#"));
 }
+
+/** The identity of a GDM as the issuer of operations: its node, the GCM incarnation it began with, a counter. */
+export function issuerKey(node: string, incarnation: number, instance: number): string {
+  return `${node}#${incarnation}.${instance}`;
+}
+
+/** The node of an issuer ({@link issuerKey}). */
+export function nodeOfIssuer(issuer: string): string {
+  return nodeOf(issuer.slice(0, issuer.lastIndexOf(".")));
+}

@@ -17,6 +17,11 @@ export interface Issued {
   readonly n: number;
   /** Lamport stamp. */
   readonly stamp: Stamp;
+  /**
+   * Every member that applies it tells the issuer once its copy is on disk (level `safe` with
+   * durability `fsync`: the issuer's promise waits for all of them).
+   */
+  readonly acks?: boolean;
 }
 
 /** Writes (one, or a transaction's several); with `reads`, compare-on-commit. */

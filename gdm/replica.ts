@@ -40,6 +40,8 @@ export type Effect =
     readonly failure?: Failure;
     readonly stamp?: Stamp;
     readonly duplicate?: boolean;
+    /** The issuer waits for every member's copy on disk. */
+    readonly acks?: boolean;
   };
 
 /** An empty replica. */
@@ -62,7 +64,7 @@ export function copyReplica(r: Replica): Replica {
 export function applyStateOp(replica: Replica, op: StateOp): Effect[] {
   const out: Effect[] = [];
   if (wasApplied(replica.sessions, op.issuer, op.n)) {
-    out.push({ type: "outcome", issuer: op.issuer, n: op.n, duplicate: true });
+    out.push({ type: "outcome", issuer: op.issuer, n: op.n, duplicate: true, acks: op.acks });
     return out;
   }
   if (op.stamp[0] > replica.clock) replica.clock = op.stamp[0];
@@ -106,7 +108,7 @@ export function applyStateOp(replica: Replica, op: StateOp): Effect[] {
   }
   replica.applied++;
   recordApplied(replica.sessions, op.issuer, op.n, replica.clock, failure);
-  out.push({ type: "outcome", issuer: op.issuer, n: op.n, failure, stamp: op.stamp });
+  out.push({ type: "outcome", issuer: op.issuer, n: op.n, failure, stamp: op.stamp, acks: op.acks });
   return out;
 }
 

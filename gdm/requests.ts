@@ -57,6 +57,8 @@ export interface Request {
   outcome?: { value?: unknown; error?: Error };
   /** All-member durability: members whose disks must hold it, and those that said so. */
   acks?: { needed: Set<string>; have: Set<string> };
+  /** Its change is on this member's disk. */
+  onDisk?: boolean;
   /** The promise gave up (time-out, abort): the operation may still apply, nobody waits for it. */
   abandoned?: boolean;
   /** A lock request's time-out, ms. */

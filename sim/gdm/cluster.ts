@@ -7,6 +7,7 @@
  * simulated run that is a failure.
  * @module
  */
+import { silentLogger } from "../../base/log.ts";
 import { GroupDataManager } from "../../gdm/manager.ts";
 import type { GdmOptions } from "../../gdm/options.ts";
 import { Cluster, type ClusterOptions, type SimNode } from "../gcm/cluster.ts";
@@ -42,7 +43,8 @@ export class GdmCluster {
 
   constructor(opts: GdmClusterOptions) {
     this.#opts = opts;
-    this.c = new Cluster({ backend: realBackend({}), ...opts });
+    // Health-check leaves are part of the schedules: their warnings are not news here.
+    this.c = new Cluster({ backend: realBackend({}), ...opts, gcm: { logger: silentLogger, ...opts.gcm } });
   }
 
   /** Starts node `id` (asking `peers`) with a GDM; with disks, what landed on its disk is loaded first. */
@@ -91,11 +93,13 @@ export class GdmCluster {
 
   /**
    * Whether the GCM converged, no running node is out of the group (a health-check leave: it
-   * rejoins), and every live GDM is synced with no transfer pending.
+   * rejoins), and every live GDM is synced with no transfer pending — or, with the quorum policy, the
+   * group is not a primary component (where nothing is applied, and nobody syncs).
    */
   quiet(): boolean {
+    const quorum = this.#opts.gdm?.quorum === true;
     return this.c.converged() && [...this.c.nodes.values()].every((n) => !n.alive || !n.gcm.core.left) &&
-      this.live().every((n) => n.gdm.synced);
+      this.live().every((n) => n.gdm.synced || (quorum && !n.node.gcm.inQuorum));
   }
 
   /** Runs until quiet (and stays so for a moment); false after `limitMs`. */

@@ -102,10 +102,11 @@ export interface OpHistory {
     sets: Record<string, string[]>;
   }>;
   /**
-   * Whether the run used the quorum policy with no more than one primary component at a time (then
-   * sequential consistency across keys and compare-and-set linearizability are promised).
+   * Whether at most one component applied operations at any time — the quorum policy, or a run
+   * without partitions. Then sequential consistency across keys, linearizable compare-and-sets and
+   * unique, growing fencing tokens are promised; otherwise each side of a partition goes on alone.
    */
-  readonly quorum: boolean;
+  readonly oneComponent: boolean;
   /**
    * Whether acknowledged writes of processes that crashed must survive: their node restarted with its
    * disk (storage with durability), so their acknowledged writes are promised.

@@ -56,10 +56,12 @@ const MODES: ViewMode[] = ["three-phase", "three-phase", "two-phase"];
 /** The settings a seed draws (bits of its hash nothing else uses). */
 export function gdmRunSettings(seed: number, opts: GdmRunOptions = {}): { mode: ViewMode; quorum: boolean; disks: boolean } {
   const pick = (seed * 2654435761) >>> 0;
+  const quorum = opts.quorum ?? ((pick >>> 4) & 3) === 0;
   return {
     mode: opts.mode ?? MODES[pick % MODES.length],
-    quorum: opts.quorum ?? ((pick >>> 4) & 3) === 0,
-    disks: opts.disks ?? ((pick >>> 6) & 1) === 0,
+    quorum,
+    // The quorum policy's promises (fencing tokens, no lost update) need the members' disks.
+    disks: opts.disks ?? (quorum || ((pick >>> 6) & 1) === 0),
   };
 }
 
@@ -410,6 +412,6 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
     nodes: c.nodes.size,
     writes,
     transfers,
-    history: { ops, final, quorum: quorum && applying, durable: disks, survivors: [...survivors] },
+    history: { ops, final, oneComponent: quorum, durable: disks, survivors: [...survivors] },
   };
 }

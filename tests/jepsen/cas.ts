@@ -1,0 +1,62 @@
+/**
+ * Linearizability of compare-and-set registers (keys written only by compare-and-sets), with the
+ * version order the stamps give: a linearization exists exactly when every successful
+ * compare-and-set wrote the version right after the one it expected (no update slipped in between,
+ * none was lost), successful ones follow real time (one that finished before another began has the
+ * older version), and every failed one had a reason (a newer version existed, written by an
+ * operation begun before the failure was reported).
+ * @module
+ */
+import type { CompareAndSet, OpHistory, Version } from "../../sim/gdm/op_history.ts";
+import type { Anomaly } from "./anomaly.ts";
+import { compareVersions, precedes, showOp, showVersion, versionKey } from "./versions.ts";
+
+/** Runs the compare-and-set checks on every key written by compare-and-sets only. */
+export function checkCompareAndSet(h: OpHistory, out: Anomaly[]): void {
+  const cas = h.ops.filter((o): o is CompareAndSet => o.f === "cas");
+  const plainWritten = new Set(h.ops.filter((o) => o.f === "write").map((o) => (o as { key: string }).key));
+  for (const key of new Set(cas.map((c) => c.key))) {
+    if (plainWritten.has(key)) continue;
+    const ops = cas.filter((c) => c.key === key);
+    // Every version the history shows, with the operation that wrote it.
+    const versions = new Map<string, { version: Version; op?: CompareAndSet }>();
+    for (const c of ops) if (c.outcome === "ok" && c.version !== undefined) versions.set(versionKey(c.version), { version: c.version, op: c });
+    const shown: Array<{ value?: string | null; version?: Version }> = [
+      ...h.ops.filter((o) => o.f === "read" && o.key === key).map((r) => r as { value?: string | null; version?: Version }),
+      ...h.final.map((f) => f.registers[key]).filter((r) => r !== undefined),
+    ];
+    for (const s of shown) {
+      if (s.version === undefined || s.version === null || versions.has(versionKey(s.version))) continue;
+      versions.set(versionKey(s.version), { version: s.version, op: ops.find((c) => c.value === s.value) });
+    }
+    const order = [...versions.values()].sort((a, b) => compareVersions(a.version, b.version));
+    for (let i = 0; i < order.length; i++) {
+      const c = order[i].op;
+      if (c === undefined || c.outcome !== "ok") continue;
+      const before = i === 0 ? null : order[i - 1].version;
+      if (compareVersions(before, c.expected) !== 0) {
+        out.push({
+          kind: "lost update",
+          detail: `${showOp(c)} expected v${showVersion(c.expected)}, but the version before it is v${showVersion(before)}`,
+        });
+      }
+    }
+    const done = ops.filter((c) => c.outcome === "ok" && c.version !== undefined);
+    for (const a of done) {
+      for (const b of done) {
+        if (precedes(a, b) && compareVersions(a.version!, b.version!) >= 0) {
+          out.push({ kind: "real-time order", detail: `${showOp(b)} began after ${showOp(a)} ended, but is ordered before it` });
+        }
+      }
+    }
+    for (const f of ops) {
+      if (f.outcome !== "fail") continue;
+      const reason = order.some((v) =>
+        compareVersions(v.version, f.expected) > 0 && (v.op === undefined || f.complete === undefined || v.op.invoke < f.complete)
+      );
+      if (!reason) {
+        out.push({ kind: "unjustified failure", detail: `${showOp(f)} failed, yet no version after v${showVersion(f.expected)} existed then` });
+      }
+    }
+  }
+}
