@@ -50,6 +50,7 @@ export class GroupCommits {
    */
   next(
     clock: number,
+    applied: number,
     whole: () => { items: Map<string, Item>; locks: Map<string, LockState> },
     due = false,
   ): { id: number; batch: StorageBatch } | undefined {
@@ -72,6 +73,7 @@ export class GroupCommits {
         items: [...content.items],
         locks: [...content.locks],
         clock,
+        applied,
         replace,
         sync: due || waiting.some((r) => r.durability === "fsync"),
       },

@@ -64,6 +64,11 @@ export interface CoreSettings {
   durability: Durability;
   /** Quorum policy: only a primary component applies operations and grants locks. */
   quorum: boolean;
+  /**
+   * Quorum policy: how many members of a view must hold the group's data for it to apply operations
+   * (more than half the expected group); 0 without the policy.
+   */
+  majority: number;
   /** Size of a snapshot chunk, bytes. */
   chunkBytes: number;
   /** A transfer source is given up after this long without a chunk, ms. */
@@ -167,6 +172,8 @@ export class GdmCore {
   readonly #acksInFlight = new Map<number, Ack[]>();
   /** Acknowledgements that came before our own operation (or grant) was applied here. */
   readonly #earlyAcks = new Map<string, Set<string>>();
+  /** Acknowledgements with the Transport Manager, by send tag. */
+  readonly #ackSends = new Map<number, Ack[]>();
   #storageBroken = false;
   #commitRetry = false;
   /** Diagnostics. */
@@ -187,12 +194,12 @@ export class GdmCore {
         items: new Map(init.items),
         locks: new Map(init.locks),
         clock: this.#lamport,
-        applied: 0,
+        applied: init.applied,
         sessions: new Map(),
       }
       : undefined;
     this.#stale = loaded;
-    this.#follower = new Follower(this.#member, replica, originEpoch("stored", this.#member));
+    this.#follower = new Follower(this.#member, replica, originEpoch("stored", this.#member), settings.majority);
     for (const p of init?.problems ?? []) this.#notify({ event: "error", error: new StorageError(p) });
   }
 
@@ -415,7 +422,6 @@ export class GdmCore {
 
   /** A regular view was installed. */
   view(v: ViewInput): void {
-    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", memberKey(this.#s.nodeId, v.incarnation), "VIEW", v.id, v.members.join(","));
     if (this.#status === "closed") return;
     const me = memberKey(this.#s.nodeId, v.incarnation);
     if (me !== this.#member || this.#status === "detached") this.#rejoined(me);
@@ -432,7 +438,6 @@ export class GdmCore {
 
   /** A transitional configuration began (the members moving on together). */
   transitional(id: string, members: readonly string[]): void {
-    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "T", id, members.join(","));
     if (this.#status !== "running") return;
     this.#endTransfers();
     const movers = new Set(members);
@@ -515,7 +520,7 @@ export class GdmCore {
   #rejoined(me: string): void {
     this.#member = me;
     const replica = this.#follower.replica;
-    this.#follower = new Follower(me, replica, originEpoch("stale", me));
+    this.#follower = new Follower(me, replica, originEpoch("stale", me), this.#s.majority);
     this.#stale = replica !== undefined;
     this.#status = "running";
     this.#holdsGroupData = false;
@@ -572,9 +577,14 @@ export class GdmCore {
 
   /** The outcome of a direct send with `tag`. */
   sent(tag: string, ok: boolean): void {
-    const t = this.#sending.get(Number(tag));
+    if (tag.startsWith("a")) {
+      this.#ackSent(Number(tag.slice(1)), ok);
+      this.#afterEvent();
+      return;
+    }
+    const t = this.#sending.get(Number(tag.slice(1)));
     if (t === undefined) return;
-    this.#sending.delete(Number(tag));
+    this.#sending.delete(Number(tag.slice(1)));
     const out = t.serving.transfers.get(t.puller);
     if (out === undefined || t.serving !== this.#serving) return;
     out.inFlight = false;
@@ -629,7 +639,6 @@ export class GdmCore {
 
   /** Group commit `id` is stored. */
   stored(id: number, result: StorageWriteResult | void): void {
-    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "stored", id);
     this.#storageBroken = false;
     this.#sendAcks(this.#acksInFlight.get(id) ?? []);
     this.#acksInFlight.delete(id);
@@ -675,7 +684,7 @@ export class GdmCore {
           this.#hello(n.view);
           break;
         case "decided":
-          this.#decided(n.decision, n.puller, n.previous);
+          this.#decided(n.decision, n.puller, n.previous, n.held ?? []);
           break;
         case "synced":
           break;
@@ -728,7 +737,7 @@ export class GdmCore {
         case "outcome":
           if (!e.duplicate) this.stats.applied++;
           if (e.issuer === this.#s.issuer) this.#outcome(e, movers);
-          else if (globalThis.process?.env?.DEBUG_GDM && console.log("DBG", this.#member, "outcome", e.issuer, e.n, e.acks, e.duplicate)) {} else if (e.acks) {
+          else if (e.acks) {
             // Its issuer waits for our copy on disk (without storage, memory is all there is).
             if (this.#s.storage) this.#acksNext.push({ issuer: e.issuer, n: e.n, grant: false });
             else this.#sendAcks([{ issuer: e.issuer, n: e.n, grant: false }]);
@@ -764,7 +773,9 @@ export class GdmCore {
     if (r.kind === "merge" && r.internal) this.#merged(r.op!);
     if (r.kind === "cancel" && r.op?.kind === "cancel") this.#letGo.delete(r.op.request);
     if (r.kind === "unlock" && r.op?.kind === "unlock") this.#letGo.delete(r.op.request);
-    this.#applied(r, movers);
+    // Applied elsewhere (another lineage, while this member was out): the members that applied it
+    // told an earlier incarnation of this one, if anyone; it is durable here with the next commit.
+    this.#applied(r, e.duplicate === true ? new Set() : movers);
   }
 
   /**
@@ -815,7 +826,6 @@ export class GdmCore {
           [...(movers ?? this.#follower.view?.members ?? [])].filter((m) => m !== this.#member && !unsynced.has(m)),
         );
         r.acks = { needed, have };
-        if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "applied", r.op.n, "view", this.#follower.view?.id, "needs", [...needed], "have", [...have]);
       }
       this.#commits.wait(r);
       return;
@@ -840,7 +850,6 @@ export class GdmCore {
   #acked(n: number, grant: boolean, member: string): void {
     const r = this.#requests.byOp(n);
     if (r !== undefined && (r.kind === "lock") !== grant) return; // not what this request waits for
-    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "acked", n, member, r?.acks !== undefined, r?.outcome);
     if (r?.acks !== undefined) {
       r.acks.have.add(member);
       this.#maybeDurable(r);
@@ -855,7 +864,6 @@ export class GdmCore {
 
   /** Tells the issuers that these operations are on our disk. */
   #sendAcks(acks: readonly Ack[]): void {
-    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "acks", JSON.stringify(acks));
     const byIssuer = new Map<string, { ns: number[]; grants: number[] }>();
     for (const { issuer, n, grant } of acks) {
       let e = byIssuer.get(issuer);
@@ -863,12 +871,28 @@ export class GdmCore {
       (grant ? e.grants : e.ns).push(n);
     }
     for (const [issuer, { ns, grants }] of byIssuer) {
+      const tag = this.#nextTag++;
+      this.#ackSends.set(tag, acks.filter((a) => a.issuer === issuer));
       this.#out.push({
         type: "send",
         to: nodeOfIssuer(issuer),
         data: encodeDirect({ kind: "durable", member: this.#member, issuer, ns, grants }),
+        tag: `a${tag}`,
       });
     }
+  }
+
+  /**
+   * The outcome of sending acknowledgements: lost ones go again (after the next commit) while their
+   * issuer is in the view — it may be waiting for them.
+   */
+  #ackSent(tag: number, ok: boolean): void {
+    const acks = this.#ackSends.get(tag);
+    this.#ackSends.delete(tag);
+    if (ok || acks === undefined || this.#status !== "running") return;
+    const members = this.#follower.view?.members ?? new Set<string>();
+    const present = new Set([...members].map(nodeOf));
+    for (const a of acks) if (present.has(nodeOfIssuer(a.issuer))) this.#acksNext.push(a);
   }
 
   #durable(r: Request): void {
@@ -901,7 +925,7 @@ export class GdmCore {
     this.#out.push({ type: "multicast", data: encodeOperations([hello]), level: "agreed", view, tag: 0 });
   }
 
-  #decided(d: RoundDecision, puller: boolean, previous: Replica | undefined): void {
+  #decided(d: RoundDecision, puller: boolean, previous: Replica | undefined, held: readonly StateOp[]): void {
     if (d.diverged.length > 0) {
       this.stats.diverged++;
       this.#notify({
@@ -914,7 +938,7 @@ export class GdmCore {
     const view = this.#follower.view!;
     if (puller) {
       if (previous !== undefined) this.#keepOld(previous, this.#stale);
-      this.#pull = new Pull(this.#member, view, d, this.#early.filter((c) => c.view === view.id));
+      this.#pull = new Pull(this.#member, view, d, this.#early.filter((c) => c.view === view.id), held);
       this.#early = [];
       this.#pullSeen = 0;
       this.#refusals = 0;
@@ -982,7 +1006,7 @@ export class GdmCore {
       type: "send",
       to: t.node,
       data: encodeDirect({ kind: "chunk", chunk: serving.snapshot.chunk(t.next) }),
-      tag: String(tag),
+      tag: `c${tag}`,
     });
   }
 
@@ -1039,7 +1063,14 @@ export class GdmCore {
     this.#pull = undefined;
     this.#timer("watchdog", -1);
     this.stats.received++;
-    const f = Follower.afterRound(this.#member, pull.view, pull.decision, pull.receiver.replica());
+    const f = Follower.afterRound(
+      this.#member,
+      pull.view,
+      pull.decision,
+      pull.receiver.replica(),
+      this.#s.majority,
+      pull.held,
+    );
     const replay: Notice[] = [];
     for (const op of pull.buffer) replay.push(...f.deliver(op, false));
     const before = this.#readable();
@@ -1174,10 +1205,14 @@ export class GdmCore {
     if (!this.#s.storage) return;
     if (this.#storageBroken && !this.#commitRetry) return;
     // Acknowledgements owed to issuers are made after a commit (fsync'd: they wait for disks).
-    const next = this.#commits.next(this.clockToStore(), () => this.#whole(), this.#acksNext.length > 0);
+    const next = this.#commits.next(
+      this.clockToStore(),
+      this.#readable()?.applied ?? 0,
+      () => this.#whole(),
+      this.#acksNext.length > 0,
+    );
     if (next === undefined) return;
     this.#commitRetry = false;
-    if (globalThis.process?.env?.DEBUG_GDM) console.log("DBG", this.#member, "commit", next.id, this.#acksNext.length);
     if (this.#acksNext.length > 0) {
       this.#acksInFlight.set(next.id, this.#acksNext);
       this.#acksNext = [];

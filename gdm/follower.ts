@@ -13,7 +13,10 @@
  * - **A transitional configuration** T(V→W) delivers V's last messages; they are applied only if V's
  *   round had completed and W may apply operations (with the quorum policy: W is a primary component).
  * - What is not applied is *dropped* here (its issuer sends it again; sessions make that harmless).
- * - With the quorum policy, views that are not primary components apply nothing and run no round.
+ * - With the quorum policy, views that are not primary components apply nothing and run no round;
+ *   and a primary component applies operations (and frees locks) only while a majority of the
+ *   expected group holds the group's data — until enough of its pullers announced `synced`, what is
+ *   delivered waits, so that whatever is acknowledged is on a majority's disks.
  * @module
  */
 import { evictLocks } from "./locks.ts";
@@ -53,6 +56,8 @@ export type Notice =
     readonly decision: RoundDecision;
     readonly puller: boolean;
     readonly previous?: Replica;
+    /** What waits for a majority at this point (the puller's replay starts with it). */
+    readonly held?: readonly StateOp[];
   }
   /** A member announced it holds the group's data. */
   | { readonly type: "synced"; readonly member: string };
@@ -78,23 +83,54 @@ export class Follower {
   #unsynced = new Set<string>();
   /** The transitional configuration under way, its state operations kept until the next view. */
   #transitional: { id: string; members: ReadonlySet<string>; ops: StateOp[] } | undefined;
+  /** Members of the view that must hold the group's data before anything is applied (0: no quorum policy). */
+  readonly #majority: number;
+  /** Quorum policy: what was delivered after the round while too few members held the group's data. */
+  #held: StateOp[] = [];
+  /** Quorum policy: the round's freeing of locks waits with them. */
+  #evictHeld = false;
 
-  /** A follower of member `me` with `replica` of class `epoch` (none: joining). */
-  constructor(me: string, replica: Replica | undefined, epoch: string | null) {
+  /**
+   * A follower of member `me` with `replica` of class `epoch` (none: joining); with the quorum
+   * policy, `majority` members of a view must hold the group's data for it to apply operations.
+   */
+  constructor(me: string, replica: Replica | undefined, epoch: string | null, majority = 0) {
     this.me = me;
     this.replica = replica;
     this.epoch = replica === undefined ? null : epoch;
+    this.#majority = majority;
   }
 
   /**
    * A follower that starts where a round left a member of the kept class: the replay base of a
-   * puller, whose snapshot was taken right after the round (`decision`) of `view`.
+   * puller, whose snapshot was taken right after the round (`decision`) of `view`; `held` is what
+   * waited there for a majority (see the module comment).
    */
-  static afterRound(me: string, view: FollowerView, decision: RoundDecision, replica: Replica): Follower {
-    const f = new Follower(me, replica, decision.keptEpoch ?? originEpoch("empty", decision.view));
+  static afterRound(
+    me: string,
+    view: FollowerView,
+    decision: RoundDecision,
+    replica: Replica,
+    majority: number,
+    held: readonly StateOp[],
+  ): Follower {
+    const f = new Follower(me, replica, decision.keptEpoch ?? originEpoch("empty", decision.view), majority);
     f.view = view;
     f.#unsynced = new Set(decision.pullers);
+    if (!f.#open()) {
+      f.#held = [...held];
+      f.#evictHeld = true;
+    }
     return f;
+  }
+
+  /** Whether enough members of the view hold the group's data to apply operations (quorum policy). */
+  #open(): boolean {
+    const v = this.view;
+    if (v === undefined || this.#majority === 0) return true;
+    let synced = 0;
+    for (const m of v.members) if (!this.#unsynced.has(m)) synced++;
+    return synced >= this.#majority;
   }
 
   /** Whether the round of the installed view has completed (or the view needed none). */
@@ -104,7 +140,7 @@ export class Follower {
 
   /** Whether operations are being applied here now (a usable replica, a settled primary view). */
   get applying(): boolean {
-    return this.replica !== undefined && this.settled && this.view!.primary;
+    return this.replica !== undefined && this.settled && this.view!.primary && this.#open();
   }
 
   /** Members of the view not holding the group's data yet. */
@@ -121,8 +157,11 @@ export class Follower {
   /** An operation was delivered, in the regular view or (`transitional`) in the transitional configuration. */
   deliver(op: Operation, transitional: boolean): Notice[] {
     if (op.kind === "synced") {
+      const wasOpen = this.#open();
       this.#unsynced.delete(op.member);
-      return [{ type: "synced", member: op.member }];
+      const out: Notice[] = [{ type: "synced", member: op.member }];
+      if (!transitional && !wasOpen && this.#open() && this.#round.state === "complete") this.#release(out);
+      return out;
     }
     if (op.kind === "hello") return transitional ? [] : this.#hello(op);
     if (transitional) {
@@ -135,7 +174,20 @@ export class Follower {
       return [];
     }
     if (r.state === "inactive" || this.replica === undefined) return [{ type: "dropped", ops: [op] }];
+    if (!this.#open()) {
+      this.#held.push(op);
+      return [];
+    }
     return [{ type: "effects", effects: applyStateOp(this.replica, op) }];
+  }
+
+  /** A majority holds the group's data now: free the locks the round freed, apply what waited. */
+  #release(out: Notice[]): void {
+    if (this.#evictHeld) this.#evict(out);
+    this.#evictHeld = false;
+    const held = this.#held;
+    this.#held = [];
+    if (this.replica !== undefined) this.#apply(held, out);
   }
 
   /** A regular view is installed: the end of the previous configuration, then the start of this one. */
@@ -144,8 +196,11 @@ export class Follower {
     const prev = this.view;
     const t = this.#transitional;
     this.#transitional = undefined;
-    const wasSettled = this.#round.state === "complete" && prev?.primary === true;
+    const wasSettled = this.#round.state === "complete" && prev?.primary === true && this.#open();
     if (this.#round.state === "pending") out.push({ type: "dropped", ops: this.#round.deferred });
+    if (this.#held.length > 0) out.push({ type: "dropped", ops: this.#held });
+    this.#held = [];
+    this.#evictHeld = false;
     if (t !== undefined && t.ops.length > 0) {
       if (wasSettled && next.primary && this.replica !== undefined) this.#apply(t.ops, out, t.members);
       else out.push({ type: "dropped", ops: t.ops });
@@ -172,6 +227,8 @@ export class Follower {
   left(): Notice[] {
     const out: Notice[] = [];
     if (this.#round.state === "pending") out.push({ type: "dropped", ops: this.#round.deferred });
+    if (this.#held.length > 0) out.push({ type: "dropped", ops: this.#held });
+    this.#held = [];
     if (this.#transitional !== undefined && this.#transitional.ops.length > 0) {
       out.push({ type: "dropped", ops: this.#transitional.ops });
     }
@@ -203,7 +260,7 @@ export class Follower {
       const previous = this.replica;
       this.replica = undefined;
       this.epoch = null;
-      out.push({ type: "decided", decision, puller, previous });
+      out.push({ type: "decided", decision, puller, previous, held: this.#open() ? [] : deferred });
       return out;
     }
     if (decision.keptEpoch === null) {
@@ -214,8 +271,13 @@ export class Follower {
     const effects: Effect[] = [];
     mergeRound(replica, decision, effects);
     out.push({ type: "effects", effects });
-    this.#evict(out);
-    this.#apply(deferred, out);
+    if (this.#open()) {
+      this.#evict(out);
+      this.#apply(deferred, out);
+    } else {
+      this.#held = [...deferred];
+      this.#evictHeld = true;
+    }
     out.push({ type: "decided", decision, puller });
     return out;
   }

@@ -1,7 +1,8 @@
 /**
  * The record format of the GDM's journal file (pure: bytes in, bytes out). A record is
  * `magic "RGJ1" | u32 length | u32 CRC-32 of the body | CBOR body`, the body one of `["i", key, item]`,
- * `["l", name, lock]` or `["c", clock]`; the last record of a key wins. Reading never gives up at a
+ * `["l", name, lock]` or `["c", clock, applied]` (the Lamport clock and the replica's place in the
+ * group's history); the last record of a key wins. Reading never gives up at a
  * bad record: a record whose checksum or body does not verify is *reported* and the reader looks for
  * the next magic at which a valid record starts, so everything after a corrupt record is still loaded.
  * An incomplete record at the very end is what an interrupted append leaves: it is skipped quietly
@@ -50,11 +51,12 @@ export function encodeRecords(
   items: Iterable<readonly [string, Item]>,
   locks: Iterable<readonly [string, LockState]>,
   clock: number,
+  applied: number,
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const [k, it] of items) out.push(record(["i", k, itemW(it)]));
   for (const [n, l] of locks) out.push(record(["l", n, lockW(l)]));
-  out.push(record(["c", clock]));
+  out.push(record(["c", clock, applied]));
   return out;
 }
 
@@ -108,6 +110,7 @@ export function parseJournal(bytes: Uint8Array, name = "journal"): ParsedJournal
   const sizes = new Map<string, number>();
   const problems: string[] = [];
   let clock = 0;
+  let applied = 0;
   let o = 0;
   while (o < bytes.length) {
     const p = parseAt(bytes, o);
@@ -123,7 +126,10 @@ export function parseJournal(bytes: Uint8Array, name = "journal"): ParsedJournal
         } else if (b[0] === "l" && typeof b[1] === "string") {
           locks.set(b[1], lockR(b[2]));
           sizes.set(`l${b[1]}`, size);
-        } else if (b[0] === "c" && typeof b[1] === "number") clock = Math.max(clock, b[1]);
+        } else if (b[0] === "c" && typeof b[1] === "number") {
+          clock = Math.max(clock, b[1]);
+          if (typeof b[2] === "number") applied = b[2];
+        }
         else throw new Error("unknown record");
       } catch {
         problems.push(`${name}: a record at byte ${o - size} has a valid checksum but an unknown form; skipped`);
@@ -147,5 +153,5 @@ export function parseJournal(bytes: Uint8Array, name = "journal"): ParsedJournal
   }
   let liveBytes = 0;
   for (const s of sizes.values()) liveBytes += s;
-  return { items: [...items], locks: [...locks], clock, problems, liveBytes };
+  return { items: [...items], locks: [...locks], clock, applied, problems, liveBytes };
 }

@@ -132,6 +132,7 @@ export class GroupDataManager {
       level: this.#s.level,
       durability: this.#s.durability,
       quorum: this.#s.quorum,
+      majority: this.#s.quorum ? Math.floor(gcm.quorumPolicy.expectedSize! / 2) + 1 : 0,
       chunkBytes: this.#s.chunkBytes,
       pullTimeoutMs: this.#s.pullTimeoutMs,
       maxOpBytes: this.#s.maxOpBytes,

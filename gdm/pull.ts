@@ -9,7 +9,7 @@
  */
 import type { Chunk } from "./codec.ts";
 import type { FollowerView } from "./follower.ts";
-import type { Operation } from "./operations.ts";
+import type { Operation, StateOp } from "./operations.ts";
 import type { RoundDecision } from "./round.ts";
 import type { Snapshot } from "./transfer.ts";
 import { SnapshotReceiver } from "./transfer.ts";
@@ -24,13 +24,22 @@ export class Pull {
   readonly receiver: SnapshotReceiver;
   /** Operations delivered in the view after the round completed, in order. */
   readonly buffer: Operation[] = [];
+  /** Quorum policy: operations that waited for a majority where the snapshot was taken. */
+  readonly held: readonly StateOp[];
   readonly #sources: readonly string[];
   #at = 0;
 
-  /** A pull of `me` after `decision` in `view`, with the chunks that came early. */
-  constructor(me: string, view: FollowerView, decision: RoundDecision, early: readonly Chunk[]) {
+  /** A pull of `me` after `decision` in `view`, with the chunks that came early (and `held`). */
+  constructor(
+    me: string,
+    view: FollowerView,
+    decision: RoundDecision,
+    early: readonly Chunk[],
+    held: readonly StateOp[],
+  ) {
     this.view = view;
     this.decision = decision;
+    this.held = held;
     this.receiver = new SnapshotReceiver(view.id);
     const kept = decision.kept;
     const first = Math.max(0, kept.indexOf(decision.sourceOf.get(me) ?? kept[0]));

@@ -20,6 +20,11 @@ export interface StoredState {
   /** Highest Lamport counter stored. */
   clock: number;
   /**
+   * How many operations the stored replica had applied (its place in the group's history: after a
+   * restart of everyone, the furthest replica is kept). 0 when unknown.
+   */
+  applied: number;
+  /**
    * What could not be read back (a corrupt record, and where): reported by the GDM as `error` events;
    * everything else was loaded, and nothing was deleted.
    */
@@ -34,6 +39,8 @@ export interface StorageBatch {
   locks: Array<readonly [string, LockState]>;
   /** Highest Lamport counter. */
   clock: number;
+  /** Operations the replica had applied (see {@link StoredState.applied}). */
+  applied: number;
   /** The batch is the whole replica and replaces what is stored, atomically. */
   replace: boolean;
   /** Make it durable before resolving (fsync of the data and of the directory entry). */
@@ -64,13 +71,21 @@ export class MemoryStorage implements StorageAdapter {
   readonly locks: Map<string, LockState> = new Map<string, LockState>();
   /** The stored counter. */
   clock = 0;
+  /** The stored history position. */
+  applied = 0;
   /** Number of `write` calls (diagnostics). */
   writes = 0;
   /** Number of `write` calls with `sync` (diagnostics). */
   syncs = 0;
 
   load(): Promise<StoredState> {
-    return Promise.resolve({ items: [...this.items], locks: [...this.locks], clock: this.clock, problems: [] });
+    return Promise.resolve({
+      items: [...this.items],
+      locks: [...this.locks],
+      clock: this.clock,
+      applied: this.applied,
+      problems: [],
+    });
   }
 
   write(batch: StorageBatch): Promise<void> {
@@ -83,6 +98,7 @@ export class MemoryStorage implements StorageAdapter {
     for (const [k, it] of batch.items) this.items.set(k, it);
     for (const [n, l] of batch.locks) this.locks.set(n, l);
     this.clock = Math.max(this.clock, batch.clock);
+    this.applied = batch.applied;
     return Promise.resolve();
   }
 

@@ -64,7 +64,9 @@ export class FileStorage implements StorageAdapter {
     try {
       bytes = new Uint8Array(await fs.readFile(this.path));
     } catch (err) {
-      if ((err as { code?: string }).code === "ENOENT") return { items: [], locks: [], clock: 0, problems: [] };
+      if ((err as { code?: string }).code === "ENOENT") {
+        return { items: [], locks: [], clock: 0, applied: 0, problems: [] };
+      }
       throw err;
     }
     const parsed = parseJournal(bytes, this.path);
@@ -72,12 +74,13 @@ export class FileStorage implements StorageAdapter {
     this.#liveBytes = parsed.liveBytes;
     this.#damaged = parsed.problems.length > 0;
     this.#dirSynced = true;
-    return { items: parsed.items, locks: parsed.locks, clock: parsed.clock, problems: parsed.problems };
+    const { items, locks, clock, applied, problems } = parsed;
+    return { items, locks, clock, applied, problems };
   }
 
   /** Appends a group commit (or replaces the journal with `replace`); with `sync`, durably. */
   async write(batch: StorageBatch): Promise<StorageWriteResult> {
-    const records = encodeRecords(batch.items, batch.locks, batch.clock);
+    const records = encodeRecords(batch.items, batch.locks, batch.clock, batch.applied);
     if (batch.replace) {
       await this.#replace(records);
       return {};

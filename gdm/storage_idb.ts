@@ -1,7 +1,7 @@
 /**
  * IndexedDB storage for the GDM in browsers: one database per node, object store `items` holding
  * items under `i:` + key, locks under `l:` + name (in the wire's form) and the Lamport counter under
- * the reserved key `""`. A commit is one IndexedDB transaction; with `sync` it asks for `strict`
+ * the reserved key `""` (the replica's place in the history under `a`). A commit is one IndexedDB transaction; with `sync` it asks for `strict`
  * durability (the browser flushes before `complete`). An entry that does not read back is reported,
  * the others loaded. Uses only `open`, `createObjectStore`, `transaction`, `put`, `clear`, `getAll`
  * and `getAllKeys`.
@@ -52,6 +52,7 @@ export interface IdbFactoryLike {
 
 const STORE = "items";
 const CLOCK_KEY = "";
+const APPLIED_KEY = "a";
 
 function done<T>(req: IdbRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -109,10 +110,12 @@ export class IndexedDbStorage implements StorageAdapter {
     const locks: Array<readonly [string, LockState]> = [];
     const problems: string[] = [];
     let clock = 0;
+    let applied = 0;
     keys.forEach((k, i) => {
       const key = String(k);
       try {
         if (key === CLOCK_KEY) clock = typeof values[i] === "number" ? values[i] as number : 0;
+        else if (key === APPLIED_KEY) applied = typeof values[i] === "number" ? values[i] as number : 0;
         else if (key.startsWith("i:")) items.push([key.slice(2), itemR(values[i])]);
         else if (key.startsWith("l:")) locks.push([key.slice(2), lockR(values[i])]);
         else throw new DecodeError("unknown entry");
@@ -121,7 +124,7 @@ export class IndexedDbStorage implements StorageAdapter {
         problems.push(`IndexedDB ${this.name}: entry ${JSON.stringify(key)} does not read back (${err.message}); skipped`);
       }
     });
-    return { items, locks, clock, problems };
+    return { items, locks, clock, applied, problems };
   }
 
   /** Writes a commit in one IndexedDB transaction (cleared first with `replace`). */
@@ -133,6 +136,7 @@ export class IndexedDbStorage implements StorageAdapter {
     for (const [k, it] of batch.items) store.put(itemW(it), `i:${k}`);
     for (const [n, l] of batch.locks) store.put(lockW(l), `l:${n}`);
     store.put(batch.clock, CLOCK_KEY);
+    store.put(batch.applied, APPLIED_KEY);
     await committed(tx);
   }
 

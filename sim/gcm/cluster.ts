@@ -138,7 +138,8 @@ export class Cluster {
   start(id: string, peers: readonly string[] = this.ids.filter((p) => p !== id)): SimNode {
     const old = this.nodes.get(id);
     if (old?.alive) throw new Error(`node ${id} is running`);
-    const inc = (this.#incarnations.get(id) ?? 0) + 1;
+    // Above every incarnation the node had: the harness's, and those its GCM took rejoining by itself.
+    const inc = Math.max(this.#incarnations.get(id) ?? 0, old?.gcm.incarnation ?? 0) + 1;
     this.#incarnations.set(id, inc);
     const layer = this.backend.layer(id, inc, peers);
     const b = this.backend.failureMs;

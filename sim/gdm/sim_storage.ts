@@ -15,6 +15,7 @@ export class SimDisk {
   readonly items = new Map<string, Item>();
   readonly locks = new Map<string, LockState>();
   clock = 0;
+  applied = 0;
   /** Group commits that landed. */
   commits = 0;
 }
@@ -41,7 +42,7 @@ export class SimStorage implements StorageAdapter {
 
   load(): Promise<StoredState> {
     const d = this.#disk;
-    return Promise.resolve({ items: [...d.items], locks: [...d.locks], clock: d.clock, problems: [] });
+    return Promise.resolve({ items: [...d.items], locks: [...d.locks], clock: d.clock, applied: d.applied, problems: [] });
   }
 
   write(batch: StorageBatch): Promise<void> {
@@ -57,6 +58,7 @@ export class SimStorage implements StorageAdapter {
         for (const [k, it] of batch.items) d.items.set(k, it);
         for (const [n, l] of batch.locks) d.locks.set(n, l);
         d.clock = Math.max(d.clock, batch.clock);
+        d.applied = batch.applied;
         d.commits++;
         resolve();
       });
