@@ -10,6 +10,7 @@
 import type { GroupCommunicationManager } from "../gcm/manager.ts";
 import type { ViewMode } from "../gcm/types.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
+import type { Durability } from "../gdm/requests.ts";
 import { secureTransport } from "../transport/secure/secure.ts";
 import { createUdpTransport, formatUdpAddress } from "../transport/backends/udp.ts";
 import { tryParseUdpAddress } from "../transport/backends/udp_address.ts";
@@ -18,6 +19,7 @@ import { warnIfExposed } from "./exposure_warning.ts";
 import { watchIdConflicts } from "./id_conflict.ts";
 import { readKeyFile } from "./key_file_flag.ts";
 import type { Command } from "./commands.ts";
+import { attachData, DATA_COMMANDS_USAGE } from "./data_commands.ts";
 import {
   CommandFailedError,
   numberFlag,
@@ -49,7 +51,12 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
                           "eligible add ID" / "eligible remove ID" change it at run time
 
   --data-dir DIR          keep this node's data items in DIR, an existing directory (survives a
-                          whole-cluster restart)
+                          whole-cluster restart); a write is reported once on disk (fsync)
+  --durability D          when own writes count as done: memory | written | fsync (default: fsync
+                          with --data-dir, memory without)
+  --expected-size N       the group's size; with --quorum only a majority of it applies writes and
+                          grants locks (fencing tokens unique across partitions)
+  --quorum                the GDM's quorum policy (needs --expected-size)
   --key-file F            authenticate every packet with the cluster key or node credential in F
                           (see docs/security.md; every member needs it)
   --encrypt               with --key-file: also encrypt packet bodies (AES-256-GCM)
@@ -57,19 +64,22 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
   ready {id, address}   view {index, members}   deliver {from, seq, level, data}
   leave {graceful, reason: "requested"|"health", rejoins}
-  data {key, value, writer, deleted[, loaded]}   (every change applied here, state transfer
-    included; loaded: true for items read from --data-dir at start)
-  value {key, value}   (answers get)   lock {name, owner|null}   conflict {key, winner, loser}
-  synced {items}   error {message, name}
+  data {key, value, writer, deleted, stamp[, loaded]}   (every change applied here, state transfer
+    included — this node's own writes once durable; loaded: true for items read at start)
+  value {key, value, stamp}   (answers get)   list {prefix, keys}   cas {key, ok, value, read, stamp}
+  lock {name, owner|null, token}   locked {name, token}   (this node's grant and its fencing token)
+  unlocked {name}   conflict {key, winner, loser}   synced {items}   transfer {from, items, totalItems,
+  bytes, totalBytes, done}   error {message, name}
   conflict {nodeId, incarnations, self, kept, refused, reportedBy}   (another live process uses
     a node ID; the refused one — this node when self and refused — exits with code 3)
-stdin: eligible add ID | eligible remove ID | send TEXT | send-safe TEXT | set KEY VALUE | del KEY | get KEY | lock NAME | unlock NAME
-       | leave | quit          (VALUE: JSON, or else the text itself)
+stdin: eligible add ID | eligible remove ID | send TEXT | send-safe TEXT | leave | quit
+       | ${DATA_COMMANDS_USAGE}          (VALUE, EXPECTED, NEW: JSON, or else the text itself)
   leave: leave the group gracefully (one token round), then exit 0; the end of stdin means leave too.
   quit: exit at once (the others detect the failure).
 Flag mistakes are one line on stderr and exit code 2; a port in use is one line and exit code 1.`;
 
 const MODES: readonly ViewMode[] = ["three-phase", "two-phase", "every-token"];
+const DURABILITIES: readonly Durability[] = ["memory", "written", "fsync"];
 const MS = (min: number, max: number) => ({ min, max, integer: false });
 
 /** Everything `raincore node` runs with, read and checked before any socket opens. */
@@ -86,6 +96,9 @@ interface NodeConfig {
   retries?: number;
   eligible?: string[];
   dataDir?: string;
+  durability?: Durability;
+  expectedSize?: number;
+  quorum: boolean;
   key?: Awaited<ReturnType<typeof readKeyFlag>>;
   encrypt: boolean;
 }
@@ -105,6 +118,9 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     retries: {},
     eligible: {},
     "data-dir": {},
+    durability: {},
+    "expected-size": {},
+    quorum: { value: false },
     "key-file": {},
     encrypt: { value: false },
   });
@@ -135,6 +151,13 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
   const key = await readKeyFlag(stringFlag(flags, "key-file"), encrypt, id);
   const dataDir = stringFlag(flags, "data-dir");
   if (dataDir !== undefined) await checkDirectory(dataDir);
+  const durability = stringFlag(flags, "durability") as Durability | undefined;
+  if (durability !== undefined && !DURABILITIES.includes(durability)) {
+    throw new UsageError(`--durability must be one of ${DURABILITIES.join(", ")}, got "${durability}"`);
+  }
+  const expectedSize = numberFlag(flags, "expected-size", { min: 1, max: 1000, integer: true });
+  const quorum = flags.has("quorum");
+  if (quorum && expectedSize === undefined) throw new UsageError("--quorum needs --expected-size N");
   return {
     id,
     listen,
@@ -148,6 +171,9 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     retries: numberFlag(flags, "retries", { min: 1, max: 1000, integer: true }),
     eligible,
     dataDir,
+    durability,
+    expectedSize,
+    quorum,
     key,
     encrypt,
   };
@@ -170,6 +196,7 @@ export const nodeCommand: Command = {
       config.key !== undefined,
     );
     let gdm: GroupDataManager | undefined;
+    let dataCommand: ReturnType<typeof attachData> = () => false;
     const member = startMember({
       id,
       transports: [
@@ -185,11 +212,20 @@ export const nodeCommand: Command = {
       rtoMinMs: config.rtoMinMs,
       rtoMaxMs: config.rtoMaxMs,
       retries: config.retries,
+      expectedSize: config.expectedSize,
       // Everything that prints is attached before the GCM starts, so the first view is printed too.
       beforeStart: (tm, g) => {
-        gdm = new GroupDataManager({ gcm: g, layer: tm, storage, initial });
+        gdm = new GroupDataManager({
+          gcm: g,
+          layer: tm,
+          storage,
+          initial,
+          durability: config.durability,
+          quorum: config.quorum,
+        });
         emitLine("ready", { id, address: udp.addresses[0] });
-        attachOutput(g, gdm);
+        dataCommand = attachData(gdm);
+        attachOutput(g);
       },
     });
     const { gcm } = member;
@@ -218,16 +254,9 @@ export const nodeCommand: Command = {
       try {
         if (word === "send") gcm.multicast(encoder.encode(text));
         else if (word === "send-safe") gcm.multicast(encoder.encode(text), { level: "safe" });
-        else if (word === "set") {
-          const [key, ...v] = rest;
-          if (!key) throw new UsageError("set KEY VALUE");
-          void data.set(key, parseValue(v.join(" "))).catch(reportError);
-        } else if (word === "del") void data.delete(rest[0] ?? "").catch(reportError);
-        else if (word === "get") {
-          emitLine("value", { key: rest[0], value: jsonValue(data.get(rest[0] ?? "")) });
-        } else if (word === "lock") void data.lock(rest[0] ?? "").catch(reportError);
-        else if (word === "unlock") void data.unlock(rest[0] ?? "").catch(reportError);
-        else if (word === "eligible" && (rest[0] === "add" || rest[0] === "remove") && rest[1]) {
+        else if (dataCommand(word, rest)) {
+          // a data command (cli/data_commands.ts)
+        } else if (word === "eligible" && (rest[0] === "add" || rest[0] === "remove") && rest[1]) {
           if (rest[0] === "add") gcm.addEligible(rest[1]);
           else gcm.removeEligible(rest[1]);
           emitLine("eligible", { ids: gcm.eligible ?? null });
@@ -242,30 +271,6 @@ export const nodeCommand: Command = {
     return await quit(true);
   },
 };
-
-/** True for the Group Data Manager's own multicasts (shown as `data`/`lock` lines instead). */
-function reportError(error: unknown): void {
-  emitLine("error", { message: (error as Error).message, name: (error as Error).name });
-}
-
-/** A stdin VALUE: JSON when it parses, else the text itself. */
-function parseValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/** A value as JSON can carry it: bytes become `{"$bytes": base64}`. */
-function jsonValue(v: unknown): unknown {
-  if (v instanceof Uint8Array) {
-    let bin = "";
-    for (const b of v) bin += String.fromCharCode(b);
-    return { $bytes: btoa(bin) };
-  }
-  return v === undefined ? null : v;
-}
 
 /** Reads and parses `--key-file` (and loads node:crypto for synchronous per-packet crypto). */
 async function readKeyFlag(file: string | undefined, encrypt: boolean, id: string) {
@@ -345,30 +350,11 @@ async function bindUdp(listen: { host: string; port: number }) {
 }
 
 /**
- * Prints what a member sees as JSON lines: views (with their identifiers), transitional
- * configurations, deliveries (with the configuration they were delivered in), the GDM's changes.
+ * Prints what a member's GCM sees as JSON lines: views (with their identifiers), transitional
+ * configurations, deliveries (with the configuration they were delivered in), leaves and errors. (The
+ * GDM's lines: cli/data_commands.ts.)
  */
-function attachOutput(gcm: GroupCommunicationManager, data: GroupDataManager): void {
-  data.on(
-    "change",
-    (c) => emitLine("data", { key: c.key, value: jsonValue(c.new), writer: c.writer, deleted: c.deleted }),
-  );
-  data.on("lock", (l) => emitLine("lock", { name: l.name, owner: l.owner }));
-  data.on(
-    "conflict",
-    (c) => emitLine("conflict", { key: c.key, winner: jsonValue(c.winner), loser: jsonValue(c.loser) }),
-  );
-  data.on("synced", (e) => emitLine("synced", { items: e.items }));
-  // Items loaded from --data-dir are data this node holds: show them like any other change.
-  for (const key of data.keys()) {
-    emitLine("data", {
-      key,
-      value: jsonValue(data.get(key)),
-      writer: data.item(key)!.w,
-      deleted: false,
-      loaded: true,
-    });
-  }
+function attachOutput(gcm: GroupCommunicationManager): void {
   const decoder = new TextDecoder();
   gcm.on("view", (v) =>
     emitLine("view", {

@@ -67,7 +67,9 @@ export const simCommand: Command = {
       throw new UsageError(`--mode must be one of ${MODES.join(", ")}, got "${mode}"`);
     }
     if (layer === "gdm" && mode === "every-token") {
-      throw new UsageError("--mode every-token cannot carry a GDM (it refuses such a GCM); use three-phase or two-phase");
+      throw new UsageError(
+        "--mode every-token cannot carry a GDM (it refuses such a GCM); use three-phase or two-phase",
+      );
     }
     if (net !== undefined && net !== "real" && net !== "fake") {
       throw new UsageError(`--net must be real or fake, got "${net}"`);

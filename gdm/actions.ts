@@ -18,11 +18,22 @@ export type TimerName = "flush" | "watchdog" | "commit" | `lock:${number}`;
 
 /** Something the application hears about (the manager turns these into its public events). */
 export type Notification =
-  | { readonly event: "change"; readonly key: string; readonly old?: Item; readonly item: Item; readonly transfer: boolean }
+  | {
+    readonly event: "change";
+    readonly key: string;
+    readonly old?: Item;
+    readonly item: Item;
+    readonly transfer: boolean;
+  }
   | { readonly event: "conflict"; readonly key: string; readonly winner: Item; readonly loser: Item }
   | { readonly event: "lock"; readonly name: string; readonly holder?: LockHolder }
   | { readonly event: "synced"; readonly items: number }
-  | { readonly event: "transfer"; readonly from: string; readonly progress: TransferProgress; readonly done: boolean }
+  | {
+    readonly event: "transfer";
+    readonly from: string;
+    readonly progress: TransferProgress;
+    readonly done: boolean;
+  }
   | { readonly event: "error"; readonly error: Error };
 
 /** An action of the core. */

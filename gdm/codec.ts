@@ -108,7 +108,9 @@ export const lockW = (l: LockState): Record<string, unknown> => ({
   ...(l.holder === undefined ? {} : { h: [l.holder.owner, l.holder.request, l.holder.fence] }),
 });
 const locksW = (locks: readonly (readonly [string, LockState])[]) => locks.map(([n, l]) => [n, lockW(l)]);
-const sessionW = (r: SessionRecord) => [r.upTo, r.above, r.failures.map(([n, f]) => [n, f.kind, f.detail]), r.last];
+const sessionW = (
+  r: SessionRecord,
+) => [r.upTo, r.above, r.failures.map(([n, f]) => [n, f.kind, f.detail]), r.last];
 const sessionsW = (s: readonly (readonly [string, SessionRecord])[]) => s.map(([i, r]) => [i, sessionW(r)]);
 const writeW = (w: WriteSpec) => ({
   k: w.key,
@@ -212,7 +214,9 @@ const str = (x: unknown, what: string): string => typeof x === "string" ? x : ba
 const num = (x: unknown, what: string): number => typeof x === "number" && Number.isFinite(x) ? x : bad(what);
 const arr = (x: unknown, what: string): unknown[] => Array.isArray(x) ? x : bad(what);
 const obj = (x: unknown, what: string): Obj =>
-  typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array) ? x as Obj : bad(what);
+  typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array)
+    ? x as Obj
+    : bad(what);
 const bytesOrNull = (x: unknown, what: string): Uint8Array | undefined =>
   x === null || x === undefined ? undefined : x instanceof Uint8Array ? x : bad(what);
 
@@ -226,7 +230,9 @@ export function itemR(x: unknown): Item {
   const a = arr(x, "item");
   const value = bytesOrNull(a[0], "item value");
   const stamp: Stamp = [num(a[1], "item stamp"), str(a[2], "item stamp node")];
-  const replaced: Stamp | undefined = a.length > 3 ? [num(a[3], "replaced"), str(a[4], "replaced node")] : undefined;
+  const replaced: Stamp | undefined = a.length > 3
+    ? [num(a[3], "replaced"), str(a[4], "replaced node")]
+    : undefined;
   if (value === undefined) return replaced === undefined ? { stamp } : { stamp, replaced };
   return replaced === undefined ? { value, stamp } : { value, stamp, replaced };
 }
@@ -249,7 +255,11 @@ export function lockR(x: unknown): LockState {
   if (o.h === undefined) return { fence, waiting };
   const h = arr(o.h, "lock holder");
   return {
-    holder: { owner: str(h[0], "holder owner"), request: str(h[1], "holder request"), fence: num(h[2], "holder fence") },
+    holder: {
+      owner: str(h[0], "holder owner"),
+      request: str(h[1], "holder request"),
+      fence: num(h[2], "holder fence"),
+    },
     fence,
     waiting,
   };
@@ -286,9 +296,14 @@ function sessionsR(x: unknown): Array<readonly [string, SessionRecord]> {
 function patchR(x: unknown): Patch {
   const o = obj(x, "patch");
   if ("offset" in o) {
-    return { offset: num(o.offset, "patch offset"), bytes: bytesOrNull(o.bytes, "patch bytes") ?? bad("patch bytes") };
+    return {
+      offset: num(o.offset, "patch offset"),
+      bytes: bytesOrNull(o.bytes, "patch bytes") ?? bad("patch bytes"),
+    };
   }
-  const path = arr(o.path, "patch path").map((k) => typeof k === "string" || typeof k === "number" ? k : bad("path"));
+  const path = arr(o.path, "patch path").map((k) =>
+    typeof k === "string" || typeof k === "number" ? k : bad("path")
+  );
   return o.remove === true ? { path, remove: true } : { path, value: o.value };
 }
 
@@ -334,9 +349,12 @@ function opR(x: unknown): Operation {
   };
   switch (t) {
     case "w":
-      return o.r === undefined
-        ? { kind: "write", ...issued, writes: arr(o.w, "writes").map(writeR) }
-        : { kind: "write", ...issued, writes: arr(o.w, "writes").map(writeR), reads: arr(o.r, "reads").map(readR) };
+      return o.r === undefined ? { kind: "write", ...issued, writes: arr(o.w, "writes").map(writeR) } : {
+        kind: "write",
+        ...issued,
+        writes: arr(o.w, "writes").map(writeR),
+        reads: arr(o.r, "reads").map(readR),
+      };
     case "l":
       return { kind: "lock", ...issued, name: str(o.nm, "lock name"), owner: str(o.o, "lock owner") };
     case "u":
@@ -386,7 +404,12 @@ export function decodeDirect(bytes: Uint8Array): Direct {
       return { kind: "chunk", chunk };
     }
     case KIND_RESUME:
-      return { kind: "resume", view: str(o.v, "resume view"), member: str(o.me, "resume member"), from: num(o.f, "resume from") };
+      return {
+        kind: "resume",
+        view: str(o.v, "resume view"),
+        member: str(o.me, "resume member"),
+        from: num(o.f, "resume from"),
+      };
     case KIND_REFUSE:
       return { kind: "refuse", view: str(o.v, "refuse view") };
     case KIND_DURABLE:

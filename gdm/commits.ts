@@ -16,7 +16,13 @@ export class GroupCommits {
   #locks = new Map<string, LockState>();
   #replace = false;
   #waiting: Request[] = [];
-  #inFlight: { id: number; items: Map<string, Item>; locks: Map<string, LockState>; replace: boolean; waiting: Request[] } | undefined;
+  #inFlight: {
+    id: number;
+    items: Map<string, Item>;
+    locks: Map<string, LockState>;
+    replace: boolean;
+    waiting: Request[];
+  } | undefined;
   #lastId = 0;
 
   /** An item changed (the version to store). */

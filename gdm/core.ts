@@ -26,18 +26,26 @@ import {
   StorageError,
   TransactionAbortedError,
 } from "./errors.ts";
-import { type Notice, Follower, type FollowerView } from "./follower.ts";
+import { Follower, type FollowerView, type Notice } from "./follower.ts";
 import { newerItem } from "./items.ts";
 import { GroupCommits } from "./commits.ts";
 import { FREE_LOCK } from "./locks.ts";
-import { type Item, type LockState, memberKey, nodeOf, nodeOfIssuer, type ReadSpec, type WriteSpec } from "./model.ts";
+import {
+  type Item,
+  type LockState,
+  memberKey,
+  nodeOf,
+  nodeOfIssuer,
+  type ReadSpec,
+  type WriteSpec,
+} from "./model.ts";
 import { type HelloOp, isStateOp, operationId, type StateOp } from "./operations.ts";
 import { Pull, Serving } from "./pull.ts";
 import { digestReplica, type Effect, type Replica } from "./replica.ts";
 import { type Durability, failureError, type Request, RequestBook, type RequestKind } from "./requests.ts";
 import type { RoundDecision } from "./round.ts";
 import { failureOf, wasApplied } from "./sessions.ts";
-import type { Stamp } from "./stamp.ts";
+import { sameStamp, type Stamp } from "./stamp.ts";
 import type { StorageWriteResult, StoredState } from "./storage.ts";
 import { itemBytes, Snapshot } from "./transfer.ts";
 
@@ -199,7 +207,12 @@ export class GdmCore {
       }
       : undefined;
     this.#stale = loaded;
-    this.#follower = new Follower(this.#member, replica, originEpoch("stored", this.#member), settings.majority);
+    this.#follower = new Follower(
+      this.#member,
+      replica,
+      originEpoch("stored", this.#member),
+      settings.majority,
+    );
     for (const p of init?.problems ?? []) this.#notify({ event: "error", error: new StorageError(p) });
   }
 
@@ -264,7 +277,7 @@ export class GdmCore {
   *keys(): IterableIterator<string> {
     const r = this.#readable();
     if (r !== undefined) yield* r.items.keys();
-    if (this.#overlay !== undefined) for (const k of this.#overlay.keys()) if (!r?.items.has(k)) yield k;
+    if (this.#overlay !== undefined) { for (const k of this.#overlay.keys()) if (!r?.items.has(k)) yield k; }
   }
 
   /** The state of lock `name` here. */
@@ -310,7 +323,11 @@ export class GdmCore {
     } else if (spec.kind === "unlock") {
       const h = this.#follower.replica?.locks.get(spec.name)?.holder;
       if (h === undefined || h.owner !== this.#member || this.#letGo.has(h.request)) {
-        this.#settle(id, undefined, new NotLockOwnerError(spec.name, h === undefined ? null : nodeOf(h.owner)));
+        this.#settle(
+          id,
+          undefined,
+          new NotLockOwnerError(spec.name, h === undefined ? null : nodeOf(h.owner)),
+        );
         return id;
       }
       this.#letGo.add(h.request);
@@ -338,14 +355,22 @@ export class GdmCore {
       this.#add(id, "merge", "agreed", "memory", undefined, false, this.#buildMerge(spec.items, false));
     } else {
       const { writes, reads } = spec;
-      this.#add(id, spec.kind, spec.level ?? this.#s.level, spec.durability, undefined, false, (n, stamp) => ({
-        kind: "write",
-        issuer: this.#s.issuer,
-        n,
-        stamp,
-        writes,
-        ...(reads === undefined ? {} : { reads }),
-      }));
+      this.#add(
+        id,
+        spec.kind,
+        spec.level ?? this.#s.level,
+        spec.durability,
+        undefined,
+        false,
+        (n, stamp) => ({
+          kind: "write",
+          issuer: this.#s.issuer,
+          n,
+          stamp,
+          writes,
+          ...(reads === undefined ? {} : { reads }),
+        }),
+      );
     }
     this.#afterEvent();
     return id;
@@ -364,7 +389,14 @@ export class GdmCore {
   }
 
   #buildMerge(items: readonly (readonly [string, Item])[], quiet: boolean) {
-    return (n: number, stamp: Stamp): StateOp => ({ kind: "merge", issuer: this.#s.issuer, n, stamp, items, quiet });
+    return (n: number, stamp: Stamp): StateOp => ({
+      kind: "merge",
+      issuer: this.#s.issuer,
+      n,
+      stamp,
+      items,
+      quiet,
+    });
   }
 
   #add(
@@ -534,7 +566,13 @@ export class GdmCore {
     this.#endTransfers();
     for (const r of [...this.#requests.all()]) {
       if (r.kind === "lock") this.#timer(`lock:${r.id}`, -1);
-      this.#settle(r.id, undefined, r.kind === "transaction" ? new TransactionAbortedError("left", error.message, { cause: error }) : error);
+      this.#settle(
+        r.id,
+        undefined,
+        r.kind === "transaction"
+          ? new TransactionAbortedError("left", error.message, { cause: error })
+          : error,
+      );
       this.#requests.remove(r);
     }
     this.#outbox = [];
@@ -564,7 +602,9 @@ export class GdmCore {
         this.#resume(from, m.view, m.member, m.from);
         break;
       case "refuse":
-        if (this.#pull?.view.id === m.view && ++this.#refusals < this.#pull.decision.kept.length) this.#askNext();
+        if (this.#pull?.view.id === m.view && ++this.#refusals < this.#pull.decision.kept.length) {
+          this.#askNext();
+        }
         break;
       case "durable":
         if (m.issuer !== this.#s.issuer) break;
@@ -649,11 +689,18 @@ export class GdmCore {
 
   /** Group commit `id` failed: the requests that waited for it reject; the changes go in the next. */
   storeFailed(id: number, cause: unknown): void {
-    const error = new StorageError(`storage write failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    const error = new StorageError(`storage write failed: ${(cause as Error)?.message ?? String(cause)}`, {
+      cause,
+    });
     this.#acksNext.push(...(this.#acksInFlight.get(id) ?? []));
     this.#acksInFlight.delete(id);
     for (const r of this.#commits.failed(id)) {
-      this.#settle(r.id, undefined, error);
+      const stamp = r.kind === "write" || r.kind === "transaction" ? r.outcome?.value as Stamp : undefined;
+      this.#settle(
+        r.id,
+        undefined,
+        new StorageError(`${error.message}; the write is applied in memory`, { cause, stamp }),
+      );
       this.#requests.remove(r);
     }
     this.#notify({ event: "error", error });
@@ -823,7 +870,9 @@ export class GdmCore {
         this.#earlyAcks.delete(at);
         const unsynced = this.#follower.unsynced;
         const needed = new Set(
-          [...(movers ?? this.#follower.view?.members ?? [])].filter((m) => m !== this.#member && !unsynced.has(m)),
+          [...(movers ?? this.#follower.view?.members ?? [])].filter((m) =>
+            m !== this.#member && !unsynced.has(m)
+          ),
         );
         r.acks = { needed, have };
       }
@@ -931,7 +980,9 @@ export class GdmCore {
       this.#notify({
         event: "error",
         error: new ReplicaDivergedError(
-          `replicas of class ${d.diverged.join(", ")} announced different digests in the round of view ${d.view}`,
+          `replicas of class ${
+            d.diverged.join(", ")
+          } announced different digests in the round of view ${d.view}`,
         ),
       });
     }
@@ -1049,7 +1100,12 @@ export class GdmCore {
     this.#out.push({
       type: "send",
       to: nodeOf(to),
-      data: encodeDirect({ kind: "resume", view: pull.view.id, member: this.#member, from: pull.receiver.next }),
+      data: encodeDirect({
+        kind: "resume",
+        view: pull.view.id,
+        member: this.#member,
+        from: pull.receiver.next,
+      }),
     });
   }
 
@@ -1081,7 +1137,9 @@ export class GdmCore {
     for (const k of new Set([...(before?.items.keys() ?? []), ...replica.items.keys()])) {
       const was = before?.items.get(k);
       const now = newerItem(replica.items.get(k), this.#old?.replica.items.get(k));
-      if (now !== undefined && now !== was) this.#notify({ event: "change", key: k, old: was, item: now, transfer: true });
+      if (now !== undefined && now !== was) {
+        this.#notify({ event: "change", key: k, old: was, item: now, transfer: true });
+      }
     }
     for (const [name, l] of replica.locks) {
       if (before?.locks.get(name)?.holder?.request !== l.holder?.request) {
@@ -1102,21 +1160,39 @@ export class GdmCore {
     this.#becameSynced();
   }
 
-  /** Our old versions the group's replica lacks: shown and stored until our merge of them is applied. */
+  /**
+   * Our old versions go back into the group as a merge: those the group's replica lacks (shown and
+   * stored here until the merge is applied), and — unless the copy is stale — those that lost to a
+   * version written on the other side meanwhile, so that every replica reports the conflict.
+   */
   #returnOld(): void {
     const old = this.#old!;
     this.#old = undefined;
     const replica = this.#follower.replica!;
-    const missing: Array<readonly [string, Item]> = [];
+    const back: Array<readonly [string, Item]> = [];
+    const newer: Array<readonly [string, Item]> = [];
     for (const [k, it] of old.replica.items) {
       const cur = replica.items.get(k);
-      if (newerItem(cur, it) === it && it !== cur) missing.push([k, it]);
+      if (it === cur) continue;
+      if (newerItem(cur, it) === it) {
+        newer.push([k, it]);
+        back.push([k, it]);
+      } else if (!old.stale && cur !== undefined && !related(it, cur)) back.push([k, it]);
     }
-    if (missing.length === 0) return;
+    if (back.length === 0) return;
     this.#overlay ??= new Map();
-    for (const [k, it] of missing) this.#overlay.set(k, it);
-    for (const items of splitItems(missing, this.#s.maxOpBytes)) {
-      this.#add(this.#nextRequest++, "merge", "agreed", "memory", undefined, true, this.#buildMerge(items, old.stale));
+    for (const [k, it] of newer) this.#overlay.set(k, it);
+    if (this.#overlay.size === 0) this.#overlay = undefined;
+    for (const items of splitItems(back, this.#s.maxOpBytes)) {
+      this.#add(
+        this.#nextRequest++,
+        "merge",
+        "agreed",
+        "memory",
+        undefined,
+        true,
+        this.#buildMerge(items, old.stale),
+      );
     }
   }
 
@@ -1181,7 +1257,12 @@ export class GdmCore {
       const tag = this.#nextTag++;
       this.#tags.set(tag, batch);
       if (this.#tags.size > 4096) this.#tags.delete(this.#tags.keys().next().value!);
-      this.#out.push({ type: "multicast", data: encodeOperations(batch.map((r) => r.op!)), level: batch[0].level, tag });
+      this.#out.push({
+        type: "multicast",
+        data: encodeOperations(batch.map((r) => r.op!)),
+        level: batch[0].level,
+        tag,
+      });
       for (const r of batch) r.state = "sent";
       batch = [];
       bytes = 0;
@@ -1236,7 +1317,9 @@ export class GdmCore {
   // ==== helpers ====================================================================================
 
   #settle(request: number, value: unknown, error: Error | undefined): void {
-    this.#out.push(error === undefined ? { type: "settle", request, value } : { type: "settle", request, error });
+    this.#out.push(
+      error === undefined ? { type: "settle", request, value } : { type: "settle", request, error },
+    );
   }
 
   #notify(notification: Notification): void {
@@ -1257,6 +1340,11 @@ interface Ack {
 
 function ackKey(n: number, grant: boolean): string {
   return grant ? `g${n}` : `o${n}`;
+}
+
+/** Whether one of two versions directly replaced the other (an update, not a conflict). */
+function related(a: Item, b: Item): boolean {
+  return sameStamp(a.replaced, b.stamp) || sameStamp(b.replaced, a.stamp);
 }
 
 function closedError(kind: RequestKind): Error {

@@ -3,6 +3,7 @@
  * @module
  */
 import { RaincoreError } from "../base/errors.ts";
+import type { Stamp } from "./stamp.ts";
 
 /** `lock()` did not get the lock within its `timeoutMs`; the request was withdrawn. */
 export class LockTimeoutError extends RaincoreError {
@@ -82,6 +83,13 @@ export class GdmClosedError extends RaincoreError {
 export class StorageError extends RaincoreError {
   /** The error's `name`, stable across versions. */
   static override readonly errorName = "StorageError";
+  /** The stamp of the write that was applied but could not be made durable (for a write's rejection). */
+  readonly stamp?: Stamp;
+  /** `message`; `options.cause` is the adapter's error, `options.stamp` the write's stamp. */
+  constructor(message: string, options?: { cause?: unknown; stamp?: Stamp }) {
+    super(message, options);
+    if (options?.stamp !== undefined) this.stamp = options.stamp;
+  }
 }
 
 /**

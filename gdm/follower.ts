@@ -23,7 +23,7 @@ import { evictLocks } from "./locks.ts";
 import { nextEpoch, originEpoch } from "./epoch.ts";
 import type { LockState } from "./model.ts";
 import type { HelloOp, Operation, StateOp } from "./operations.ts";
-import { applyStateOp, emptyReplica, type Effect, type Replica, setLock } from "./replica.ts";
+import { applyStateOp, type Effect, emptyReplica, type Replica, setLock } from "./replica.ts";
 import { decideRound, type RoundDecision } from "./round.ts";
 
 /** A regular view as the follower needs it. */

@@ -74,7 +74,8 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 function magicAt(bytes: Uint8Array, o: number): boolean {
-  return bytes[o] === MAGIC[0] && bytes[o + 1] === MAGIC[1] && bytes[o + 2] === MAGIC[2] && bytes[o + 3] === MAGIC[3];
+  return bytes[o] === MAGIC[0] && bytes[o + 1] === MAGIC[1] && bytes[o + 2] === MAGIC[2] &&
+    bytes[o + 3] === MAGIC[3];
 }
 
 type Parsed =
@@ -129,10 +130,11 @@ export function parseJournal(bytes: Uint8Array, name = "journal"): ParsedJournal
         } else if (b[0] === "c" && typeof b[1] === "number") {
           clock = Math.max(clock, b[1]);
           if (typeof b[2] === "number") applied = b[2];
-        }
-        else throw new Error("unknown record");
+        } else throw new Error("unknown record");
       } catch {
-        problems.push(`${name}: a record at byte ${o - size} has a valid checksum but an unknown form; skipped`);
+        problems.push(
+          `${name}: a record at byte ${o - size} has a valid checksum but an unknown form; skipped`,
+        );
       }
       continue;
     }

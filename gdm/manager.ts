@@ -117,7 +117,9 @@ export class GroupDataManager {
       );
     }
     if (options.quorum === true && gcm.quorumPolicy.expectedSize === undefined) {
-      throw new RangeError("'quorum' needs the GCM's 'expectedSize' (a primary component is a majority of it)");
+      throw new RangeError(
+        "'quorum' needs the GCM's 'expectedSize' (a primary component is a majority of it)",
+      );
     }
     this.#gcm = gcm;
     this.#s = resolveGdmOptions(options);
@@ -165,8 +167,10 @@ export class GroupDataManager {
             incarnation: gcm.incarnation,
           })
         )),
-      gcm.on("transitional", (t) =>
-        this.#driver.step((c) => c.transitional(t.id, t.detail.map((m) => memberKey(m.id, m.inc))))),
+      gcm.on(
+        "transitional",
+        (t) => this.#driver.step((c) => c.transitional(t.id, t.detail.map((m) => memberKey(m.id, m.inc)))),
+      ),
       gcm.on("leave", (e) => this.#driver.step((c) => c.left(e.rejoins))),
       gcm.on("close", () => void this.close()),
     );
@@ -245,7 +249,9 @@ export class GroupDataManager {
   /** Keys that start with `prefix`, sorted (deleted items left out). */
   keys(prefix = ""): string[] {
     const out: string[] = [];
-    for (const k of this.#core.keys()) if (k.startsWith(prefix) && this.#core.item(k)?.value !== undefined) out.push(k);
+    for (const k of this.#core.keys()) {
+      if (k.startsWith(prefix) && this.#core.item(k)?.value !== undefined) out.push(k);
+    }
     return out.sort();
   }
 
@@ -330,7 +336,10 @@ export class GroupDataManager {
    * Resolves with `fn`'s result once the commit is applied here (and durable as asked).
    * @throws {TransactionAbortedError} `conflict` (compare failed), `aborted` (`fn` threw or called `abort`), `left`.
    */
-  async transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(
+    fn: (tx: Transaction) => T | Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     options.signal?.throwIfAborted();
     const writes: WriteSpec[] = [];
     const reads = new Map<string, Stamp | null>();
@@ -373,7 +382,9 @@ export class GroupDataManager {
    */
   async reconcile(other: Snapshot): Promise<void> {
     await Promise.all(
-      splitItems(other.items, this.#s.maxOpBytes).map((items) => this.#request({ kind: "merge", items }, undefined)),
+      splitItems(other.items, this.#s.maxOpBytes).map((items) =>
+        this.#request({ kind: "merge", items }, undefined)
+      ),
     );
   }
 
@@ -390,7 +401,12 @@ export class GroupDataManager {
    */
   lock(name: string, options: LockOptions = {}): Promise<number> {
     return this.#request(
-      { kind: "lock", name, timeoutMs: options.timeoutMs ?? this.#s.lockTimeoutMs, durability: options.durability },
+      {
+        kind: "lock",
+        name,
+        timeoutMs: options.timeoutMs ?? this.#s.lockTimeoutMs,
+        durability: options.durability,
+      },
       options.signal,
     ) as Promise<number>;
   }
@@ -454,7 +470,10 @@ export class GroupDataManager {
     if (signal !== undefined) {
       const onAbort = () => this.#driver.step((c) => c.abort(id, signal.reason));
       signal.addEventListener("abort", onAbort, { once: true });
-      p.then(() => signal.removeEventListener("abort", onAbort), () => signal.removeEventListener("abort", onAbort));
+      p.then(
+        () => signal.removeEventListener("abort", onAbort),
+        () => signal.removeEventListener("abort", onAbort),
+      );
     }
     return p;
   }

@@ -36,8 +36,8 @@ export {
   MemoryStorage,
   type StorageAdapter,
   type StorageBatch,
-  type StoredState,
   type StorageWriteResult,
+  type StoredState,
 } from "./storage.ts";
 export { FileStorage } from "./storage_file.ts";
 export { type IdbFactoryLike, IndexedDbStorage } from "./storage_idb.ts";

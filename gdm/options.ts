@@ -82,7 +82,9 @@ export function resolveGdmOptions(o: GdmOptions): GdmSettings {
     maxOpBytes: o.maxOpBytes,
   };
   for (const [k, v] of Object.entries(positive)) {
-    if (v !== undefined && !(v > 0 && Number.isFinite(v))) throw new RangeError(`'${k}' must be positive, got ${v}`);
+    if (v !== undefined && !(v > 0 && Number.isFinite(v))) {
+      throw new RangeError(`'${k}' must be positive, got ${v}`);
+    }
   }
   if (o.lockTimeoutMs !== undefined && !(o.lockTimeoutMs > 0)) {
     throw new RangeError(`'lockTimeoutMs' must be positive, got ${o.lockTimeoutMs}`);
@@ -91,7 +93,9 @@ export function resolveGdmOptions(o: GdmOptions): GdmSettings {
     throw new RangeError(`'level' must be "agreed" or "safe", got ${String(o.level)}`);
   }
   if (o.durability !== undefined && !DURABILITIES.includes(o.durability)) {
-    throw new RangeError(`'durability' must be one of ${DURABILITIES.join(", ")}, got ${String(o.durability)}`);
+    throw new RangeError(
+      `'durability' must be one of ${DURABILITIES.join(", ")}, got ${String(o.durability)}`,
+    );
   }
   if (o.channel !== undefined && !(Number.isInteger(o.channel) && o.channel >= 0 && o.channel <= 255)) {
     throw new RangeError(`'channel' must be an integer 0..255, got ${o.channel}`);

@@ -101,7 +101,9 @@ export function applyStateOp(replica: Replica, op: StateOp): Effect[] {
         failure = { kind: "notOwner", detail: result.notOwner ?? "" };
       } else if (result !== undefined) {
         setLock(replica, op.name, result.changed, out);
-        if (result.granted !== undefined) out.push({ type: "granted", name: op.name, holder: result.granted });
+        if (result.granted !== undefined) {
+          out.push({ type: "granted", name: op.name, holder: result.granted });
+        }
       }
       break;
     }

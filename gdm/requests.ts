@@ -72,7 +72,9 @@ export function failureError(req: Request, f: Failure): Error {
       return new TransactionAbortedError("conflict", f.detail);
     case "patch": {
       const pe = new PatchError(f.detail);
-      return req.kind === "transaction" ? new TransactionAbortedError("aborted", pe.message, { cause: pe }) : pe;
+      return req.kind === "transaction"
+        ? new TransactionAbortedError("aborted", pe.message, { cause: pe })
+        : pe;
     }
     case "notOwner":
       return new NotLockOwnerError(req.lock ?? "", f.detail === "" ? null : f.detail);

@@ -51,7 +51,9 @@ export function recordApplied(
   failure?: Failure,
 ): void {
   const r = sessions.get(issuer) ?? EMPTY;
-  const failures = failure === undefined ? r.failures : [...r.failures, [n, failure] as const].slice(-KEPT_FAILURES);
+  const failures = failure === undefined
+    ? r.failures
+    : [...r.failures, [n, failure] as const].slice(-KEPT_FAILURES);
   sessions.set(issuer, normalize(r.upTo, [...r.above, n], failures, Math.max(r.last, clock)));
   if (sessions.size > KEPT_ISSUERS) forgetOldest(sessions);
 }

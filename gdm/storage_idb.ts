@@ -37,7 +37,11 @@ interface IdbTransaction {
 interface IdbDatabase {
   readonly objectStoreNames: { contains(name: string): boolean };
   createObjectStore(name: string): unknown;
-  transaction(store: string, mode: "readonly" | "readwrite", options?: { durability?: string }): IdbTransaction;
+  transaction(
+    store: string,
+    mode: "readonly" | "readwrite",
+    options?: { durability?: string },
+  ): IdbTransaction;
   close(): void;
 }
 /** The part of `IDBFactory` that {@link IndexedDbStorage} needs. */
@@ -121,7 +125,9 @@ export class IndexedDbStorage implements StorageAdapter {
         else throw new DecodeError("unknown entry");
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err;
-        problems.push(`IndexedDB ${this.name}: entry ${JSON.stringify(key)} does not read back (${err.message}); skipped`);
+        problems.push(
+          `IndexedDB ${this.name}: entry ${JSON.stringify(key)} does not read back (${err.message}); skipped`,
+        );
       }
     });
     return { items, locks, clock, applied, problems };

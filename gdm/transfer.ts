@@ -62,7 +62,9 @@ export class Snapshot {
       totalItems: this.#items.length,
       totalBytes: this.#totalBytes,
       items: this.#items.slice(from, to),
-      ...(n === 0 ? { head: { locks: [...r.locks], sessions: [...r.sessions], clock: r.clock, applied: r.applied } } : {}),
+      ...(n === 0
+        ? { head: { locks: [...r.locks], sessions: [...r.sessions], clock: r.clock, applied: r.applied } }
+        : {}),
     };
   }
 }

@@ -26,6 +26,8 @@ export interface MemberOptions {
   /** Retransmission ceiling (`--rto-max-ms`). @default {1000} */
   rtoMaxMs?: number;
   retries?: number;
+  /** Expected group size (the quorum policy's majority is more than half of it). @default {undefined} */
+  expectedSize?: number;
   /** Called with the managers before the GCM starts (attach a GroupDataManager here). */
   beforeStart?: (tm: TransportManager, gcm: GroupCommunicationManager) => void;
 }
@@ -55,6 +57,7 @@ export function startMember(o: MemberOptions): Member {
     rtoMinMs: o.rtoMinMs,
     rtoMaxMs: o.rtoMaxMs ?? 1000,
     retries: o.retries,
+    expectedSize: o.expectedSize,
     beforeStart: beforeStart === undefined ? undefined : (n) => beforeStart(n.transport, n.gcm),
   });
   const { gcm, transport: tm } = node;

@@ -54,7 +54,10 @@ const LOCKS = ["L0", "L1"];
 const MODES: ViewMode[] = ["three-phase", "three-phase", "two-phase"];
 
 /** The settings a seed draws (bits of its hash nothing else uses). */
-export function gdmRunSettings(seed: number, opts: GdmRunOptions = {}): { mode: ViewMode; quorum: boolean; disks: boolean } {
+export function gdmRunSettings(
+  seed: number,
+  opts: GdmRunOptions = {},
+): { mode: ViewMode; quorum: boolean; disks: boolean } {
   const pick = (seed * 2654435761) >>> 0;
   const quorum = opts.quorum ?? ((pick >>> 4) & 3) === 0;
   return {
@@ -127,9 +130,10 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
       done(v);
     }, (err: Error) => {
       op.complete = c.clock.now();
-      op.outcome = err.name === "TransactionAbortedError" && (err as { reason?: string }).reason === "conflict"
-        ? "fail"
-        : "info";
+      op.outcome =
+        err.name === "TransactionAbortedError" && (err as { reason?: string }).reason === "conflict"
+          ? "fail"
+          : "info";
     }).finally(() => unsettled.set(process, unsettled.get(process)! - 1));
   };
   /** Requests that are not in the history (patches): only their settling is tracked. */
@@ -142,7 +146,9 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
   const stampOfValue = new Map<string, Stamp>();
   const watch = (gdm: GroupDataManager) =>
     gdm.on("change", (e) => {
-      if (!e.transfer && typeof e.new === "string" && !stampOfValue.has(e.new)) stampOfValue.set(e.new, e.stamp);
+      if (!e.transfer && typeof e.new === "string" && !stampOfValue.has(e.new)) {
+        stampOfValue.set(e.new, e.stamp);
+      }
     });
   for (const x of g.gdms.values()) watch(x);
   const valueOf = (gdm: GroupDataManager, key: string): string | null => {
@@ -190,22 +196,34 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
         trackUnrecorded(process, p, (s) => resolved.push({ process, key, s }));
       } else if (roll < 36) {
         const key = `b${r.int(2)}`;
-        void gdm.patch(key, { offset: r.int(16), bytes: new Uint8Array([r.int(256), r.int(256)]) }).catch(() => {});
+        void gdm.patch(key, { offset: r.int(16), bytes: new Uint8Array([r.int(256), r.int(256)]) }).catch(
+          () => {},
+        );
       } else if (roll < 44) {
         // Compare-and-set: read locally, write a new value if the version is unchanged at the commit.
         const key = `c${r.int(3)}`;
         const value = `${process}:${++unique}`;
         const expected = version(gdm, key);
         const op: HistoryOp = { f: "cas", process, key, expected, value, invoke: now, outcome: "info" };
-        track(process, op, gdm.transaction((tx) => {
-          tx.get(key);
-          tx.set(key, value);
-        }, { compare: true }), () => {});
+        track(
+          process,
+          op,
+          gdm.transaction((tx) => {
+            tx.get(key);
+            tx.set(key, value);
+          }, { compare: true }),
+          () => {},
+        );
       } else if (roll < 50) {
         const set = "s";
         const element = `${process}:${++unique}`;
         writes++;
-        track(process, { f: "add", process, set, element, invoke: now, outcome: "info" }, gdm.set(`s/${element}`, 1), () => {});
+        track(
+          process,
+          { f: "add", process, set, element, invoke: now, outcome: "info" },
+          gdm.set(`s/${element}`, 1),
+          () => {},
+        );
       } else if (roll < 56) {
         const t = ++txn;
         void gdm.transaction((tx) => {
@@ -244,7 +262,14 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
         track(process, op, gdm.lock(L, { timeoutMs: r.between(100, 1500) }), (token) => {
           op.token = token;
           c.clock.setTimer(r.between(10, 200), () => {
-            const rel: HistoryOp = { f: "release", process, lock: L, token, invoke: c.clock.now(), outcome: "info" };
+            const rel: HistoryOp = {
+              f: "release",
+              process,
+              lock: L,
+              token,
+              invoke: c.clock.now(),
+              outcome: "info",
+            };
             if (!g.c.nodes.get(pick.node.id)!.alive) return;
             track(process, rel, gdm.unlock(L), () => {});
           });
@@ -298,6 +323,15 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
             unhealthy.delete(id);
           });
         }
+      } else if (roll < 93 && disks) {
+        // Whole-cluster crash: every process dies at once (writes on their way to disk are lost),
+        // then all come back from their disks.
+        const all = live.map((x) => x.node.id);
+        for (const id of all) g.crash(id);
+        log(`crash all (${all.join(",")})`);
+        await c.run(r.between(20, 300));
+        for (const id of all) watch(await g.start(id, c.ids.filter((p) => p !== id)));
+        log(`restart all`);
       }
     } catch {
       // A node that just left or crashed refuses requests: fine.
@@ -366,7 +400,9 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
       if (left > 0 && applying) {
         const gdm = g.gdms.get(node.id)!;
         violations.push(
-          `liveness: ${left} request(s) of ${processOf(node.id)} never settled: ${JSON.stringify(gdm.pending)}`,
+          `liveness: ${left} request(s) of ${processOf(node.id)} never settled: ${
+            JSON.stringify(gdm.pending)
+          }`,
         );
         break;
       }
@@ -403,7 +439,9 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
     seed,
     ok: violations.length === 0,
     violations,
-    summary: `${mode}${quorum ? ", quorum" : ""}${disks ? ", disks" : ""}, ${c.nodes.size} nodes, ${writes} writes, ${transfers} transfers`,
+    summary: `${mode}${quorum ? ", quorum" : ""}${
+      disks ? ", disks" : ""
+    }, ${c.nodes.size} nodes, ${writes} writes, ${transfers} transfers`,
     events,
     stats: {
       writes,

@@ -42,7 +42,13 @@ export class SimStorage implements StorageAdapter {
 
   load(): Promise<StoredState> {
     const d = this.#disk;
-    return Promise.resolve({ items: [...d.items], locks: [...d.locks], clock: d.clock, applied: d.applied, problems: [] });
+    return Promise.resolve({
+      items: [...d.items],
+      locks: [...d.locks],
+      clock: d.clock,
+      applied: d.applied,
+      problems: [],
+    });
   }
 
   write(batch: StorageBatch): Promise<void> {

@@ -46,7 +46,7 @@ describe("10,000 lock names", () => {
       for (let i = 0; i < names.length; i += 500) await Promise.all(names.slice(i, i + 500).map(fn));
     };
     const before = heapMb();
-    await inBatches((n) => a.gdm.lock(n));
+    await inBatches(async (n) => void (await a.gdm.lock(n)));
     const locked = heapMb();
     await inBatches((n) => a.gdm.unlock(n));
     const gdms: GroupDataManager[] = [a.gdm, b.gdm];

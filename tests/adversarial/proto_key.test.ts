@@ -9,7 +9,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { PatchError } from "../../gdm/errors.ts";
-import { applyOp, emptyState } from "../../gdm/state.ts";
+import { applyStateOp, emptyReplica } from "../../gdm/replica.ts";
 import { encodeValue } from "../../gdm/value.ts";
 import { GdmCluster } from "../../sim/gdm/cluster.ts";
 
@@ -50,15 +50,24 @@ describe('the key "__proto__"', () => {
     expect(await viaApi).toBeInstanceOf(PatchError);
     expect(probe()).toBeUndefined();
     // A forged operation, as it would arrive from the network, applied by the replicas' reducer.
-    const state = emptyState();
-    applyOp(state, { t: "w", id: "w1", s: [1, "evil"], w: [{ k: "doc", v: encodeValue({ x: 1 }) }] });
-    const effects = applyOp(state, {
-      t: "w",
-      id: "w2",
-      s: [2, "evil"],
-      w: [{ k: "doc", p: { path: ["__proto__", "polluted"], value: "yes" } }],
+    const state = emptyReplica();
+    applyStateOp(state, {
+      kind: "write",
+      issuer: "evil",
+      n: 1,
+      stamp: [1, "evil"],
+      writes: [{ key: "doc", value: encodeValue({ x: 1 }) }],
     });
-    expect(effects).toEqual([expect.objectContaining({ type: "done", id: "w2", error: "patch" })]);
+    const effects = applyStateOp(state, {
+      kind: "write",
+      issuer: "evil",
+      n: 2,
+      stamp: [2, "evil"],
+      writes: [{ key: "doc", patch: { path: ["__proto__", "polluted"], value: "yes" } }],
+    });
+    expect(effects).toEqual([
+      expect.objectContaining({ type: "outcome", n: 2, failure: expect.objectContaining({ kind: "patch" }) }),
+    ]);
     expect(probe()).toBeUndefined();
   });
 });

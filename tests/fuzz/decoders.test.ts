@@ -8,7 +8,9 @@ import { decode as decodeGcm, encode911, encodeForward, encodeToken } from "../.
 import { F911_JOIN, STATUS_NO } from "../../gcm/message911.ts";
 import { sampleToken } from "../gcm/_token_fixture.ts";
 import type { Token } from "../../gcm/token.ts";
-import { decodeChunk, decodeOp, encodeChunk, encodeOp, type Op } from "../../gdm/ops.ts";
+import { decodeDirect, decodeOperations, encodeDirect, encodeOperations } from "../../gdm/codec.ts";
+import type { Operation } from "../../gdm/operations.ts";
+import type { Stamp } from "../../gdm/stamp.ts";
 import {
   type DataFrame,
   decodePacket,
@@ -54,14 +56,52 @@ const frames: DataFrame[] = [
   },
 ];
 
-const stamp = { c: 5, n: "a#1" } as unknown as Op extends { s: infer S } ? S : never;
-const ops = [
-  { t: "w", id: "a#1#1", s: stamp, w: [{ k: "x", v: new Uint8Array([1, 2]) }] },
-  { t: "lock", id: "a#1#2", s: stamp, n: "L", o: "a#1", vi: 3 },
-  { t: "hello", m: ["a#1", "b#2"], vi: 4, me: "a#1", side: ["a#1"], d: 10 },
-  { t: "b", ops: [{ t: "evict", m: ["c#3"], vi: 5 }, { t: "req", rid: "r1", to: "b#2", from: "a#1" }] },
-  { t: "digest", round: "r", me: "a#1", dg: "abcdef" },
-] as unknown as Op[];
+const stamp: Stamp = [5, "a"];
+const gdmOps: Operation[][] = [
+  [{ kind: "write", issuer: "a#1.1", n: 1, stamp, writes: [{ key: "x", value: new Uint8Array([1, 2]) }] }],
+  [
+    { kind: "lock", issuer: "a#1.1", n: 2, stamp, name: "L", owner: "a#1", acks: true },
+    { kind: "unlock", issuer: "a#1.1", n: 3, stamp, name: "L", owner: "a#1", request: "a#1.1#2" },
+    {
+      kind: "write",
+      issuer: "a#1.1",
+      n: 4,
+      stamp,
+      writes: [{ key: "p", patch: { path: ["f", 1], value: 3 } }],
+      reads: [{ key: "p", stamp: null }],
+    },
+  ],
+  [{
+    kind: "hello",
+    view: "4:a/1/3",
+    member: "a#1",
+    epoch: "e",
+    items: 10,
+    applied: 7,
+    clock: 9,
+    digest: "d",
+    stale: false,
+    locks: [["L", {
+      holder: { owner: "a#1", request: "a#1.1#2", fence: 3 },
+      fence: 3,
+      waiting: [{ owner: "b#2", request: "b#2.1#5" }],
+    }]],
+    sessions: [["a#1.1", {
+      upTo: 4,
+      above: [6],
+      failures: [[5, { kind: "conflict", detail: "x" }]],
+      last: 9,
+    }]],
+  }, { kind: "synced", member: "b#2" }],
+  [{
+    kind: "merge",
+    issuer: "b#2.1",
+    n: 1,
+    stamp,
+    items: [["k", { value: new Uint8Array([7]), stamp, replaced: stamp }]],
+    quiet: true,
+  }],
+];
 
 /** Bytes of frames/payloads of a decoded TM packet stay within the packet. */
 function checkPacket(p: unknown, input: Uint8Array): void {
@@ -127,14 +167,27 @@ const targets: FuzzTarget[] = [
       }
     },
   },
-  { name: "gdm/ops decodeOp", corpus: ops.map(encodeOp), decode: decodeOp },
+  { name: "gdm/codec decodeOperations", corpus: gdmOps.map(encodeOperations), decode: decodeOperations },
   {
-    name: "gdm/ops decodeChunk",
+    name: "gdm/codec decodeDirect",
     corpus: [
-      encodeChunk({ rid: "r", n: 0, last: true, clock: 9, items: [] }),
-      encodeChunk({ rid: "r2", n: 3, last: false, clock: 1, items: [] }),
+      encodeDirect({
+        kind: "chunk",
+        chunk: {
+          view: "v",
+          n: 0,
+          last: true,
+          totalItems: 1,
+          totalBytes: 9,
+          items: [["k", { stamp }]],
+          head: { locks: [], sessions: [], clock: 9, applied: 2 },
+        },
+      }),
+      encodeDirect({ kind: "resume", view: "v", member: "a#1", from: 3 }),
+      encodeDirect({ kind: "refuse", view: "v" }),
+      encodeDirect({ kind: "durable", member: "b#2", issuer: "a#1.1", ns: [1, 2], grants: [3] }),
     ],
-    decode: decodeChunk,
+    decode: decodeDirect,
   },
   {
     name: "websocket decodeFrame",

@@ -5,7 +5,8 @@
  */
 import { GroupCommunicationManager } from "../../gcm/manager.ts";
 import type { GcmOptions } from "../../gcm/options.ts";
-import { type GdmOptions, GroupDataManager } from "../../gdm/manager.ts";
+import { GroupDataManager } from "../../gdm/manager.ts";
+import type { GdmOptions } from "../../gdm/options.ts";
 import { TransportManager } from "../../transport/manager.ts";
 import { createUdpTransport } from "../../transport/backends/udp.ts";
 

@@ -190,7 +190,7 @@ describe("GDM across a health-check leave", () => {
     await g.c.run(200);
     const err = await b.set("x", 1).catch((e) => e);
     expect(err).toBeInstanceOf(GdmClosedError);
-    expect(b.synced).toBe(true); // closed, no transfer pending
+    expect(b.synced).toBe(false); // closed: it holds nothing for the group any more
     await g.c.run(2000);
     expect(gcm(g, "n1").core.left).toBe(true); // and the GCM stays out
   });

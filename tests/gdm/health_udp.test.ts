@@ -18,9 +18,10 @@ afterEach(async () => {
 /** Items with their stamps (tombstones and locks included): equal dumps, equal replicas. */
 const dump = (g: GroupDataManager) =>
   JSON.stringify(
-    g.snapshot().items.map(([k, it]) => [k, it.s, it.v === undefined ? null : [...it.v]]).sort((x, y) =>
-      (x[0] as string) < (y[0] as string) ? -1 : 1
-    ),
+    g.snapshot().items.map(([k, it]) => [k, it.stamp, it.value === undefined ? null : [...it.value]]).sort((
+      x,
+      y,
+    ) => (x[0] as string) < (y[0] as string) ? -1 : 1),
   );
 
 describe("GDM over UDP across a health-check leave", () => {

@@ -4,7 +4,8 @@
  * round or so during the transfer (the token is not blocked), and the joiner ends identical.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { digestState, type Item } from "../../gdm/state.ts";
+import type { Item } from "../../gdm/model.ts";
+import { digestReplica, emptyReplica } from "../../gdm/replica.ts";
 import { encodeValue } from "../../gdm/value.ts";
 import { udpMember } from "./_udp_member.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
@@ -34,12 +35,16 @@ describe("state transfer of a large state", () => {
     const items: Array<[string, Item]> = [];
     for (let i = 0; i < 200; i++) {
       const v = new Uint8Array(512 * 1024).fill(i);
-      items.push([`big/${i}`, { v: encodeValue(v), s: [i + 1, "a"], w: "a" }]);
+      items.push([`big/${i}`, { value: encodeValue(v), stamp: [i + 1, "a"] }]);
     }
     const big = (initial?: { items: Array<[string, Item]>; clock: number }) => ({
       mtu: 65_000,
       gcm: { hungryMs: 2000 },
-      gdm: { initial, chunkBytes: 1 << 20, pullTimeoutMs: 20_000 },
+      gdm: {
+        initial: initial && { ...initial, locks: [], applied: 0, problems: [] },
+        chunkBytes: 1 << 20,
+        pullTimeoutMs: 20_000,
+      },
     });
     const a = await udpMember("a", { a: pa, b: pb }, closers, big({ items, clock: 200 }));
     const b = await udpMember("b", { a: pa, b: pb }, closers, big({ items, clock: 200 }));
@@ -65,8 +70,8 @@ describe("state transfer of a large state", () => {
     await writer;
     await until(
       () =>
-        digestState({ items: new Map(c.gdm.snapshot().items), clock: 0 }) ===
-          digestState({ items: new Map(a.gdm.snapshot().items), clock: 0 }),
+        digestReplica({ ...emptyReplica(), items: new Map(c.gdm.snapshot().items) }) ===
+          digestReplica({ ...emptyReplica(), items: new Map(a.gdm.snapshot().items) }),
       10_000,
       "identical replicas",
     );

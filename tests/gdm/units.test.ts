@@ -1,48 +1,77 @@
+/**
+ * The GDM's pure pieces, each on its own: the wire format, partial updates, the round's decision,
+ * the merge of items and of lock states (commutative, associative, idempotent), the lock state
+ * machine with its fencing tokens, sessions, and epochs.
+ */
 import { describe, expect, it } from "vitest";
-import { decideRound, type Hello } from "../../gdm/merge_round.ts";
-import { decodeChunk, decodeOp, encodeChunk, encodeOp, type Op } from "../../gdm/ops.ts";
 import { DecodeError } from "../../base/errors.ts";
-import { applyPatch, decodeValue, encodeValue } from "../../gdm/value.ts";
+import { decodeDirect, decodeOperations, encodeDirect, encodeOperations } from "../../gdm/codec.ts";
+import { nextEpoch, originEpoch } from "../../gdm/epoch.ts";
 import { PatchError } from "../../gdm/errors.ts";
-import { applyOp, emptyState } from "../../gdm/state.ts";
-import { readLock } from "../../gdm/locks.ts";
-
-const hello = (me: string, d: number, side: string[], m: string[]): Hello => ({
-  t: "hello",
-  m,
-  vi: 9,
-  me,
-  side,
-  d,
-});
+import { mergeItems } from "../../gdm/items.ts";
+import {
+  evictLocks,
+  FREE_LOCK,
+  mergeLockStates,
+  releaseLock,
+  requestLock,
+  withdrawLock,
+} from "../../gdm/locks.ts";
+import type { Item, LockState } from "../../gdm/model.ts";
+import type { HelloOp, Operation, StateOp } from "../../gdm/operations.ts";
+import { applyStateOp, emptyReplica } from "../../gdm/replica.ts";
+import { decideRound } from "../../gdm/round.ts";
+import { mergeSessions, recordApplied, type Sessions, wasApplied } from "../../gdm/sessions.ts";
+import { applyPatch, decodeValue, encodeValue } from "../../gdm/value.ts";
 
 describe("wire format", () => {
-  it("round-trips operations and chunks; rejects bad bytes with DecodeError only", () => {
-    const op: Op = { t: "w", id: "a#1#1", s: [3, "a"], w: [{ k: "x", v: encodeValue({ n: 1 }) }] };
-    const bytes = encodeOp(op);
-    const back = decodeOp(bytes) as Extract<Op, { t: "w" }>;
-    expect([back.t, back.id, back.s, back.w[0].k]).toEqual(["w", "a#1#1", [3, "a"], "x"]);
-    expect(decodeValue(back.w[0].v!)).toEqual({ n: 1 });
-    expect(() => decodeOp(encodeOp({ t: "w" } as unknown as Op))).toThrow(DecodeError); // fields missing
+  it("round-trips operations and direct messages; rejects bad bytes with DecodeError only", () => {
+    const ops: Operation[] = [
+      {
+        kind: "write",
+        issuer: "a#1.1",
+        n: 1,
+        stamp: [3, "a"],
+        writes: [{ key: "x", value: new Uint8Array(encodeValue({ n: 1 })) }],
+      },
+      { kind: "lock", issuer: "a#1.1", n: 2, stamp: [4, "a"], name: "L", owner: "a#1", acks: true },
+      { kind: "synced", member: "b#2" },
+    ];
+    const back = decodeOperations(encodeOperations(ops));
+    expect(back).toEqual(ops);
+    expect(decodeValue((back[0] as Extract<StateOp, { kind: "write" }>).writes[0].value!)).toEqual({ n: 1 });
     const chunk = {
-      rid: "r",
+      view: "v",
       n: 0,
       last: true,
-      clock: 4,
-      items: [["k", { v: new Uint8Array([1]), s: [1, "a"], w: "a" }]] as const,
+      totalItems: 1,
+      totalBytes: 10,
+      items: [["k", { stamp: [1, "a"] }]] as const,
     };
-    expect(decodeChunk(encodeChunk(chunk)).items[0][0]).toBe("k");
+    expect(
+      decodeDirect(
+        encodeDirect({
+          kind: "chunk",
+          chunk: { ...chunk, head: { locks: [], sessions: [], clock: 1, applied: 0 } },
+        }),
+      ),
+    )
+      .toEqual({
+        kind: "chunk",
+        chunk: { ...chunk, head: { locks: [], sessions: [], clock: 1, applied: 0 } },
+      });
     for (
       const bad of [
         new Uint8Array([]),
         new Uint8Array([1, 2, 3, 4]),
         new Uint8Array([0xd7, 9, 1, 0]),
-        new Uint8Array([0xd7, 1, 1, 0xff, 0xff]),
+        new Uint8Array([0xd7, 2, 1, 0xff, 0xff]),
       ]
     ) {
-      expect(() => decodeOp(bad)).toThrow(DecodeError);
+      expect(() => decodeOperations(bad)).toThrow(DecodeError);
+      expect(() => decodeDirect(bad)).toThrow(DecodeError);
     }
-    expect(() => decodeChunk(encodeOp(op))).toThrow(DecodeError);
+    expect(() => decodeDirect(encodeOperations(ops))).toThrow(DecodeError); // a batch is no direct message
   });
 });
 
@@ -60,88 +89,194 @@ describe("partial updates", () => {
   });
 });
 
-describe("merge rounds (pure decision)", () => {
-  const m = ["a#1", "b#1", "c#1"];
-  it("same side everywhere: nobody pulls", () => {
-    const d = decideRound(m.map((x) => hello(x, 5, m, m)));
-    expect(d.primary).toBe("a#1");
-    expect([...d.pullers]).toEqual([]);
-  });
-  it("a fresh joiner pulls; a rejoining side with data reconciles once per side", () => {
-    const d = decideRound([
-      hello("a#1", 5, ["a#1", "b#1"], m),
-      hello("b#1", 5, ["a#1", "b#1"], m),
-      hello("c#1", 0, ["c#1"], m),
-    ]);
-    expect([...d.pullers]).toEqual(["c#1"]);
-    expect([...d.reconcilers]).toEqual([]);
-    const e = decideRound([
-      hello("a#1", 5, ["a#1"], m),
-      hello("b#1", 7, ["b#1", "c#1"], m),
-      hello("c#1", 7, ["b#1", "c#1"], m),
-    ]);
-    expect(e.primary).toBe("b#1"); // most items
-    expect([...e.pullers]).toEqual(["a#1"]);
-    expect([...e.reconcilers]).toEqual(["a#1"]);
-  });
-  it("a member still waiting for state (d = -1) always pulls; with no data anywhere nobody does", () => {
-    const d = decideRound(m.map((x, i) => hello(x, i === 2 ? -1 : 3, m, m)));
-    expect([...d.pullers]).toEqual(["c#1"]);
-    expect(decideRound(m.map((x) => hello(x, 0, [x], m))).primary).toBeUndefined();
-  });
-  it("a stale copy (health-check rejoin) is never primary beside a current one: it reconciles and pulls", () => {
-    const d = decideRound([
-      { ...hello("a#2", 9, ["a#2"], m), st: true }, // more items, lowest ID, but stale
-      hello("b#1", 5, ["b#1", "c#1"], m),
-      hello("c#1", 5, ["b#1", "c#1"], m),
-    ]);
-    expect(d.primary).toBe("b#1");
-    expect([...d.pullers]).toEqual(["a#2"]);
-    expect([...d.reconcilers]).toEqual(["a#2"]);
-    // Only stale copies hold data: they count as ordinary data and are merged.
-    const e = decideRound([
-      { ...hello("a#2", 3, ["a#2"], m), st: true },
-      { ...hello("b#2", 4, ["b#2"], m), st: true },
-      hello("c#1", 0, ["c#1"], m),
-    ]);
-    expect(e.primary).toBe("b#2");
-    expect([...e.pullers].sort()).toEqual(["a#2", "c#1"]);
-    expect([...e.reconcilers]).toEqual(["a#2"]);
-  });
+const hello = (member: string, epoch: string | null, applied: number, items = applied): HelloOp => ({
+  kind: "hello",
+  view: "v9",
+  member,
+  epoch,
+  items,
+  applied,
+  clock: applied,
+  digest: `${epoch}:${applied}`,
+  stale: false,
+  locks: [],
+  sessions: [],
 });
 
-describe("quiet reconcile (a stale copy)", () => {
-  it("merges by stamp like any reconcile but reports no conflict", () => {
-    const item = (v: number, s: number, b?: number) => ({
-      v: encodeValue(v),
-      s: [s, "a"] as [number, string],
-      w: "a",
-      ...(b !== undefined ? { b: [b, "a"] as [number, string] } : {}),
+describe("the round's decision", () => {
+  it("keeps the class whose history went furthest; the others pull, spread over the kept members", () => {
+    const d = decideRound("v9", [
+      hello("a#1", "E", 5),
+      hello("b#1", "E", 5),
+      hello("c#1", "F", 9),
+      hello("d#1", null, 0),
+    ]);
+    expect([d.keptEpoch, d.kept]).toEqual(["F", ["c#1"]]);
+    expect(d.pullers).toEqual(["a#1", "b#1", "d#1"]);
+    expect([...d.sourceOf.values()]).toEqual(["c#1", "c#1", "c#1"]);
+    const e = decideRound("v9", [
+      hello("a#1", "E", 5),
+      hello("b#1", "E", 5),
+      hello("c#1", null, 0),
+      hello("d#1", null, 0),
+    ]);
+    expect(e.kept).toEqual(["a#1", "b#1"]);
+    expect([...e.sourceOf]).toEqual([["c#1", "a#1"], ["d#1", "b#1"]]);
+  });
+
+  it("with no usable replica anywhere everybody starts empty; the clock rises to the highest announced", () => {
+    const d = decideRound("v9", [hello("a#1", null, 0), { ...hello("b#1", null, 0), clock: 77 }]);
+    expect([d.keptEpoch, d.pullers, d.clock]).toEqual([null, [], 77]);
+  });
+
+  it("reports members of one class that announce different digests (an assertion, never a repair)", () => {
+    const d = decideRound("v9", [hello("a#1", "E", 5), { ...hello("b#1", "E", 5), digest: "other" }]);
+    expect(d.diverged).toEqual(["E"]);
+  });
+
+  it("merges lock states: the highest fencing token, the kept side's waiters", () => {
+    const kept: LockState = {
+      holder: { owner: "a#1", request: "r7", fence: 7 },
+      fence: 7,
+      waiting: [{ owner: "b#1", request: "r8" }],
+    };
+    const other: LockState = {
+      holder: { owner: "c#1", request: "r9", fence: 9 },
+      fence: 9,
+      waiting: [{ owner: "d#1", request: "r10" }],
+    };
+    const d = decideRound("v9", [{ ...hello("a#1", "E", 5), locks: [["L", kept]] }, {
+      ...hello("c#1", "F", 1),
+      locks: [["L", other]],
+    }]);
+    expect(d.locks.get("L")).toEqual({
+      holder: other.holder,
+      fence: 9,
+      waiting: [{ owner: "b#1", request: "r8" }],
     });
-    const st = emptyState();
-    st.items.set("x", item(3, 3, 2)); // updated twice since the copy's version 1
-    const copy: Array<readonly [string, ReturnType<typeof item>]> = [["x", item(1, 1)], ["y", item(7, 7)]];
-    const loud = applyOp({ items: new Map(st.items), clock: 3 }, { t: "rc", s: [8, "b"], items: copy });
-    expect(loud.some((e) => e.type === "conflict")).toBe(true);
-    const out = applyOp(st, { t: "rc", s: [8, "b"], items: copy, q: true });
-    expect(out.some((e) => e.type === "conflict")).toBe(false);
-    expect(decodeValue(st.items.get("x")!.v!)).toBe(3); // the newer version stays
-    expect(decodeValue(st.items.get("y")!.v!)).toBe(7); // what only the copy held comes back
-    expect(decodeOp(encodeOp({ t: "chk", round: "chk|a#1#3", from: "a#1", to: "b#1" })).t).toBe("chk");
   });
 });
 
-describe("lock state machine", () => {
-  it("a late copy of a finished request is not granted again; an old release cannot free a new grant", () => {
-    const st = emptyState();
-    const lock = (id: string, c: number): Op => ({ t: "lock", id, s: [c, "a"], n: "L", o: "a#1", vi: 1 });
-    applyOp(st, lock("r1", 1));
-    applyOp(st, { t: "unlock", id: "u1", s: [2, "a"], n: "L", o: "a#1", q: "r1" });
-    applyOp(st, lock("r1", 3)); // late copy
-    expect(readLock(st, "L").o).toBeNull();
-    applyOp(st, lock("r2", 4));
-    const out = applyOp(st, { t: "unlock", id: "u1", s: [2, "a"], n: "L", o: "a#1", q: "r1" }); // late copy
-    expect(readLock(st, "L").r).toBe("r2");
-    expect(out.some((e) => e.type === "done" && e.error === "notOwner")).toBe(true);
+describe("merges are order-free", () => {
+  const item = (v: string, c: number, node: string, replaced?: [number, string]): Item => ({
+    value: encodeValue(v),
+    stamp: [c, node],
+    ...(replaced === undefined ? {} : { replaced }),
+  });
+  const dump = (m: Map<string, Item>) =>
+    JSON.stringify([...m].sort().map(([k, it]) => [k, it.stamp, [...(it.value ?? [])]]));
+
+  it("items: highest stamp wins, node breaks ties; commutative, idempotent; conflicts only for two-sided writes", () => {
+    const base = new Map<string, Item>([["same", item("s", 1, "a")], ["one-sided", item("v0", 2, "a")]]);
+    const left = new Map(base).set("both", item("L", 5, "a")).set("later", item("L", 9, "a")).set(
+      "only-left",
+      item("x", 6, "a"),
+    );
+    const right = new Map(base).set("both", item("R", 5, "b")).set("later", item("R", 3, "c"))
+      .set("one-sided", item("v1", 4, "c", [2, "a"]));
+    const lr = new Map(left);
+    const { conflicts } = mergeItems(lr, right, false);
+    const rl = new Map(right);
+    mergeItems(rl, left, false);
+    expect(dump(lr)).toBe(dump(rl));
+    const again = new Map(lr);
+    expect(mergeItems(again, right, false).changes).toEqual([]);
+    expect(lr.get("both")!.stamp).toEqual([5, "b"]);
+    expect(lr.get("one-sided")!.stamp).toEqual([4, "c"]);
+    expect(conflicts.map((c) => c.key).sort()).toEqual(["both", "later"]);
+    expect(mergeItems(new Map(left), right, true).conflicts).toEqual([]); // a stale copy: quiet
+  });
+
+  it("locks: the holder and token merge commutatively, associatively and idempotently", () => {
+    const states: LockState[] = [
+      FREE_LOCK,
+      { holder: { owner: "a#1", request: "r1", fence: 3 }, fence: 3, waiting: [] },
+      { holder: { owner: "b#1", request: "r2", fence: 3 }, fence: 4, waiting: [] },
+      { fence: 6, waiting: [] },
+      { holder: { owner: "c#1", request: "r3", fence: 5 }, fence: 5, waiting: [] },
+    ];
+    const core = (s: LockState) => JSON.stringify([s.fence, s.holder ?? null]);
+    for (const x of states) {
+      expect(core(mergeLockStates(x, [x]))).toBe(core(x));
+      for (const y of states) {
+        expect(core(mergeLockStates(x, [y]))).toBe(core(mergeLockStates(y, [x])));
+        for (const z of states) {
+          expect(core(mergeLockStates(mergeLockStates(x, [y]), [z]))).toBe(
+            core(mergeLockStates(x, [mergeLockStates(y, [z])])),
+          );
+        }
+      }
+    }
+  });
+});
+
+describe("locks", () => {
+  it("grant first come first served, each grant with the next fencing token; releases name their grant", () => {
+    let l = FREE_LOCK;
+    const step = (r: ReturnType<typeof requestLock>) => {
+      if (r === undefined || "notOwner" in r) throw new Error("unexpected");
+      l = r.changed;
+      return r.granted;
+    };
+    expect(step(requestLock(l, "a#1", "r1"))).toEqual({ owner: "a#1", request: "r1", fence: 1 });
+    expect(step(requestLock(l, "b#1", "r2"))).toBeUndefined();
+    expect(requestLock(l, "b#1", "r2")).toBeUndefined(); // a copy changes nothing
+    expect(releaseLock(l, "a#1", "r0")).toEqual({ notOwner: "a#1" }); // a release of another grant
+    expect(step(releaseLock(l, "a#1", "r1"))).toEqual({ owner: "b#1", request: "r2", fence: 2 });
+    expect(step(withdrawLock(l, "b#1", "r2"))).toBeUndefined();
+    expect(l).toEqual({ fence: 2, waiting: [] }); // free, and the token is remembered
+    expect(step(requestLock(l, "c#1", "r3"))!.fence).toBe(3);
+  });
+
+  it("a view change frees the grants and requests of members that are gone; the next waiter gets the lock", () => {
+    const l: LockState = {
+      holder: { owner: "a#1", request: "r1", fence: 4 },
+      fence: 4,
+      waiting: [{ owner: "x#1", request: "r2" }, { owner: "b#1", request: "r3" }],
+    };
+    const [out] = evictLocks(new Map([["L", l]]), new Set(["b#1"]));
+    expect(out.state).toEqual({ holder: { owner: "b#1", request: "r3", fence: 5 }, fence: 5, waiting: [] });
+  });
+});
+
+describe("sessions", () => {
+  it("an operation is applied once, its failure is kept, and records merge as a union", () => {
+    const r = emptyReplica();
+    const op: StateOp = {
+      kind: "write",
+      issuer: "i",
+      n: 1,
+      stamp: [1, "a"],
+      writes: [{ key: "k", value: encodeValue(1) }],
+    };
+    expect(applyStateOp(r, op).some((e) => e.type === "change")).toBe(true);
+    expect(applyStateOp(r, op)).toEqual([{
+      type: "outcome",
+      issuer: "i",
+      n: 1,
+      duplicate: true,
+      acks: undefined,
+    }]);
+    const a: Sessions = new Map();
+    const b: Sessions = new Map();
+    for (const n of [1, 2, 4]) recordApplied(a, "i", n, n);
+    recordApplied(b, "i", 3, 3, { kind: "conflict", detail: "x" });
+    mergeSessions(a, b);
+    expect(a.get("i")).toEqual({
+      upTo: 4,
+      above: [],
+      failures: [[3, { kind: "conflict", detail: "x" }]],
+      last: 4,
+    });
+    expect(wasApplied(a, "i", 5)).toBe(false);
+  });
+});
+
+describe("epochs", () => {
+  it("members that move through the same transitional configuration from one epoch share the next", () => {
+    expect(nextEpoch("e", "V>W")).toBe(nextEpoch("e", "V>W"));
+    expect(nextEpoch("e", "V>W")).not.toBe(nextEpoch("e", "V>X"));
+    expect(nextEpoch("e", "V>W")).not.toBe(nextEpoch("f", "V>W"));
+    expect(originEpoch("stored", "a#1")).not.toBe(originEpoch("stored", "a#2"));
   });
 });

@@ -20,14 +20,26 @@ export function checkCompareAndSet(h: OpHistory, out: Anomaly[]): void {
     const ops = cas.filter((c) => c.key === key);
     // Every version the history shows, with the operation that wrote it.
     const versions = new Map<string, { version: Version; op?: CompareAndSet }>();
-    for (const c of ops) if (c.outcome === "ok" && c.version !== undefined) versions.set(versionKey(c.version), { version: c.version, op: c });
+    for (const c of ops) {
+      if (c.outcome === "ok" && c.version !== undefined) {
+        versions.set(versionKey(c.version), { version: c.version, op: c });
+      }
+    }
     const shown: Array<{ value?: string | null; version?: Version }> = [
-      ...h.ops.filter((o) => o.f === "read" && o.key === key).map((r) => r as { value?: string | null; version?: Version }),
+      ...h.ops.filter((o) => o.f === "read" && o.key === key).map((r) =>
+        r as { value?: string | null; version?: Version }
+      ),
       ...h.final.map((f) => f.registers[key]).filter((r) => r !== undefined),
     ];
     for (const s of shown) {
       if (s.version === undefined || s.version === null || versions.has(versionKey(s.version))) continue;
       versions.set(versionKey(s.version), { version: s.version, op: ops.find((c) => c.value === s.value) });
+    }
+    // What a compare-and-set expected was read too: that version existed (its writer may be unknown).
+    for (const c of ops) {
+      if (c.expected !== null && !versions.has(versionKey(c.expected))) {
+        versions.set(versionKey(c.expected), { version: c.expected });
+      }
     }
     const order = [...versions.values()].sort((a, b) => compareVersions(a.version, b.version));
     for (let i = 0; i < order.length; i++) {
@@ -37,7 +49,9 @@ export function checkCompareAndSet(h: OpHistory, out: Anomaly[]): void {
       if (compareVersions(before, c.expected) !== 0) {
         out.push({
           kind: "lost update",
-          detail: `${showOp(c)} expected v${showVersion(c.expected)}, but the version before it is v${showVersion(before)}`,
+          detail: `${showOp(c)} expected v${showVersion(c.expected)}, but the version before it is v${
+            showVersion(before)
+          }`,
         });
       }
     }
@@ -45,17 +59,24 @@ export function checkCompareAndSet(h: OpHistory, out: Anomaly[]): void {
     for (const a of done) {
       for (const b of done) {
         if (precedes(a, b) && compareVersions(a.version!, b.version!) >= 0) {
-          out.push({ kind: "real-time order", detail: `${showOp(b)} began after ${showOp(a)} ended, but is ordered before it` });
+          out.push({
+            kind: "real-time order",
+            detail: `${showOp(b)} began after ${showOp(a)} ended, but is ordered before it`,
+          });
         }
       }
     }
     for (const f of ops) {
       if (f.outcome !== "fail") continue;
       const reason = order.some((v) =>
-        compareVersions(v.version, f.expected) > 0 && (v.op === undefined || f.complete === undefined || v.op.invoke < f.complete)
+        compareVersions(v.version, f.expected) > 0 &&
+        (v.op === undefined || f.complete === undefined || v.op.invoke < f.complete)
       );
       if (!reason) {
-        out.push({ kind: "unjustified failure", detail: `${showOp(f)} failed, yet no version after v${showVersion(f.expected)} existed then` });
+        out.push({
+          kind: "unjustified failure",
+          detail: `${showOp(f)} failed, yet no version after v${showVersion(f.expected)} existed then`,
+        });
       }
     }
   }

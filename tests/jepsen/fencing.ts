@@ -11,7 +11,9 @@ import { precedes, showOp } from "./versions.ts";
 
 /** Runs the fencing checks. */
 export function checkFencing(h: OpHistory, out: Anomaly[]): void {
-  const granted = h.ops.filter((o): o is LockAcquire => o.f === "acquire" && o.outcome === "ok" && o.token !== undefined);
+  const granted = h.ops.filter((o): o is LockAcquire =>
+    o.f === "acquire" && o.outcome === "ok" && o.token !== undefined
+  );
   for (const lock of new Set(granted.map((g) => g.lock))) {
     const grants = granted.filter((g) => g.lock === lock).sort((a, b) => a.invoke - b.invoke);
     const byToken = new Map<number, LockAcquire>();
@@ -26,7 +28,10 @@ export function checkFencing(h: OpHistory, out: Anomaly[]): void {
     for (const a of grants) {
       for (const b of grants) {
         if (precedes(a, b) && b.token! <= a.token!) {
-          out.push({ kind: "fencing token went back", detail: `${showOp(b)} began after ${showOp(a)} ended` });
+          out.push({
+            kind: "fencing token went back",
+            detail: `${showOp(b)} began after ${showOp(a)} ended`,
+          });
           return;
         }
       }

@@ -30,7 +30,9 @@ function byKey(h: OpHistory): Map<string, { writes: Writer[]; reads: RegisterRea
 /** The write that made `value` (values are unique per key; a deletion is found by its version). */
 function writerOf(writes: readonly Writer[], value: string | null, version: Version): Writer | undefined {
   if (value !== null) return writes.find((w) => w.value === value);
-  return writes.find((w) => w.value === null && w.version !== undefined && versionKey(w.version) === versionKey(version));
+  return writes.find((w) =>
+    w.value === null && w.version !== undefined && versionKey(w.version) === versionKey(version)
+  );
 }
 
 /** Runs the register checks. */
@@ -38,37 +40,50 @@ export function checkRegisters(h: OpHistory, out: Anomaly[]): void {
   const survivors = new Set(h.survivors);
   for (const [key, { writes, reads }] of byKey(h)) {
     // The replicas end equal.
-    const finals = h.final.map((f) => ({ process: f.process, r: f.registers[key] })).filter((f) => f.r !== undefined);
+    const finals = h.final.map((f) => ({ process: f.process, r: f.registers[key] })).filter((f) =>
+      f.r !== undefined
+    );
     const ref = finals[0];
     for (const f of finals.slice(1)) {
       if (f.r.value !== ref.r.value || versionKey(f.r.version) !== versionKey(ref.r.version)) {
         out.push({
           kind: "divergent end",
-          detail: `${key}: ${ref.process} ends with ${ref.r.value ?? "∅"} v${showVersion(ref.r.version)}, ${f.process} with ${
-            f.r.value ?? "∅"
-          } v${showVersion(f.r.version)}`,
+          detail: `${key}: ${ref.process} ends with ${ref.r.value ?? "∅"} v${
+            showVersion(ref.r.version)
+          }, ${f.process} with ${f.r.value ?? "∅"} v${showVersion(f.r.version)}`,
         });
         break;
       }
     }
     // What is read, or left at the end, was written (and with the version it was written with).
     const seen: Array<{ what: string; value: string | null; version: Version; before?: number }> = [];
-    for (const r of reads) seen.push({ what: showOp(r), value: r.value ?? null, version: r.version ?? null, before: r.complete });
-    if (ref !== undefined) seen.push({ what: `the end state of ${key}`, value: ref.r.value, version: ref.r.version });
+    for (const r of reads) {
+      seen.push({ what: showOp(r), value: r.value ?? null, version: r.version ?? null, before: r.complete });
+    }
+    if (ref !== undefined) {
+      seen.push({ what: `the end state of ${key}`, value: ref.r.value, version: ref.r.version });
+    }
     for (const s of seen) {
       if (s.version === null) continue;
       const w = writerOf(writes, s.value, s.version);
       if (w === undefined) {
-        if (s.value !== null) out.push({ kind: "invented value", detail: `${s.what}: nobody wrote ${s.value} to ${key}` });
+        if (s.value !== null) {
+          out.push({ kind: "invented value", detail: `${s.what}: nobody wrote ${s.value} to ${key}` });
+        }
         continue;
       }
       if (s.before !== undefined && w.invoke > s.before) {
-        out.push({ kind: "read from the future", detail: `${s.what} returned what ${showOp(w)} wrote later` });
+        out.push({
+          kind: "read from the future",
+          detail: `${s.what} returned what ${showOp(w)} wrote later`,
+        });
       }
       if (w.version !== undefined && w.outcome === "ok" && versionKey(w.version) !== versionKey(s.version)) {
         out.push({
           kind: "version mismatch",
-          detail: `${s.what} shows ${s.value ?? "∅"} at v${showVersion(s.version)}, written as v${showVersion(w.version)} (${showOp(w)})`,
+          detail: `${s.what} shows ${s.value ?? "∅"} at v${showVersion(s.version)}, written as v${
+            showVersion(w.version)
+          } (${showOp(w)})`,
         });
       }
     }
@@ -87,7 +102,12 @@ export function checkRegisters(h: OpHistory, out: Anomaly[]): void {
 }
 
 /** Monotonic reads, read-your-writes, monotonic writes and writes-follow-reads, per process. */
-function checkSessionOrder(key: string, writes: readonly Writer[], reads: readonly RegisterRead[], out: Anomaly[]): void {
+function checkSessionOrder(
+  key: string,
+  writes: readonly Writer[],
+  reads: readonly RegisterRead[],
+  out: Anomaly[],
+): void {
   const byProcess = new Map<string, Array<{ op: HistoryOp; version: Version; write: boolean }>>();
   const add = (op: HistoryOp, version: Version | undefined, write: boolean) => {
     if (op.outcome !== "ok" || version === undefined) return;
@@ -107,7 +127,9 @@ function checkSessionOrder(key: string, writes: readonly Writer[], reads: readon
         const c = compareVersions(b.version, a.version);
         // A later write must be newer than anything before it; a later read at least as new.
         if (b.write ? c <= 0 : c < 0) {
-          const kind = a.write ? (b.write ? "monotonic writes" : "read your writes") : b.write
+          const kind = a.write
+            ? (b.write ? "monotonic writes" : "read your writes")
+            : b.write
             ? "writes follow reads"
             : "monotonic reads";
           out.push({ kind, detail: `${key}: ${showOp(b.op)} after ${showOp(a.op)}` });

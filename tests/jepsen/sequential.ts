@@ -80,14 +80,21 @@ export function checkSequential(h: OpHistory, out: Anomaly[]): void {
     }
     for (const r of o.reads) {
       const at = order.findIndex((v) => compareVersions(v.version, r.version) === 0);
-      if (r.version !== null && at >= 0 && order[at].writer !== undefined) edges[order[at].writer!].push(r.node);
-      const next = r.version === null ? order[0] : order.find((v) => compareVersions(v.version, r.version) > 0);
+      if (r.version !== null && at >= 0 && order[at].writer !== undefined) {
+        edges[order[at].writer!].push(r.node);
+      }
+      const next = r.version === null
+        ? order[0]
+        : order.find((v) => compareVersions(v.version, r.version) > 0);
       if (next?.writer !== undefined) edges[r.node].push(next.writer);
     }
   }
   const cycle = findCycle(edges);
   if (cycle !== undefined) {
-    out.push({ kind: "cycle", detail: `not sequentially consistent: ${cycle.map((i) => showOp(nodes[i])).join(" → ")} → back` });
+    out.push({
+      kind: "cycle",
+      detail: `not sequentially consistent: ${cycle.map((i) => showOp(nodes[i])).join(" → ")} → back`,
+    });
   }
 }
 

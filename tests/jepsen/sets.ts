@@ -16,33 +16,47 @@ export function checkSets(h: OpHistory, out: Anomaly[]): void {
   for (const f of h.final) for (const s of Object.keys(f.sets)) names.add(s);
   for (const set of names) {
     const adds = h.ops.filter((o): o is SetAdd => o.f === "add" && o.set === set);
-    const reads = h.ops.filter((o): o is SetRead => o.f === "read-set" && o.set === set && o.outcome === "ok");
+    const reads = h.ops.filter((o): o is SetRead =>
+      o.f === "read-set" && o.set === set && o.outcome === "ok"
+    );
     const added = new Map(adds.map((a) => [a.element, a]));
     const finals = h.final.map((f) => ({ process: f.process, elements: new Set(f.sets[set] ?? []) }));
     for (const f of finals.slice(1)) {
       const a = finals[0].elements;
       if (f.elements.size !== a.size || [...a].some((e) => !f.elements.has(e))) {
-        out.push({ kind: "divergent end", detail: `set ${set}: ${finals[0].process} ends with ${a.size} elements, ${f.process} with ${f.elements.size}` });
+        out.push({
+          kind: "divergent end",
+          detail: `set ${set}: ${
+            finals[0].process
+          } ends with ${a.size} elements, ${f.process} with ${f.elements.size}`,
+        });
         break;
       }
     }
     for (const r of reads) {
       for (const e of r.elements ?? []) {
         const a = added.get(e);
-        if (a === undefined) out.push({ kind: "invented element", detail: `${showOp(r)} saw ${e}, which nobody added` });
-        else if (r.complete !== undefined && a.invoke > r.complete) {
+        if (a === undefined) {
+          out.push({ kind: "invented element", detail: `${showOp(r)} saw ${e}, which nobody added` });
+        } else if (r.complete !== undefined && a.invoke > r.complete) {
           out.push({ kind: "read from the future", detail: `${showOp(r)} saw ${e} before ${showOp(a)}` });
         }
       }
     }
     if (finals.length > 0) {
       for (const e of finals[0].elements) {
-        if (!added.has(e)) out.push({ kind: "invented element", detail: `set ${set} ends with ${e}, which nobody added` });
+        if (!added.has(e)) {
+          out.push({ kind: "invented element", detail: `set ${set} ends with ${e}, which nobody added` });
+        }
       }
-      const observed = new Set(reads.filter((r) => survivors.has(r.process)).flatMap((r) => r.elements ?? []));
+      const observed = new Set(
+        reads.filter((r) => survivors.has(r.process)).flatMap((r) => r.elements ?? []),
+      );
       for (const a of adds) {
         if (a.outcome !== "ok" || (!survivors.has(a.process) && !observed.has(a.element))) continue;
-        if (!finals[0].elements.has(a.element)) out.push({ kind: "lost add", detail: `${showOp(a)}; set ${set} ends without it` });
+        if (!finals[0].elements.has(a.element)) {
+          out.push({ kind: "lost add", detail: `${showOp(a)}; set ${set} ends without it` });
+        }
       }
     }
     // A process's reads only grow, and include its own acknowledged adds.
@@ -61,7 +75,10 @@ export function checkSets(h: OpHistory, out: Anomaly[]): void {
           .flatMap((p) => (p.f === "add" ? [p.element] : p.elements ?? []))
           .find((e) => !got.has(e));
         if (missed !== undefined) {
-          out.push({ kind: "monotonic set reads", detail: `${showOp(op)} misses ${missed}, seen or added by the process before` });
+          out.push({
+            kind: "monotonic set reads",
+            detail: `${showOp(op)} misses ${missed}, seen or added by the process before`,
+          });
           break;
         }
       }

@@ -28,7 +28,9 @@ export function showOp(op: HistoryOp): string {
   const at = `@${op.invoke.toFixed(1)}${op.complete === undefined ? "" : `–${op.complete.toFixed(1)}`}`;
   switch (op.f) {
     case "write":
-      return `${op.process} write ${op.key}=${op.value ?? "∅"} v${showVersion(op.version)} ${op.outcome} ${at}`;
+      return `${op.process} write ${op.key}=${op.value ?? "∅"} v${
+        showVersion(op.version)
+      } ${op.outcome} ${at}`;
     case "read":
       return `${op.process} read ${op.key}=${op.value ?? "∅"} v${showVersion(op.version)} ${at}`;
     case "cas":

@@ -55,10 +55,13 @@ describe("recorder", () => {
     const g = new GdmCluster({ seed: 3 });
     for (const id of ["a", "b"]) await g.start(id, ["a", "b"].filter((p) => p !== id));
     expect(await g.settle(10_000)).toBe(true);
+    // (Before this point a's history may hold a hello bound to its first view, of a alone: the GCM
+    // drops such a message unordered once a joins the group, by design.)
+    const before = itemsOf(g.c.history(), "a#1").length;
     await g.wait(g.gdms.get("a")!.set("k", 1));
     await g.c.run(500);
     const h = g.c.history(true);
-    const sent = itemsOf(h, "a#1").filter((i) => i.kind === "send" && i.stream === 1);
+    const sent = itemsOf(h, "a#1").slice(before).filter((i) => i.kind === "send" && i.stream === 1);
     expect(sent.length).toBeGreaterThan(0);
     for (const proc of ["a#1", "b#1"]) {
       const got = new Set(
@@ -71,6 +74,6 @@ describe("recorder", () => {
       }
     }
     expect(g.c.check({ end: true })).toEqual([]);
-    expect(g.repairs.repairs).toEqual([]);
+    expect(g.divergences).toEqual([]);
   });
 });
