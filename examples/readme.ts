@@ -13,6 +13,7 @@ const nodes = await Promise.all(
   ),
 );
 const [a, b, c] = nodes;
+const data = nodes.map((n) => new GroupDataManager({ gcm: n.gcm, layer: n.transport })); // a replica each
 c.gcm.on("view", (v) => console.log(`view #${v.index}: ${v.members.join(" ")}`));
 c.gcm.on("deliver", (m) => console.log(`${m.from}#${m.seq} ${m.level}: ${new TextDecoder().decode(m.data)}`));
 await Promise.all(
@@ -22,9 +23,8 @@ await Promise.all(
 a.gcm.multicast(new TextEncoder().encode("hello")); // total order, delivered everywhere
 b.gcm.multicast(new TextEncoder().encode("world"), { level: "safe" }); // only once every member holds it
 await b.gcm.withToken(() => console.log("only b runs this now")); // mutual exclusion on the token
-const data = new GroupDataManager({ gcm: a.gcm, layer: a.transport }); // replicated items
-await data.set("greeting", "hello, cluster");
-console.log("a's replica:", data.get("greeting"));
+await data[0].set("greeting", "hello, cluster"); // replicated items: applied on every replica, in order
+console.log("a's replica:", data[0].get("greeting"));
 
-await data.close();
+await Promise.all(data.map((d) => d.close()));
 await Promise.all(nodes.map((n) => n.close())); // graceful leave, one token round

@@ -93,15 +93,24 @@ export const SIM_KINDS: Readonly<Record<SimKindName, SimKind>> = {
     layer: "gdm",
     partitions: false,
     title:
-      "GDM: seeded runs keep convergence, durability, lock exclusion, atomicity, exact transfer, no repair, and 1–8",
-    ciSeeds: 600,
-    shards: 2,
-    run: async (seed, opts) => (await import("./gdm/run.ts")).runGdmSeed(seed, opts),
+      "GDM: seeded runs keep convergence, durability, lock exclusion, atomicity, exact transfer, no divergence, and 1–8",
+    ciSeeds: 2000,
+    shards: 4,
+    run: async (seed, opts) =>
+      (await import("./gdm/run.ts")).runGdmSeed(seed, { mode: opts.mode, verbose: opts.verbose }),
     assess(stats, seeds) {
-      // The runs must exercise state transfer, or exact transfer proves nothing.
-      return seeds >= 50 && !(stats.transfers > seeds / 5)
-        ? [`only ${stats.transfers} state transfers in ${seeds} seeds`]
-        : [];
+      const out: string[] = [];
+      // The runs must exercise state transfer, or exact transfer proves nothing; both view modes the
+      // GDM takes, the quorum policy and disks must be drawn.
+      if (seeds >= 50 && !(stats.transfers > seeds / 5)) {
+        out.push(`only ${stats.transfers} state transfers in ${seeds} seeds`);
+      }
+      if (seeds >= 100) {
+        for (const k of ["mode three-phase", "mode two-phase", "quorum", "disks"]) {
+          if (!(stats[k] > 0)) out.push(`no seed drew ${k}`);
+        }
+      }
+      return out;
     },
   },
 };
