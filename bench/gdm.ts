@@ -6,6 +6,11 @@
  *
  *   node --import tsx bench/gdm.ts [--quick] [--ms 3000] [--out bench/results/gdm.json]
  *        [--size BYTES] [--rate N]    one cell only    [--eating-ms 20]  the GCM's idle token hold
+ *   node --import tsx bench/gdm.ts --durable [--members 4] [--size 1024] [--ms 5000] [--window 256]
+ *        durable writes: every member keeps WINDOW writes in flight, each resolving once fsync'd in
+ *        its member's journal (group commit); prints writes/s of all members together, latency and
+ *        fsyncs per second; writes bench/results/gdm_durable.json. `--level safe`: each write resolves
+ *        once on the disk of every member
  * Profile the members with RAINCORE_CHILD_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
  *
  * Sizes 10 B, 100 B, 1 KB, 10 KB, 100 KB; rates 10, 100, 200, 500, 1,000, 2,000, 5,000, 10,000
@@ -13,9 +18,9 @@
  * the token ring's own cost). Writes bench/results/gdm.json and bench/results/gdm.svg.
  * @module
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type JsonChild, type JsonLine, killAll, startTs } from "../tools/json_child.ts";
 import { freeUdpPorts } from "../tools/ports.ts";
@@ -31,6 +36,10 @@ const { values } = parseArgs({
     "eating-ms": { type: "string", default: "20" },
     size: { type: "string" },
     rate: { type: "string" },
+    durable: { type: "boolean", default: false },
+    members: { type: "string", default: "4" },
+    window: { type: "string", default: "256" },
+    level: { type: "string", default: "agreed" },
   },
 });
 const QUICK = values.quick === true;
@@ -63,6 +72,81 @@ const children: JsonChild[] = [];
 process.on("exit", () => {
   for (const ch of children) ch.signal("SIGKILL");
 });
+
+/** Durable writes of every member together (see the module comment). */
+async function durableMain(): Promise<void> {
+  const members = Number(values.members);
+  const size = Number(values.size ?? 1024);
+  const ms = Number(values.ms ?? 5000);
+  const window = Number(values.window);
+  const ports = await freeUdpPorts(members);
+  const dir = mkdtempSync(join(tmpdir(), "raincore-gdm-bench-"));
+  try {
+    for (let index = 0; index < members; index++) {
+      const config: GdmMemberConfig = {
+        index,
+        ports,
+        eatingMs: Number(values["eating-ms"]),
+        dataDir: dir,
+        level: values.level === "safe" ? "safe" : "agreed",
+      };
+      children.push(startTs(`m${index}`, "bench/gdm_member.ts", [JSON.stringify(config)]));
+    }
+    await Promise.all(children.map((ch) => ch.waitFor((l) => l.event === "joined", 30_000)));
+    const load = loadavg();
+    console.log(
+      `GDM durable writes (${
+        values.level === "safe" ? "safe: on every member's disk" : "agreed: on the writer's disk"
+      }): ` +
+        `${members} processes over UDP loopback, ${size} B values, ${window} in flight per member, ` +
+        `${ms} ms, journals in ${tmpdir()} (fsync of data and directory); ${cpus().length} cores, load ${
+          load.map((x) => x.toFixed(2)).join(" ")
+        }`,
+    );
+    const marks = children.map((ch) => ch.lines.length);
+    for (const ch of children) ch.write(`durable ${size} ${ms} ${window}`);
+    const res = await Promise.all(
+      children.map((ch, i) => ch.waitFor((l) => l.event === "durable", ms + 60_000, marks[i])),
+    );
+    const total = res.reduce((a, r) => a + (r.perS as number), 0);
+    for (const r of res) {
+      console.log(
+        `  m${r.node}: ${(r.perS as number).toFixed(0)} durable writes/s, p50 ${
+          (r.p50 as number).toFixed(1)
+        } ms, p99 ${(r.p99 as number).toFixed(1)} ms, ${
+          (r.commitsPerS as number).toFixed(0)
+        } commits/s, cpu ${(r.cpuPct as number).toFixed(0)} %, failed ${r.failed}`,
+      );
+    }
+    console.log(`total: ${total.toFixed(0)} durable ${size} B writes/s (${members} members together)`);
+    for (const ch of children) ch.write("quit");
+    await Promise.race([
+      Promise.all(children.map((ch) => ch.exit)),
+      new Promise((r) => setTimeout(r, 10_000)),
+    ]);
+    await killAll(children);
+    const out = resolve(
+      root,
+      values.out === "bench/results/gdm.json" ? "bench/results/gdm_durable.json" : values.out!,
+    );
+    const meta = {
+      date: new Date().toISOString(),
+      level: values.level,
+      ms,
+      size,
+      window,
+      members,
+      cores: cpus().length,
+      cpu: cpus()[0]?.model,
+      node: process.version,
+      load,
+    };
+    writeFileSync(out, JSON.stringify({ meta, totalPerS: total, members: res }, null, 2) + "\n");
+    console.log(`wrote ${out}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function main(): Promise<void> {
   const ports = await freeUdpPorts(2);
@@ -145,7 +229,7 @@ function fmtSize(n: number): string {
   return n >= 1024 ? `${n / 1024} KB` : `${n} B`;
 }
 
-await main().catch(async (err) => {
+await (values.durable ? durableMain() : main()).catch(async (err) => {
   console.error(err);
   await killAll(children);
   process.exit(1);

@@ -5,6 +5,9 @@
  *                          `loaded` once it holds all COUNT
  *   run SIZE RATE MS COUNT updates RATE random items per second of its half for MS ms, measuring
  *                          its own CPU time (process.cpuUsage) over the window; prints `result`
+ *   durable SIZE MS WINDOW writes SIZE-byte items as fast as durable writes complete, WINDOW of them
+ *                          in flight, for MS ms (with a data directory: each resolves once fsync'd);
+ *                          prints `durable` (writes/s, latency percentiles, commits)
  *   quit
  * @module
  */
@@ -12,6 +15,7 @@ import { startMember } from "../runtime/member.ts";
 import { emitLine } from "../runtime/json_out.ts";
 import { forEachStdinLine } from "../runtime/lines.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
+import { FileStorage } from "../gdm/storage_file.ts";
 import { createUdpTransport } from "../transport/backends/udp.ts";
 
 /** Configuration passed as a JSON argument. */
@@ -19,6 +23,10 @@ export interface GdmMemberConfig {
   index: number;
   ports: number[];
   eatingMs: number;
+  /** A directory for this member's journal (durable writes), or none (memory only). */
+  dataDir?: string;
+  /** Delivery level of writes (`safe` with a journal: durable on every member). */
+  level?: "agreed" | "safe";
 }
 
 const c = JSON.parse(process.argv[2]) as GdmMemberConfig;
@@ -26,6 +34,16 @@ const ids = c.ports.map((_, i) => `m${i}`);
 const peers: Record<string, string[]> = {};
 ids.forEach((id, i) => (peers[id] = [`udp://127.0.0.1:${c.ports[i]}`]));
 const udp = await createUdpTransport({ port: c.ports[c.index], mtu: 65_000 });
+const storage = c.dataDir === undefined ? undefined : new FileStorage(`${c.dataDir}/${ids[c.index]}.gdm`);
+const initial = storage === undefined ? undefined : await storage.load();
+let commits = 0;
+if (storage !== undefined) {
+  const write = storage.write.bind(storage);
+  storage.write = (b) => {
+    commits++;
+    return write(b);
+  };
+}
 let gdm!: GroupDataManager;
 const { gcm, tm } = startMember({
   id: ids[c.index],
@@ -33,7 +51,7 @@ const { gcm, tm } = startMember({
   peers,
   eatingMs: c.eatingMs,
   beforeStart: (tm, g) => {
-    gdm = new GroupDataManager({ gcm: g, layer: tm });
+    gdm = new GroupDataManager({ gcm: g, layer: tm, storage, initial, level: c.level });
   },
 });
 gcm.on("view", (v) => {
@@ -108,10 +126,51 @@ async function run(size: number, rate: number, ms: number, count: number): Promi
   });
 }
 
+/** Durable writes as fast as they complete, `window` in flight, for `ms`. */
+async function durable(size: number, ms: number, window: number): Promise<void> {
+  const latencies: number[] = [];
+  let done = 0;
+  let failed = 0;
+  let issued = 0;
+  const commits0 = commits;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const worker = async () => {
+    while (performance.now() - t0 < ms) {
+      const n = issued++;
+      const start = performance.now();
+      try {
+        await gdm.set(`d${c.index}/${n % 1000}`, valueOf(size, n));
+        latencies.push(performance.now() - start);
+        done++;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  latencies.sort((x, y) => x - y);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  emitLine("durable", {
+    node: c.index,
+    writes: done,
+    failed,
+    wallMs: wall,
+    perS: (done * 1000) / wall,
+    p50: at(0.5),
+    p99: at(0.99),
+    commitsPerS: ((commits - commits0) * 1000) / wall,
+    cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+  });
+}
+
 await forEachStdinLine(async (line) => {
   const [w, ...a] = line.split(" ");
   const n = a.map(Number);
   if (w === "load") await load(n[0], n[1]);
   else if (w === "run") await run(n[0], n[1], n[2], n[3]);
+  else if (w === "durable") await durable(n[0], n[1], n[2]);
   else if (w === "quit") process.exit(0);
 });

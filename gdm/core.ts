@@ -154,8 +154,10 @@ export class GdmCore {
   #flushArmed = false;
   #nextTag = 1;
   readonly #tags = new Map<number, Request[]>();
-  /** Requests are held or dropped: look at them when this member can issue next. */
-  #release = false;
+  /** Requests held or dropped, for the next time this member can issue (in request order then). */
+  readonly #toIssue = new Set<Request>();
+  /** The GCM refused a multicast (it is leaving): nothing is sent again before the next view. */
+  #refused = false;
   /** Lock requests withdrawn (time-out, abort) and grants being released: not held any more. */
   readonly #letGo = new Set<string>();
   // ---- transfers
@@ -421,7 +423,7 @@ export class GdmCore {
       state: "held",
     };
     this.#requests.add(r);
-    this.#release = true;
+    this.#toIssue.add(r);
     return r;
   }
 
@@ -455,10 +457,10 @@ export class GdmCore {
   /** A regular view was installed. */
   view(v: ViewInput): void {
     if (this.#status === "closed") return;
+    this.#refused = false; // a multicast refused in the last view may go in this one
     const me = memberKey(this.#s.nodeId, v.incarnation);
     if (me !== this.#member || this.#status === "detached") this.#rejoined(me);
     this.#endTransfers();
-    this.#release = true; // requests that waited for a view (or whose multicast was refused) go now
     const fv: FollowerView = {
       id: v.id,
       members: new Set(v.members),
@@ -523,7 +525,10 @@ export class GdmCore {
     this.#holdsGroupData = false;
     for (const r of this.#requests.all()) {
       // What the GCM had not put on the token yet is gone with its incarnation: send it again later.
-      if (r.state === "sent") r.state = "seen";
+      if (r.state === "sent") {
+        r.state = "seen";
+        this.#toIssue.add(r);
+      }
     }
     for (const r of [...this.#requests.all()]) {
       if (r.op === undefined || r.outcome !== undefined) continue;
@@ -655,6 +660,8 @@ export class GdmCore {
         // Never ordered (the GCM is leaving the group): sent again once this member can issue, after
         // the next view — not at once, which would only meet the same refusal.
         r.state = "seen";
+        this.#toIssue.add(r);
+        this.#refused = true;
       }
     }
     this.#afterEvent();
@@ -723,7 +730,7 @@ export class GdmCore {
             const r = this.#requests.byOp(op.n);
             if (r !== undefined && r.state !== "applied") {
               r.state = "seen";
-              this.#release = true;
+              this.#toIssue.add(r);
             }
           }
           break;
@@ -833,7 +840,7 @@ export class GdmCore {
     r.op = undefined;
     r.state = "held";
     this.#requests.reissue(r);
-    this.#release = true;
+    this.#toIssue.add(r);
   }
 
   /** After a round or a transfer: our queued lock requests that the merge dropped ask again. */
@@ -1155,7 +1162,6 @@ export class GdmCore {
       tag: 0,
     });
     if (this.#old !== undefined) this.#returnOld();
-    this.#release = true;
     this.#recheckLocks();
     this.#becameSynced();
   }
@@ -1207,7 +1213,7 @@ export class GdmCore {
 
   /** After every event: issue what waits (when this member can), flush, commit. */
   #afterEvent(): void {
-    if (this.#release && this.applying) this.#issue();
+    if (this.#toIssue.size > 0 && !this.#refused && this.applying) this.#issue();
     this.#maybeCommit();
   }
 
@@ -1216,9 +1222,11 @@ export class GdmCore {
    * sessions show they were applied elsewhere meanwhile), then held requests, stamped now.
    */
   #issue(): void {
-    this.#release = false;
     const replica = this.#follower.replica!;
-    for (const r of [...this.#requests.all()]) {
+    const due = [...this.#toIssue].sort((a, b) => a.id - b.id);
+    this.#toIssue.clear();
+    for (const r of due) {
+      if (this.#requests.get(r.id) !== r) continue; // settled or given up meanwhile
       if (r.state === "seen" && r.op !== undefined) {
         if (r.abandoned && r.kind !== "lock") this.#finish(r); // nobody waits: not sent again
         else if (wasApplied(replica.sessions, this.#s.issuer, r.op.n)) {

@@ -41,8 +41,11 @@ export class GdmDriver {
   readonly #notify: (n: Notification) => void;
   readonly #settle: (request: number, value: unknown, error: Error | undefined) => void;
   readonly #timers = new Map<TimerName, TimerId>();
-  /** Multicasts refused for backpressure, and those behind them (order is kept). */
+  /** Multicasts refused for backpressure, and those behind them (order is kept), from `#head` on. */
   #backlog: Waiting[] = [];
+  #head = 0;
+  /** The backlog is being handed over, or waits for room: new multicasts queue behind. */
+  #busy = false;
   #flushing = false;
   #closed = false;
   /** The storage write under way. */
@@ -93,6 +96,7 @@ export class GdmDriver {
     for (const id of this.#timers.values()) this.#p.clock.clearTimer(id);
     this.#timers.clear();
     this.#backlog = [];
+    this.#head = 0;
     // Commits the core still issues (its last changes) are written before the adapter closes.
     while (this.core.committing) await this.#storing;
   }
@@ -102,7 +106,7 @@ export class GdmDriver {
       case "multicast":
         if (this.#closed) return;
         this.#backlog.push({ data: a.data, level: a.level, view: a.view, tag: a.tag });
-        if (this.#backlog.length === 1) this.#drain();
+        if (!this.#busy) this.#drain();
         return;
       case "send": {
         if (this.#closed) return;
@@ -150,27 +154,33 @@ export class GdmDriver {
   /** Hands the backlog to the GCM in order; on backpressure, waits for room and goes on. */
   #drain(): void {
     const gcm = this.#p.gcm;
-    while (this.#backlog.length > 0 && !this.#closed) {
-      const m = this.#backlog[0];
+    this.#busy = true;
+    while (this.#head < this.#backlog.length && !this.#closed) {
+      const m = this.#backlog[this.#head];
       try {
         gcm.multicast(m.data, { level: m.level, stream: GDM_STREAM, view: m.view });
       } catch (err) {
         if (err instanceof MulticastBackpressureError) {
           gcm.whenWritable(m.data.length).then(() => this.#drain(), () => this.#failAll(err));
-          return;
+          return; // still busy: what comes meanwhile queues behind
         }
-        this.#backlog.shift();
+        this.#head++;
         this.step((c) => c.multicastFailed(m.tag, err as Error, err instanceof MulticastTooLargeError));
         continue;
       }
-      this.#backlog.shift();
+      this.#head++;
     }
+    this.#backlog = [];
+    this.#head = 0;
+    this.#busy = false;
   }
 
   /** The GCM closed while multicasts waited for room: they are refused. */
   #failAll(err: unknown): void {
-    const waiting = this.#backlog;
+    const waiting = this.#backlog.slice(this.#head);
     this.#backlog = [];
+    this.#head = 0;
+    this.#busy = false;
     for (const m of waiting) this.step((c) => c.multicastFailed(m.tag, err as Error, false));
   }
 }
