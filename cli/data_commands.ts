@@ -3,7 +3,9 @@
  * the JSON lines that report them. A `data` line reports a change of the replica; the member's own
  * writes are reported only once their promise resolved — that is, once durable as the GDM's
  * durability asks (fsync with `--data-dir`) — so a line a tool reads for its own `set` means the
- * write would survive a crash. Every line that carries a version has its Lamport `stamp`.
+ * write would survive a crash. A `written` line acknowledges each `set` and `del` (also one whose
+ * value a newer write already replaced, which gets no `data` line). Every line that carries a version
+ * has its Lamport `stamp`.
  * @module
  */
 import type { GroupDataManager } from "../gdm/manager.ts";
@@ -114,13 +116,22 @@ export function attachData(gdm: GroupDataManager): (word: string, rest: string[]
         const [key, ...v] = rest;
         if (!key) throw new UsageError("set KEY VALUE");
         pending++;
-        gdm.set(key, parseValue(v.join(" "))).then(durable, failed);
+        const value = parseValue(v.join(" "));
+        gdm.set(key, value).then((stamp) => {
+          durable(stamp);
+          emitLine("written", { key, value: jsonValue(value), stamp });
+        }, failed);
         return true;
       }
-      case "del":
+      case "del": {
+        const key = rest[0] ?? "";
         pending++;
-        gdm.delete(rest[0] ?? "").then(durable, failed);
+        gdm.delete(key).then((stamp) => {
+          durable(stamp);
+          emitLine("written", { key, value: null, deleted: true, stamp });
+        }, failed);
         return true;
+      }
       case "get": {
         const key = rest[0] ?? "";
         emitLine("value", { key, value: jsonValue(gdm.get(key)), stamp: gdm.item(key)?.stamp ?? null });

@@ -20,6 +20,7 @@ import { watchIdConflicts } from "./id_conflict.ts";
 import { readKeyFile } from "./key_file_flag.ts";
 import type { Command } from "./commands.ts";
 import { attachData, DATA_COMMANDS_USAGE } from "./data_commands.ts";
+import { nextIncarnation } from "./incarnation_file.ts";
 import {
   CommandFailedError,
   numberFlag,
@@ -51,7 +52,9 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
                           "eligible add ID" / "eligible remove ID" change it at run time
 
   --data-dir DIR          keep this node's data items in DIR, an existing directory (survives a
-                          whole-cluster restart); a write is reported once on disk (fsync)
+                          whole-cluster restart); a write is reported once on disk (fsync); the
+                          last incarnation is kept there too (a restart with its clock set back
+                          still comes back as a newer process)
   --durability D          when own writes count as done: memory | written | fsync (default: fsync
                           with --data-dir, memory without)
   --expected-size N       the group's size; with --quorum only a majority of it applies writes and
@@ -66,6 +69,7 @@ stdout: one JSON object per line with "t" (ms since the epoch) and "event":
   leave {graceful, reason: "requested"|"health", rejoins}
   data {key, value, writer, deleted, stamp[, loaded]}   (every change applied here, state transfer
     included — this node's own writes once durable; loaded: true for items read at start)
+  written {key, value, stamp[, deleted]}   (this node's set or del is durable)
   value {key, value, stamp}   (answers get)   list {prefix, keys}   cas {key, ok, value, read, stamp}
   lock {name, owner|null, token}   locked {name, token}   (this node's grant and its fencing token)
   unlocked {name}   conflict {key, winner, loser}   synced {items}   transfer {from, items, totalItems,
@@ -188,6 +192,7 @@ export const nodeCommand: Command = {
     const { id } = config;
     const storage = config.dataDir === undefined ? undefined : await openFileStorage(config.dataDir, id);
     const initial = storage === undefined ? undefined : await storage.load();
+    const incarnation = config.dataDir === undefined ? undefined : await nextIncarnation(config.dataDir, id);
     const udp = await bindUdp(config.listen);
     warnIfExposed(
       "raincore node",
@@ -213,6 +218,7 @@ export const nodeCommand: Command = {
       rtoMaxMs: config.rtoMaxMs,
       retries: config.retries,
       expectedSize: config.expectedSize,
+      incarnation,
       // Everything that prints is attached before the GCM starts, so the first view is printed too.
       beforeStart: (tm, g) => {
         gdm = new GroupDataManager({

@@ -28,6 +28,8 @@ export interface MemberOptions {
   retries?: number;
   /** Expected group size (the quorum policy's majority is more than half of it). @default {undefined} */
   expectedSize?: number;
+  /** Process incarnation; must grow across restarts. @default {time-based, see createNode} */
+  incarnation?: number;
   /** Called with the managers before the GCM starts (attach a GroupDataManager here). */
   beforeStart?: (tm: TransportManager, gcm: GroupCommunicationManager) => void;
 }
@@ -58,6 +60,7 @@ export function startMember(o: MemberOptions): Member {
     rtoMaxMs: o.rtoMaxMs ?? 1000,
     retries: o.retries,
     expectedSize: o.expectedSize,
+    incarnation: o.incarnation,
     beforeStart: beforeStart === undefined ? undefined : (n) => beforeStart(n.transport, n.gcm),
   });
   const { gcm, transport: tm } = node;
