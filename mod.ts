@@ -51,6 +51,7 @@ export {
 export {
   type ChangeEvent,
   type ConflictEvent,
+  type Durability,
   FileStorage,
   GdmClosedError,
   type GdmEvents,
@@ -58,15 +59,19 @@ export {
   GroupDataManager,
   IndexedDbStorage,
   type LockEvent,
+  type LockOptions,
   LockTimeoutError,
   MemoryStorage,
   NotLockOwnerError,
   PatchError,
   type Snapshot,
   type StorageAdapter,
+  StorageError,
   type Transaction,
   TransactionAbortedError,
   type TransactionOptions,
+  type TransferEvent,
+  UnsupportedGcmError,
   type WriteOptions,
 } from "./gdm/mod.ts";
 export * as min from "./min/mod.ts";

@@ -120,8 +120,9 @@ export type RequestSpec =
 export interface CoreStats {
   /** State operations applied here. */
   applied: number;
-  /** Snapshots sent to pullers, received from sources. */
+  /** Snapshots sent to pullers. */
   served: number;
+  /** Snapshots received from sources. */
   received: number;
   /** Pulls started. */
   pulls: number;
@@ -489,14 +490,8 @@ export class GdmCore {
   /** A batch of operations was delivered, in the regular view or in the transitional configuration. */
   deliver(data: Uint8Array, transitional: boolean): void {
     if (this.#status !== "running") return;
-    let ops;
-    try {
-      ops = decodeOperations(data);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      this.stats.decodeErrors++;
-      return;
-    }
+    const ops = this.#decoded(decodeOperations, data);
+    if (ops === undefined) return;
     for (const op of ops) {
       if (isStateOp(op) && op.issuer === this.#s.issuer) {
         const r = this.#requests.byOp(op.n);
@@ -591,14 +586,8 @@ export class GdmCore {
   /** A direct message from node `from`. */
   direct(from: string, data: Uint8Array): void {
     if (this.#status !== "running") return;
-    let m;
-    try {
-      m = decodeDirect(data);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      this.stats.decodeErrors++;
-      return;
-    }
+    const m = this.#decoded(decodeDirect, data);
+    if (m === undefined) return;
     switch (m.kind) {
       case "chunk":
         this.#chunk(m.chunk);
@@ -843,6 +832,15 @@ export class GdmCore {
     this.#toIssue.add(r);
   }
 
+  /**
+   * After a round or a transfer: our operations delivered before it and not applied here (they waited
+   * for a round whose replica was replaced, or went with a pull that ended) were applied with the
+   * group's replica or not at all — its sessions say which, when this member can issue next.
+   */
+  #recheckSeen(): void {
+    for (const r of this.#requests.all()) if (r.state === "seen") this.#toIssue.add(r);
+  }
+
   /** After a round or a transfer: our queued lock requests that the merge dropped ask again. */
   #recheckLocks(): void {
     const replica = this.#follower.replica;
@@ -1017,6 +1015,7 @@ export class GdmCore {
       }
     }
     if (this.#old !== undefined) this.#returnOld(); // a round where nobody had data: ours goes back in
+    this.#recheckSeen();
     this.#recheckLocks();
     this.#becameSynced();
   }
@@ -1162,6 +1161,7 @@ export class GdmCore {
       tag: 0,
     });
     if (this.#old !== undefined) this.#returnOld();
+    this.#recheckSeen();
     this.#recheckLocks();
     this.#becameSynced();
   }
@@ -1323,6 +1323,17 @@ export class GdmCore {
   }
 
   // ==== helpers ====================================================================================
+
+  /** `decode(data)`, or undefined (counted) when the bytes are not a valid GDM message. */
+  #decoded<T>(decode: (data: Uint8Array) => T, data: Uint8Array): T | undefined {
+    try {
+      return decode(data);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.stats.decodeErrors++;
+      return undefined;
+    }
+  }
 
   #settle(request: number, value: unknown, error: Error | undefined): void {
     this.#out.push(

@@ -55,11 +55,13 @@ export interface LockEvent {
 export interface TransferEvent {
   /** Node ID of the source. */
   from: string;
-  /** Items and bytes received so far. */
+  /** Items received so far. */
   items: number;
+  /** Bytes of items received so far (about). */
   bytes: number;
-  /** Items and bytes of the whole snapshot. */
+  /** Items of the whole snapshot. */
   totalItems: number;
+  /** Bytes of items of the whole snapshot (about). */
   totalBytes: number;
   /** The snapshot is installed. */
   done: boolean;

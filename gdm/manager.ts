@@ -12,7 +12,8 @@ import { Emitter, type Listener } from "../base/emitter.ts";
 import type { GroupCommunicationManager } from "../gcm/manager.ts";
 import type { DeliveryLevel } from "../gcm/types.ts";
 import { GDM_STREAM } from "./codec.ts";
-import { type CoreStats, GdmCore, type RequestSpec, splitItems } from "./core.ts";
+import type { ViewEvent } from "../gcm/events.ts";
+import { type CoreStats, GdmCore, type RequestSpec, splitItems, type ViewInput } from "./core.ts";
 import { GdmDriver } from "./driver.ts";
 import { GdmClosedError, TransactionAbortedError, UnsupportedGcmError } from "./errors.ts";
 import { eventOf, type GdmEvents } from "./events.ts";
@@ -158,15 +159,7 @@ export class GroupDataManager {
     );
     this.#unsubscribe.push(
       gcm.onStream(GDM_STREAM, (d) => this.#driver.step((c) => c.deliver(d.data, d.transitional))),
-      gcm.on("view", (v) =>
-        this.#driver.step((c) =>
-          c.view({
-            id: v.id,
-            members: v.detail.map((m) => memberKey(m.id, m.inc)),
-            inQuorum: v.inQuorum,
-            incarnation: gcm.incarnation,
-          })
-        )),
+      gcm.on("view", (v) => this.#driver.step((c) => c.view(viewInput(v, gcm.incarnation)))),
       gcm.on(
         "transitional",
         (t) => this.#driver.step((c) => c.transitional(t.id, t.detail.map((m) => memberKey(m.id, m.inc)))),
@@ -176,16 +169,7 @@ export class GroupDataManager {
     );
     // Created after the GCM's first view (after `gcm.start()`): that view is this GDM's first.
     const v = gcm.view;
-    if (v.id !== "") {
-      this.#driver.step((c) =>
-        c.view({
-          id: v.id,
-          members: v.detail.map((m) => memberKey(m.id, m.inc)),
-          inQuorum: v.inQuorum,
-          incarnation: gcm.incarnation,
-        })
-      );
-    }
+    if (v.id !== "") this.#driver.step((c) => c.view(viewInput(v, gcm.incarnation)));
     this.#driver.flush(); // storage problems found at load
   }
 
@@ -477,6 +461,16 @@ export class GroupDataManager {
     }
     return p;
   }
+}
+
+/** A GCM view as the core takes it (`incarnation`: this member's, now). */
+function viewInput(v: ViewEvent, incarnation: number): ViewInput {
+  return {
+    id: v.id,
+    members: v.detail.map((m) => memberKey(m.id, m.inc)),
+    inQuorum: v.inQuorum,
+    incarnation,
+  };
 }
 
 function checkKey(key: string): string {

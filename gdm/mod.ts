@@ -31,6 +31,7 @@ export { compareStamps, type Stamp } from "./stamp.ts";
 export type { Item, LockHolder, LockState, LockWaiter, ReadSpec, WriteSpec } from "./model.ts";
 export { type CoreSettings, type CoreStats, GdmCore, type RequestSpec, type ViewInput } from "./core.ts";
 export type { CoreAction, Notification, TimerName } from "./actions.ts";
+export type { TransferProgress } from "./transfer.ts";
 export { decodeValue, encodeValue, type Patch, type Path } from "./value.ts";
 export {
   MemoryStorage,

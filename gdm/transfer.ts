@@ -71,12 +71,15 @@ export class Snapshot {
 
 /** Progress of a transfer: what has arrived of what is coming. */
 export interface TransferProgress {
-  /** Chunks, items and bytes received. */
+  /** Chunks received. */
   readonly chunks: number;
+  /** Items received. */
   readonly items: number;
+  /** Bytes of items received (about). */
   readonly bytes: number;
-  /** Items and bytes of the whole snapshot (0 until the first chunk). */
+  /** Items of the whole snapshot (0 until the first chunk). */
   readonly totalItems: number;
+  /** Bytes of items of the whole snapshot (0 until the first chunk). */
   readonly totalBytes: number;
 }
 

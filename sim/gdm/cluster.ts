@@ -12,7 +12,8 @@ import { GroupDataManager } from "../../gdm/manager.ts";
 import type { GdmOptions } from "../../gdm/options.ts";
 import { Cluster, type ClusterOptions, type SimNode } from "../gcm/cluster.ts";
 import { realBackend } from "../gcm/real_backend.ts";
-import { SimDisk, SimStorage } from "./sim_storage.ts";
+import { MemoryStorage } from "../../gdm/storage.ts";
+import { SimStorage } from "./sim_storage.ts";
 
 /** A node with its GDM. */
 export interface GdmNode {
@@ -32,8 +33,8 @@ export interface GdmClusterOptions extends Partial<ClusterOptions> {
 export class GdmCluster {
   readonly c: Cluster;
   readonly gdms = new Map<string, GroupDataManager>();
-  /** Disks by node ID (with `disks`). */
-  readonly disks = new Map<string, SimDisk>();
+  /** Disks by node ID (with `disks`): what outlives each node's processes. */
+  readonly disks = new Map<string, MemoryStorage>();
   /** The replica errors the GDMs reported (each one a failure). */
   readonly divergences: string[] = [];
   /** Storage errors the GDMs reported. */
@@ -53,7 +54,7 @@ export class GdmCluster {
     let initial;
     if (this.#opts.disks) {
       let disk = this.disks.get(id);
-      if (disk === undefined) this.disks.set(id, disk = new SimDisk());
+      if (disk === undefined) this.disks.set(id, disk = new MemoryStorage());
       storage = new SimStorage(disk, this.c.clock, this.c.random.fork());
       this.#storage.set(id, storage);
       initial = await storage.load();

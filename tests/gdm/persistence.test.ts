@@ -129,7 +129,7 @@ class GatedStorage extends MemoryStorage {
 }
 
 /** One GDM alone in a simulated group, on `storage`. */
-async function alone(storage: GatedStorage | MemoryStorage, initial?: StoredState) {
+function alone(storage: GatedStorage | MemoryStorage, initial?: StoredState) {
   const g = new GdmCluster({ seed: 31 });
   const node = g.c.start("a", []);
   const gdm = new GroupDataManager({ gcm: node.gcm, layer: node.layer, clock: g.c.clock, storage, initial });
