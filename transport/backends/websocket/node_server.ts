@@ -32,12 +32,29 @@ export interface ListenOptions {
   maxSockets?: number;
 }
 
-/** The parts of the `ws` package used here. */
+/**
+ * The parts of the `ws` package used here, typed by hand: the package's own types would make every
+ * consumer's type check need `@types/ws` (this file's declaration is part of the package's types).
+ */
 export interface WsModule {
   /** The server class. */
-  WebSocketServer: typeof import("ws").WebSocketServer;
+  WebSocketServer: new (
+    options: { server: unknown; maxPayload: number; perMessageDeflate: boolean },
+  ) => WsServer;
   /** The client class. */
-  WebSocket: typeof import("ws").WebSocket;
+  WebSocket: new (url: string, options: { perMessageDeflate: boolean }) => object;
+}
+
+/** The parts of a `ws` server used here. */
+export interface WsServer {
+  /** Server errors (after listening: ignored, each connection handles its own). */
+  on(event: "error", fn: (error: unknown) => void): void;
+  /** A new connection. */
+  on(event: "connection", fn: (socket: unknown) => void): void;
+  /** The open connections. */
+  readonly clients: Iterable<{ terminate(): void }>;
+  /** Stops accepting. */
+  close(): void;
 }
 
 /** Held in a variable so that bundlers for browsers do not follow the import (it is never run there). */
