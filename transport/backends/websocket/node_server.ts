@@ -10,27 +10,8 @@
 
 import { MissingDependencyError } from "../../../base/errors.ts";
 import { TransportBindError } from "../../errors.ts";
+import type { ListeningServer, ListenOptions } from "./listen.ts";
 import type { WebSocketLike } from "./socket.ts";
-
-/** A listening server: its port and how to stop it. */
-export interface ListeningServer {
-  /** The bound port. */
-  port: number;
-  /** Stops listening and closes every connection. */
-  close(): Promise<void>;
-}
-
-/** Where to listen, and the HTTP server's own limits. */
-export interface ListenOptions {
-  /** Host to bind. @default {"127.0.0.1"} */
-  host?: string;
-  /** Port; 0 picks a free one. @default {0} */
-  port?: number;
-  /** Time an HTTP request (the WebSocket upgrade) has to send its headers, ms. @default {10_000} */
-  headersTimeoutMs?: number;
-  /** TCP connections open at once, upgraded or not; more are closed on arrival. @default {2048} */
-  maxSockets?: number;
-}
 
 /**
  * The parts of the `ws` package used here, typed by hand: the package's own types would make every
