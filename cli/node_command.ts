@@ -65,7 +65,10 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
   --encrypt               with --key-file: also encrypt packet bodies (AES-256-GCM)
 
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
-  ready {id, address}   view {index, members}   deliver {from, seq, level, data}
+  ready {id, address}   (first)
+  view {id, index, previous, members, detail}   (every view this process installs; detail: id#incarnation)
+  transitional {id, previous, next, members, detail}   (before each view after the first: who moves along)
+  deliver {from, inc, seq, level, view, transitional, data}   (view: the configuration it was delivered in)
   leave {graceful, reason: "requested"|"health", rejoins}
   data {key, value, writer, deleted, stamp[, loaded]}   (every change applied here, state transfer
     included — this node's own writes once durable; loaded: true for items read at start)

@@ -104,8 +104,20 @@ export interface NodeMetrics extends GcmMetrics {
   transport: TransportStats;
 }
 
+/**
+ * The type of `Symbol.asyncDispose` where the consumer's TypeScript knows it (`esnext.disposable`,
+ * `@types/node`), else `never`: so `await using node = createNode(…)` type-checks where it can run,
+ * and a project whose `lib` lacks it still type-checks the rest.
+ */
+export type AsyncDisposeSymbol = SymbolConstructor extends { readonly asyncDispose: infer K extends symbol }
+  ? K
+  : never;
+
 /** A running node: its GCM, the Transport Manager below it, and a way to stop both. */
-export interface GcmNode {
+export type GcmNode = GcmNodeMembers & { [K in AsyncDisposeSymbol]: () => Promise<void> };
+
+/** The members of a {@link GcmNode} (every runtime; `Symbol.asyncDispose` aside). */
+export interface GcmNodeMembers {
   /** The node ID. */
   readonly id: string;
   /** The Group Communication Manager (views, multicast, withToken, leave). */
@@ -118,8 +130,6 @@ export interface GcmNode {
   ready(options?: WaitOptions): Promise<ViewEvent>;
   /** A snapshot of the node's counters. */
   metrics(): NodeMetrics;
-  /** `await using node = createNode(…)`: {@link close} at the end of the scope. */
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Worst-case time until the Transport Manager reports a delivery failure (exponential back-off). */

@@ -63,11 +63,11 @@ const tm = new TransportManager({
 /** The GCM hands the token to members nobody introduced: set their addresses on the first send. */
 const layer = {
   nodeId: id,
-  send(peer, channel, msg) {
+  post(peer, channel, msg, outcome) {
     const want = addressesOf(peer);
     const have = tm.addressesOf(peer);
     if (have.length !== want.length || have.some((a, i) => a !== want[i])) tm.setAddresses(peer, want);
-    return tm.send(peer, channel, msg);
+    tm.post(peer, channel, msg, outcome);
   },
   onMessage: (channel, fn) => tm.onMessage(channel, fn),
 };

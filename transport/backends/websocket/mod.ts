@@ -17,7 +17,8 @@
 import { platformWebSocket } from "./connect.ts";
 import { denoNamespace, listenDeno } from "./deno_server.ts";
 import { MAX_FRAME_OVERHEAD } from "./frame.ts";
-import { listenNode, type ListenOptions } from "./node_server.ts";
+import type { ListenOptions } from "./listen.ts";
+import { listenNode } from "./node_server.ts";
 import type { WebSocketConstructorLike } from "./socket.ts";
 import { type WebSocketCoreOptions, WebSocketTransport } from "./transport.ts";
 
@@ -29,7 +30,7 @@ export {
   type WebSocketAddress,
 } from "./address.ts";
 export type { WebSocketConstructorLike, WebSocketEventLike, WebSocketLike } from "./socket.ts";
-export type { ListenOptions } from "./node_server.ts";
+export type { ListenOptions } from "./listen.ts";
 export type { RelayKey } from "./relay_auth.ts";
 export {
   type GoneHandler,

@@ -10,34 +10,32 @@
 
 import { MissingDependencyError } from "../../../base/errors.ts";
 import { TransportBindError } from "../../errors.ts";
+import type { ListeningServer, ListenOptions } from "./listen.ts";
 import type { WebSocketLike } from "./socket.ts";
 
-/** A listening server: its port and how to stop it. */
-export interface ListeningServer {
-  /** The bound port. */
-  port: number;
-  /** Stops listening and closes every connection. */
-  close(): Promise<void>;
-}
-
-/** Where to listen, and the HTTP server's own limits. */
-export interface ListenOptions {
-  /** Host to bind. @default {"127.0.0.1"} */
-  host?: string;
-  /** Port; 0 picks a free one. @default {0} */
-  port?: number;
-  /** Time an HTTP request (the WebSocket upgrade) has to send its headers, ms. @default {10_000} */
-  headersTimeoutMs?: number;
-  /** TCP connections open at once, upgraded or not; more are closed on arrival. @default {2048} */
-  maxSockets?: number;
-}
-
-/** The parts of the `ws` package used here. */
+/**
+ * The parts of the `ws` package used here, typed by hand: the package's own types would make every
+ * consumer's type check need `@types/ws` (this file's declaration is part of the package's types).
+ */
 export interface WsModule {
   /** The server class. */
-  WebSocketServer: typeof import("ws").WebSocketServer;
+  WebSocketServer: new (
+    options: { server: unknown; maxPayload: number; perMessageDeflate: boolean },
+  ) => WsServer;
   /** The client class. */
-  WebSocket: typeof import("ws").WebSocket;
+  WebSocket: new (url: string, options: { perMessageDeflate: boolean }) => object;
+}
+
+/** The parts of a `ws` server used here. */
+export interface WsServer {
+  /** Server errors (after listening: ignored, each connection handles its own). */
+  on(event: "error", fn: (error: unknown) => void): void;
+  /** A new connection. */
+  on(event: "connection", fn: (socket: unknown) => void): void;
+  /** The open connections. */
+  readonly clients: Iterable<{ terminate(): void }>;
+  /** Stops accepting. */
+  close(): void;
 }
 
 /** Held in a variable so that bundlers for browsers do not follow the import (it is never run there). */
