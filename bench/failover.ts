@@ -20,7 +20,7 @@ export const TUNED_FLAGS = [
   "300",
   "--starving-ms",
   "100",
-  "--rto-ms",
+  "--rto-min-ms",
   "5",
   "--rto-max-ms",
   "20",

@@ -50,7 +50,9 @@ export function countWire(nodes: number, size: number, seed = 1): WireCount {
     new TransportManager({ nodeId: id, transports: [net.createTransport(`mem://${id}`)], clock })
   );
   for (const tm of tms) for (const id of ids) tm.setAddresses(id, [`mem://${id}`]);
-  const gcms = tms.map((tm) => new GroupCommunicationManager({ layer: tm, clock, peers: ids, eatingMs: 5 }));
+  const gcms = tms.map((tm) =>
+    new GroupCommunicationManager({ layer: tm, clock, peers: ids, timing: { eatingMs: 5 } })
+  );
   let hops = 0;
   const delivered = new Array<number>(nodes).fill(0);
   gcms.forEach((g, i) => {

@@ -20,17 +20,12 @@ import { createUdpTransport, formatUdpAddress } from "../transport/backends/udp.
 import { tryParseUdpAddress } from "../transport/backends/udp_address.ts";
 import { TransportBindError } from "../transport/errors.ts";
 import type { Command } from "./commands.ts";
-import {
-  CommandFailedError,
-  numberFlag,
-  parseFlags,
-  requiredFlag,
-  stringFlag,
-  UsageError,
-} from "../runtime/args.ts";
+import { CommandFailedError, parseFlags, requiredFlag, stringFlag, UsageError } from "../runtime/args.ts";
 import { emitLine } from "../runtime/json_out.ts";
 import { forEachStdinLine } from "../runtime/lines.ts";
 import { startMember } from "../runtime/member.ts";
+import { TIMING_FLAG_SPECS, TIMING_USAGE, timingFromFlags } from "../runtime/timing_flags.ts";
+import type { TimingOptions } from "../gcm/timing.ts";
 import { exit } from "../runtime/process.ts";
 
 const usage = `raincore node — run one cluster member over UDP
@@ -41,12 +36,6 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
   --listen udp://H:P      where this node receives (port 0 = any free port; "ready" shows the real one)
   --peer ID=udp://H:P     a member to contact at start (repeatable)
   --mode M                three-phase (default) | two-phase | every-token
-  --eating-ms N           idle token hold time, 0..60000 ms (default 20)
-  --hungry-ms N           wait for the token before suspecting it lost, 1..600000 ms (default 1000)
-  --starving-ms N         911 resend period while the token is missing, 1..600000 ms (default 300)
-  --rto-ms N              Transport Manager retransmission floor, 1..60000 ms (default 20)
-  --rto-max-ms N          retransmission ceiling, back-off included, ≥ --rto-ms (default 1000)
-  --retries N             resends per address before a node counts as failed, 1..1000 (default 4)
   --eligible ID,ID,…      only these nodes may be in the group (default: anyone); stdin
                           "eligible add ID" / "eligible remove ID" change it at run time
 
@@ -55,6 +44,8 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
   --key-file F            authenticate every packet with the cluster key or node credential in F
                           (see docs/security.md; every member needs it)
   --encrypt               with --key-file: also encrypt packet bodies (AES-256-GCM)
+
+${TIMING_USAGE}
 
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
   ready {id, address}   view {index, members}   deliver {from, seq, level, data}
@@ -70,7 +61,6 @@ stdin: eligible add ID | eligible remove ID | send TEXT | send-safe TEXT | set K
 Flag mistakes are one line on stderr and exit code 2; a port in use is one line and exit code 1.`;
 
 const MODES: readonly ViewMode[] = ["three-phase", "two-phase", "every-token"];
-const MS = (min: number, max: number) => ({ min, max, integer: false });
 
 /** Everything `raincore node` runs with, read and checked before any socket opens. */
 interface NodeConfig {
@@ -78,12 +68,7 @@ interface NodeConfig {
   listen: { host: string; port: number };
   peers: Record<string, string[]>;
   mode: ViewMode;
-  eatingMs?: number;
-  hungryMs?: number;
-  starvingMs?: number;
-  rtoMinMs?: number;
-  rtoMaxMs?: number;
-  retries?: number;
+  timing: TimingOptions;
   eligible?: string[];
   dataDir?: string;
   key?: Awaited<ReturnType<typeof readKeyFlag>>;
@@ -97,12 +82,7 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     listen: {},
     peer: { repeat: true },
     mode: {},
-    "eating-ms": {},
-    "hungry-ms": {},
-    "starving-ms": {},
-    "rto-ms": {},
-    "rto-max-ms": {},
-    retries: {},
+    ...TIMING_FLAG_SPECS,
     eligible: {},
     "data-dir": {},
     "key-file": {},
@@ -124,11 +104,7 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     }
     (peers[nodeIdFlag("--peer", spec.slice(0, eq))] ??= []).push(address);
   }
-  const rtoMinMs = numberFlag(flags, "rto-ms", MS(1, 60_000));
-  const rtoMaxMs = numberFlag(flags, "rto-max-ms", MS(1, 600_000));
-  if (rtoMaxMs !== undefined && rtoMaxMs < (rtoMinMs ?? 20)) {
-    throw new UsageError(`--rto-max-ms must be ≥ --rto-ms (${rtoMinMs ?? 20}), got "${rtoMaxMs}"`);
-  }
+  const timing = timingFromFlags(flags);
   const eligible = stringFlag(flags, "eligible")?.split(",").filter((x) => x !== "")
     .map((x) => nodeIdFlag("--eligible", x));
   const encrypt = flags.has("encrypt");
@@ -140,12 +116,7 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     listen,
     peers,
     mode,
-    eatingMs: numberFlag(flags, "eating-ms", MS(0, 60_000)),
-    hungryMs: numberFlag(flags, "hungry-ms", MS(1, 600_000)),
-    starvingMs: numberFlag(flags, "starving-ms", MS(1, 600_000)),
-    rtoMinMs,
-    rtoMaxMs,
-    retries: numberFlag(flags, "retries", { min: 1, max: 1000, integer: true }),
+    timing,
     eligible,
     dataDir,
     key,
@@ -173,12 +144,7 @@ export const nodeCommand: Command = {
       ],
       peers: config.peers,
       mode: config.mode,
-      eatingMs: config.eatingMs,
-      hungryMs: config.hungryMs,
-      starvingMs: config.starvingMs,
-      rtoMinMs: config.rtoMinMs,
-      rtoMaxMs: config.rtoMaxMs,
-      retries: config.retries,
+      timing: config.timing,
       // Everything that prints is attached before the GCM starts, so the first view is printed too.
       beforeStart: (tm, g) => {
         gdm = new GroupDataManager({ gcm: g, layer: tm, storage, initial });

@@ -9,6 +9,7 @@ import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
 import { GroupCommunicationManager } from "./manager.ts";
+import { resolveTiming, type TimingOptions } from "./timing.ts";
 import type { ViewMode } from "./types.ts";
 
 /** Options of {@link createNode}. */
@@ -21,34 +22,18 @@ export interface CreateNodeOptions {
   peers?: Record<string, readonly string[]>;
   /** View mode (3.7.1). @default {"three-phase"} */
   mode?: ViewMode;
-  /** Idle token holding time, ms. @default {20} */
-  eatingMs?: number;
   /**
-   * Hungry timeout base, ms. @default {the Transport Manager's worst-case failure time + 500}
-   * (about 3.9 s with the default `rtoMs` and `retries`).
+   * Timing of both layers, one name per setting (`eatingMs`, `hungryMs`, `rtoInitialMs`, `retries`, …;
+   * see `TimingOptions`): the defaults derive from one another and the rules between the layers are
+   * checked (`TimingError`). @default {{}}
    */
-  hungryMs?: number;
-  /** Starving timeout (911 resend period), ms. @default {300} */
-  starvingMs?: number;
-  /** Hand-shake period to eligible/known peers outside the group (discovery, 3.7.3), ms. @default {starvingMs} */
-  joinRetryMs?: number;
+  timing?: TimingOptions;
   /** Eligible membership (3.7.3), see `GcmOptions.eligible`. @default {undefined (anyone)} */
   eligible?: readonly string[];
   /** Expected group size for the quorum policy, see `GcmOptions.expectedSize`. @default {undefined} */
   expectedSize?: number;
   /** Quorum policy: no delivery while the view has `expectedSize / 2` members or fewer. @default {false} */
   quorum?: boolean;
-  /** Initial retransmission timeout of the Transport Manager, ms. @default {200} */
-  rtoMs?: number;
-  /** Floor of the Transport Manager's retransmission timeout, ms. @default {20} */
-  rtoMinMs?: number;
-  /**
-   * Ceiling of the Transport Manager's retransmission timeout (back-off included), ms.
-   * @default {max(1000, 4 × rtoMs)}
-   */
-  rtoMaxMs?: number;
-  /** Resends per address before the Transport Manager reports a delivery failure. @default {4} */
-  retries?: number;
   /** Time source (a VirtualClock in simulations). @default {a SystemClock} */
   clock?: Clock;
   /** Process incarnation; must grow across restarts. @default {time-based, from the Transport Manager} */
@@ -86,29 +71,17 @@ export interface GcmNode {
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** Worst-case time until the Transport Manager reports a delivery failure (exponential back-off). */
-function failureTimeMs(rtoMs: number, rtoMaxMs: number, retries: number): number {
-  let total = 0;
-  let r = rtoMs;
-  for (let i = 0; i <= retries; i++) {
-    total += Math.min(r, rtoMaxMs);
-    r *= 2;
-  }
-  return total;
-}
-
 /**
  * Creates and starts a node: a {@link TransportManager} over `transports` and a
  * {@link GroupCommunicationManager} on top that joins `peers`. The GCM takes the Transport Manager's
  * incarnation as it is (a full 53-bit number, never cut to 32 bits).
  * @throws {RangeError} for invalid options (from either manager).
+ * @throws {TimingError} when `timing` breaks a rule between the layers.
  * @throws whatever `beforeStart` throws, after closing both managers.
  */
 export function createNode(options: CreateNodeOptions): GcmNode {
   const clock = options.clock ?? new SystemClock();
-  const rtoMs = options.rtoMs ?? 200;
-  const rtoMaxMs = options.rtoMaxMs ?? Math.max(1000, rtoMs * 4);
-  const retries = options.retries ?? 4;
+  const timing = resolveTiming(options.timing);
   const transport = new TransportManager({
     nodeId: options.id,
     transports: options.key === undefined
@@ -118,10 +91,7 @@ export function createNode(options: CreateNodeOptions): GcmNode {
       ),
     clock,
     incarnation: options.incarnation,
-    rtoInitialMs: rtoMs,
-    rtoMinMs: options.rtoMinMs,
-    rtoMaxMs,
-    retries,
+    ...timing.transport,
   });
   const peers = options.peers ?? {};
   for (const [id, addresses] of Object.entries(peers)) {
@@ -134,10 +104,7 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     channel: options.channel,
     mode: options.mode,
     peers: Object.keys(peers),
-    eatingMs: options.eatingMs,
-    hungryMs: options.hungryMs ?? failureTimeMs(rtoMs, rtoMaxMs, retries) + 500,
-    starvingMs: options.starvingMs,
-    joinRetryMs: options.joinRetryMs,
+    timing: timing.gcm,
     eligible: options.eligible,
     expectedSize: options.expectedSize,
     quorum: options.quorum,

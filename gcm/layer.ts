@@ -24,6 +24,15 @@ export interface MessageLayer {
    * never touches again (the Transport Manager's do): decoded payloads are views into it.
    */
   onMessage(channel: number, fn: (from: string, msg: Uint8Array) => void): void;
+  /**
+   * Optional: the longest time a send to a node never measured takes to fail, ms. The GCM's Hungry
+   * timeout must exceed it (`timing.ts`).
+   */
+  readonly failureTimeMs?: number;
+  /** Optional: the shortest time a send can take to fail (timeouts at their floor), ms. */
+  readonly failureTimeFloorMs?: number;
+  /** Optional: the time a send to `nodeId` would take to fail from now on (measured), ms. */
+  failureTimeOf?(nodeId: string): number;
 }
 
 /** Sends one message through `layer` and resolves when it is acknowledged (rejects when it failed). */

@@ -59,12 +59,13 @@ export class GroupCommunicationManager {
   /**
    * A manager on `opts.layer`; call {@link start} to join.
    * @throws {RangeError} naming the option, for a value outside its range.
+   * @throws {TimingError} when `timing` breaks a rule against the layer's failure times.
    */
   constructor(opts: GcmOptions) {
-    this.#s = resolveGcmOptions(opts);
+    const clock = opts.clock ?? new SystemClock();
+    this.#s = resolveGcmOptions(opts, () => clock.now());
     this.#layer = opts.layer;
     this.#ringOptions = this.#s.ring;
-    const clock = opts.clock ?? new SystemClock();
     this.#critical = new CriticalSections(clock, (more) => {
       this.core.releaseCritical();
       if (more) this.core.requestCritical();

@@ -33,7 +33,18 @@ export {
   MulticastTooLargeError,
   NotMemberError,
   TimeoutError,
+  TimingError,
 } from "./errors.ts";
+export {
+  GCM_TIMING_DEFAULTS,
+  type GcmTiming,
+  type GcmTimingOptions,
+  resolveGcmTiming,
+  resolveTiming,
+  type Timing,
+  type TimingOptions,
+  type TransportTimingOptions,
+} from "./timing.ts";
 export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
 export { type Delivery, Multicast, type MulticastBudget, type Transitional } from "./multicast.ts";
 export {

@@ -25,7 +25,8 @@
  *        one round (see docs/partitions.md).
  *  FIX-5 a 911 returning to its originator regenerates only if it is the current one (same seq).
  *  FIX-6 members are (ID, incarnation) pairs; a token for another incarnation is REJECTed.
- *  FIX-7 the Hungry timeout grows with the ring: hungryMs + ring size × eatingMs.
+ *  FIX-7 the Hungry timeout grows with the ring: the layer's failure time towards the successor plus
+ *        twice the measured round time, at least ring size × idle hold (`round_times.ts`).
  *  FIX-8 a token whose seq is too small to descend from our last token is a duplicate: dropped.
  *  FIX-9 a 911 from a non-member is a join request and still a regeneration request (veto applies).
  *  FIX-10 critical sections (3.9) run only in Agreement, after a round that changed nothing.
@@ -51,6 +52,8 @@ import {
   STATUS_YES,
 } from "./message911.ts";
 import { type Delivery, Multicast, type MulticastBudget, type Transitional } from "./multicast.ts";
+import { RoundTimes } from "./round_times.ts";
+import { GCM_TIMING_DEFAULTS, type GcmTiming } from "./timing.ts";
 import {
   indexOfId,
   indexOfMember,
@@ -71,14 +74,12 @@ export interface RingOptions extends MulticastBudget {
   incarnation: number;
   /** View mode (3.7.1). */
   mode: ViewMode;
-  /** How long an idle node keeps the token (Eating timeout). */
-  eatingMs: number;
-  /** Hungry timeout base (see FIX-7). */
-  hungryMs: number;
-  /** Starving timeout: 911 resend period. */
-  starvingMs: number;
-  /** Period of hand-shakes to known peers outside the ring (3.7.3 discovery). */
-  joinRetryMs: number;
+  /** Timing, resolved (`timing.ts`). */
+  timing: GcmTiming;
+  /** The clock's time in ms: the core measures its ring's round time on it (`round_times.ts`). */
+  now: () => number;
+  /** The layer's current failure time towards a node, ms, when it can tell (a TransportManager can). */
+  failureTimeOf?: (nodeId: string) => number;
   /** Node IDs to ask for membership at start and whenever this node is lone. */
   peers: readonly string[];
   /**
@@ -89,11 +90,6 @@ export interface RingOptions extends MulticastBudget {
   eligible?: readonly string[];
   /** Highest globalView index committed before (a node that rejoins after leaving). @default {0} */
   baseViewNumber?: number;
-  /**
-   * With peers to join: how many hand-shake periods the node keeps its own messages back, waiting to
-   * be in a view with another member, before it lets them go out in its view of one. @default {0}
-   */
-  joinWaitRounds?: number;
 }
 
 /** What the driver must do after an event. */
@@ -119,6 +115,10 @@ export class RingCore {
   /** This process: node ID and incarnation. */
   readonly me: Member;
   readonly #o: RingOptions;
+  /** Measured round time, idle hold and Hungry timeout. */
+  readonly rounds: RoundTimes;
+  /** Hand-shake periods a starting node keeps its own messages back (the join wait). */
+  readonly #joinWaitRounds: number;
   /** The multicast bookkeeping (3.8, extended virtual synchrony). */
   readonly multicast: Multicast;
   #out: RingAction[] = [];
@@ -204,7 +204,17 @@ export class RingCore {
       deliver: (delivery) => this.#out.push({ type: "deliver", delivery }),
       transitional: (transitional) => this.#out.push({ type: "transitional", transitional }),
     });
-    this.#holding = opts.peers.length > 0 && (opts.joinWaitRounds ?? 0) > 0;
+    const tm = opts.timing;
+    this.rounds = new RoundTimes({
+      eatingMs: tm.eatingMs,
+      idleRoundMs: tm.idleRoundMs,
+      hungryMs: tm.hungryMs,
+      unknownLayerHungryMs: GCM_TIMING_DEFAULTS.unknownLayerHungryMs,
+      now: opts.now,
+      failureTimeOf: opts.failureTimeOf,
+    });
+    this.#joinWaitRounds = Math.ceil(tm.joinWaitMs / Math.max(1, tm.joinRetryMs));
+    this.#holding = opts.peers.length > 0 && this.#joinWaitRounds > 0;
     this.globalViewNumber = opts.baseViewNumber ?? 0;
     if (opts.eligible !== undefined) this.#eligible = new Set(opts.eligible);
     for (const p of opts.peers) this.#learn(p);
@@ -355,8 +365,13 @@ export class RingCore {
     this.#lineageForkSeq = t.forkSeq;
     if (!sameList(t.nodelist, this.localView)) { for (const m of t.nodelist) this.#learn(m.id); }
     t.current = myIdx; // "Update token.currentNode"
+    this.rounds.receipt(t.ringId);
     this.#out.push({ type: "token", seq: t.seq });
-    this.#afterReceipt(this.#visit(t));
+    const before = this.viewState;
+    const traffic = this.#visit(t);
+    const changing = before !== ViewState.Agreement || this.viewState !== ViewState.Agreement ||
+      (t.flags & TOKEN_FLAG_TRANSITION) !== 0;
+    this.#afterReceipt(traffic, changing);
   }
 
   /**
@@ -526,14 +541,18 @@ export class RingCore {
     this.#out.push({ type: "view", view, previous, mode: this.#o.mode });
   }
 
-  /** After a valid receipt: pass at once when there is traffic, else wait eatingMs (3.8 trade-off). */
-  #afterReceipt(traffic: boolean): void {
+  /**
+   * After a valid receipt: pass at once when there is traffic or the membership is changing (a change
+   * takes rounds; in a large ring an idle hold at every hop made fail-over last seconds), else keep the
+   * token for the idle hold (3.8 trade-off).
+   */
+  #afterReceipt(traffic: boolean, changing: boolean): void {
     if (
-      this.criticalWanted || this.leaving || traffic || (this.multicast.pending > 0 && !this.#holding) ||
-      this.newNodes.length > 0
+      this.criticalWanted || this.leaving || traffic || changing ||
+      (this.multicast.pending > 0 && !this.#holding) || this.newNodes.length > 0
     ) {
       this.#pass();
-    } else this.#setTimer(this.#o.eatingMs);
+    } else this.#setTimer(this.rounds.eatingMs(this.token?.nodelist.length ?? 1));
   }
 
   // ================================================================================================
@@ -617,7 +636,7 @@ export class RingCore {
       // for messages that must wait: while joining they would spin at one instant).
       const busy = t.entries.length > 0 || this.viewState !== ViewState.Agreement ||
         (mc.pending > 0 && !this.#holding);
-      this.#setTimer(busy ? 0 : this.#o.eatingMs);
+      this.#setTimer(busy ? 0 : this.rounds.eatingMs(1));
     }
   }
 
@@ -657,9 +676,9 @@ export class RingCore {
     this.token = undefined;
     this.tokenState = TokenState.Hungry;
     this.#out.push({ type: "sendToken", to: t.nodelist[destIdx].id, token: t });
-    // FIX-7: an idle ring takes about ring size × eatingMs per round; a fixed Hungry timeout would
-    // make every node of a large ring starve on a healthy token.
-    this.#setTimer(this.#o.hungryMs + t.nodelist.length * this.#o.eatingMs);
+    // FIX-7: a round of a large ring is long; a fixed Hungry timeout would make every node of a large
+    // ring starve on a healthy token. It is derived from the measured round and failure times.
+    this.#setTimer(this.rounds.hungryMs(t.nodelist[destIdx].id, t.nodelist.length));
   }
 
   // ================================================================================================
@@ -719,7 +738,7 @@ export class RingCore {
     this.#install(t, this.#newView(this.#nextIndex(t), t));
     t.trans = [];
     t.gvn = this.globalViewNumber;
-    this.#setTimer(this.#o.eatingMs);
+    this.#setTimer(this.rounds.eatingMs(1));
   }
 
   /**
@@ -995,11 +1014,11 @@ export class RingCore {
       this.tokenState = TokenState.Starving;
       this.viewState = ViewState.Chaos;
       this.#send911();
-      this.#setTimer(this.#o.starvingMs);
+      this.#setTimer(this.#o.timing.starvingMs);
     } else {
       // 8. Starving timeout.
       this.#send911();
-      this.#setTimer(this.#o.starvingMs);
+      this.#setTimer(this.#o.timing.starvingMs);
     }
   }
 
@@ -1033,7 +1052,7 @@ export class RingCore {
    */
   #handshake(): void {
     this.#handshakeRound++;
-    if (this.#holding && this.#handshakeRound > (this.#o.joinWaitRounds ?? 0)) {
+    if (this.#holding && this.#handshakeRound > this.#joinWaitRounds) {
       // Nobody took us in within the join wait: our messages go out in our view of one.
       this.#holding = false;
       if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
@@ -1048,7 +1067,7 @@ export class RingCore {
       this.#sendHandshake(to, ring);
     }
     this.#joinGen++;
-    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.joinRetryMs });
+    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.timing.joinRetryMs });
   }
 
   /** One hand-shake: a 911 flagged JOIN whose nodelist is our ring (so it carries our group ID). */

@@ -1,12 +1,13 @@
 /**
  * One member as the command line runs it (the benchmark members run the same): {@link createNode}
- * with the CLI's defaults, a hook to attach a GroupDataManager before the GCM starts, and an
+ * with the timing the flags set, a hook to attach a GroupDataManager before the GCM starts, and an
  * immediate close.
  * @module
  */
 
 import { createNode, type GcmNode } from "../gcm/create_node.ts";
 import type { GroupCommunicationManager } from "../gcm/manager.ts";
+import type { TimingOptions } from "../gcm/timing.ts";
 import type { ViewMode } from "../gcm/types.ts";
 import type { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
@@ -17,15 +18,8 @@ export interface MemberOptions {
   transports: PacketTransport[];
   peers: Record<string, string[]>;
   mode?: ViewMode;
-  eatingMs?: number;
-  /** Hungry timeout, ms. @default {1000} (the GCM's default, as `raincore node --help` says) */
-  hungryMs?: number;
-  starvingMs?: number;
-  /** Retransmission floor (`--rto-ms`). @default {20} */
-  rtoMinMs?: number;
-  /** Retransmission ceiling (`--rto-max-ms`). @default {1000} */
-  rtoMaxMs?: number;
-  retries?: number;
+  /** Timing of both layers (the `--*-ms` flags, `runtime/timing_flags.ts`). @default {{}} */
+  timing?: TimingOptions;
   /** Called with the managers before the GCM starts (attach a GroupDataManager here). */
   beforeStart?: (tm: TransportManager, gcm: GroupCommunicationManager) => void;
 }
@@ -48,13 +42,7 @@ export function startMember(o: MemberOptions): Member {
     transports: o.transports,
     peers: o.peers,
     mode: o.mode,
-    eatingMs: o.eatingMs,
-    // The CLI documents 1000 ms; createNode's own default derives it from the TM's failure time.
-    hungryMs: o.hungryMs ?? 1000,
-    starvingMs: o.starvingMs,
-    rtoMinMs: o.rtoMinMs,
-    rtoMaxMs: o.rtoMaxMs ?? 1000,
-    retries: o.retries,
+    timing: o.timing,
     beforeStart: beforeStart === undefined ? undefined : (n) => beforeStart(n.transport, n.gcm),
   });
   const { gcm, transport: tm } = node;

@@ -51,6 +51,7 @@ import { MessageTooLargeError, UnknownNodeError } from "./errors.ts";
 import { newIncarnation } from "./incarnation.ts";
 import { addressScheme, type PacketTransport } from "./packet_transport.ts";
 import { PeerReceiver } from "./receiver.ts";
+import { addressFailureMs, TRANSPORT_TIMING_DEFAULTS } from "./rtt.ts";
 import { type OutMessage, PeerSender, type SenderHost } from "./sender.ts";
 
 /** Options of a {@link TransportManager}. */
@@ -69,7 +70,7 @@ export interface TransportManagerOptions {
    * @default {(Date.now() − 2024-01-01) × 2048 + 11 random bits + 1}, see {@link newIncarnation}
    */
   incarnation?: number;
-  /** Retransmission timeout before a round trip was measured, in ms. @default {200} */
+  /** Retransmission timeout before a round trip was measured, in ms. @default {200} (`TRANSPORT_TIMING_DEFAULTS`) */
   rtoInitialMs?: number;
   /** Floor of the adaptive retransmission timeout, in ms. @default {20} */
   rtoMinMs?: number;
@@ -173,15 +174,16 @@ export class TransportManager {
     if (!Number.isInteger(this.incarnation) || this.incarnation < 1 || this.incarnation >= MAX_INCARNATION) {
       throw new RangeError("'incarnation' must be an integer in [1, 2^53)");
     }
+    const d = TRANSPORT_TIMING_DEFAULTS;
     const rto = {
-      initialMs: options.rtoInitialMs ?? 200,
-      minMs: options.rtoMinMs ?? 20,
-      maxMs: options.rtoMaxMs ?? 1000,
+      initialMs: options.rtoInitialMs ?? d.rtoInitialMs,
+      minMs: options.rtoMinMs ?? d.rtoMinMs,
+      maxMs: options.rtoMaxMs ?? d.rtoMaxMs,
     };
     if (!(rto.minMs > 0 && rto.minMs <= rto.maxMs && rto.initialMs > 0)) {
       throw new RangeError("need 0 < rtoMinMs ≤ rtoMaxMs and rtoInitialMs > 0");
     }
-    const retries = positiveInt(options.retries ?? 4, "retries", 0, 1000);
+    const retries = positiveInt(options.retries ?? d.retries, "retries", 0, 1000);
     const windowPackets = positiveInt(options.windowPackets ?? 256, "windowPackets", 1, 65_536);
     const windowBytes = positiveInt(options.windowBytes ?? 1024 * 1024, "windowBytes", 1, 2 ** 32);
     const maxMessageBytes = positiveInt(
@@ -247,6 +249,34 @@ export class TransportManager {
   /** The addresses known for a node (set or learned), in order of preference. */
   addressesOf(nodeId: string): readonly string[] {
     return this.#peers.get(nodeId)?.sender.addresses ?? [];
+  }
+
+  /**
+   * Longest time a send to a node never measured takes to fail on one address (first contact: the
+   * initial timeout, then every resend with back-off). The group layer's Hungry timeout must exceed it.
+   */
+  get failureTimeMs(): number {
+    const h = this.#host;
+    return addressFailureMs(Math.max(h.rto.initialMs, h.rto.minMs), h.rto.maxMs, h.retries);
+  }
+
+  /** Failure time on one address with the timeout at its floor (`rtoMinMs`): the fastest a node fails. */
+  get failureTimeFloorMs(): number {
+    const h = this.#host;
+    return addressFailureMs(h.rto.minMs, h.rto.maxMs, h.retries);
+  }
+
+  /**
+   * Time a send to `nodeId` would take to fail from now on: the current (measured) timeout with
+   * back-off, on each of its addresses in turn (all at once in parallel mode). For an unknown node,
+   * {@link failureTimeMs}.
+   */
+  failureTimeOf(nodeId: string): number {
+    const sender = this.#peers.get(nodeId)?.sender;
+    if (sender === undefined) return this.failureTimeMs;
+    const h = this.#host;
+    const one = addressFailureMs(sender.rtoMs, h.rto.maxMs, h.retries);
+    return h.parallel ? one : one * Math.max(1, sender.addresses.length);
   }
 
   /** Current retransmission timeout towards a node in ms, or `undefined` for an unknown node. */

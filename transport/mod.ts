@@ -39,6 +39,7 @@ export {
   type TransportStats,
 } from "./manager.ts";
 export { newIncarnation } from "./incarnation.ts";
+export { addressFailureMs, TRANSPORT_TIMING_DEFAULTS } from "./rtt.ts";
 export { PROTOCOL_VERSION } from "./codec.ts";
 export { TransportBindError } from "./errors.ts";
 export {

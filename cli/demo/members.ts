@@ -9,19 +9,14 @@ import {
   createWebSocketTransport,
   GroupCommunicationManager,
   GroupDataManager,
+  resolveTiming,
+  type TimingOptions,
   TransportManager,
 } from "../../mod.ts";
 import { hubAddresses, resolvingLayer } from "./addresses.ts";
 
-/** Ring timing shared by the server members and the page (see public/app.js). */
-export const DEMO_TIMING = {
-  eatingMs: 60,
-  rtoMs: 200,
-  rtoMaxMs: 1000,
-  retries: 4,
-  hungryMs: 3900,
-  starvingMs: 300,
-};
+/** Ring timing shared by the server members and the page (see public/app.js): `TimingOptions`. */
+export const DEMO_TIMING: TimingOptions = { eatingMs: 60 };
 
 /** One running server member. */
 export interface ServerMember {
@@ -42,21 +37,14 @@ export async function startServerMembers(hub: string, ids: readonly string[]): P
   const members: ServerMember[] = [];
   for (const [i, id] of ids.entries()) {
     const ws = await createWebSocketTransport({ id, servers: [hub] });
-    const tm = new TransportManager({
-      nodeId: id,
-      transports: [udps[i], ws],
-      rtoInitialMs: DEMO_TIMING.rtoMs,
-      rtoMaxMs: DEMO_TIMING.rtoMaxMs,
-      retries: DEMO_TIMING.retries,
-    });
+    const timing = resolveTiming(DEMO_TIMING);
+    const tm = new TransportManager({ nodeId: id, transports: [udps[i], ws], ...timing.transport });
     const layer = resolvingLayer(tm, (peer) => udpOf.get(peer) ?? hubAddresses(hub, peer, false));
     const gcm = new GroupCommunicationManager({
       layer,
       incarnation: tm.incarnation,
       peers: ids.filter((p) => p !== id),
-      eatingMs: DEMO_TIMING.eatingMs,
-      hungryMs: DEMO_TIMING.hungryMs,
-      starvingMs: DEMO_TIMING.starvingMs,
+      timing: timing.gcm,
     });
     const gdm = new GroupDataManager({ gcm, layer });
     gcm.start();

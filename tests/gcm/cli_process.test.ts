@@ -17,7 +17,9 @@ const TUNED = [
   "400",
   "--starving-ms",
   "100",
-  "--rto-ms",
+  "--rto-initial-ms",
+  "10",
+  "--rto-min-ms",
   "10",
   "--retries",
   "4",
@@ -128,10 +130,7 @@ describe("raincore node: five real processes over UDP", () => {
       id: "l1",
       transports: [await createUdpTransport({ port: libPort })],
       peers: { c1: [`udp://127.0.0.1:${cliPort}`] },
-      eatingMs: 5,
-      hungryMs: 400,
-      starvingMs: 100,
-      rtoMs: 10,
+      timing: { eatingMs: 5, hungryMs: 400, starvingMs: 100, rtoInitialMs: 10 },
     });
     inProcess.add(lib);
     const ready = await cli.waitFor((l) => l.event === "ready", DEADLINE_MS);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../base/clock.ts";
 import { SimNetwork } from "../../transport/backends/memory.ts";
 import { Random } from "../../base/random.ts";
-import { createNode, type GcmNode } from "../../gcm/mod.ts";
+import { createNode, type GcmNode, TimingError } from "../../gcm/mod.ts";
 import type { ViewEvent } from "../../gcm/events.ts";
 import { GroupDataManager } from "../../gdm/manager.ts";
 
@@ -30,7 +30,7 @@ describe("createNode", () => {
         peers,
         clock,
         incarnation: i + 1,
-        rtoMs: 20,
+        timing: { rtoInitialMs: 20 },
       })
     );
     const agreed = () => nodes.every((n) => n.gcm.agreed && n.gcm.view.members.length === 3);
@@ -62,7 +62,7 @@ describe("createNode", () => {
         transports: [net.createTransport(`mem://${id}`)],
         peers,
         clock,
-        rtoMs: 20,
+        timing: { rtoInitialMs: 20 },
         beforeStart: (node) => {
           hooked.push(node);
           // Not started yet: no view committed, multicast refused.
@@ -133,7 +133,7 @@ describe("createNode", () => {
     expect(node.gcm.view.index).toBe(0);
   });
 
-  it("passes rtoMinMs and rtoMaxMs to the Transport Manager", () => {
+  it("passes the Transport Manager's timing to it, and checks the rules between the layers", () => {
     const clock = new VirtualClock();
     const net = new SimNetwork({ clock, random: new Random(3) });
     expect(() =>
@@ -141,19 +141,16 @@ describe("createNode", () => {
         id: "p",
         transports: [net.createTransport("mem://p")],
         clock,
-        rtoMinMs: 500,
-        rtoMaxMs: 400,
+        timing: { rtoMinMs: 500, rtoMaxMs: 400 },
       })
     )
-      .toThrow(RangeError);
+      .toThrow(TimingError);
     const node = createNode({
       id: "q",
       transports: [net.createTransport("mem://q")],
       peers: { r: ["mem://r"] },
       clock,
-      rtoMs: 10,
-      rtoMinMs: 50,
-      rtoMaxMs: 60,
+      timing: { rtoInitialMs: 10, rtoMinMs: 50, rtoMaxMs: 60 },
     });
     // The initial RTO (10) is raised to the floor of 50.
     expect(node.transport.rtoOf("r")).toBe(50);

@@ -38,7 +38,7 @@ describe("state transfer of a large state", () => {
     }
     const big = (initial?: { items: Array<[string, Item]>; clock: number }) => ({
       mtu: 65_000,
-      gcm: { hungryMs: 2000 },
+      gcm: { timing: { eatingMs: 5 } },
       gdm: { initial, chunkBytes: 1 << 20, pullTimeoutMs: 20_000 },
     });
     const a = await udpMember("a", { a: pa, b: pb }, closers, big({ items, clock: 200 }));

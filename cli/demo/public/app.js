@@ -6,6 +6,7 @@ import {
   createWebSocketTransport,
   GroupCommunicationManager,
   GroupDataManager,
+  resolveTiming,
   TransportManager,
 } from "/raincore.browser.js";
 import { Board } from "./board.js";
@@ -37,13 +38,11 @@ try {
 } catch (e) {
   console.warn("WebRTC unavailable, relay only:", e);
 }
-const t = cfg.timing;
+const timing = resolveTiming(cfg.timing);
 const tm = new TransportManager({
   nodeId: id,
   transports: rtc ? [rtc, ws] : [ws],
-  rtoInitialMs: t.rtoMs,
-  rtoMaxMs: t.rtoMaxMs,
-  retries: t.retries,
+  ...timing.transport,
 });
 /** The GCM hands the token to members nobody introduced: set their addresses on the first send. */
 const layer = {
@@ -60,9 +59,7 @@ const gcm = new GroupCommunicationManager({
   layer,
   incarnation: tm.incarnation,
   peers: cfg.members,
-  eatingMs: t.eatingMs,
-  hungryMs: t.hungryMs,
-  starvingMs: t.starvingMs,
+  timing: timing.gcm,
 });
 const gdm = new GroupDataManager({ gcm, layer });
 const ring = new RingPanel(id, servers);
