@@ -35,6 +35,18 @@ export interface DriverSettings {
   maxMessageBytes: number;
 }
 
+/** What a driver has sent (diagnostics; the scaling benchmark counts messages per event with it). */
+export interface RingStats {
+  /** Tokens handed to the layer. */
+  tokensSent: number;
+  /** Bytes of those tokens. */
+  tokenBytes: number;
+  /** 911 messages (regeneration requests, hand-shakes, refusals) handed to the layer. */
+  messages911Sent: number;
+  /** Bytes of those 911 messages. */
+  bytes911: number;
+}
+
 /** Carries out one core's actions on a layer and a clock. */
 export class RingDriver {
   /** The core being driven (replaced when the node rejoins after a health-check leave). */
@@ -51,6 +63,8 @@ export class RingDriver {
   #closed = false;
   /** Messages that failed to decode (diagnostics). */
   decodeErrors = 0;
+  /** What this driver has sent. */
+  readonly stats: RingStats = { tokensSent: 0, tokenBytes: 0, messages911Sent: 0, bytes911: 0 };
 
   /**
    * @param toApplication receives the application's actions, in order.
@@ -155,7 +169,10 @@ export class RingDriver {
         const seq = a.token.seq;
         const to = a.to;
         const core = this.core;
-        layer.post(to, channel, encodeToken(a.token), (error) => {
+        const bytes = encodeToken(a.token);
+        this.stats.tokensSent++;
+        this.stats.tokenBytes += bytes.length;
+        layer.post(to, channel, bytes, (error) => {
           if (core !== this.core) return; // an outcome for the core a rejoin replaced
           if (error === undefined) this.step((c) => c.tokenDelivered(to, seq));
           else this.step((c) => c.tokenFailed(to, seq));
@@ -175,7 +192,10 @@ export class RingDriver {
         this.#pending911.add(key);
         const snapshot = { ...m, nodelist: m.nodelist.slice() };
         const core = this.core;
-        layer.post(to, channel, encode911(m), (error) => {
+        const bytes = encode911(m);
+        this.stats.messages911Sent++;
+        this.stats.bytes911 += bytes.length;
+        layer.post(to, channel, bytes, (error) => {
           this.#pending911.delete(key);
           if (error !== undefined && core === this.core) this.step((c) => c.failed911(to, snapshot));
         });

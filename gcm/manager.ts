@@ -12,7 +12,7 @@ import { ClosedError } from "../base/errors.ts";
 import { WritableWaiters } from "./backpressure.ts";
 import { encodeForward } from "./codec.ts";
 import { CriticalSections } from "./critical.ts";
-import { type ApplicationAction, RingDriver } from "./driver.ts";
+import { type ApplicationAction, RingDriver, type RingStats } from "./driver.ts";
 import {
   LeftGroupError,
   MulticastBackpressureError,
@@ -147,6 +147,11 @@ export class GroupCommunicationManager {
   /** Messages that failed to decode (diagnostics). */
   get decodeErrors(): number {
     return this.#driver.decodeErrors;
+  }
+
+  /** Tokens and 911 messages this node has sent, with their bytes (diagnostics). */
+  get stats(): Readonly<RingStats> {
+    return this.#driver.stats;
   }
 
   /** 911 messages dropped by `max911PerSecondPerSource`. */

@@ -13,6 +13,7 @@
  */
 export { createNode, type CreateNodeOptions, type GcmNode } from "./create_node.ts";
 export { GroupCommunicationManager } from "./manager.ts";
+export type { RingStats } from "./driver.ts";
 export {
   type DeliverEvent,
   type GcmEvents,

@@ -26,7 +26,7 @@
  *  FIX-5 a 911 returning to its originator regenerates only if it is the current one (same seq).
  *  FIX-6 members are (ID, incarnation) pairs; a token for another incarnation is REJECTed.
  *  FIX-7 the Hungry timeout grows with the ring: the layer's failure time towards the successor plus
- *        twice the measured round time, at least ring size × idle hold (`round_times.ts`).
+ *        1.5 × the measured round time, at least ring size × idle hold (`round_times.ts`).
  *  FIX-8 a token whose seq is too small to descend from our last token is a duplicate: dropped.
  *  FIX-9 a 911 from a non-member is a join request and still a regeneration request (veto applies).
  *  FIX-10 critical sections (3.9) run only in Agreement, after a round that changed nothing.
@@ -38,6 +38,7 @@
  *        received it after all — starts a new lineage; only nodes that saw nothing past the fork
  *        point take it as their own ring's continuation, a fork they went past dies there (FIX-8's
  *        duplicate), and a 911 of another lineage is never a regeneration request for ours.
+ *  FIX-13 hand-shakes are bounded: only a group's leader sends them, two a period (see #handshake).
  *  Every FIX names the simulator seed (tests/gcm/sim_*.test.ts, replay with scripts/sim.ts --seed)
  *  that showed the problem.
  * @module
@@ -172,7 +173,11 @@ export class RingCore {
   /** The lineage ours forked from and the fork point, as on our last token (FIX-12). */
   #lineageParent = "";
   #lineageForkSeq = 0;
-  #known: string[] = [];
+  /** Node IDs this node knows of (hand-shake targets when outside its ring), and the same sorted. */
+  readonly #known = new Set<string>();
+  #knownSorted: string[] | undefined;
+  /** Turns through the known nodes outside the ring for the second hand-shake of a period. */
+  #rotor = 0;
   /** Eligible node IDs (3.7.3); `undefined` = anyone. */
   #eligible: Set<string> | undefined;
   #handshakeRound = 0;
@@ -237,7 +242,8 @@ export class RingCore {
    */
   setEligible(ids: readonly string[] | undefined): void {
     this.#eligible = ids === undefined ? undefined : new Set(ids);
-    this.#known = this.#known.filter((k) => this.isEligible(k));
+    for (const k of this.#known) if (!this.isEligible(k)) this.#known.delete(k);
+    this.#knownSorted = undefined;
     for (const p of ids ?? []) this.#learn(p);
     this.newNodes = this.newNodes.filter((n) => this.isEligible(n.id));
     const t = this.token;
@@ -1046,9 +1052,14 @@ export class RingCore {
   }
 
   /**
-   * FIX-4: every joinRetryMs, a hand-shake (a 911 flagged JOIN whose nodelist is our ring) to each
-   * known peer outside our ring. New nodes, lone nodes, falsely suspected nodes and split-off
-   * groups all find the group this way; peers that do not answer are asked less and less often.
+   * FIX-4: every joinRetryMs, a hand-shake (a 911 flagged JOIN whose nodelist is our ring) to known
+   * peers outside our ring. New nodes, lone nodes, falsely suspected nodes and split-off groups all
+   * find the group this way; peers that do not answer are asked less and less often.
+   * FIX-13: only the group's leader (its lowest ID; a lone node leads itself) sends them, and to two
+   * peers a period: the lowest known outsider (most likely the leader of the group that takes ours
+   * in) and one more in turn (finds the others, and peers the lowest cannot reach). Every member
+   * sending to every known outsider cost N × (N − 1) hand-shakes a period at a boot of N lone nodes
+   * (48,064 911s at 128 members in the scaling benchmark).
    */
   #handshake(): void {
     this.#handshakeRound++;
@@ -1060,11 +1071,18 @@ export class RingCore {
       }
     }
     const ring = this.token?.nodelist ?? this.localView;
-    for (const to of this.#known) {
-      if (indexOfId(ring, to) >= 0) continue;
-      const s = this.#skip.get(to);
-      if (s !== undefined && s.until > this.#handshakeRound) continue;
-      this.#sendHandshake(to, ring);
+    if (indexOfMember(ring, this.me) < 0 || groupId(ring) === this.me.id) {
+      const outside = this.#sortedKnown().filter((to) => {
+        if (indexOfId(ring, to) >= 0) return false;
+        const s = this.#skip.get(to);
+        return s === undefined || s.until <= this.#handshakeRound;
+      });
+      if (outside.length > 0) this.#sendHandshake(outside[0], ring);
+      // Not in the first period: a boot of many lone nodes then forms one group round the lowest
+      // instead of small ones that merge later.
+      if (outside.length > 1 && this.#handshakeRound > 1) {
+        this.#sendHandshake(outside[1 + (this.#rotor++ % (outside.length - 1))], ring);
+      }
     }
     this.#joinGen++;
     this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.timing.joinRetryMs });
@@ -1093,9 +1111,13 @@ export class RingCore {
 
   #learn(id: string): void {
     this.#skip.delete(id);
-    if (id === this.me.id || this.#known.includes(id) || !this.isEligible(id)) return;
-    this.#known.push(id);
-    this.#known.sort();
+    if (id === this.me.id || this.#known.has(id) || !this.isEligible(id)) return;
+    this.#known.add(id);
+    this.#knownSorted = undefined;
+  }
+
+  #sortedKnown(): string[] {
+    return this.#knownSorted ??= [...this.#known].sort();
   }
 
   // ================================================================================================

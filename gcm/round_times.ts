@@ -7,7 +7,8 @@
  * So: an idle member keeps the token `min(eatingMs, idleRoundMs / ring size)`; and after passing the
  * token it waits the Transport Manager's current failure time towards its successor (the time the
  * successor's predecessor may need to route around a crashed member, from the measured round trips)
- * plus twice the measured round time (at least ring size × idle hold). `hungryMs`, when set, is a
+ * plus 1.5 × the measured round time (at least ring size × idle hold). Waiting too little costs only
+ * 911s that a member with a newer token vetoes; waiting too long delays the recovery of a lost token. `hungryMs`, when set, is a
  * floor under the first part. Rounds are measured at this member between two receipts of one lineage,
  * on the injected clock.
  * @module
@@ -70,6 +71,6 @@ export class RoundTimes {
     const base = failure === undefined
       ? (o.hungryMs ?? o.unknownLayerHungryMs)
       : Math.max(o.hungryMs ?? 0, failure);
-    return base + Math.max(size * this.eatingMs(size), 2 * this.#roundMs);
+    return base + Math.max(size * this.eatingMs(size), 1.5 * this.#roundMs);
   }
 }

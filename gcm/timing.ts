@@ -30,7 +30,7 @@ export interface GcmTimingOptions {
   /**
    * Longest idle round: in a ring of N members an idle member keeps the token at most
    * `min(eatingMs, idleRoundMs / N)`, so large rings still notice a failure and carry a first message
-   * quickly. @default {400}
+   * quickly. @default {250}
    */
   idleRoundMs?: number;
   /**
@@ -118,7 +118,7 @@ export const GCM_TIMING_DEFAULTS: {
   readonly unknownLayerHungryMs: number;
 } = Object.freeze({
   eatingMs: 20,
-  idleRoundMs: 400,
+  idleRoundMs: 250,
   starvingMs: 300,
   joinWaitMs: 1000,
   criticalTimeoutMs: 500,

@@ -34,7 +34,7 @@ export const TIMING_FLAG_SPECS: Readonly<Record<string, FlagSpec>> = Object.free
 export const TIMING_USAGE =
   `timing (each flag sets the createNode timing setting of its name; defaults derive from each other):
   --eating-ms N           most time an idle member keeps the token, 0..60000 ms (default 20)
-  --idle-round-ms N       longest idle round: an idle member keeps the token at most N / ring size (default 400)
+  --idle-round-ms N       longest idle round: an idle member keeps the token at most N / ring size (default 250)
   --hungry-ms N           floor of the wait for the token before suspecting it lost; must exceed the
                           Transport Manager's failure time (default: derived from the measured round trips
                           and round time)
