@@ -131,6 +131,7 @@ export function floodToken(entries: number, size: number): Token {
       safe: false,
       holder: o.id,
       fwd: "",
+      stream: 0,
       data: new Uint8Array(size).fill(i & 0xff),
     });
   }

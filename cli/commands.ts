@@ -4,6 +4,7 @@
  * @module
  */
 
+import { benchCommand } from "./bench_command.ts";
 import { demoCommand } from "./demo_command.ts";
 import { minCommand } from "./min_command.ts";
 import { nodeCommand } from "./node_command.ts";
@@ -21,6 +22,7 @@ export interface Command {
 
 /** Every subcommand by name. */
 export const commands: Record<string, Command> = {
+  bench: benchCommand,
   demo: demoCommand,
   node: nodeCommand,
   min: minCommand,

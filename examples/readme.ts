@@ -15,7 +15,9 @@ const nodes = await Promise.all(
 const [a, b, c] = nodes;
 c.gcm.on("view", (v) => console.log(`view #${v.index}: ${v.members.join(" ")}`));
 c.gcm.on("deliver", (m) => console.log(`${m.from}#${m.seq} ${m.level}: ${new TextDecoder().decode(m.data)}`));
-await new Promise((r) => setTimeout(r, 500)); // the three agree on one view
+await Promise.all(
+  nodes.map((n) => new Promise((r) => n.gcm.on("view", (v) => v.members.length === 3 && r(v)))),
+);
 
 a.gcm.multicast(new TextEncoder().encode("hello")); // total order, delivered everywhere
 b.gcm.multicast(new TextEncoder().encode("world"), { level: "safe" }); // only once every member holds it

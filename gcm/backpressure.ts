@@ -21,10 +21,18 @@ export class WritableWaiters {
     return pending === 0 || pending + bytes <= this.maxPendingBytes;
   }
 
-  /** Resolves when `bytes` fit (checked by {@link settle} as the pending amount falls). */
-  wait(pending: number, bytes: number): Promise<void> {
-    if (this.fits(pending, bytes)) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#waiters.push({ bytes, resolve, reject }));
+  /**
+   * Resolves when `bytes` fit (checked by {@link settle} as the pending amount falls); `withdraw()`
+   * stops waiting.
+   */
+  wait(pending: number, bytes: number): { done: Promise<void>; withdraw: () => void } {
+    if (this.fits(pending, bytes)) return { done: Promise.resolve(), withdraw: () => {} };
+    let waiter: Waiter | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      waiter = { bytes, resolve, reject };
+      this.#waiters.push(waiter);
+    });
+    return { done, withdraw: () => (this.#waiters = this.#waiters.filter((w) => w !== waiter)) };
   }
 
   /** Resolves the waiters whose size fits now. */

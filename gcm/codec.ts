@@ -12,8 +12,9 @@
  *           | u16 c | str*c                                        (older view IDs, see below)
  *           | u16 tn | trans*tn | u32 entryCount | entry*
  *   trans   u16 member | u16 view | f64 delivered | f64 stable
- *   entry   u8 bits (0x01 explicit, 0x02 safe, 0x04 forwarded) | u16 origin | u32 seq | u16 holder
- *           | [u16 fwd] | (explicit: u16 view | f64 number; else u32 mseq − number) | u32 dataLength | data
+ *   entry   u8 bits (0x01 explicit, 0x02 safe, 0x04 forwarded, 0x08 stream) | u16 origin | u32 seq
+ *           | u16 holder | [u16 fwd] | [u8 stream] | (explicit: u16 view | f64 number; else u32 mseq − number)
+ *           | u32 dataLength | data                                 (no stream byte: stream 0)
  *           origin, holder, fwd and trans members index the member table = nodelist ++ extra members,
  *           and views index the view table = cfg ++ older view IDs, so an ID is written once per token,
  *           not once per message (the token path is hot). A message of the token's own view numbered
@@ -46,6 +47,7 @@ export const KIND_FORWARD = 3;
 const BIT_EXPLICIT = 1;
 const BIT_SAFE = 2;
 const BIT_FWD = 4;
+const BIT_STREAM = 8;
 const MAX_U16 = 0xffff;
 
 /** An open-group message: a non-member asks a member to multicast `data`. */
@@ -164,7 +166,7 @@ export function encodeToken(t: Token): Uint8Array {
     }
     idx[i * 4] = origin;
     idx[i * 4 + 1] = holder;
-    size += 17 + e.data.length;
+    size += 17 + e.data.length + (e.stream !== 0 ? 1 : 0);
     if (e.fwd !== "") {
       idx[i * 4 + 2] = holderIndex(table, e.fwd);
       size += 2;
@@ -212,12 +214,14 @@ export function encodeToken(t: Token): Uint8Array {
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     const old = isExplicit(t, e);
-    const bits = (old ? BIT_EXPLICIT : 0) | (e.safe ? BIT_SAFE : 0) | (e.fwd !== "" ? BIT_FWD : 0);
+    const bits = (old ? BIT_EXPLICIT : 0) | (e.safe ? BIT_SAFE : 0) | (e.fwd !== "" ? BIT_FWD : 0) |
+      (e.stream !== 0 ? BIT_STREAM : 0);
     w.u8(bits);
     w.u16(idx[i * 4]);
     w.u32(e.seq);
     w.u16(idx[i * 4 + 1]);
     if (e.fwd !== "") w.u16(idx[i * 4 + 2]);
+    if (e.stream !== 0) w.u8(e.stream);
     if (old) {
       w.u16(idx[i * 4 + 3]);
       w.f64(e.gseq);
@@ -440,7 +444,7 @@ function decodeTokenBody(r: Reader): Token {
   for (let i = 0; i < count; i++) {
     if (pos + 17 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
     const bits = b[pos];
-    if (bits > 7) throw new DecodeError(`bad entry bits ${bits}`);
+    if (bits > 15) throw new DecodeError(`bad entry bits ${bits}`);
     const oi = (b[pos + 1] << 8) | b[pos + 2];
     const eseq = b[pos + 3] * 0x1000000 + ((b[pos + 4] << 16) | (b[pos + 5] << 8) | b[pos + 6]);
     const hi = (b[pos + 7] << 8) | b[pos + 8];
@@ -452,10 +456,16 @@ function decodeTokenBody(r: Reader): Token {
       pos += 2;
     }
     if (oi >= tn || hi >= tn || fi >= tn) throw new DecodeError("entry index outside the member table");
+    let stream = 0;
+    if ((bits & BIT_STREAM) !== 0) {
+      if (pos + 9 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
+      stream = b[pos++];
+      if (stream === 0) throw new DecodeError("stream byte 0 (stream 0 is written as no byte)");
+    }
     let view = cfg;
     let gseq: number;
     if ((bits & BIT_EXPLICIT) !== 0) {
-      if (pos + 18 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
+      if (pos + 14 > end) throw new DecodeError(`GCM message truncated at byte ${pos}`);
       const vi = (b[pos] << 8) | b[pos + 1];
       if (vi >= vn) throw new DecodeError("entry view index outside the view table");
       view = views[vi];
@@ -483,6 +493,7 @@ function decodeTokenBody(r: Reader): Token {
       safe: (bits & BIT_SAFE) !== 0,
       holder: table[hi].id,
       fwd: fi >= 0 ? table[fi].id : "",
+      stream,
       data,
     };
   }

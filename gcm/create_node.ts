@@ -5,11 +5,16 @@
  * @module
  */
 import { type Clock, SystemClock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
+import type { ViewEvent } from "./events.ts";
 import { GroupCommunicationManager } from "./manager.ts";
+import type { GcmMetrics } from "./metrics.ts";
+import type { WaitOptions } from "./options.ts";
 import { resolveTiming, type TimingOptions } from "./timing.ts";
+import type { TransportStats } from "../transport/manager.ts";
 import type { ViewMode } from "./types.ts";
 
 /** Options of {@link createNode}. */
@@ -57,6 +62,17 @@ export interface CreateNodeOptions {
    * @default {none: the GCM starts at once}
    */
   beforeStart?: (node: GcmNode) => void;
+  /**
+   * Where both managers say what they do; see `GcmOptions.logger`.
+   * @default {console output for the namespaces in RAINCORE_DEBUG (e.g. `RAINCORE_DEBUG=gcm,tm`)}
+   */
+  logger?: Logger;
+}
+
+/** A node's counters: the GCM's (see {@link GcmMetrics}) and the Transport Manager's. */
+export interface NodeMetrics extends GcmMetrics {
+  /** Packets, retransmissions, deliveries of the Transport Manager. */
+  transport: TransportStats;
 }
 
 /** A running node: its GCM, the Transport Manager below it, and a way to stop both. */
@@ -69,6 +85,12 @@ export interface GcmNode {
   readonly transport: TransportManager;
   /** Leaves the group gracefully (bounded by `timeoutMs`), then closes the GCM and the transports. */
   close(timeoutMs?: number): Promise<void>;
+  /** Resolves once the node has joined (see `GroupCommunicationManager.ready`). */
+  ready(options?: WaitOptions): Promise<ViewEvent>;
+  /** A snapshot of the node's counters. */
+  metrics(): NodeMetrics;
+  /** `await using node = createNode(…)`: {@link close} at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -108,6 +130,7 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     eligible: options.eligible,
     expectedSize: options.expectedSize,
     quorum: options.quorum,
+    logger: options.logger,
   });
   let closing: Promise<void> | undefined;
   const node: GcmNode = {
@@ -128,6 +151,11 @@ export function createNode(options: CreateNodeOptions): GcmNode {
         await transport.close();
       })();
       return closing;
+    },
+    ready: (o) => gcm.ready(o),
+    metrics: () => ({ ...gcm.metrics(), transport: { ...transport.stats } }),
+    [Symbol.asyncDispose]() {
+      return this.close();
     },
   };
   if (options.beforeStart !== undefined) {

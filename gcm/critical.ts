@@ -26,11 +26,21 @@ export class CriticalSections {
     return this.#queue.length > 0;
   }
 
-  /** Queues `fn`; the promise settles with its outcome (or a TimeoutError after `timeoutMs`). */
-  add<T>(fn: () => T | Promise<T>, timeoutMs: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, timeoutMs });
+  /**
+   * Queues `fn`; the promise settles with its outcome (or a TimeoutError after `timeoutMs`).
+   * `withdraw()` takes it back if it has not started (then `fn` never runs).
+   */
+  add<T>(fn: () => T | Promise<T>, timeoutMs: number): { done: Promise<T>; withdraw: () => void } {
+    let request: CriticalRequest | undefined;
+    const done = new Promise<T>((resolve, reject) => {
+      request = { fn, resolve: resolve as (v: unknown) => void, reject, timeoutMs };
+      this.#queue.push(request);
     });
+    const withdraw = () => {
+      const i = this.#queue.indexOf(request!);
+      if (i >= 0) this.#queue.splice(i, 1);
+    };
+    return { done, withdraw };
   }
 
   /**

@@ -9,9 +9,11 @@
  */
 import type { Clock, TimerId } from "../base/clock.ts";
 import { DecodeError } from "../base/errors.ts";
+import type { Logger } from "../base/log.ts";
 import { decode, encode911, encodeToken, KIND_911, KIND_FORWARD, KIND_TOKEN } from "./codec.ts";
 import type { MessageLayer } from "./layer.ts";
 import type { Message911 } from "./message911.ts";
+import { TokenTiming } from "./metrics.ts";
 import { PerSourceRateLimit } from "./rate_limit.ts";
 import type { RingAction, RingCore } from "./ring.ts";
 
@@ -33,6 +35,8 @@ export interface DriverSettings {
   max911PerSecond: number;
   /** Largest multicast payload (open-group messages above it are dropped). */
   maxMessageBytes: number;
+  /** Where failures of the layer below are reported (debug). */
+  log: Logger;
 }
 
 /** What a driver has sent (diagnostics; the scaling benchmark counts messages per event with it). */
@@ -65,6 +69,8 @@ export class RingDriver {
   decodeErrors = 0;
   /** What this driver has sent. */
   readonly stats: RingStats = { tokensSent: 0, tokenBytes: 0, messages911Sent: 0, bytes911: 0 };
+  /** When the token came and went (metrics). */
+  readonly timing: TokenTiming = new TokenTiming();
 
   /**
    * @param toApplication receives the application's actions, in order.
@@ -107,6 +113,7 @@ export class RingDriver {
         // The token goes out first: this node's deliveries (application callbacks, much of the
         // work of a visit) then run while the next member already processes the token. The
         // other actions keep their order, deliveries among them.
+        for (const a of actions) if (a.type === "token") this.timing.receipt(this.#s.clock.now());
         for (const a of actions) if (a.type === "sendToken") this.#do(a);
         for (const a of actions) if (a.type !== "sendToken") this.#do(a);
       }
@@ -156,7 +163,9 @@ export class RingDriver {
       // The claimed sender must be the node the message came from (with secureTransport, an
       // authenticated ID): otherwise any node could make members multicast in another's name.
       if (msg.fwd.from !== from) return;
-      core.send(msg.fwd.data, msg.fwd.safe, msg.fwd.from);
+      const framed = msg.fwd.data;
+      if (framed.length === 0) return;
+      core.send(framed.subarray(1), msg.fwd.safe, msg.fwd.from, undefined, framed[0]);
     }
     this.flush();
   }
@@ -166,6 +175,7 @@ export class RingDriver {
     const { layer, channel, clock } = this.#s;
     switch (a.type) {
       case "sendToken": {
+        this.timing.sent(clock.now());
         const seq = a.token.seq;
         const to = a.to;
         const core = this.core;
@@ -175,7 +185,15 @@ export class RingDriver {
         layer.post(to, channel, bytes, (error) => {
           if (core !== this.core) return; // an outcome for the core a rejoin replaced
           if (error === undefined) this.step((c) => c.tokenDelivered(to, seq));
-          else this.step((c) => c.tokenFailed(to, seq));
+          else {
+            this.#s.log({
+              level: "debug",
+              namespace: "gcm",
+              message: `token ${seq} to ${to} failed: ${to} is suspected`,
+              fields: { error: error.message },
+            });
+            this.step((c) => c.tokenFailed(to, seq));
+          }
         });
         break;
       }

@@ -63,6 +63,8 @@ export interface DeliverEvent {
   data: Uint8Array;
   /** Open-group send: the non-member that handed the message to `from`. */
   forwardedFor?: string;
+  /** Stream of the message (always 0, the application's, for `deliver` events). */
+  stream: number;
   /**
    * ID of the configuration this node delivered the message in: a regular view ({@link ViewEvent.id})
    * or a transitional configuration ({@link TransitionalEvent.id}).

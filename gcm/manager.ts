@@ -6,13 +6,15 @@
  * file of its own; this class wires them together.
  * @module
  */
+import { abortable } from "../base/abort.ts";
 import { SystemClock } from "../base/clock.ts";
 import { Emitter, type Listener } from "../base/emitter.ts";
+import { type Logger, resolveLogger } from "../base/log.ts";
 import { ClosedError } from "../base/errors.ts";
 import { WritableWaiters } from "./backpressure.ts";
 import { encodeForward } from "./codec.ts";
 import { CriticalSections } from "./critical.ts";
-import { type ApplicationAction, RingDriver, type RingStats } from "./driver.ts";
+import { type ApplicationAction, RingDriver } from "./driver.ts";
 import {
   LeftGroupError,
   MulticastBackpressureError,
@@ -30,9 +32,16 @@ import {
 } from "./events.ts";
 import { type HealthCheckOptions, HealthChecks } from "./health.ts";
 import { sendVia } from "./layer.ts";
-import { type GcmOptions, type GcmSettings, type MulticastOptions, resolveGcmOptions } from "./options.ts";
+import type { GcmMetrics } from "./metrics.ts";
+import {
+  type GcmOptions,
+  type GcmSettings,
+  type MulticastOptions,
+  resolveGcmOptions,
+  type WaitOptions,
+} from "./options.ts";
 import { RingCore, type RingOptions } from "./ring.ts";
-import { APP_STREAM, frame, Streams } from "./streams.ts";
+import { APP_STREAM, checkStream, frame, Streams } from "./streams.ts";
 import { TokenState, type ViewMode, ViewState } from "./types.ts";
 
 const VIEW_STATES = ["agreement", "chaos", "reserve"] as const;
@@ -55,6 +64,12 @@ export class GroupCommunicationManager {
   #leftForGood = false;
   #closed = false;
   #leaveWaiters: Array<() => void> = [];
+  #readyWaiters: Array<{ resolve: (v: ViewEvent) => void; reject: (e: unknown) => void }> = [];
+  readonly #log: Logger;
+  #sent = 0;
+  #delivered = 0;
+  #installed = 0;
+  #transitions = 0;
 
   /**
    * A manager on `opts.layer`; call {@link start} to join.
@@ -66,6 +81,7 @@ export class GroupCommunicationManager {
     this.#s = resolveGcmOptions(opts, () => clock.now());
     this.#layer = opts.layer;
     this.#ringOptions = this.#s.ring;
+    this.#log = resolveLogger(opts.logger);
     this.#critical = new CriticalSections(clock, (more) => {
       this.core.releaseCritical();
       if (more) this.core.requestCritical();
@@ -80,10 +96,11 @@ export class GroupCommunicationManager {
         channel: this.#s.channel,
         max911PerSecond: this.#s.max911PerSecond,
         maxMessageBytes: this.#s.maxMessageBytes,
+        log: this.#log,
       },
       new RingCore(this.#ringOptions),
       (a) => this.#toApplication(a),
-      () => this.#writable.settle(this.core.multicast.pendingBytes),
+      () => this.#afterFlush(),
     );
   }
 
@@ -149,11 +166,6 @@ export class GroupCommunicationManager {
     return this.#driver.decodeErrors;
   }
 
-  /** Tokens and 911 messages this node has sent, with their bytes (diagnostics). */
-  get stats(): Readonly<RingStats> {
-    return this.#driver.stats;
-  }
-
   /** 911 messages dropped by `max911PerSecondPerSource`. */
   get rateLimited911(): number {
     return this.#driver.rateLimited911;
@@ -190,7 +202,8 @@ export class GroupCommunicationManager {
 
   /**
    * Multicasts `data` to the group (3.8). Returns the per-sender sequence number. The message rides
-   * on the token; it is delivered to every member, this node included, in one total order.
+   * on the token; it is delivered to every member, this node included, in one total order. `data` is
+   * copied: the caller may change or reuse it at once.
    * @throws {LeftGroupError} after `leave()` or `close()`.
    * @throws {MulticastTooLargeError} above `maxMessageBytes`.
    * @throws {MulticastBackpressureError} when own messages waiting for the token would exceed
@@ -205,9 +218,12 @@ export class GroupCommunicationManager {
     if (!this.#writable.fits(pending, data.length)) {
       throw new MulticastBackpressureError(pending, data.length, this.#s.maxPendingBytes);
     }
-    const framed = frame(options.stream ?? APP_STREAM, data);
+    const stream = checkStream(options.stream ?? APP_STREAM);
     let seq = 0;
-    this.#driver.step((c) => seq = c.send(framed, options.level === "safe", "", options.view));
+    this.#sent++;
+    // One copy: the caller may reuse its buffer at once (the token keeps these bytes for a round).
+    const own = data.slice();
+    this.#driver.step((c) => seq = c.send(own, options.level === "safe", "", options.view, stream));
     return seq;
   }
 
@@ -215,11 +231,78 @@ export class GroupCommunicationManager {
    * Resolves when a multicast of `bytes` would not exceed `maxPendingBytes` (backpressure).
    * @throws {LeftGroupError} (rejects) when the manager is closed first.
    */
-  whenWritable(bytes = 0): Promise<void> {
+  whenWritable(bytes = 0, options: WaitOptions = {}): Promise<void> {
     const pending = this.core.multicast.pendingBytes;
     if (this.#writable.fits(pending, bytes)) return Promise.resolve();
     if (this.#closed) return Promise.reject(new LeftGroupError());
-    return this.#writable.wait(pending, bytes);
+    const { done, withdraw } = this.#writable.wait(pending, bytes);
+    return abortable(done, options.signal, withdraw);
+  }
+
+  /**
+   * Resolves with the view once this node has joined: it is in a view with another member, or —
+   * with `peers` that never answered — `timing.joinWaitMs` has passed and it goes on alone. Messages
+   * multicast before that are kept back and go out in that view (see `joinWaitMs`), never lost.
+   * @throws {LeftGroupError} (rejects) when the manager leaves or is closed first.
+   */
+  ready(options: WaitOptions = {}): Promise<ViewEvent> {
+    if (this.#joined()) return Promise.resolve(this.view);
+    if (this.#closed || this.core.left) return Promise.reject(new LeftGroupError());
+    let waiter: { resolve: (v: ViewEvent) => void; reject: (e: unknown) => void } | undefined;
+    const done = new Promise<ViewEvent>((resolve, reject) => {
+      waiter = { resolve, reject };
+      this.#readyWaiters.push(waiter);
+    });
+    return abortable(
+      done,
+      options.signal,
+      () => (this.#readyWaiters = this.#readyWaiters.filter((w) => w !== waiter)),
+    );
+  }
+
+  /** A snapshot of this node's counters (see {@link GcmMetrics}). */
+  metrics(): GcmMetrics {
+    const c = this.core;
+    const timing = this.#driver.timing;
+    return {
+      view: { id: c.lastGlobalView.id, members: c.lastGlobalView.members.length, installed: this.#installed },
+      token: {
+        received: timing.received,
+        roundMs: timing.roundMs,
+        roundsPerSecond: timing.roundMs > 0 ? 1000 / timing.roundMs : 0,
+        holdMsMean: timing.holdMsMean,
+        regenerations: c.regenerations,
+        duplicatesDropped: c.duplicateTokens,
+        sent: this.#driver.stats.tokensSent,
+        sentBytes: this.#driver.stats.tokenBytes,
+      },
+      messages911: { sent: this.#driver.stats.messages911Sent, sentBytes: this.#driver.stats.bytes911 },
+      multicast: {
+        sent: this.#sent,
+        delivered: this.#delivered,
+        pendingMessages: c.multicast.pending,
+        pendingBytes: c.multicast.pendingBytes,
+        droppedBound: c.multicast.droppedBound,
+      },
+      transitions: this.#transitions,
+    };
+  }
+
+  /** `using gcm = new GroupCommunicationManager(…)`: {@link close} at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #joined(): boolean {
+    return !this.#closed && !this.core.left && this.#lastView !== undefined && !this.core.holding;
+  }
+
+  #afterFlush(): void {
+    this.#writable.settle(this.core.multicast.pendingBytes);
+    if (this.#readyWaiters.length > 0 && this.#joined()) {
+      const view = this.view;
+      for (const w of this.#readyWaiters.splice(0)) w.resolve(view);
+    }
   }
 
   /**
@@ -227,7 +310,11 @@ export class GroupCommunicationManager {
    * with `from = member`, `forwardedFor = this node`). Resolves when the member has it.
    * @throws {DeliveryFailedError} when the member cannot be reached; try another member.
    */
-  async sendToGroup(member: string, data: Uint8Array, options: MulticastOptions = {}): Promise<void> {
+  async sendToGroup(
+    member: string,
+    data: Uint8Array,
+    options: MulticastOptions & WaitOptions = {},
+  ): Promise<void> {
     this.#assertOpen();
     if (data.length > this.#s.maxMessageBytes) {
       throw new MulticastTooLargeError(data.length, this.#s.maxMessageBytes);
@@ -237,7 +324,7 @@ export class GroupCommunicationManager {
       safe: options.level === "safe",
       data: frame(options.stream ?? APP_STREAM, data),
     });
-    await sendVia(this.#layer, member, this.#s.channel, bytes);
+    await abortable(sendVia(this.#layer, member, this.#s.channel, bytes), options.signal);
   }
 
   /**
@@ -245,29 +332,33 @@ export class GroupCommunicationManager {
    * `fn` returns or its promise settles — or after `timeoutMs`, when the promise rejects with
    * `TimeoutError` (and exclusion is no longer guaranteed for the rest of `fn`).
    */
-  withToken<T>(fn: () => T | Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+  withToken<T>(fn: () => T | Promise<T>, options: { timeoutMs?: number } & WaitOptions = {}): Promise<T> {
     try {
       this.#assertMember();
     } catch (err) {
       return Promise.reject(err);
     }
-    const done = this.#critical.add(fn, options.timeoutMs ?? this.#s.criticalTimeoutMs);
+    const { done, withdraw } = this.#critical.add(fn, options.timeoutMs ?? this.#s.criticalTimeoutMs);
     this.#driver.step((c) => c.requestCritical());
-    return done;
+    return abortable(done, options.signal, withdraw);
   }
 
   /**
    * Leaves the group gracefully: at the next token visit this node takes itself off the ring, so
    * the others change view within one round. Resolves once the token has been handed on.
    */
-  leave(): Promise<void> {
+  leave(options: WaitOptions = {}): Promise<void> {
     this.#leftForGood = true; // also when a health check took the node out already: it stays out
     this.#rejoinPending = false;
     if (this.core.left || this.#closed || !this.#started()) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.#leaveWaiters.push(resolve);
-      this.#driver.step((c) => c.leave());
-    });
+    // An abort stops the waiting only: the node still leaves at its next token visit.
+    return abortable(
+      new Promise<void>((resolve) => {
+        this.#leaveWaiters.push(resolve);
+        this.#driver.step((c) => c.leave());
+      }),
+      options.signal,
+    );
   }
 
   /** Stops at once (no graceful leave): timers cleared, messages ignored. */
@@ -279,6 +370,10 @@ export class GroupCommunicationManager {
     this.#critical.fail(new LeftGroupError("the GCM was closed before the token came"));
     for (const w of this.#leaveWaiters.splice(0)) w();
     this.#writable.fail(new LeftGroupError("the GCM was closed while waiting for room to multicast"));
+    for (const w of this.#readyWaiters.splice(0)) {
+      w.reject(new LeftGroupError("the GCM was closed before it joined"));
+    }
+    this.#log({ level: "info", namespace: "gcm", message: "closed", fields: { id: this.id } });
     this.#events.emit("close", {});
   }
 
@@ -330,6 +425,11 @@ export class GroupCommunicationManager {
 
   #healthChanged(name: string, healthy: boolean): void {
     if (this.#closed) return;
+    this.#log({
+      level: healthy ? "info" : "warn",
+      namespace: "gcm",
+      message: `health check '${name}' is ${healthy ? "healthy" : "unhealthy"}`,
+    });
     this.#events.emit("health", { name, healthy });
     if (healthy) {
       this.#maybeRejoin();
@@ -384,16 +484,25 @@ export class GroupCommunicationManager {
       case "deliver": {
         // The core's Delivery has exactly the shape of DeliverEvent: handed over as is (hot path).
         if (this.#s.quorum && !this.inQuorum) break; // quorum policy: no delivery out of quorum
+        this.#delivered++;
         this.#streams.deliver(a.delivery, this.#events);
         break;
       }
       case "transitional":
+        this.#transitions++;
         this.#events.emit("transitional", transitionalEvent(a.transitional));
         break;
       case "view": {
         const view = viewEvent(a.view, a.previous, a.mode, this.#inQuorum(a.view.members.length));
         const previous = this.#lastView;
         this.#lastView = view;
+        this.#installed++;
+        this.#log({
+          level: "info",
+          namespace: "gcm",
+          message: `view ${view.id}: ${view.members.join(" ")}`,
+          fields: { id: this.id, previous: view.previous },
+        });
         this.#events.emit("view", view);
         const merge = previous === undefined ? undefined : mergeOf(previous, view, (n) => this.#inQuorum(n));
         if (merge !== undefined) this.#events.emit("merge", merge);
@@ -406,6 +515,8 @@ export class GroupCommunicationManager {
         this.#critical.run();
         break;
       case "left":
+        this.#log({ level: "info", namespace: "gcm", message: "left the group", fields: { id: this.id } });
+        for (const w of this.#readyWaiters.splice(0)) w.reject(new LeftGroupError("left before joining"));
         this.#events.emit("leave", {
           graceful: true,
           reason: this.#leftForGood ? "requested" : "health",

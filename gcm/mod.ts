@@ -11,9 +11,10 @@
  * ```
  * @module
  */
-export { createNode, type CreateNodeOptions, type GcmNode } from "./create_node.ts";
+export { createNode, type CreateNodeOptions, type GcmNode, type NodeMetrics } from "./create_node.ts";
+export type { GcmMetrics } from "./metrics.ts";
+export type { LogEntry, Logger, LogLevel } from "../base/log.ts";
 export { GroupCommunicationManager } from "./manager.ts";
-export type { RingStats } from "./driver.ts";
 export {
   type DeliverEvent,
   type GcmEvents,
@@ -24,7 +25,7 @@ export {
   type ViewEvent,
 } from "./events.ts";
 export type { Listener, ListenerErrorEvent } from "../base/emitter.ts";
-export type { GcmOptions, MulticastOptions } from "./options.ts";
+export type { GcmOptions, MulticastOptions, WaitOptions } from "./options.ts";
 export type { HealthCheckOptions } from "./health.ts";
 export type { MessageLayer } from "./layer.ts";
 export { APP_STREAM } from "./streams.ts";

@@ -47,6 +47,8 @@ export interface Delivery {
   data: Uint8Array;
   /** Open-group send: the non-member that handed the message in, or `undefined`. */
   forwardedFor?: string;
+  /** Stream of the message (0: the application's). */
+  stream: number;
   /** ID of the configuration it is delivered in: a regular view, or a transitional configuration. */
   view: string;
   /** Whether that configuration is a transitional one. */
@@ -156,7 +158,7 @@ export class Multicast {
    * the message is ordered only in that view: if the view has ended before this member could append
    * it, it is dropped (counted in `droppedBound`) — for protocol messages that speak of one view.
    */
-  enqueue(data: Uint8Array, safe: boolean, fwd: string, onlyIn?: string): number {
+  enqueue(data: Uint8Array, safe: boolean, fwd: string, onlyIn?: string, stream = 0): number {
     const seq = this.#nextSeq++;
     if (onlyIn !== undefined) this.#boundTo.set(seq, onlyIn);
     this.#outbox.push({
@@ -168,6 +170,7 @@ export class Multicast {
       safe,
       holder: this.#me.id,
       fwd,
+      stream,
       data,
     });
     this.pendingBytes += data.length;
@@ -355,6 +358,7 @@ export class Multicast {
       level: e.safe ? "safe" : "agreed",
       data: e.data,
       forwardedFor: e.fwd === "" ? undefined : e.fwd,
+      stream: e.stream,
       view,
       transitional,
     });

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Clock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
 import type { MessageLayer } from "./layer.ts";
 import type { RingOptions } from "./ring.ts";
 import { type GcmTimingOptions, resolveGcmTiming } from "./timing.ts";
@@ -71,6 +72,11 @@ export interface GcmOptions {
    * partition goes on on its own. @default {false}
    */
   quorum?: boolean;
+  /**
+   * Where the GCM says what it does (views, leaves, health, failed token sends at `debug`).
+   * @default {console output for the namespaces in the RAINCORE_DEBUG environment variable (e.g. `gcm,tm`)}
+   */
+  logger?: Logger;
 }
 
 /** Options of one multicast. */
@@ -91,6 +97,12 @@ export interface MulticastOptions {
    * @default {undefined (ordered in whatever view is current when the token comes)}
    */
   view?: string;
+}
+
+/** Options of the manager's operations that wait. */
+export interface WaitOptions {
+  /** Stops waiting: the promise rejects with the signal's reason and the request is withdrawn. */
+  signal?: AbortSignal;
 }
 
 /** The settings a manager runs with, every option resolved and checked. */

@@ -39,8 +39,9 @@
  *        point take it as their own ring's continuation, a fork they went past dies there (FIX-8's
  *        duplicate), and a 911 of another lineage is never a regeneration request for ours.
  *  FIX-13 hand-shakes are bounded: only a group's leader sends them, two a period (see #handshake).
- *  Every FIX names the simulator seed (tests/gcm/sim_*.test.ts, replay with scripts/sim.ts --seed)
- *  that showed the problem.
+ *  Every FIX names the simulator seed that showed the problem (replay: npx raincore sim --layer gcm --seed N).
+ *  Extended virtual synchrony adds the token's regular/transition marking and view stamps (see
+ *  #viewTransition, #install and multicast.ts; docs/gcm.md lists the seeds those rules came from).
  * @module
  */
 import { copyToken, entryBytes, type Token, TOKEN_FLAG_TRANSITION } from "./token.ts";
@@ -257,6 +258,14 @@ export class RingCore {
     return out;
   }
 
+  /**
+   * Whether this node keeps its own messages back because it is still joining (it has peers and has
+   * not yet been in a view with another member, nor waited `joinWaitRounds`).
+   */
+  get holding(): boolean {
+    return this.#holding;
+  }
+
   /** Whether this node holds a ring of one (and therefore looks for the group). */
   get lone(): boolean {
     return this.token !== undefined && this.token.nodelist.length === 1 && !this.left;
@@ -351,10 +360,10 @@ export class RingCore {
     // was delivered, its acknowledgement was not) makes the sender reroute a copy: two tokens of
     // one ring. The pseudo-code's "seq > lastTokenSeq" test drops the duplicate only where it
     // arrives after the original; this test drops it also where it arrives first.
-    // (Sim: one-way cuts, e.g. seed 14 of tests/gcm/sim.test.ts, delivered in two orders.)
+    // (Sim: one-way cuts, e.g. seed 14 , delivered in two orders.)
     // The base is the first token we sent after our last receipt: if that send "failed" but in fact
     // arrived (false suspicion), the surviving token descends from it, not from our reroute, which
-    // died (sim seed 567 of tests/gcm/sim.test.ts).
+    // died(sim seed 567).
     const last = this.lastToken;
     if (
       last !== undefined && last.ringId === t.ringId && t.seq < this.#visitFirstSeq + t.nodelist.length - 1
@@ -465,7 +474,7 @@ export class RingCore {
       // unbroken — `rsv` (and its tag) still name it. A node that went lone after a false suspicion
       // commits {self} alone; when it later adopts the token again the nodelist looks unchanged, but
       // it cleared `rsv`, so the others do not commit a view it has not (sim seed 1243 of
-      // tests/gcm/sim.test.ts: view 8 was {n00,n03} at n00 and {n03} at n03).
+      // view 8 was {n00,n03} at n00 and {n03} at n03).
       if (same && t.rsv === this.#reserved && t.rsvTag === this.#reservedTag) {
         this.#install(t, {
           id: viewId(this.#reserved, this.#reservedTag),
@@ -475,7 +484,7 @@ export class RingCore {
       } else if (same && t.rsv > this.#reserved) {
         // A newer reservation round on an unchanged ring (a node that had lost its reservation by a
         // Hungry timeout started it): join it instead of breaking it, or the two rounds keep
-        // cancelling each other (sim seed 267 of tests/gcm/sim.test.ts).
+        // cancelling each other(sim seed 267).
         this.globalView.set(this.#reserved, null);
         this.#reserved = t.rsv;
         this.#reservedTag = t.rsvTag;
@@ -573,7 +582,7 @@ export class RingCore {
       // sender reroute a copy while the receiver still holds the original; the copy changed the
       // nodelist, so the nodes it reaches are in Chaos and wait until the duplicate has died at the
       // first node both reach — otherwise two nodes of one ring could be inside at once (sim seed
-      // 1430 of tests/gcm/sim.test.ts). Every-token mode has no Chaos, so there the nodelist must
+      // 1430 ). Every-token mode has no Chaos, so there the nodelist must
       // also have come back unchanged (sim seed 519).
       this.criticalWanted = false;
       this.inCritical = true;
@@ -587,7 +596,7 @@ export class RingCore {
       // A ring of one passes the token to itself: what it appended last time has "come back", and
       // its view state moves as on any receipt. (The pseudo-code only commits {self} on a delivery
       // failure; a node left alone by a graceful leave of its last peer stayed in Chaos forever —
-      // sim seed 18 of tests/gcm/sim.test.ts.)
+      // sim seed 18 .)
       this.#visit(t);
       this.localView = t.nodelist;
       this.#sentInTransition = (t.flags & TOKEN_FLAG_TRANSITION) !== 0; // its pass to itself is a round
@@ -812,7 +821,7 @@ export class RingCore {
     if (this.left || (this.leaving && this.#handoffSeq >= 0)) {
       // A node that left is no longer on anyone's ring, but an old nodelist may still route a 911
       // through it: pass it on, or the originator would starve forever (sim: seed 42 of
-      // tests/gcm/sim.test.ts, a 911 routed through a node that had left).
+      // a 911 routed through a node that had left).
       // Its own 911s, sent before it left, end here: they would go round for ever (sim seed 1355).
       const own = sameMember(m.nodelist[m.orig] ?? this.me, this.me);
       if (m.status === STATUS_YES && (m.flags & F911_JOIN) === 0 && !own) {
@@ -882,7 +891,7 @@ export class RingCore {
     // "911 is from one of the nodes in lastGlobalView": we also count our localView (the nodelist
     // of our last token). A node that joined recently has committed only {self} so far; with
     // lastGlobalView alone it took its ring-mates' regeneration 911s for join requests and
-    // swallowed them, and the ring starved forever (sim seed 26 of tests/gcm/sim.test.ts).
+    // swallowed them, and the ring starved forever(sim seed 26).
     const member = indexOfMember(this.lastGlobalView.members, orig) >= 0 ||
       indexOfMember(this.localView, orig) >= 0;
     if (m.ringId !== this.ringId && (m.flags & F911_JOIN) === 0) {
@@ -935,7 +944,7 @@ export class RingCore {
       // FIX-9: the pseudo-code stops a non-member's 911 here. But "non-member" is only our view:
       // a node added to the ring just before the token was lost is unknown to the nodes the token
       // never reached, and if it holds the newest copy, swallowing its 911 leaves the ring without a
-      // token for ever (sim seed 408 of tests/gcm/sim.test.ts). So a regular 911 also goes on as a
+      // token for ever(sim seed 408). So a regular 911 also goes on as a
       // regeneration request; the veto below still lets only the newest copy through.
       if ((m.flags & F911_JOIN) !== 0) return;
     }
@@ -958,7 +967,7 @@ export class RingCore {
     const n = m.nodelist.length;
     let d = (fromIdx + 1) % n;
     // Skip entries with our ID (an older incarnation of this node may still be listed): sending
-    // to ourselves would loop in zero time (sim seed 508 of tests/gcm/sim.test.ts).
+    // to ourselves would loop in zero time(sim seed 508).
     for (let k = 0; k < n && m.nodelist[d].id === this.me.id && d !== m.orig; k++) d = (d + 1) % n;
     m.dest = d;
     if (m.nodelist[d].id === this.me.id) {
@@ -1001,7 +1010,7 @@ export class RingCore {
     if (m.nodelist[m.dest]?.id !== to) return;
     // The originator itself is unreachable: nobody is left to regenerate for. Going on would send
     // a dead node's 911 round the ring for ever, re-queueing it as a joiner at every node (sim:
-    // seed 1201 of tests/gcm/sim.test.ts).
+    // seed 1201 ).
     if (m.dest === m.orig) return;
     // "Update 911 destination pointer; send 911."
     this.#forward911(m, m.dest);
@@ -1124,8 +1133,8 @@ export class RingCore {
   // Application requests.
   // ================================================================================================
   /** Queues a multicast message; returns its per-sender sequence number (`onlyIn`: see Multicast.enqueue). */
-  send(data: Uint8Array, safe: boolean, forwardedFor = "", onlyIn?: string): number {
-    const seq = this.multicast.enqueue(data, safe, forwardedFor, onlyIn);
+  send(data: Uint8Array, safe: boolean, forwardedFor = "", onlyIn?: string, stream = 0): number {
+    const seq = this.multicast.enqueue(data, safe, forwardedFor, onlyIn, stream);
     if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
       this.#setTimer(0);
     }

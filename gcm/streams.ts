@@ -1,7 +1,8 @@
 /**
  * Streams share the group's one total order: the application's messages (stream 0, the `deliver`
- * events) and those of layers above the GCM (the GDM uses 1), each delivered to its own handler. The
- * stream travels as the first byte of the payload, so the wire format does not know about it.
+ * events) and those of layers above the GCM (the GDM uses 1), each delivered to its own handler. A
+ * message carries its stream number on the token (one byte, none for stream 0); an open-group message
+ * carries it as the first byte of its payload.
  * @module
  */
 import type { Emitter } from "../base/emitter.ts";
@@ -10,11 +11,17 @@ import type { DeliverEvent, GcmEvents } from "./events.ts";
 /** The application's stream: its messages are the `deliver` events. */
 export const APP_STREAM = 0;
 
-/** Prefixes a payload with its stream byte (one copy per multicast). */
-export function frame(stream: number, data: Uint8Array): Uint8Array {
+/** Checks a stream number (0..255) and returns it. */
+export function checkStream(stream: number): number {
   if (!Number.isInteger(stream) || stream < 0 || stream > 255) {
     throw new RangeError(`'stream' must be an integer in 0..255, got ${stream}`);
   }
+  return stream;
+}
+
+/** Prefixes a payload with its stream byte (open-group messages). */
+export function frame(stream: number, data: Uint8Array): Uint8Array {
+  checkStream(stream);
   const out = new Uint8Array(data.length + 1);
   out[0] = stream;
   out.set(data, 1);
@@ -38,12 +45,11 @@ export class Streams {
   }
 
   /**
-   * Hands a delivered message (payload still framed) to its stream: stream 0 as a `deliver` event,
-   * others to their handler. A handler that throws is reported like a listener; nothing else changes.
+   * Hands a delivered message to its stream: stream 0 as a `deliver` event, others to their handler.
+   * A handler that throws is reported like a listener; nothing else changes.
    */
   deliver(d: DeliverEvent, events: Emitter<GcmEvents>): void {
-    const stream = d.data[0];
-    d.data = d.data.subarray(1);
+    const stream = d.stream;
     if (stream === APP_STREAM) {
       events.emit("deliver", d);
       return;

@@ -56,6 +56,8 @@ export interface Entry {
   holder: string;
   /** Open-group send (3.8): the non-member that handed this message to its origin, or "". */
   fwd: string;
+  /** Stream of the message (0: the application's; layers above the GCM use others). */
+  stream: number;
   /** Payload. */
   data: Uint8Array;
 }

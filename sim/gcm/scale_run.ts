@@ -96,8 +96,9 @@ export function runScale(o: ScaleOptions): ScaleResult {
     let m911 = 0;
     let tokens = 0;
     for (const n of [...live.values(), ...retired]) {
-      m911 += n.gcm.stats.messages911Sent;
-      tokens += n.gcm.stats.tokensSent;
+      const m = n.gcm.metrics();
+      m911 += m.messages911.sent;
+      tokens += m.token.sent;
     }
     return { bytes, m911, tokens };
   };

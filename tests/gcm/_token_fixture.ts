@@ -35,6 +35,7 @@ export function sampleToken(): Token {
         safe: true,
         holder: "b",
         fwd: "outsider",
+        stream: 1,
         data: new Uint8Array(0),
       },
       {
@@ -46,6 +47,7 @@ export function sampleToken(): Token {
         safe: false,
         holder: "a",
         fwd: "",
+        stream: 0,
         data: new Uint8Array([1, 2, 3]),
       },
       {
@@ -57,6 +59,7 @@ export function sampleToken(): Token {
         safe: false,
         holder: "b",
         fwd: "",
+        stream: 0,
         data: new Uint8Array([0, 0, 0, 5]),
       },
     ],

@@ -53,6 +53,7 @@ describe("GCM codec", () => {
       safe: false,
       holder: "a",
       fwd: "",
+      stream: 0,
       data: new Uint8Array(100),
     }));
     expect(encodeToken(t).length).toBeLessThan(100 * (100 + 17) + 300);

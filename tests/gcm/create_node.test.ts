@@ -5,17 +5,7 @@ import { Random } from "../../base/random.ts";
 import { createNode, type GcmNode, TimingError } from "../../gcm/mod.ts";
 import type { ViewEvent } from "../../gcm/events.ts";
 import { GroupDataManager } from "../../gdm/manager.ts";
-
-async function runUntil(clock: VirtualClock, done: () => boolean, limitMs: number): Promise<boolean> {
-  const end = clock.now() + limitMs;
-  for (;;) {
-    for (let i = 0; i < 4; i++) await null;
-    if (done()) return true;
-    const at = clock.nextTimerAt();
-    if (at === undefined || at > end) return done();
-    clock.step();
-  }
-}
+import { runUntil } from "../transport/_helpers.ts";
 
 describe("createNode", () => {
   it("wires TransportManager + GCM; three nodes agree, multicast, leave and close", async () => {
