@@ -50,6 +50,7 @@ export {
   type ViewEvent,
   type ViewMode,
   type WaitOptions,
+  watchPageLifecycle,
 } from "./gcm/mod.ts";
 export {
   type ChangeEvent,

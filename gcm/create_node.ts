@@ -10,6 +10,7 @@ import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
 import type { ViewEvent } from "./events.ts";
+import { AddressJoin } from "./address_join.ts";
 import { GroupCommunicationManager } from "./manager.ts";
 import type { GcmMetrics } from "./metrics.ts";
 import type { WaitOptions } from "./options.ts";
@@ -25,6 +26,13 @@ export interface CreateNodeOptions {
   transports: readonly PacketTransport[];
   /** Initial peers: node ID → addresses. The node asks them to let it join. @default {{}} */
   peers?: Record<string, readonly string[]>;
+  /**
+   * Addresses to join through when the members' IDs are not known — a hub's URL
+   * (`"ws://hub.example/"`), any member's `udp://` address: the node behind each is asked for its ID,
+   * then for admission, and every other member's addresses come with the join. With a node credential
+   * (`key`) the IDs must be known (`peers`); a cluster key works. @default {[]}
+   */
+  join?: readonly string[];
   /** View mode (3.7.1). @default {"three-phase"} */
   mode?: ViewMode;
   /**
@@ -126,12 +134,15 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     channel: options.channel,
     mode: options.mode,
     peers: Object.keys(peers),
+    expectPeers: Object.keys(peers).some((p) => p !== options.id) || (options.join?.length ?? 0) > 0,
     timing: timing.gcm,
     eligible: options.eligible,
     expectedSize: options.expectedSize,
     quorum: options.quorum,
     logger: options.logger,
   });
+  let joiner: AddressJoin | undefined;
+  gcm.on("close", () => joiner?.close());
   let closing: Promise<void> | undefined;
   const node: GcmNode = {
     id: options.id,
@@ -167,6 +178,20 @@ export function createNode(options: CreateNodeOptions): GcmNode {
       throw error;
     }
   }
-  if (closing === undefined) gcm.start();
+  if (closing === undefined) {
+    gcm.start();
+    if ((options.join?.length ?? 0) > 0) {
+      joiner = new AddressJoin({
+        clock,
+        discover: (address, outcome) => transport.discover(address, outcome),
+        addresses: options.join!,
+        retryMs: timing.gcm.joinRetryMs,
+        found: (id) => {
+          if (id !== options.id && !gcm.core.left) gcm.addPeer(id);
+        },
+        alone: () => gcm.view.members.length <= 1,
+      });
+    }
+  }
   return node;
 }

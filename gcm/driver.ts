@@ -20,7 +20,7 @@ import type { RingAction, RingCore } from "./ring.ts";
 /** The core's actions that concern the application, in stream order. */
 export type ApplicationAction = Exclude<
   RingAction,
-  { type: "sendToken" | "send911" | "timer" | "joinTimer" }
+  { type: "sendToken" | "send911" | "timer" | "joinTimer" | "addresses" }
 >;
 
 /** Settings of a {@link RingDriver}. */
@@ -37,6 +37,8 @@ export interface DriverSettings {
   maxMessageBytes: number;
   /** Where failures of the layer below are reported (debug). */
   log: Logger;
+  /** A timer fired so late that this node must start over (see `#stalled`). @default {none} */
+  stalled?: (lateMs: number) => void;
 }
 
 /** What a driver has sent (diagnostics; the scaling benchmark counts messages per event with it). */
@@ -87,7 +89,9 @@ export class RingDriver {
     this.#toApplication = toApplication;
     this.#afterFlush = afterFlush;
     this.#limit = new PerSourceRateLimit(settings.max911PerSecond);
-    settings.layer.onMessage(settings.channel, (from, msg) => this.#onMessage(from, msg));
+    const layer = settings.layer;
+    layer.onMessage(settings.channel, (from, msg) => this.#onMessage(from, msg));
+    layer.onAddressesChanged?.(() => this.step((c) => c.setOwnAddresses(layer.addresses ?? [])));
   }
 
   /** 911 messages dropped by the per-sender rate limit. */
@@ -110,12 +114,14 @@ export class RingDriver {
       for (;;) {
         const actions = this.core.ready();
         if (actions.length === 0) break;
-        // The token goes out first: this node's deliveries (application callbacks, much of the
-        // work of a visit) then run while the next member already processes the token. The
-        // other actions keep their order, deliveries among them.
+        // The token goes out first (after the addresses it taught us: it may go to a member we just
+        // learned of): this node's deliveries (application callbacks, much of the work of a visit)
+        // then run while the next member already processes the token. The other actions keep their
+        // order, deliveries among them.
         for (const a of actions) if (a.type === "token") this.timing.receipt(this.#s.clock.now());
+        for (const a of actions) if (a.type === "addresses") this.#do(a);
         for (const a of actions) if (a.type === "sendToken") this.#do(a);
-        for (const a of actions) if (a.type !== "sendToken") this.#do(a);
+        for (const a of actions) if (a.type !== "sendToken" && a.type !== "addresses") this.#do(a);
       }
     } finally {
       this.#flushing = false;
@@ -168,6 +174,21 @@ export class RingDriver {
       core.send(framed.subarray(1), msg.fwd.safe, msg.fwd.from, undefined, framed[0]);
     }
     this.flush();
+  }
+
+  /**
+   * A timer fired `lateMs` late: twice the core's stall bound (its Hungry timeout), and at least 5 s,
+   * means this process was paused (a frozen or debugged tab, a stopped process) for so long that the
+   * others have removed it. Reported (the manager starts over as a new incarnation) instead of run on
+   * the stale core. A loaded machine's event-loop lag stays far below that.
+   */
+  #stalled(lateMs: number): boolean {
+    const stall = this.core.stallMs;
+    if (this.#s.stalled === undefined || stall === undefined || !(lateMs > Math.max(2 * stall, 5000))) {
+      return false;
+    }
+    this.#s.stalled(lateMs);
+    return true;
   }
 
   #do(a: RingAction): void {
@@ -224,20 +245,25 @@ export class RingDriver {
         this.#timer = undefined;
         if (a.delayMs >= 0) {
           const gen = a.gen;
+          const due = clock.now() + a.delayMs;
           this.#timer = clock.setTimer(a.delayMs, () => {
             this.#timer = undefined;
-            this.step((c) => c.timer(gen));
+            if (!this.#stalled(clock.now() - due)) this.step((c) => c.timer(gen));
           });
         }
+        break;
+      case "addresses":
+        layer.declareAddresses?.(a.id, a.addresses);
         break;
       case "joinTimer":
         if (this.#joinTimer !== undefined) clock.clearTimer(this.#joinTimer);
         this.#joinTimer = undefined;
         if (a.delayMs >= 0) {
           const gen = a.gen;
+          const due = clock.now() + a.delayMs;
           this.#joinTimer = clock.setTimer(a.delayMs, () => {
             this.#joinTimer = undefined;
-            this.step((c) => c.joinTimer(gen));
+            if (!this.#stalled(clock.now() - due)) this.step((c) => c.joinTimer(gen));
           });
         }
         break;

@@ -33,6 +33,18 @@ export interface MessageLayer {
   readonly failureTimeFloorMs?: number;
   /** Optional: the time a send to `nodeId` would take to fail from now on (measured), ms. */
   failureTimeOf?(nodeId: string): number;
+  /**
+   * Optional: this node's own addresses (every backend's), preferred first. The GCM declares them to
+   * the group, so that members that never heard of this node can reach it (`addresses.ts`).
+   */
+  readonly addresses?: readonly string[];
+  /** Optional: calls `fn` whenever {@link addresses} changed (one function; a later call replaces it). */
+  onAddressesChanged?(fn: () => void): void;
+  /**
+   * Optional: node `nodeId` declared these addresses for itself (preferred first); the layer uses
+   * those it can send to (the TransportManager: unless the application configured that node's).
+   */
+  declareAddresses?(nodeId: string, addresses: readonly string[]): void;
 }
 
 /** Sends one message through `layer` and resolves when it is acknowledged (rejects when it failed). */

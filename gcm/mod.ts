@@ -15,6 +15,7 @@ export { createNode, type CreateNodeOptions, type GcmNode, type NodeMetrics } fr
 export type { GcmMetrics } from "./metrics.ts";
 export type { LogEntry, Logger, LogLevel } from "../base/log.ts";
 export { GroupCommunicationManager } from "./manager.ts";
+export { type PageLifecycleOptions, watchPageLifecycle } from "./page_lifecycle.ts";
 export {
   type DeliverEvent,
   type GcmEvents,

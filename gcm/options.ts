@@ -28,6 +28,12 @@ export interface GcmOptions {
   /** Node IDs to ask for membership (the join 911 of 3.5). @default {[]} */
   peers?: readonly string[];
   /**
+   * Whether this node starts expecting to be let into a group although `peers` is empty (it learns
+   * them later: `addPeer`; createNode's `join` sets this): its first multicasts wait for a view with
+   * another member, up to `timing.joinWaitMs`, as with `peers`. @default {peers.length > 0}
+   */
+  expectPeers?: boolean;
+  /**
    * Timing of the ring (idle hold, Hungry / Starving timeouts, hand-shake period, join wait, critical
    * section bound); see `GcmTimingOptions` for each setting and its default. The rules between them and
    * the layer below are checked against the failure times the layer reports (a TransportManager does).
@@ -156,8 +162,10 @@ export function resolveGcmOptions(opts: GcmOptions, now: () => number): GcmSetti
       mode: opts.mode ?? "three-phase",
       timing,
       now,
+      addresses: layer.addresses ?? [],
       failureTimeOf: layer.failureTimeOf === undefined ? undefined : (n) => layer.failureTimeOf!(n),
       peers: (opts.peers ?? []).filter((p) => p !== id),
+      expectPeers: opts.expectPeers ?? (opts.peers ?? []).some((p) => p !== id),
       maxBatchMessages: opts.maxBatchMessages ?? 512,
       maxBatchBytes: opts.maxBatchBytes ?? 262_144,
       maxTokenBytes: opts.maxTokenBytes ?? 4_194_304,

@@ -53,6 +53,7 @@ import {
   STATUS_REJECT,
   STATUS_YES,
 } from "./message911.ts";
+import { AddressBook, type AddressNote, type MemberAddresses } from "./addresses.ts";
 import { type Delivery, Multicast, type MulticastBudget, type Transitional } from "./multicast.ts";
 import { RoundTimes } from "./round_times.ts";
 import { GCM_TIMING_DEFAULTS, type GcmTiming } from "./timing.ts";
@@ -82,6 +83,10 @@ export interface RingOptions extends MulticastBudget {
   now: () => number;
   /** The layer's current failure time towards a node, ms, when it can tell (a TransportManager can). */
   failureTimeOf?: (nodeId: string) => number;
+  /** This node's own addresses, as the layer below reports them (`addresses.ts`). @default {[]} */
+  addresses?: readonly string[];
+  /** Whether the node starts expecting a group (its first messages wait for one, see `joinWaitMs`). */
+  expectPeers: boolean;
   /** Node IDs to ask for membership at start and whenever this node is lone. */
   peers: readonly string[];
   /**
@@ -103,6 +108,8 @@ export type RingAction =
   /** (Re)arm the hand-shake timer; fire back with `joinTimer(gen)`. */
   | { type: "joinTimer"; gen: number; delayMs: number }
   | { type: "deliver"; delivery: Delivery }
+  /** Node `id` declared these addresses (newer than what was known): the layer below should use them. */
+  | { type: "addresses"; id: string; addresses: string[] }
   /** The transitional configuration before the next `view` (extended virtual synchrony). */
   | { type: "transitional"; transitional: Transitional }
   | { type: "view"; view: View; previous: string; mode: ViewMode }
@@ -119,6 +126,12 @@ export class RingCore {
   readonly #o: RingOptions;
   /** Measured round time, idle hold and Hungry timeout. */
   readonly rounds: RoundTimes;
+  /** The members' declared addresses (`addresses.ts`). */
+  readonly addresses: AddressBook;
+  /** This node's addresses changed since it last put its note on the token. */
+  #addressesChanged = false;
+  /** This node's timers are throttled (a hidden browser tab): it never holds an idle token. */
+  #background = false;
   /** Hand-shake periods a starting node keeps its own messages back (the join wait). */
   readonly #joinWaitRounds: number;
   /** The multicast bookkeeping (3.8, extended virtual synchrony). */
@@ -204,6 +217,7 @@ export class RingCore {
   constructor(opts: RingOptions) {
     this.#o = opts;
     this.me = { id: opts.id, inc: opts.incarnation };
+    this.addresses = new AddressBook(this.me, opts.addresses ?? []);
     this.localView = [this.me];
     this.lastGlobalView = { id: "", index: 0, members: [] };
     this.multicast = new Multicast(this.me, opts, {
@@ -220,7 +234,7 @@ export class RingCore {
       failureTimeOf: opts.failureTimeOf,
     });
     this.#joinWaitRounds = Math.ceil(tm.joinWaitMs / Math.max(1, tm.joinRetryMs));
-    this.#holding = opts.peers.length > 0 && this.#joinWaitRounds > 0;
+    this.#holding = opts.expectPeers && this.#joinWaitRounds > 0;
     this.globalViewNumber = opts.baseViewNumber ?? 0;
     if (opts.eligible !== undefined) this.#eligible = new Set(opts.eligible);
     for (const p of opts.peers) this.#learn(p);
@@ -298,6 +312,7 @@ export class RingCore {
       rsvTag: "",
       trans: [],
       entries: [],
+      addrs: [],
     };
     this.ringId = t.ringId;
     this.lastTokenSeq = 1;
@@ -375,6 +390,7 @@ export class RingCore {
     this.token = t;
     this.#sentThisVisit = false;
     this.lastTokenSeq = t.seq; // FIX-1
+    this.#takeNotes(t);
     this.#forkSeen = true;
     this.#lineageParent = t.parentRingId;
     this.#lineageForkSeq = t.forkSeq;
@@ -563,7 +579,7 @@ export class RingCore {
    */
   #afterReceipt(traffic: boolean, changing: boolean): void {
     if (
-      this.criticalWanted || this.leaving || traffic || changing ||
+      this.criticalWanted || this.leaving || traffic || changing || this.#background ||
       (this.multicast.pending > 0 && !this.#holding) || this.newNodes.length > 0
     ) {
       this.#pass();
@@ -625,6 +641,7 @@ export class RingCore {
     }
     // Pseudo-code 6: add new nodes right after this node, so the token goes to them next.
     let myIdx = indexOfMember(t.nodelist, this.me);
+    const newcomers: Member[] = [];
     for (const n of this.newNodes) {
       if (indexOfMember(t.nodelist, n) >= 0 || !this.isEligible(n.id)) continue;
       // Never add an older incarnation next to a newer one (a stale join request).
@@ -638,10 +655,12 @@ export class RingCore {
         }
       }
       t.nodelist.splice(myIdx + 1, 0, n);
+      newcomers.push(n);
       added = true;
     }
     this.newNodes = [];
     if (added) this.#changed(t);
+    this.#putNotes(t, newcomers);
     if (!this.#holding) mc.append(t, entryBytes(t));
     if (t.nodelist.length > 1) {
       myIdx = indexOfMember(t.nodelist, this.me);
@@ -777,6 +796,7 @@ export class RingCore {
       rsvTag: "",
       trans: [],
       entries: [],
+      addrs: [],
     };
     this.ringId = t.ringId;
     this.lastTokenSeq = t.seq;
@@ -808,6 +828,7 @@ export class RingCore {
         dest: 0,
         status: STATUS_REJECT,
         flags: 0,
+        addrs: [],
       },
     });
   }
@@ -830,6 +851,7 @@ export class RingCore {
       return;
     }
     this.#learn(from);
+    this.#learnAddresses(m.addrs);
     if (m.status === STATUS_REJECT && (m.flags & F911_NOT_ELIGIBLE) !== 0) {
       // FIX-11. Eligible membership: a ring-mate no longer counts us as eligible and took us off its ring.
       // Waiting for its token would starve us for ever: give up that ring and go on alone; the
@@ -869,6 +891,7 @@ export class RingCore {
             dest: 0,
             status: STATUS_REJECT,
             flags: F911_NOT_ELIGIBLE,
+            addrs: [],
           },
         });
       }
@@ -1103,7 +1126,12 @@ export class RingCore {
     this.#out.push({ type: "send911", to, msg: this.#own911(list, F911_JOIN) });
   }
 
-  /** A YES 911 of this node's lineage and last token, originated here; `list` must contain this node. */
+  /**
+   * A YES 911 of this node's lineage and last token, originated here; `list` must contain this node.
+   * It carries the declared addresses of the members it may bring in: on a hand-shake the whole ring
+   * (the receiver adds all of it), on a regeneration request this node's own (if it is taken for a
+   * join request, FIX-9).
+   */
   #own911(list: Member[], flags: number): Message911 {
     const me = indexOfMember(list, this.me);
     return {
@@ -1115,7 +1143,109 @@ export class RingCore {
       dest: me,
       status: STATUS_YES,
       flags,
+      addrs: this.addresses.of((flags & F911_JOIN) !== 0 ? list : [this.me]),
     };
+  }
+
+  /**
+   * Node `id` is a member to ask for admission from now on (its address is known to the layer below,
+   * e.g. found by asking an address for its node ID). A lone node asks it at once.
+   */
+  learnPeer(id: string): void {
+    this.#learn(id);
+    if (this.#started && this.lone && !this.leaving && id !== this.me.id && this.isEligible(id)) {
+      this.#sendHandshake(id, this.token!.nodelist);
+    }
+  }
+
+  /**
+   * Whether this node's timers are throttled (a hidden browser tab runs timers once a second, or a
+   * minute): while on, it passes the token on at once instead of holding it idle, so that the ring
+   * never waits on its timers.
+   */
+  setBackground(on: boolean): void {
+    this.#background = on;
+    if (
+      on && this.tokenState === TokenState.Eating && this.token !== undefined && !this.inCritical &&
+      !this.lone
+    ) {
+      this.#setTimer(0);
+    }
+  }
+
+  /**
+   * How late a timer may fire before this node must assume the others removed it: its Hungry timeout
+   * (by then its successor's predecessor — or it, holding the token — was given up on), or
+   * `undefined` while it is alone or out of the group.
+   */
+  get stallMs(): number | undefined {
+    const list = this.localView;
+    if (this.left || list.length < 2) return undefined;
+    const me = indexOfMember(list, this.me);
+    return this.rounds.hungryMs(list[(me + 1) % list.length].id, list.length);
+  }
+
+  /** The layer below reports this node's addresses (a change is announced on the token). */
+  setOwnAddresses(addresses: readonly string[]): void {
+    if (this.addresses.setOwn(addresses)) this.#addressesChanged = true;
+  }
+
+  /** Takes the declarations a token or 911 carries; a newer one goes to the layer below. */
+  #learnAddresses(list: readonly MemberAddresses[]): void {
+    for (const d of list) {
+      const taken = this.addresses.learn(d);
+      if (taken !== undefined) {
+        this.#out.push({ type: "addresses", id: taken.member.id, addresses: taken.addresses });
+      }
+    }
+  }
+
+  /**
+   * On an accepted token: learn its address notes, take off those this node holds (they have been
+   * round), and keep those whose holder left the ring one more round in this node's custody.
+   */
+  #takeNotes(t: Token): void {
+    if (t.addrs.length === 0) return;
+    this.#learnAddresses(t.addrs);
+    const kept: AddressNote[] = [];
+    for (const note of t.addrs) {
+      if (note.holder === this.me.id) continue;
+      kept.push(indexOfId(t.nodelist, note.holder) >= 0 ? note : { ...note, holder: this.me.id });
+    }
+    t.addrs = kept;
+  }
+
+  /**
+   * Puts address notes on the token before it leaves: for members this node just added, theirs for
+   * one round (everyone learns the newcomers) and the others' until the last newcomer (the newcomers
+   * learn everyone); and this node's own after its addresses changed.
+   */
+  #putNotes(t: Token, added: readonly Member[]): void {
+    const put = (d: MemberAddresses | undefined, holder: string) => {
+      if (d === undefined || d.addresses.length === 0) return;
+      t.addrs = t.addrs.filter((n) => n.member.id !== d.member.id);
+      t.addrs.push({ ...d, holder });
+    };
+    if (added.length > 0) {
+      // The newcomers follow this node; the one the token reaches last takes the others' notes off.
+      const me = indexOfMember(t.nodelist, this.me);
+      const n = t.nodelist.length;
+      let last = added[0].id;
+      let furthest = -1;
+      for (const a of added) {
+        const d = (indexOfMember(t.nodelist, a) - me + n) % n;
+        if (d > furthest) [furthest, last] = [d, a.id];
+      }
+      for (const m of t.nodelist) {
+        const d = this.addresses.of([m])[0];
+        if (indexOfMember(added, m) >= 0) put(d, this.me.id);
+        else if (!(m.id === this.me.id && this.#addressesChanged)) put(d, last);
+      }
+    }
+    if (this.#addressesChanged && t.nodelist.length > 1) {
+      put(this.addresses.own, this.me.id);
+      this.#addressesChanged = false;
+    }
   }
 
   #learn(id: string): void {

@@ -10,6 +10,8 @@
  *         u8 kind=1 (fragment)       | u16 channel | u32 msgId | u32 total | u32 offset | u16 len | bytes
  * ACK     header(type=2) | u32 cum | u8 rangeCount | (u32 first | u32 last)*   selective acks above cum
  * HELLO   header(type=3)             "my incarnation is srcInc; yours (dstInc) was not what I expected"
+ * DISCOVER header(type=7)            "who are you?" to an address whose node ID is not known (dstId "*",
+ *                                    ignored); whoever receives it answers with a HELLO echoing epoch
  * ```
  *
  * Incarnations are integers below 2^53 carried as u64. `epoch` names the sender's data session
@@ -29,6 +31,12 @@ export const TYPE_DATA = 1;
 export const TYPE_ACK = 2;
 /** Packet type: incarnation announcement, sent in reply to a packet addressed to another incarnation. */
 export const TYPE_HELLO = 3;
+/**
+ * Packet type: "who are you?", sent to an address whose node is not known (joining through one
+ * address); any receiver answers with a HELLO that echoes the epoch (a nonce). Type 7: 4–6 are
+ * reserved for the incarnation probes of the hardened Transport Manager.
+ */
+export const TYPE_DISCOVER = 7;
 
 /** Largest packet the format can describe (u16 frame lengths). */
 export const MAX_PACKET_BYTES = 65_535;
@@ -102,8 +110,14 @@ export interface HelloPacket extends PacketHeader {
   type: typeof TYPE_HELLO;
 }
 
+/** A decoded DISCOVER packet (its `dstId` means nothing). */
+export interface DiscoverPacket extends PacketHeader {
+  /** Discriminant. */
+  type: typeof TYPE_DISCOVER;
+}
+
 /** Any decoded packet. */
-export type Packet = DataPacket | AckPacket | HelloPacket;
+export type Packet = DataPacket | AckPacket | HelloPacket | DiscoverPacket;
 
 /** Bounds the decoder enforces beyond the format itself. */
 export interface DecodeLimits {
@@ -225,6 +239,15 @@ export function encodeHello(
   return buf;
 }
 
+/** Encodes a DISCOVER packet from `srcId` (its incarnation `srcInc`) with the nonce `nonce`. */
+export function encodeDiscover(srcId: Uint8Array, srcInc: number, nonce: number): Uint8Array {
+  const buf = new Uint8Array(headerSize(srcId.length, DISCOVER_DST.length));
+  writeHeader(buf, TYPE_DISCOVER, srcId, DISCOVER_DST, srcInc, 0, nonce);
+  return buf;
+}
+
+const DISCOVER_DST = new Uint8Array([0x2a]); // "*"
+
 /**
  * Encodes a DATA packet from decoded form (tests, tools; the manager writes packets in place).
  * @throws {RangeError} when the result would exceed {@link MAX_PACKET_BYTES}.
@@ -298,6 +321,9 @@ export function decodePacket(bytes: Uint8Array, limits: DecodeLimits): Packet {
     case TYPE_HELLO:
       if (p !== len) throw new DecodeError("trailing bytes after HELLO");
       return { type: TYPE_HELLO, srcId, dstId, srcInc, dstInc, epoch };
+    case TYPE_DISCOVER:
+      if (p !== len) throw new DecodeError("trailing bytes after DISCOVER");
+      return { type: TYPE_DISCOVER, srcId, dstId, srcInc, dstInc, epoch };
     default:
       throw new DecodeError(`unknown packet type ${type}`);
   }

@@ -24,6 +24,8 @@
  *   the address scheme (`mem://`, `udp://`, …) picks the backend; a backend's `isUnreachable()`
  *   makes an address count as failed at once.
  * - A packet from an unknown node teaches its source address, so replies (e.g. to a join) work.
+ * - {@link TransportManager.discover} asks whoever listens at an address for its node ID (joining
+ *   through one address); {@link TransportManager.addresses} are this node's own, every backend's.
  *
  * The manager is a protocol core: its only notion of time is the injected {@link Clock}.
  * @module
@@ -35,6 +37,7 @@ import {
   type DecodeLimits,
   decodePacket,
   encodeAck,
+  encodeDiscover,
   encodeHello,
   encodeNodeId,
   FRAGMENT_FRAME_OVERHEAD,
@@ -45,6 +48,8 @@ import {
   type Packet,
   TYPE_ACK,
   TYPE_DATA,
+  TYPE_DISCOVER,
+  TYPE_HELLO,
 } from "./codec.ts";
 import { ClosedError, type RaincoreError } from "../base/errors.ts";
 import { MessageTooLargeError, UnknownNodeError } from "./errors.ts";
@@ -130,6 +135,14 @@ interface Peer {
 
 const MAX_LEARNED_ADDRESSES = 8;
 
+/** A pending {@link TransportManager.discover}. */
+interface Discovery {
+  readonly outcome: (nodeId?: string) => void;
+  timer: TimerId | undefined;
+  tries: number;
+  waitMs: number;
+}
+
 /** Reliable, atomic message delivery between node IDs; see the module documentation. */
 export class TransportManager {
   /** This node's ID. */
@@ -158,6 +171,11 @@ export class TransportManager {
   readonly #peers = new Map<string, Peer>();
   readonly #handlers = new Map<number, MessageHandler>();
   readonly #loopback = new Map<TimerId, (error: RaincoreError) => void>();
+  /** Nodes whose addresses the application set (declared addresses do not replace them). */
+  readonly #configured = new Set<string>();
+  /** Pending discoveries by nonce. */
+  readonly #discoveries = new Map<number, Discovery>();
+  #onAddresses: (() => void) | undefined;
   #closed = false;
 
   /**
@@ -215,6 +233,9 @@ export class TransportManager {
         if (!this.#byScheme.has(scheme)) this.#byScheme.set(scheme, t);
       }
       t.onPacket((from, packet) => this.#onPacket(t, from, packet));
+      t.onAddressChange?.(() => {
+        if (!this.#closed) this.#onAddresses?.();
+      });
     }
     this.#host = {
       clock: this.#clock,
@@ -237,6 +258,52 @@ export class TransportManager {
     };
   }
 
+  /** This node's own addresses: every backend's, in the order of the backends, preferred first. */
+  get addresses(): readonly string[] {
+    const out: string[] = [];
+    for (const t of this.#transports) for (const a of t.addresses) if (!out.includes(a)) out.push(a);
+    return out;
+  }
+
+  /**
+   * Calls `fn` whenever {@link addresses} changed (a backend reported it: a WebSocket client that
+   * attached to another server). One function; a later call replaces it.
+   */
+  onAddressesChanged(fn: () => void): void {
+    this.#onAddresses = fn;
+  }
+
+  /**
+   * Asks whoever listens at `address` for its node ID — for joining through an address whose node
+   * is not known. `outcome` gets the ID (the node's address and incarnation are then known here), or
+   * `undefined` when nobody answered after `retries` resends (the initial retransmission timeout,
+   * doubling up to its ceiling) or the manager closed. Our own address answers nothing.
+   */
+  discover(address: string, outcome: (nodeId?: string) => void): void {
+    if (this.#closed) {
+      this.#later(() => outcome(undefined));
+      return;
+    }
+    const a = new Uint32Array(1);
+    globalThis.crypto.getRandomValues(a);
+    // High bit set: never equal to a data session's epoch, which a HELLO also echoes.
+    const nonce = (a[0] | 0x80000000) >>> 0;
+    const h = this.#host;
+    const d: Discovery = { outcome, timer: undefined, tries: 0, waitMs: h.rto.initialMs };
+    this.#discoveries.set(nonce, d);
+    const attempt = (): void => {
+      if (d.tries++ > h.retries) {
+        this.#discoveries.delete(nonce);
+        outcome(undefined);
+        return;
+      }
+      this.#transmit(address, encodeDiscover(this.#localId, this.incarnation, nonce));
+      d.timer = this.#clock.setTimer(d.waitMs, attempt);
+      d.waitMs = Math.min(d.waitMs * 2, h.rto.maxMs);
+    };
+    attempt();
+  }
+
   /**
    * Sets the addresses of a node, in order of preference (replacing those known or learned).
    * An empty list forgets them.
@@ -244,6 +311,29 @@ export class TransportManager {
    */
   setAddresses(nodeId: string, addresses: readonly string[]): void {
     this.#peer(nodeId).sender.setAddresses(addresses);
+    if (addresses.length > 0) this.#configured.add(nodeId);
+    else this.#configured.delete(nodeId);
+  }
+
+  /**
+   * The addresses node `nodeId` declared for itself (the group layer passes them on, so that a member
+   * learns where the others are from the join itself). Those a backend here sends to are used, in
+   * their order, replacing what was declared or learned before — unless the application set the
+   * node's addresses ({@link setAddresses}): configured addresses win, since a relay or a NAT may make
+   * the declared ones wrong from here.
+   */
+  declareAddresses(nodeId: string, addresses: readonly string[]): void {
+    if (nodeId === this.nodeId || this.#configured.has(nodeId)) return;
+    const usable = addresses.filter((a) => this.#backendFor(a) !== null);
+    if (usable.length === 0) return;
+    let peer: Peer;
+    try {
+      peer = this.#peer(nodeId);
+    } catch {
+      return; // an ID this manager could never send to
+    }
+    const cur = peer.sender.addresses;
+    if (cur.length !== usable.length || cur.some((a, i) => a !== usable[i])) peer.sender.setAddresses(usable);
   }
 
   /** The addresses known for a node (set or learned), in order of preference. */
@@ -398,6 +488,11 @@ export class TransportManager {
       fn(error);
     }
     this.#loopback.clear();
+    for (const d of this.#discoveries.values()) {
+      if (d.timer !== undefined) this.#clock.clearTimer(d.timer);
+      d.outcome(undefined);
+    }
+    this.#discoveries.clear();
     await Promise.all(this.#transports.map((t) => t.close()));
   }
 
@@ -464,6 +559,24 @@ export class TransportManager {
       this.stats.decodeErrors++; // decodePacket throws DecodeError only
       return;
     }
+    if (packet.type === TYPE_DISCOVER) {
+      // "Who are you?": answered with our ID and incarnation (not by ourselves: our own address may
+      // be in the list a node joins through).
+      if (packet.srcId !== this.nodeId) {
+        let src: Uint8Array;
+        try {
+          src = encodeNodeId(packet.srcId);
+        } catch {
+          return;
+        }
+        this.#reply(
+          transport,
+          from,
+          encodeHello(this.#localId, src, this.incarnation, packet.srcInc, packet.epoch),
+        );
+      }
+      return;
+    }
     if (packet.dstId !== this.nodeId || packet.srcId === this.nodeId) return;
     // With several backends of one scheme (two interfaces), answer through the one that hears
     // the peer: that path is known to work.
@@ -509,7 +622,15 @@ export class TransportManager {
       if (packet.dstInc !== this.incarnation || packet.srcInc !== peer.sender.knownInc) return;
       peer.sender.onAck(packet.epoch, packet.cum, packet.ranges);
     }
-    // HELLO: its whole content, the sender's incarnation, was taken in above.
+    // HELLO: its whole content, the sender's incarnation, was taken in above; it may answer a DISCOVER.
+    if (packet.type === TYPE_HELLO) {
+      const d = this.#discoveries.get(packet.epoch);
+      if (d !== undefined) {
+        this.#discoveries.delete(packet.epoch);
+        if (d.timer !== undefined) this.#clock.clearTimer(d.timer);
+        d.outcome(packet.srcId);
+      }
+    }
   }
 
   #learnAddress(peer: Peer, from: string): void {

@@ -130,7 +130,7 @@ describe("raincore node: five real processes over UDP", () => {
       id: "l1",
       transports: [await createUdpTransport({ port: libPort })],
       peers: { c1: [`udp://127.0.0.1:${cliPort}`] },
-      timing: { eatingMs: 5, hungryMs: 400, starvingMs: 100, rtoInitialMs: 10 },
+      timing: { eatingMs: 5, hungryMs: 400, starvingMs: 100, rtoInitialMs: 10, rtoMinMs: 10 },
     });
     inProcess.add(lib);
     const ready = await cli.waitFor((l) => l.event === "ready", DEADLINE_MS);

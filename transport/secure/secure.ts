@@ -393,7 +393,6 @@ class SecureWrapper implements SecureTransport {
   readonly stats: SecureTransportStats = { sent: 0, accepted: 0, rejected: 0, stale: 0, refused: 0 };
   readonly kind: string;
   readonly mtu: number;
-  readonly addresses: readonly string[];
   readonly schemes?: readonly string[];
   readonly #cluster?: Uint8Array;
   readonly #credential?: NodeCredential;
@@ -455,8 +454,11 @@ class SecureWrapper implements SecureTransport {
     globalThis.crypto.getRandomValues(this.#salt);
     this.kind = inner.kind;
     this.mtu = inner.mtu - SECURE_OVERHEAD;
-    this.addresses = inner.addresses;
     if (inner.schemes !== undefined) this.schemes = inner.schemes;
+    if (inner.onAddressChange !== undefined) {
+      const f = inner.onAddressChange.bind(inner);
+      this.onAddressChange = (fn: () => void) => f(fn);
+    }
     if (inner.isUnreachable !== undefined) {
       const f = inner.isUnreachable.bind(inner);
       this.isUnreachable = (to: string) => f(to);
@@ -467,6 +469,12 @@ class SecureWrapper implements SecureTransport {
   }
 
   isUnreachable?(to: string): boolean;
+  onAddressChange?(fn: () => void): void;
+
+  /** The inner backend's addresses (they may change: a WebSocket client that reconnects elsewhere). */
+  get addresses(): readonly string[] {
+    return this.inner.addresses;
+  }
 
   onPacket(fn: PacketHandler): void {
     this.#handler = fn;
