@@ -39,6 +39,7 @@ export {
   TimingError,
 } from "./errors.ts";
 export {
+  type FailureTimes,
   GCM_TIMING_DEFAULTS,
   type GcmTiming,
   type GcmTimingOptions,
@@ -49,6 +50,15 @@ export {
   type TransportTimingOptions,
 } from "./timing.ts";
 export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
+export { RoundTimes, type RoundTimesOptions } from "./round_times.ts";
+export {
+  AddressBook,
+  type AddressNote,
+  boundAddresses,
+  MAX_ADDRESS_BYTES,
+  MAX_ADDRESSES,
+  type MemberAddresses,
+} from "./addresses.ts";
 export { type Delivery, Multicast, type MulticastBudget, type Transitional } from "./multicast.ts";
 export {
   type Entry,
