@@ -30,11 +30,13 @@ import { exit } from "../runtime/process.ts";
 
 const usage = `raincore node — run one cluster member over UDP
 
-usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT …] [flags]
+usage: raincore node --id ID --listen udp://HOST:PORT [--join udp://HOST:PORT …] [--peer ID=udp://HOST:PORT …] [flags]
 
   --id ID                 this node's ID, 1..255 bytes (compared as strings: the lowest leads merges)
   --listen udp://H:P      where this node receives (port 0 = any free port; "ready" shows the real one)
-  --peer ID=udp://H:P     a member to contact at start (repeatable)
+  --join udp://H:P        any member's address: the node there is asked its ID, then to let this one in;
+                          every other member's address comes with the join (repeatable)
+  --peer ID=udp://H:P     a member to contact at start, when its ID is known (repeatable)
   --mode M                three-phase (default) | two-phase | every-token
   --eligible ID,ID,…      only these nodes may be in the group (default: anyone); stdin
                           "eligible add ID" / "eligible remove ID" change it at run time
@@ -49,7 +51,7 @@ ${TIMING_USAGE}
 
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
   ready {id, address}   view {index, members}   deliver {from, seq, level, data}
-  leave {graceful, reason: "requested"|"health", rejoins}
+  leave {graceful, reason: "requested"|"health"|"suspended"|"stalled", rejoins}
   data {key, value, writer, deleted[, loaded]}   (every change applied here, state transfer
     included; loaded: true for items read from --data-dir at start)
   value {key, value}   (answers get)   lock {name, owner|null}   conflict {key, winner, loser}
@@ -67,6 +69,7 @@ interface NodeConfig {
   id: string;
   listen: { host: string; port: number };
   peers: Record<string, string[]>;
+  join: string[];
   mode: ViewMode;
   timing: TimingOptions;
   eligible?: string[];
@@ -81,6 +84,7 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     id: {},
     listen: {},
     peer: { repeat: true },
+    join: { repeat: true },
     mode: {},
     ...TIMING_FLAG_SPECS,
     eligible: {},
@@ -104,6 +108,12 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     }
     (peers[nodeIdFlag("--peer", spec.slice(0, eq))] ??= []).push(address);
   }
+  const join = flags.get("join") ?? [];
+  for (const address of join) {
+    if (tryParseUdpAddress(address) === undefined) {
+      throw new UsageError(`--join "${address}" is not udp://IPV4:PORT or udp://[IPV6]:PORT (port 1..65535)`);
+    }
+  }
   const timing = timingFromFlags(flags);
   const eligible = stringFlag(flags, "eligible")?.split(",").filter((x) => x !== "")
     .map((x) => nodeIdFlag("--eligible", x));
@@ -115,6 +125,7 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     id,
     listen,
     peers,
+    join,
     mode,
     timing,
     eligible,
@@ -143,6 +154,7 @@ export const nodeCommand: Command = {
           : secureTransport(udp, { key: config.key, nodeId: id, encrypt: config.encrypt }),
       ],
       peers: config.peers,
+      join: config.join,
       mode: config.mode,
       timing: config.timing,
       // Everything that prints is attached before the GCM starts, so the first view is printed too.

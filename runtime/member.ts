@@ -17,6 +17,8 @@ export interface MemberOptions {
   id: string;
   transports: PacketTransport[];
   peers: Record<string, string[]>;
+  /** Addresses to join through without knowing the IDs (`createNode({ join })`). @default {[]} */
+  join?: readonly string[];
   mode?: ViewMode;
   /** Timing of both layers (the `--*-ms` flags, `runtime/timing_flags.ts`). @default {{}} */
   timing?: TimingOptions;
@@ -41,6 +43,7 @@ export function startMember(o: MemberOptions): Member {
     id: o.id,
     transports: o.transports,
     peers: o.peers,
+    join: o.join,
     mode: o.mode,
     timing: o.timing,
     beforeStart: beforeStart === undefined ? undefined : (n) => beforeStart(n.transport, n.gcm),

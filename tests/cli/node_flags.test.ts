@@ -63,6 +63,7 @@ describe("raincore node: flag errors", () => {
       /--rto-min-ms: --rto-min-ms \(50 ms\) must not exceed --rto-max-ms \(10 ms\)/,
     ],
     [["--rto-ms", "20"], /unknown flag --rto-ms/],
+    [["--join", "ws://127.0.0.1:1/"], /--join "ws:\/\/127\.0\.0\.1:1\/" is not udp:\/\/IPV4:PORT/],
     // The rule between the layers: the default Transport Manager needs 3,400 ms to declare a failure
     // at first contact (200 + 400 + 800 + 1000 + 1000).
     [
