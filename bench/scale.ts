@@ -125,9 +125,11 @@ export function table(rows: readonly SimRow[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.size} | ${fmt(r.idleRoundMs)} | ${fmt(r.bootMs)} | ${fmt(r.failoverMs)} / ${fmt(r.failoverMaxMs)} | ${
-        fmt(r.joinMs)
-      } | ${kb(r.bytes.boot)} / ${kb(r.bytes.failover)} / ${kb(r.bytes.join)} | ${r.messages911.boot} / ${r.messages911.failover} / ${r.messages911.join} |`,
+      `| ${r.size} | ${fmt(r.idleRoundMs)} | ${fmt(r.bootMs)} | ${fmt(r.failoverMs)} / ${
+        fmt(r.failoverMaxMs)
+      } | ${fmt(r.joinMs)} | ${kb(r.bytes.boot)} / ${kb(r.bytes.failover)} / ${
+        kb(r.bytes.join)
+      } | ${r.messages911.boot} / ${r.messages911.failover} / ${r.messages911.join} |`,
     );
   }
   return lines.join("\n");

@@ -1,19 +1,22 @@
 /**
- * The demo's server-side members: three ring members in this process, talking to each other over
- * UDP on loopback and attached to the WebSocket hub as relay clients so that browser tabs reach
- * them. Each runs a GroupDataManager, so the board survives as long as one member is up.
+ * The demo's server-side members: three ring members in this process. The first accepts the demo's
+ * WebSocket connections — it is the hub every tab dials, and as a member that accepts WebSockets it
+ * relays for the others; the other two are WebSocket clients of it. All three also have UDP on
+ * loopback, and every member — these three and every tab — is given only the hub's URL: the members'
+ * IDs and addresses come with the join. Each runs a GroupDataManager, so the board survives as long as
+ * one member is up.
  * @module
  */
 import {
+  createNode,
   createUdpTransport,
   createWebSocketTransport,
+  type GcmNode,
   GroupCommunicationManager,
   GroupDataManager,
-  resolveTiming,
   type TimingOptions,
-  TransportManager,
+  type WebSocketLike,
 } from "../../mod.ts";
-import { hubAddresses, resolvingLayer } from "./addresses.ts";
 
 /** Ring timing shared by the server members and the page (see public/app.js): `TimingOptions`. */
 export const DEMO_TIMING: TimingOptions = { eatingMs: 60 };
@@ -30,39 +33,54 @@ export interface ServerMember {
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** Starts the members `ids`, each over UDP (loopback) and as a relay client of `hub`. */
-export async function startServerMembers(hub: string, ids: readonly string[]): Promise<ServerMember[]> {
-  const udps = await Promise.all(ids.map(() => createUdpTransport({ host: "127.0.0.1", port: 0 })));
-  const udpOf = new Map(ids.map((id, i) => [id, [...udps[i].addresses]]));
-  const members: ServerMember[] = [];
-  for (const [i, id] of ids.entries()) {
-    const ws = await createWebSocketTransport({ id, servers: [hub] });
-    const timing = resolveTiming(DEMO_TIMING);
-    const tm = new TransportManager({ nodeId: id, transports: [udps[i], ws], ...timing.transport });
-    const layer = resolvingLayer(tm, (peer) => udpOf.get(peer) ?? hubAddresses(hub, peer, false));
-    const gcm = new GroupCommunicationManager({
-      layer,
-      incarnation: tm.incarnation,
-      peers: ids.filter((p) => p !== id),
-      timing: timing.gcm,
-    });
-    const gdm = new GroupDataManager({ gcm, layer });
-    gcm.start();
-    let closing: Promise<void> | undefined;
-    members.push({
-      id,
-      gcm,
-      gdm,
-      close(timeoutMs = 1500) {
-        closing ??= (async () => {
-          await Promise.race([gcm.leave(), new Promise<void>((r) => setTimeout(r, timeoutMs))]);
-          await gdm.close();
-          gcm.close();
-          await tm.close();
-        })();
-        return closing;
-      },
-    });
+/**
+ * Starts the members `ids`; the first one is the hub at `hub` (`ws://host:port/`). `hubUp` gets the
+ * function that takes the web server's upgraded WebSockets as soon as the hub member exists, before
+ * the other members dial it.
+ */
+export async function startServerMembers(
+  hub: string,
+  ids: readonly string[],
+  hubUp: (accept: (socket: WebSocketLike) => void) => void,
+): Promise<ServerMember[]> {
+  const [first, ...rest] = ids;
+  const hubWs = await createWebSocketTransport({ id: first, advertise: [hub] });
+  const members = [await startMember(first, hubWs, [])];
+  hubUp((socket) => hubWs.accept(socket));
+  for (const id of rest) {
+    members.push(await startMember(id, await createWebSocketTransport({ id, servers: [hub] }), [hub]));
   }
   return members;
+}
+
+async function startMember(
+  id: string,
+  ws: Awaited<ReturnType<typeof createWebSocketTransport>>,
+  join: string[],
+): Promise<ServerMember> {
+  const udp = await createUdpTransport({ host: "127.0.0.1", port: 0 });
+  let gdm!: GroupDataManager;
+  const node: GcmNode = createNode({
+    id,
+    transports: [udp, ws],
+    join,
+    timing: DEMO_TIMING,
+    beforeStart: (n) => {
+      gdm = new GroupDataManager({ gcm: n.gcm, layer: n.transport });
+    },
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    id,
+    gcm: node.gcm,
+    gdm,
+    close(timeoutMs = 1500) {
+      closing ??= (async () => {
+        await Promise.race([node.gcm.leave(), new Promise<void>((r) => setTimeout(r, timeoutMs))]);
+        await gdm.close();
+        await node.close(0);
+      })();
+      return closing;
+    },
+  };
 }

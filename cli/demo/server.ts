@@ -1,7 +1,9 @@
 /**
- * The local demo, all in one process: a web server (the page, the browser bundle, the WebSocket
- * hub for signaling and relay) and three ring members on UDP loopback that hold the board when no
- * tab is open. Browser tabs join the same ring over WebRTC, with the hub as relay fallback.
+ * The local demo, all in one process: a web server (the page, the browser bundle, the WebSocket hub
+ * for signaling and relay) and three ring members on UDP loopback that hold the board when no tab is
+ * open; the first of them is the hub (a member that accepts WebSockets relays for the others).
+ * Browser tabs join the same ring over WebRTC, with the hub as relay fallback — every member, tabs
+ * and servers, is given only the hub's URL.
  * No STUN server is used and nothing leaves the host it binds (127.0.0.1 by default).
  *
  * ```ts
@@ -14,7 +16,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createWebSocketTransport, type WebSocketLike, type WebSocketTransport } from "../../mod.ts";
+import type { WebSocketLike } from "../../mod.ts";
 import { ensureBundle } from "./bundle.ts";
 import { startWebServer } from "./http.ts";
 import { DEMO_TIMING, type ServerMember, startServerMembers } from "./members.ts";
@@ -67,23 +69,19 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const ids = options.members ?? ["alpha", "bravo", "charlie"];
   const root = repoRoot();
   const bundle = await ensureBundle(root, log);
-  // Sockets that arrive before the hub transport exists wait for it (it needs the bound URL).
-  const hubRef: { transport?: WebSocketTransport } = {};
-  const early: WebSocketLike[] = [];
+  // The hub member needs the bound URL, so it starts after the web server; until then upgrades are
+  // refused (nobody has the URL yet but this process).
+  const hubRef: { accept?: (socket: WebSocketLike) => void } = {};
   const web = await startWebServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8080,
     publicDir: join(root, "cli", "demo", "public"),
     bundle,
     config: (hub) => ({ hub, members: ids, timing: DEMO_TIMING, iceServers: options.iceServers ?? [] }),
-    accept: (s) => (hubRef.transport ? hubRef.transport.accept(s) : early.push(s)),
+    accept: (s) => (hubRef.accept ? hubRef.accept(s) : s.close(1013, "starting")),
   });
-  const hubTransport = await createWebSocketTransport({ id: "hub", advertise: [web.hub] });
-  hubRef.transport = hubTransport;
-  for (const s of early.splice(0)) hubTransport.accept(s);
-  log(`hub (signaling + relay) at ${web.hub}`);
-  log(`starting members ${ids.join(", ")} on UDP loopback …`);
-  const members = await startServerMembers(web.hub, ids);
+  log(`starting members ${ids.join(", ")} on UDP loopback; ${ids[0]} is the hub at ${web.hub} …`);
+  const members = await startServerMembers(web.hub, ids, (accept) => (hubRef.accept = accept));
   let closing: Promise<void> | undefined;
   return {
     url: web.url,
@@ -93,7 +91,6 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     close() {
       closing ??= (async () => {
         await Promise.all(members.map((m) => m.close()));
-        await hubTransport.close();
         await web.close();
       })();
       return closing;

@@ -1,13 +1,14 @@
 // The page: this tab becomes a raincore ring member (WebRTC to other tabs, the hub's relay as
 // fallback and to the server members), replicates the board with a GroupDataManager, and shows
-// the ring live. window.demo exposes read-only state for tests.
+// the ring live. It is given only the hub's URL: the members' IDs and addresses come with the join.
+// It follows the page's lifecycle (hidden, frozen, shown again). window.demo exposes read-only state
+// for tests.
 import {
+  createNode,
   createWebRtcTransport,
   createWebSocketTransport,
-  GroupCommunicationManager,
   GroupDataManager,
-  resolveTiming,
-  TransportManager,
+  watchPageLifecycle,
 } from "/raincore.browser.js";
 import { Board } from "./board.js";
 import { colorOf, shortName } from "./names.js";
@@ -16,12 +17,6 @@ import { RingPanel } from "./ring.js";
 const cfg = await (await fetch("/config.json")).json();
 const id = `tab-${crypto.getRandomValues(new Uint16Array(1))[0].toString(16).padStart(4, "0")}`;
 const servers = new Set(cfg.members);
-const enc = (s) => encodeURIComponent(s);
-/** Addresses of a node: tabs direct over WebRTC first, everyone through the hub's relay. */
-const addressesOf = (peer) =>
-  servers.has(peer) || !rtc
-    ? [`relay+${cfg.hub}#${enc(peer)}`]
-    : [`webrtc+${cfg.hub}#${enc(peer)}`, `relay+${cfg.hub}#${enc(peer)}`];
 
 document.getElementById("me-id").textContent = shortName(id);
 document.querySelector("#me .dot").style.background = colorOf(id);
@@ -38,30 +33,17 @@ try {
 } catch (e) {
   console.warn("WebRTC unavailable, relay only:", e);
 }
-const timing = resolveTiming(cfg.timing);
-const tm = new TransportManager({
-  nodeId: id,
+// WebRTC first (direct to other tabs), the hub's relay as fallback; the hub's URL is all it knows.
+let gdm;
+const node = createNode({
+  id,
   transports: rtc ? [rtc, ws] : [ws],
-  ...timing.transport,
+  join: [cfg.hub],
+  timing: cfg.timing,
+  beforeStart: (n) => (gdm = new GroupDataManager({ gcm: n.gcm, layer: n.transport })),
 });
-/** The GCM hands the token to members nobody introduced: set their addresses on the first send. */
-const layer = {
-  nodeId: id,
-  send(peer, channel, msg) {
-    const want = addressesOf(peer);
-    const have = tm.addressesOf(peer);
-    if (have.length !== want.length || have.some((a, i) => a !== want[i])) tm.setAddresses(peer, want);
-    return tm.send(peer, channel, msg);
-  },
-  onMessage: (channel, fn) => tm.onMessage(channel, fn),
-};
-const gcm = new GroupCommunicationManager({
-  layer,
-  incarnation: tm.incarnation,
-  peers: cfg.members,
-  timing: timing.gcm,
-});
-const gdm = new GroupDataManager({ gcm, layer });
+const gcm = node.gcm;
+watchPageLifecycle(gcm); // hidden: never hold the token; frozen or hidden for long: leave, rejoin when back
 const ring = new RingPanel(id, servers);
 const board = new Board(gdm, id);
 const status = document.getElementById("status");
@@ -82,11 +64,9 @@ gcm.on("view", (v) => {
 gcm.on("token", () => ring.token());
 gcm.on("deliver", () => ring.delivered());
 gdm.on("synced", (e) => ring.note(`board received from the ring (${e.items} items)`));
-gcm.start();
 ring.view(gcm.view.index, gcm.view.members);
 
 document.getElementById("add").addEventListener("click", () => board.create());
-addEventListener("pagehide", () => void gcm.leave().catch(() => {}));
 
 globalThis.demo = {
   id,
