@@ -11,7 +11,8 @@ import type { TimingOptions } from "../gcm/timing.ts";
 import { startMember } from "../runtime/member.ts";
 import { emitLine, epochMs } from "../runtime/json_out.ts";
 import { forEachStdinLine } from "../runtime/lines.ts";
-import { loadNodeCrypto, parseKeyFile, secureTransport } from "../transport/secure/secure.ts";
+import { parseKeyFile } from "../transport/secure/key_file.ts";
+import { loadNodeCrypto, secureTransport } from "../transport/secure/secure.ts";
 import { createUdpTransport } from "../transport/backends/udp.ts";
 import { Fnv64 } from "./fnv.ts";
 

@@ -6,6 +6,7 @@
 
 import { benchCommand } from "./bench_command.ts";
 import { demoCommand } from "./demo_command.ts";
+import { keyCommand } from "./key_command.ts";
 import { minCommand } from "./min_command.ts";
 import { nodeCommand } from "./node_command.ts";
 import { simCommand } from "./sim_command.ts";
@@ -26,5 +27,6 @@ export const commands: Record<string, Command> = {
   demo: demoCommand,
   node: nodeCommand,
   min: minCommand,
+  key: keyCommand,
   sim: simCommand,
 };

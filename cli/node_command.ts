@@ -10,15 +10,13 @@
 import type { GroupCommunicationManager } from "../gcm/manager.ts";
 import type { ViewMode } from "../gcm/types.ts";
 import { GroupDataManager } from "../gdm/manager.ts";
-import {
-  InvalidKeyError,
-  loadNodeCrypto,
-  parseKeyFile,
-  secureTransport,
-} from "../transport/secure/secure.ts";
+import { secureTransport } from "../transport/secure/secure.ts";
 import { createUdpTransport, formatUdpAddress } from "../transport/backends/udp.ts";
 import { tryParseUdpAddress } from "../transport/backends/udp_address.ts";
 import { TransportBindError } from "../transport/errors.ts";
+import { warnIfExposed } from "./exposure_warning.ts";
+import { watchIdConflicts } from "./id_conflict.ts";
+import { readKeyFile } from "./key_file_flag.ts";
 import type { Command } from "./commands.ts";
 import { CommandFailedError, parseFlags, requiredFlag, stringFlag, UsageError } from "../runtime/args.ts";
 import { emitLine } from "../runtime/json_out.ts";
@@ -50,12 +48,17 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--join udp://HOST:PORT �
 ${TIMING_USAGE}
 
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
-  ready {id, address}   view {index, members}   deliver {from, seq, level, data}
+  ready {id, address}   (first)
+  view {id, index, previous, members, detail}   (every view this process installs; detail: id#incarnation)
+  transitional {id, previous, next, members, detail}   (before each view after the first: who moves along)
+  deliver {from, inc, seq, level, view, transitional, data}   (view: the configuration it was delivered in)
   leave {graceful, reason: "requested"|"health"|"suspended"|"stalled", rejoins}
   data {key, value, writer, deleted[, loaded]}   (every change applied here, state transfer
     included; loaded: true for items read from --data-dir at start)
   value {key, value}   (answers get)   lock {name, owner|null}   conflict {key, winner, loser}
   synced {items}   error {message, name}
+  conflict {nodeId, incarnations, self, kept, refused, reportedBy}   (another live process uses
+    a node ID; the refused one — this node when self and refused — exits with code 3)
 stdin: eligible add ID | eligible remove ID | send TEXT | send-safe TEXT | set KEY VALUE | del KEY | get KEY | lock NAME | unlock NAME
        | leave | quit          (VALUE: JSON, or else the text itself)
   leave: leave the group gracefully (one token round), then exit 0; the end of stdin means leave too.
@@ -145,6 +148,12 @@ export const nodeCommand: Command = {
     const storage = config.dataDir === undefined ? undefined : await openFileStorage(config.dataDir, id);
     const initial = storage === undefined ? undefined : await storage.load();
     const udp = await bindUdp(config.listen);
+    warnIfExposed(
+      "raincore node",
+      config.listen.host,
+      formatUdpAddress(config.listen.host, udp.port),
+      config.key !== undefined,
+    );
     let gdm: GroupDataManager | undefined;
     const member = startMember({
       id,
@@ -171,16 +180,18 @@ export const nodeCommand: Command = {
 
     const encoder = new TextEncoder();
     let quitting: Promise<number> | undefined;
-    /** Closes the data layer and the member (after a graceful leave if asked); resolves with the exit code. */
-    const quit = (graceful: boolean): Promise<number> =>
+    /** Closes the data layer and the member (after a graceful leave if asked) and exits with `code`. */
+    const quit = (graceful: boolean, code = 0): Promise<number> =>
       quitting ??= (async () => {
         if (graceful) await gcm.leave();
         await data.close();
         await member.close();
-        emitLine("exit", { code: 0 });
+        emitLine("exit", { code });
         // stdin may still be open (leave/quit typed by a person): end the process here.
-        return exit(0);
+        return exit(code);
       })();
+    // Another live process with this ID, and the peers talk to that one: stop (no leave: not a member).
+    watchIdConflicts(member.tm, (code) => void quit(false, code));
     await forEachStdinLine(async (line) => {
       if (quitting !== undefined) return;
       const [word, ...rest] = line.split(" ");
@@ -243,28 +254,12 @@ async function readKeyFlag(file: string | undefined, encrypt: boolean, id: strin
     if (encrypt) throw new UsageError("--encrypt needs --key-file");
     return undefined;
   }
-  const { readFile } = await import("node:fs/promises");
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new UsageError(
-      `--key-file ${file}: cannot read it (${(error as { code?: string }).code ?? error})`,
-    );
-  }
-  let key: ReturnType<typeof parseKeyFile>;
-  try {
-    key = parseKeyFile(text);
-  } catch (error) {
-    if (!(error instanceof InvalidKeyError)) throw error;
-    throw new UsageError(`--key-file ${file}: ${error.message}`);
-  }
+  const key = await readKeyFile(file);
   if (!(key instanceof Uint8Array) && key.nodeId !== id) {
     throw new UsageError(
       `--key-file ${file}: the credential is for node "${key.nodeId}", not --id "${id}"; issue one for "${id}"`,
     );
   }
-  await loadNodeCrypto();
   return key;
 }
 

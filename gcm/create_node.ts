@@ -5,7 +5,6 @@
  * @module
  */
 import { type Clock, SystemClock } from "../base/clock.ts";
-import type { Logger } from "../base/log.ts";
 import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
@@ -16,6 +15,8 @@ import type { GcmMetrics } from "./metrics.ts";
 import type { WaitOptions } from "./options.ts";
 import { resolveTiming, type TimingOptions } from "./timing.ts";
 import type { TransportStats } from "../transport/manager.ts";
+import type { IncarnationConflict } from "../transport/peer_rounds.ts";
+import { type Logger, resolveLogger } from "../base/log.ts";
 import type { ViewMode } from "./types.ts";
 
 /** Options of {@link createNode}. */
@@ -71,6 +72,14 @@ export interface CreateNodeOptions {
    */
   beforeStart?: (node: GcmNode) => void;
   /**
+   * Called when the Transport Manager sees two live processes with one node ID (see
+   * `TransportManager.onConflict`). One ID, one member: by default, the process the peers refused —
+   * in practice the one started later — logs the conflict as an error and closes itself, so the
+   * group is never silently split; the other logs a warning and goes on.
+   * @default {close the refused process, as described}
+   */
+  onIdConflict?: (conflict: IncarnationConflict, node: GcmNode) => void;
+  /**
    * Where both managers say what they do; see `GcmOptions.logger`.
    * @default {console output for the namespaces in RAINCORE_DEBUG (e.g. `RAINCORE_DEBUG=gcm,tm`)}
    */
@@ -83,8 +92,20 @@ export interface NodeMetrics extends GcmMetrics {
   transport: TransportStats;
 }
 
+/**
+ * The type of `Symbol.asyncDispose` where the consumer's TypeScript knows it (`esnext.disposable`,
+ * `@types/node`), else `never`: so `await using node = createNode(…)` type-checks where it can run,
+ * and a project whose `lib` lacks it still type-checks the rest.
+ */
+export type AsyncDisposeSymbol = SymbolConstructor extends { readonly asyncDispose: infer K extends symbol }
+  ? K
+  : never;
+
 /** A running node: its GCM, the Transport Manager below it, and a way to stop both. */
-export interface GcmNode {
+export type GcmNode = GcmNodeMembers & { [K in AsyncDisposeSymbol]: () => Promise<void> };
+
+/** The members of a {@link GcmNode} (every runtime; `Symbol.asyncDispose` aside). */
+export interface GcmNodeMembers {
   /** The node ID. */
   readonly id: string;
   /** The Group Communication Manager (views, multicast, withToken, leave). */
@@ -97,8 +118,6 @@ export interface GcmNode {
   ready(options?: WaitOptions): Promise<ViewEvent>;
   /** A snapshot of the node's counters. */
   metrics(): NodeMetrics;
-  /** `await using node = createNode(…)`: {@link close} at the end of the scope. */
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -169,6 +188,23 @@ export function createNode(options: CreateNodeOptions): GcmNode {
       return this.close();
     },
   };
+  const log = resolveLogger(options.logger);
+  transport.onConflict((c) => {
+    if (options.onIdConflict !== undefined) {
+      options.onIdConflict(c, node);
+      return;
+    }
+    const refused = c.self && c.refused;
+    log({
+      level: refused ? "error" : "warn",
+      namespace: "tm",
+      message: refused
+        ? `another live process runs as node "${c.nodeId}" and the peers talk to it: this one stops`
+        : `two live processes claim node "${c.nodeId}" (incarnations ${c.incarnations.join(", ")})`,
+      fields: { ...c },
+    });
+    if (refused) void node.close(0);
+  });
   if (options.beforeStart !== undefined) {
     try {
       options.beforeStart(node);

@@ -291,11 +291,6 @@ export class GroupCommunicationManager {
     };
   }
 
-  /** `using gcm = new GroupCommunicationManager(…)`: {@link close} at the end of the scope. */
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
   #joined(): boolean {
     return !this.#closed && !this.core.left && this.#lastView !== undefined && !this.core.holding;
   }

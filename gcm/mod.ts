@@ -11,7 +11,14 @@
  * ```
  * @module
  */
-export { createNode, type CreateNodeOptions, type GcmNode, type NodeMetrics } from "./create_node.ts";
+export {
+  type AsyncDisposeSymbol,
+  createNode,
+  type CreateNodeOptions,
+  type GcmNode,
+  type GcmNodeMembers,
+  type NodeMetrics,
+} from "./create_node.ts";
 export type { GcmMetrics } from "./metrics.ts";
 export type { LogEntry, Logger, LogLevel } from "../base/log.ts";
 export { GroupCommunicationManager } from "./manager.ts";

@@ -51,7 +51,10 @@ export class TransactionAbortedError extends RaincoreError {
   }
 }
 
-/** A partial update that does not fit the item (byte patch of a non-binary value, path through a non-object). */
+/**
+ * A partial update that does not fit the item (byte patch of a non-binary value, path through a
+ * non-object), or a value or path with the key `"__proto__"`, which cannot be stored (gdm/value.ts).
+ */
 export class PatchError extends RaincoreError {
   /** The error's `name`, stable across versions. */
   static override readonly errorName = "PatchError";

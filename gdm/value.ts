@@ -2,6 +2,11 @@
  * Values of data items: any structured-clone-able value or bytes, stored encoded with CBOR
  * (cbor-x) so that every replica holds the same bytes, plus the two kinds of partial update:
  * a byte range of a binary value and a path into a structured value.
+ *
+ * The key `"__proto__"` is refused, in values and in patch paths ({@link PatchError}): cbor-x
+ * renames it to `"__proto_"` when it decodes (its guard against prototype pollution), so replicas
+ * would hold another value than the writer meant; and a patch path through it would reach
+ * `Object.prototype` and change every object of every replica.
  * @module
  */
 import { Encoder } from "cbor-x/encode";
@@ -9,9 +14,44 @@ import { PatchError } from "./errors.ts";
 
 const cbor = new Encoder({ useRecords: false, structuredClone: true, mapsAsObjects: true });
 
-/** Encodes a value (structured-clone-able data or bytes) to CBOR. */
+/** The one object key a value may not use; see the module documentation. */
+const FORBIDDEN_KEY = "__proto__";
+
+/**
+ * Encodes a value (structured-clone-able data or bytes) to CBOR.
+ * @throws {PatchError} when an object in it has the key `"__proto__"`.
+ */
 export function encodeValue(value: unknown): Uint8Array {
+  checkKeys(value, [], new Set());
   return cbor.encode(value);
+}
+
+function forbidden(path: Path): PatchError {
+  return new PatchError(
+    `the key "${FORBIDDEN_KEY}" (at ${JSON.stringify(path)}) cannot be stored: cbor-x renames it on decode ` +
+      `and a path through it reaches Object.prototype; use another key`,
+  );
+}
+
+/** Throws when an object inside `value` (plain objects, arrays, maps) has the forbidden key. */
+function checkKeys(value: unknown, path: Path, seen: Set<object>): void {
+  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value) || seen.has(value)) return;
+  seen.add(value);
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      if (k === FORBIDDEN_KEY) throw forbidden([...path, k]);
+      checkKeys(v, [...path, String(k)], seen);
+    }
+  } else if (value instanceof Set) {
+    for (const v of value) checkKeys(v, path, seen);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => checkKeys(v, [...path, i], seen));
+  } else if (!(value instanceof Date) && !(value instanceof RegExp)) {
+    for (const k of Object.keys(value)) {
+      if (k === FORBIDDEN_KEY) throw forbidden([...path, k]);
+      checkKeys((value as Record<string, unknown>)[k], [...path, k], seen);
+    }
+  }
 }
 
 /** Decodes a value encoded by {@link encodeValue}. */
@@ -49,12 +89,14 @@ export function applyPatch(old: Uint8Array | undefined, patch: Patch): Uint8Arra
     if (patch.remove) throw new PatchError("cannot remove the root with a patch; use delete()");
     return encodeValue(patch.value);
   }
+  const bad = patch.path.indexOf(FORBIDDEN_KEY);
+  if (bad >= 0) throw forbidden(patch.path.slice(0, bad + 1));
   const root = old === undefined ? {} : decodeValue(old);
   if (!isContainer(root)) throw new PatchError("path patch of a value that is not an object or array");
   let node: Record<string | number, unknown> = root;
   for (let i = 0; i < patch.path.length - 1; i++) {
     const k = patch.path[i];
-    let next = node[k];
+    let next = Object.hasOwn(node, k) ? node[k] : undefined; // never an inherited property
     if (next === undefined || next === null) {
       next = {};
       node[k] = next;

@@ -7,12 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import {
-  formatNodeCredential,
-  issueNodeCredential,
-  loadNodeCrypto,
-  parseKeyFile,
-} from "../transport/secure/secure.ts";
+import { issueNodeCredential } from "../transport/secure/keys.ts";
+import { formatNodeCredential, parseKeyFile } from "../transport/secure/key_file.ts";
+import { loadNodeCrypto } from "../transport/secure/node_crypto.ts";
 
 const { values } = parseArgs({
   options: { "key-file": { type: "string" }, node: { type: "string" }, eligible: { type: "string" } },

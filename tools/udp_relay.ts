@@ -6,6 +6,7 @@
  * network — with two, every node learned a second address per peer and the Transport Manager spent its
  * retries on both before reporting a failure, doubling failure detection (6 s+ per peer under a
  * partition). `partition([[…], […]])` blocks every pair across groups; `heal()` unblocks everything.
+ * `tap` sees every packet it forwards (the adversarial tests take their fuzzing material from it).
  * @module
  */
 import { createSocket, type Socket } from "node:dgram";
@@ -17,6 +18,8 @@ export class UdpRelay {
   readonly #blocked = new Set<string>();
   /** Packets dropped by blocks (diagnostics). */
   dropped = 0;
+  /** Called with every packet forwarded: source and destination node IDs, the bytes. */
+  tap: ((src: string, dst: string, packet: Uint8Array) => void) | undefined;
 
   private constructor(readonly ids: readonly string[], readonly ports: readonly number[]) {}
 
@@ -38,6 +41,7 @@ export class UdpRelay {
             r.dropped++;
             return;
           }
+          r.tap?.(src, dst, msg);
           s.send(msg, port, "127.0.0.1");
         });
         const port = s.address().port;

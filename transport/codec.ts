@@ -10,12 +10,21 @@
  *         u8 kind=1 (fragment)       | u16 channel | u32 msgId | u32 total | u32 offset | u16 len | bytes
  * ACK     header(type=2) | u32 cum | u8 rangeCount | (u32 first | u32 last)*   selective acks above cum
  * HELLO   header(type=3)             "my incarnation is srcInc; yours (dstInc) was not what I expected"
+ * PROBE   header(type=4) | u64 nonce "who are you? answer with this nonce"
+ * REPLY   header(type=5) | u64 nonce | u32 baseSeq | u32 window | u8 flags | (u64 otherInc if flags & 1)
+ *         "I am srcInc; my data session towards you is epoch, from baseSeq on, at most window ahead;
+ *          (flag 1) another live process claims your ID, with incarnation otherInc;
+ *          (flag 2, only with 1) and I talk to that one, not to you"
+ * CONFLICT header(type=6)            "your ID is claimed twice: probe me to hear more"
  * DISCOVER header(type=7)            "who are you?" to an address whose node ID is not known (dstId "*",
  *                                    ignored); whoever receives it answers with a HELLO echoing epoch
  * ```
  *
- * Incarnations are integers below 2^53 carried as u64. `epoch` names the sender's data session
- * (it grows each time the sender gives up on the receiver); ACK and HELLO echo the epoch they answer.
+ * Incarnations are integers below 2^53 carried as u64, as are nonces. `epoch` names the sender's data
+ * session (a new one each time the sender gives up on the receiver or learns that it restarted); ACK
+ * and HELLO echo the epoch they answer. Only a REPLY, which answers a PROBE's nonce, makes a receiver
+ * believe in a peer's incarnation and data session (see `peer_rounds.ts`): every other packet is
+ * at most a hint to probe.
  * {@link decodePacket} validates everything and throws {@link DecodeError} and nothing else, so the
  * manager never sees a half-valid packet.
  * @module
@@ -31,12 +40,22 @@ export const TYPE_DATA = 1;
 export const TYPE_ACK = 2;
 /** Packet type: incarnation announcement, sent in reply to a packet addressed to another incarnation. */
 export const TYPE_HELLO = 3;
+/** Packet type: "who are you?", answered by a {@link TYPE_PROBE_REPLY} echoing its nonce. */
+export const TYPE_PROBE = 4;
+/** Packet type: the answer to a {@link TYPE_PROBE}: incarnation, data session, conflict news. */
+export const TYPE_PROBE_REPLY = 5;
+/** Packet type: "your node ID is claimed by two live processes; probe me for the details". */
+export const TYPE_CONFLICT = 6;
 /**
  * Packet type: "who are you?", sent to an address whose node is not known (joining through one
- * address); any receiver answers with a HELLO that echoes the epoch (a nonce). Type 7: 4–6 are
- * reserved for the incarnation probes of the hardened Transport Manager.
+ * address); any receiver answers with a HELLO that echoes the epoch (a nonce). The answer is only a
+ * hint: the sender then probes the node it names, as for any other.
  */
 export const TYPE_DISCOVER = 7;
+/** {@link ProbeReplyPacket} flag: another live process claims the receiver's node ID. */
+export const REPLY_FLAG_CONFLICT = 1;
+/** {@link ProbeReplyPacket} flag (with {@link REPLY_FLAG_CONFLICT}): the replier talks to that other process. */
+export const REPLY_FLAG_REFUSED = 2;
 
 /** Largest packet the format can describe (u16 frame lengths). */
 export const MAX_PACKET_BYTES = 65_535;
@@ -110,6 +129,37 @@ export interface HelloPacket extends PacketHeader {
   type: typeof TYPE_HELLO;
 }
 
+/** A decoded PROBE packet. */
+export interface ProbePacket extends PacketHeader {
+  /** Discriminant. */
+  type: typeof TYPE_PROBE;
+  /** Random number the reply must echo, below 2^53. */
+  nonce: number;
+}
+
+/** A decoded PROBE_REPLY packet; `epoch` is the replier's data session towards the prober (0: none). */
+export interface ProbeReplyPacket extends PacketHeader {
+  /** Discriminant. */
+  type: typeof TYPE_PROBE_REPLY;
+  /** The nonce of the PROBE being answered. */
+  nonce: number;
+  /** Lowest sequence number of `epoch` not yet acknowledged (every lower one was). */
+  baseSeq: number;
+  /** Most packets the replier keeps in flight: how far above `baseSeq` its packets can be. */
+  window: number;
+  /** 0, {@link REPLY_FLAG_CONFLICT}, or that and {@link REPLY_FLAG_REFUSED}. */
+  flags: number;
+  /** With {@link REPLY_FLAG_CONFLICT}: the other live incarnation of the prober's ID; else 0. */
+  otherInc: number;
+}
+
+/** A decoded CONFLICT packet. */
+export interface ConflictPacket extends PacketHeader {
+  /** Discriminant. */
+  type: typeof TYPE_CONFLICT;
+}
+
+/** Any decoded packet. */
 /** A decoded DISCOVER packet (its `dstId` means nothing). */
 export interface DiscoverPacket extends PacketHeader {
   /** Discriminant. */
@@ -117,7 +167,14 @@ export interface DiscoverPacket extends PacketHeader {
 }
 
 /** Any decoded packet. */
-export type Packet = DataPacket | AckPacket | HelloPacket | DiscoverPacket;
+export type Packet =
+  | DataPacket
+  | AckPacket
+  | HelloPacket
+  | ProbePacket
+  | ProbeReplyPacket
+  | ConflictPacket
+  | DiscoverPacket;
 
 /** Bounds the decoder enforces beyond the format itself. */
 export interface DecodeLimits {
@@ -227,6 +284,15 @@ export function encodeAck(
 }
 
 /** Encodes a complete HELLO packet. */
+/** Encodes a DISCOVER packet from `srcId` (its incarnation `srcInc`) with the nonce `nonce`. */
+export function encodeDiscover(srcId: Uint8Array, srcInc: number, nonce: number): Uint8Array {
+  const buf = new Uint8Array(headerSize(srcId.length, DISCOVER_DST.length));
+  writeHeader(buf, TYPE_DISCOVER, srcId, DISCOVER_DST, srcInc, 0, nonce);
+  return buf;
+}
+
+const DISCOVER_DST = new Uint8Array([0x2a]); // "*"
+
 export function encodeHello(
   srcId: Uint8Array,
   dstId: Uint8Array,
@@ -239,14 +305,66 @@ export function encodeHello(
   return buf;
 }
 
-/** Encodes a DISCOVER packet from `srcId` (its incarnation `srcInc`) with the nonce `nonce`. */
-export function encodeDiscover(srcId: Uint8Array, srcInc: number, nonce: number): Uint8Array {
-  const buf = new Uint8Array(headerSize(srcId.length, DISCOVER_DST.length));
-  writeHeader(buf, TYPE_DISCOVER, srcId, DISCOVER_DST, srcInc, 0, nonce);
+/** Encodes a complete CONFLICT packet. */
+export function encodeConflict(
+  srcId: Uint8Array,
+  dstId: Uint8Array,
+  srcInc: number,
+  dstInc: number,
+): Uint8Array {
+  const buf = new Uint8Array(headerSize(srcId.length, dstId.length));
+  writeHeader(buf, TYPE_CONFLICT, srcId, dstId, srcInc, dstInc, 0);
   return buf;
 }
 
-const DISCOVER_DST = new Uint8Array([0x2a]); // "*"
+/** Encodes a complete PROBE packet; `nonce` is an integer in [0, 2^53). */
+export function encodeProbe(
+  srcId: Uint8Array,
+  dstId: Uint8Array,
+  srcInc: number,
+  dstInc: number,
+  nonce: number,
+): Uint8Array {
+  const buf = new Uint8Array(headerSize(srcId.length, dstId.length) + 8);
+  const p = writeHeader(buf, TYPE_PROBE, srcId, dstId, srcInc, dstInc, 0);
+  writeU64(buf, p, nonce);
+  return buf;
+}
+
+/** What a PROBE_REPLY says besides its header. */
+export interface ProbeReplyFields {
+  /** The nonce of the PROBE being answered. */
+  nonce: number;
+  /** The replier's data session towards the prober (0: none). */
+  epoch: number;
+  /** Lowest unacknowledged sequence number of that session. */
+  baseSeq: number;
+  /** The replier's window, in packets. */
+  window: number;
+  /** Another live incarnation of the prober's ID, or 0. */
+  otherInc: number;
+  /** With `otherInc`: whether the replier talks to that one rather than to the prober. */
+  refused: boolean;
+}
+
+/** Encodes a complete PROBE_REPLY packet. */
+export function encodeProbeReply(
+  srcId: Uint8Array,
+  dstId: Uint8Array,
+  srcInc: number,
+  dstInc: number,
+  f: ProbeReplyFields,
+): Uint8Array {
+  const conflict = f.otherInc !== 0;
+  const buf = new Uint8Array(headerSize(srcId.length, dstId.length) + 17 + (conflict ? 8 : 0));
+  let p = writeHeader(buf, TYPE_PROBE_REPLY, srcId, dstId, srcInc, dstInc, f.epoch);
+  p = writeU64(buf, p, f.nonce);
+  p = writeU32(buf, p, f.baseSeq);
+  p = writeU32(buf, p, f.window);
+  buf[p++] = conflict ? REPLY_FLAG_CONFLICT | (f.refused ? REPLY_FLAG_REFUSED : 0) : 0;
+  if (conflict) writeU64(buf, p, f.otherInc);
+  return buf;
+}
 
 /**
  * Encodes a DATA packet from decoded form (tests, tools; the manager writes packets in place).
@@ -321,9 +439,17 @@ export function decodePacket(bytes: Uint8Array, limits: DecodeLimits): Packet {
     case TYPE_HELLO:
       if (p !== len) throw new DecodeError("trailing bytes after HELLO");
       return { type: TYPE_HELLO, srcId, dstId, srcInc, dstInc, epoch };
+    case TYPE_CONFLICT:
+      if (p !== len) throw new DecodeError("trailing bytes after CONFLICT");
+      return { type: TYPE_CONFLICT, srcId, dstId, srcInc, dstInc, epoch };
     case TYPE_DISCOVER:
       if (p !== len) throw new DecodeError("trailing bytes after DISCOVER");
       return { type: TYPE_DISCOVER, srcId, dstId, srcInc, dstInc, epoch };
+    case TYPE_PROBE:
+      if (len - p !== 8) throw new DecodeError("PROBE must carry exactly a nonce");
+      return { type: TYPE_PROBE, srcId, dstId, srcInc, dstInc, epoch, nonce: readU64(bytes, p) };
+    case TYPE_PROBE_REPLY:
+      return decodeProbeReply(bytes, p, { srcId, dstId, srcInc, dstInc, epoch });
     default:
       throw new DecodeError(`unknown packet type ${type}`);
   }
@@ -402,6 +528,27 @@ function decodeAck(bytes: Uint8Array, p: number, packet: AckPacket): AckPacket {
   return packet;
 }
 
+function decodeProbeReply(bytes: Uint8Array, p: number, h: PacketHeader): ProbeReplyPacket {
+  const len = bytes.length;
+  if (len - p < 17) throw new DecodeError("truncated PROBE_REPLY fields");
+  const nonce = readU64(bytes, p);
+  const baseSeq = readU32(bytes, p + 8);
+  const window = readU32(bytes, p + 12);
+  const flags = bytes[p + 16];
+  p += 17;
+  if (baseSeq === 0 || window === 0) throw new DecodeError("PROBE_REPLY with seq or window 0");
+  if (flags !== 0 && flags !== REPLY_FLAG_CONFLICT && flags !== (REPLY_FLAG_CONFLICT | REPLY_FLAG_REFUSED)) {
+    throw new DecodeError(`unknown PROBE_REPLY flags ${flags}`);
+  }
+  let otherInc = 0;
+  if (flags !== 0) {
+    if (len - p !== 8) throw new DecodeError("PROBE_REPLY conflict flag without an incarnation");
+    otherInc = readU64(bytes, p);
+    if (otherInc === 0) throw new DecodeError("PROBE_REPLY conflict with incarnation 0");
+  } else if (p !== len) throw new DecodeError("trailing bytes after PROBE_REPLY");
+  return { type: TYPE_PROBE_REPLY, ...h, nonce, baseSeq, window, flags, otherInc };
+}
+
 function decodeId(bytes: Uint8Array, p: number, n: number): string {
   try {
     return decoder.decode(bytes.subarray(p, p + n));
@@ -440,6 +587,6 @@ function readU32(buf: Uint8Array, p: number): number {
 
 function readU64(buf: Uint8Array, p: number): number {
   const hi = readU32(buf, p);
-  if (hi >= 2 ** 21) throw new DecodeError("incarnation out of range");
+  if (hi >= 2 ** 21) throw new DecodeError("incarnation or nonce out of range (≥ 2^53)");
   return hi * 4294967296 + readU32(buf, p + 4);
 }

@@ -68,3 +68,9 @@ export class TransportBindError extends RaincoreError {
     super(`cannot bind ${address}${why}`, options);
   }
 }
+
+/** A key file or key option that is not usable. */
+export class InvalidKeyError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
+  static override readonly errorName = "InvalidKeyError";
+}

@@ -8,12 +8,19 @@
  * - Atomic: a message of any size (up to `maxMessageBytes`) is cut into fragments that fit every
  *   backend and handed up whole or not at all.
  * - Exactly once: packets carry the sender's incarnation, a session epoch and a sequence number;
- *   the receiver processes each packet once and drops leftovers of older incarnations and
- *   sessions. Packets also carry the receiver's incarnation as the sender believes it, so a
- *   restarted receiver refuses what was meant for its old self (and says so with a HELLO), and the
- *   sender fails the messages that may have reached the old one instead of confusing the two.
- *   The first packet to a node whose incarnation is not known yet is answered by such a HELLO, so
- *   first contact costs one extra round trip (and sends one probe packet, not a whole window).
+ *   the receiver processes each packet once and only packets of the sender's current session.
+ *   Packets also carry the receiver's incarnation as the sender believes it, so a restarted
+ *   receiver refuses what was meant for its old self (and says so with a HELLO), and the sender
+ *   fails the messages that may have reached the old one instead of confusing the two.
+ * - Incarnations and sessions are believed only by round trip: a PROBE with a random nonce to the
+ *   peer's addresses, answered by a PROBE_REPLY that echoes it (`probe_round.ts`). A packet that
+ *   claims another incarnation or session only starts such a round (at most one per peer at a
+ *   time, and not more often than every `rtoMinMs`), and a DATA packet of an unconfirmed session
+ *   waits for it (bounded) instead of being processed. First contact therefore costs one round
+ *   trip, and a forged packet cannot reset a session, fail pending sends or pin a wrong incarnation.
+ *   Two processes answering with different incarnations for one node ID are a conflict: the
+ *   manager keeps talking to one, reports it ({@link TransportManager.onConflict}), and tells both
+ *   processes, which hear it by probing the reporter — see {@link IncarnationConflict}.
  * - No ordering between different messages: each is handed up as soon as it is complete. (In
  *   practice small messages from one sender arrive in order unless the network reorders them.)
  * - Sliding window per destination, cumulative plus selective acks, Jacobson/Karels retransmission
@@ -23,9 +30,16 @@
  *   preferred one when its backend reports it usable again) or in parallel;
  *   the address scheme (`mem://`, `udp://`, …) picks the backend; a backend's `isUnreachable()`
  *   makes an address count as failed at once.
- * - A packet from an unknown node teaches its source address, so replies (e.g. to a join) work.
- * - {@link TransportManager.discover} asks whoever listens at an address for its node ID (joining
+ * - A node that contacts us first (a joiner) is probed at the packet's source address, which is
+ *   learned once it answers, so replies work.
+ * - Addresses a node declares for itself (the group layer passes them on with the join:
+ *   {@link TransportManager.declareAddresses}) are used unless the application configured that node's;
+ *   {@link TransportManager.discover} asks whoever listens at an address for its node ID (joining
  *   through one address); {@link TransportManager.addresses} are this node's own, every backend's.
+ * - Bounded: node IDs the application did not configure (`maxUnknownPeers`, forgotten after
+ *   `peerIdleMs` idle), packets waiting for a round (`maxHeldBytes`), reassembly per sender and
+ *   overall (`maxReassemblyBytesPerPeer`, `maxReassemblyBytes`), and the answers and rounds spent
+ *   on unconfirmed senders (`strangerBudgetPerSecond`).
  *
  * The manager is a protocol core: its only notion of time is the injected {@link Clock}.
  * @module
@@ -34,30 +48,42 @@
 import { type Clock, SystemClock, type TimerId } from "../base/clock.ts";
 import {
   DATA_FIXED_BYTES,
+  type DataPacket,
   type DecodeLimits,
   decodePacket,
   encodeAck,
   encodeDiscover,
   encodeHello,
   encodeNodeId,
+  encodeProbeReply,
   FRAGMENT_FRAME_OVERHEAD,
   headerSize,
   MAX_ACK_RANGES,
   MAX_INCARNATION,
   MAX_PACKET_BYTES,
   type Packet,
+  type ProbePacket,
+  type ProbeReplyPacket,
   TYPE_ACK,
+  TYPE_CONFLICT,
   TYPE_DATA,
   TYPE_DISCOVER,
   TYPE_HELLO,
+  TYPE_PROBE,
+  TYPE_PROBE_REPLY,
 } from "./codec.ts";
 import { ClosedError, type RaincoreError } from "../base/errors.ts";
 import { MessageTooLargeError, UnknownNodeError } from "./errors.ts";
 import { newIncarnation } from "./incarnation.ts";
 import { addressScheme, type PacketTransport } from "./packet_transport.ts";
+import { type Peer, PeerTable } from "./peer_table.ts";
+import { type IncarnationConflict, PeerRounds } from "./peer_rounds.ts";
+import type { ProbeAnswer } from "./probe_round.ts";
+import { ReassemblyBudget } from "./reassembly.ts";
 import { PeerReceiver } from "./receiver.ts";
 import { addressFailureMs, TRANSPORT_TIMING_DEFAULTS } from "./rtt.ts";
 import { type OutMessage, PeerSender, type SenderHost } from "./sender.ts";
+import { TokenBucket } from "./token_bucket.ts";
 
 /** Options of a {@link TransportManager}. */
 export interface TransportManagerOptions {
@@ -75,15 +101,16 @@ export interface TransportManagerOptions {
    * @default {(Date.now() − 2024-01-01) × 2048 + 11 random bits + 1}, see {@link newIncarnation}
    */
   incarnation?: number;
-  /** Retransmission timeout before a round trip was measured, in ms. @default {200} (`TRANSPORT_TIMING_DEFAULTS`) */
+  /** Retransmission timeout before a round trip was measured, in ms. @default {200} */
   rtoInitialMs?: number;
-  /** Floor of the adaptive retransmission timeout, in ms. @default {20} */
+  /** Floor of the adaptive retransmission timeout, in ms; also the least time between two probe rounds to one peer. @default {20} */
   rtoMinMs?: number;
   /** Ceiling of the retransmission timeout, back-off included, in ms. @default {1000} */
   rtoMaxMs?: number;
   /**
    * Resends on one address without any acknowledgement before the address counts as failed (in
-   * parallel mode: resends on all addresses together before the node counts as failed). @default {4}
+   * parallel mode: resends on all addresses together before the node counts as failed); also the
+   * resends of an unanswered probe round. @default {4}
    */
   retries?: number;
   /** Try a node's addresses one after another, or send on all at once. @default {"sequence"} */
@@ -101,8 +128,32 @@ export interface TransportManagerOptions {
   maxMessageBytes?: number;
   /** Most messages of one sender under reassembly at once. @default {64} */
   maxReassembliesPerPeer?: number;
-  /** Most bytes of one sender's messages under reassembly at once (≥ maxMessageBytes). @default {2 × maxMessageBytes} */
+  /**
+   * Most bytes of one sender's unfinished messages held for reassembly (≥ maxMessageBytes); its
+   * oldest unfinished message may exceed it. @default {2 × maxMessageBytes}
+   */
   maxReassemblyBytesPerPeer?: number;
+  /**
+   * Most bytes of unfinished messages held for reassembly across all senders (≥ maxMessageBytes).
+   * When full, fragments are refused (the senders resend) until messages complete or sessions end.
+   * @default {4 × maxMessageBytes}
+   */
+  maxReassemblyBytes?: number;
+  /**
+   * Most node IDs kept that the application did not configure with `setAddresses()`: joiners and
+   * the senders of unconfirmed packets. The least recently heard one without pending sends is
+   * forgotten to make room. @default {1024}
+   */
+  maxUnknownPeers?: number;
+  /** Such a node is forgotten after this long without a packet from it or a pending send to it, ms. @default {60000} */
+  peerIdleMs?: number;
+  /** Most bytes of DATA packets kept while their session is being confirmed, across all peers. @default {4194304} (4 MiB) */
+  maxHeldBytes?: number;
+  /**
+   * Answers (PROBE_REPLY, HELLO) to unconfirmed senders and probe rounds for unconfigured node
+   * IDs, per second together (bursts of as many): what a flood can make this node do. @default {1000}
+   */
+  strangerBudgetPerSecond?: number;
 }
 
 /** Handler of the messages of one channel. */
@@ -110,7 +161,7 @@ export type MessageHandler = (from: string, message: Uint8Array) => void;
 
 /** Counters of a {@link TransportManager}, for tests, benchmarks and monitoring. */
 export interface TransportStats {
-  /** Packets handed to a backend (first transmissions, resends, acks, hellos). */
+  /** Packets handed to a backend (first transmissions, resends, acks, hellos, probes). */
   packetsSent: number;
   /** Packets received from the backends. */
   packetsReceived: number;
@@ -124,16 +175,26 @@ export interface TransportStats {
   messagesDelivered: number;
   /** Complete messages for a channel without a handler (dropped). */
   messagesUnhandled: number;
+  /** PROBE packets sent (first sends and resends). */
+  probesSent: number;
+  /** Incarnations confirmed by a probe round trip that differ from the one known before (restarts, first contacts). */
+  incarnationsConfirmed: number;
+  /** DATA packets of an unconfirmed session dropped (no room to hold them, or still unconfirmed after the round). */
+  unconfirmedDropped: number;
+  /** Answers and rounds not spent on strangers because `strangerBudgetPerSecond` was used up. */
+  strangerBudgetExceeded: number;
+  /** Unconfigured peers forgotten (idle, or to make room). */
+  peersForgotten: number;
+  /** Conflicts reported through {@link TransportManager.onConflict}. */
+  conflicts: number;
 }
 
-interface Peer {
-  readonly idBytes: Uint8Array;
-  readonly sender: PeerSender;
-  receiver: PeerReceiver | undefined;
-  ackTimer: TimerId | undefined;
-}
-
-const MAX_LEARNED_ADDRESSES = 8;
+/** Most DATA packets of one peer held while its session is being confirmed (a default window). */
+const MAX_HELD_PER_PEER = 256;
+/** Most bytes of them (the default `windowBytes`). */
+const MAX_HELD_BYTES_PER_PEER = 1024 * 1024;
+/** Size of the map of which backend last heard an address (it is only a preference). */
+const MAX_ADDRESS_BACKENDS = 4096;
 
 /** A pending {@link TransportManager.discover}. */
 interface Discovery {
@@ -158,6 +219,12 @@ export class TransportManager {
     duplicatePackets: 0,
     messagesDelivered: 0,
     messagesUnhandled: 0,
+    probesSent: 0,
+    incarnationsConfirmed: 0,
+    unconfirmedDropped: 0,
+    strangerBudgetExceeded: 0,
+    peersForgotten: 0,
+    conflicts: 0,
   };
   readonly #clock: Clock;
   readonly #transports: readonly PacketTransport[];
@@ -168,14 +235,19 @@ export class TransportManager {
   readonly #limits: DecodeLimits;
   readonly #maxReassemblies: number;
   readonly #maxReassemblyBytes: number;
-  readonly #peers = new Map<string, Peer>();
+  readonly #budget: ReassemblyBudget;
+  readonly #maxHeldBytes: number;
+  #heldBytes = 0;
+  readonly #strangers: TokenBucket;
+  readonly #peers: PeerTable;
+  readonly #rounds: PeerRounds;
   readonly #handlers = new Map<number, MessageHandler>();
+  readonly #conflictHandlers = new Set<(c: IncarnationConflict) => void>();
   readonly #loopback = new Map<TimerId, (error: RaincoreError) => void>();
-  /** Nodes whose addresses the application set (declared addresses do not replace them). */
-  readonly #configured = new Set<string>();
   /** Pending discoveries by nonce. */
   readonly #discoveries = new Map<number, Discovery>();
   #onAddresses: (() => void) | undefined;
+  #epochs = 0;
   #closed = false;
 
   /**
@@ -220,10 +292,22 @@ export class TransportManager {
     if (!(this.#maxReassemblyBytes >= maxMessageBytes)) {
       throw new RangeError("'maxReassemblyBytesPerPeer' must be ≥ maxMessageBytes");
     }
+    const overall = options.maxReassemblyBytes ?? 4 * maxMessageBytes;
+    if (!(overall >= maxMessageBytes)) throw new RangeError("'maxReassemblyBytes' must be ≥ maxMessageBytes");
+    this.#budget = new ReassemblyBudget(overall);
+    this.#maxHeldBytes = positiveInt(options.maxHeldBytes ?? 4 * 1024 * 1024, "maxHeldBytes", 0, 2 ** 32);
+    const strangers = positiveInt(options.strangerBudgetPerSecond ?? 1000, "strangerBudgetPerSecond", 1, 1e9);
+    this.#strangers = new TokenBucket(this.#clock, strangers, strangers);
     const mode = options.addressMode ?? "sequence";
     if (mode !== "sequence" && mode !== "parallel") {
       throw new RangeError("'addressMode' must be sequence or parallel");
     }
+    this.#peers = new PeerTable(
+      this.#clock,
+      positiveInt(options.maxUnknownPeers ?? 1024, "maxUnknownPeers", 1, 1 << 24),
+      positiveInt(options.peerIdleMs ?? 60_000, "peerIdleMs", 1, 2 ** 31),
+      (peer) => this.#cleanUp(peer),
+    );
     this.#limits = { maxMessageBytes };
     // Every packet must fit every backend, so that a resend may take any of a node's addresses.
     let packetBytes = MAX_PACKET_BYTES;
@@ -255,7 +339,36 @@ export class TransportManager {
       countRetransmission: () => {
         this.stats.retransmissions++;
       },
+      newEpoch: () => (this.#epochs = (this.#epochs + 1) >>> 0 || 1),
     };
+    this.#rounds = new PeerRounds({
+      clock: this.#clock,
+      nodeId: this.nodeId,
+      localId: this.#localId,
+      incarnation: this.incarnation,
+      minIntervalMs: rto.minMs,
+      maxWaitMs: rto.maxMs,
+      retries,
+      transmit: (address, packet) => this.#transmit(address, packet),
+      stranger: () => this.#stranger(),
+      confirmed: (peer, answer) => this.#confirmed(peer, answer),
+      ended: (peer) => this.#dropHeld(peer),
+      conflict: (c) => this.#emitConflict(c),
+      countProbe: () => {
+        this.stats.probesSent++;
+      },
+    });
+  }
+
+  /**
+   * Sets the addresses of a node, in order of preference (replacing those known or learned).
+   * An empty list forgets them (and makes the node one of the `maxUnknownPeers`).
+   * @throws {RangeError} for an invalid node ID, or one too long to leave room for data in a packet.
+   */
+  setAddresses(nodeId: string, addresses: readonly string[]): void {
+    const peer = this.#peers.get(nodeId) ?? this.#peers.add(nodeId, false, () => this.#makePeer(nodeId))!;
+    this.#peers.configure(peer, addresses);
+    peer.sender.setAddresses(addresses);
   }
 
   /** This node's own addresses: every backend's, in the order of the backends, preferred first. */
@@ -274,10 +387,38 @@ export class TransportManager {
   }
 
   /**
+   * The addresses node `nodeId` declared for itself (the group layer passes them on, so that a member
+   * learns where the others are from the join itself). Those a backend here sends to are used, in
+   * their order, replacing what was declared or learned before — unless the application set the
+   * node's addresses ({@link setAddresses}): configured addresses win, since a relay or a NAT may make
+   * the declared ones wrong from here. A node with declared addresses is kept like a configured one
+   * (up to `maxUnknownPeers` of them; past that, the longest-declared becomes forgettable again).
+   */
+  declareAddresses(nodeId: string, addresses: readonly string[]): void {
+    if (nodeId === this.nodeId || this.#closed) return;
+    const usable = addresses.filter((a) => this.#backendFor(a) !== null);
+    if (usable.length === 0) return;
+    let peer = this.#peers.get(nodeId);
+    if (peer === undefined) {
+      try {
+        peer = this.#peers.add(nodeId, false, () => this.#makePeer(nodeId));
+      } catch {
+        return; // an ID this manager could never send to
+      }
+      if (peer === undefined) return;
+    }
+    this.#peers.declare(peer, usable);
+    if (peer.configured.length > 0) return;
+    const cur = peer.sender.addresses;
+    if (cur.length !== usable.length || cur.some((a, i) => a !== usable[i])) peer.sender.setAddresses(usable);
+  }
+
+  /**
    * Asks whoever listens at `address` for its node ID — for joining through an address whose node
-   * is not known. `outcome` gets the ID (the node's address and incarnation are then known here), or
-   * `undefined` when nobody answered after `retries` resends (the initial retransmission timeout,
-   * doubling up to its ceiling) or the manager closed. Our own address answers nothing.
+   * is not known. `outcome` gets the ID (the address is then declared for that node, and the node is
+   * probed there like any other), or `undefined` when nobody answered after `retries` resends (the
+   * initial retransmission timeout, doubling up to its ceiling) or the manager closed. Our own
+   * address answers nothing.
    */
   discover(address: string, outcome: (nodeId?: string) => void): void {
     if (this.#closed) {
@@ -302,43 +443,6 @@ export class TransportManager {
       d.waitMs = Math.min(d.waitMs * 2, h.rto.maxMs);
     };
     attempt();
-  }
-
-  /**
-   * Sets the addresses of a node, in order of preference (replacing those known or learned).
-   * An empty list forgets them.
-   * @throws {RangeError} for an invalid node ID, or one too long to leave room for data in a packet.
-   */
-  setAddresses(nodeId: string, addresses: readonly string[]): void {
-    this.#peer(nodeId).sender.setAddresses(addresses);
-    if (addresses.length > 0) this.#configured.add(nodeId);
-    else this.#configured.delete(nodeId);
-  }
-
-  /**
-   * The addresses node `nodeId` declared for itself (the group layer passes them on, so that a member
-   * learns where the others are from the join itself). Those a backend here sends to are used, in
-   * their order, replacing what was declared or learned before — unless the application set the
-   * node's addresses ({@link setAddresses}): configured addresses win, since a relay or a NAT may make
-   * the declared ones wrong from here.
-   */
-  declareAddresses(nodeId: string, addresses: readonly string[]): void {
-    if (nodeId === this.nodeId || this.#configured.has(nodeId)) return;
-    const usable = addresses.filter((a) => this.#backendFor(a) !== null);
-    if (usable.length === 0) return;
-    let peer: Peer;
-    try {
-      peer = this.#peer(nodeId);
-    } catch {
-      return; // an ID this manager could never send to
-    }
-    const cur = peer.sender.addresses;
-    if (cur.length !== usable.length || cur.some((a, i) => a !== usable[i])) peer.sender.setAddresses(usable);
-  }
-
-  /** The addresses known for a node (set or learned), in order of preference. */
-  addressesOf(nodeId: string): readonly string[] {
-    return this.#peers.get(nodeId)?.sender.addresses ?? [];
   }
 
   /**
@@ -369,9 +473,35 @@ export class TransportManager {
     return h.parallel ? one : one * Math.max(1, sender.addresses.length);
   }
 
+  /** The addresses known for a node (set or learned), in order of preference. */
+  addressesOf(nodeId: string): readonly string[] {
+    return this.#peers.get(nodeId)?.sender.addresses ?? [];
+  }
+
   /** Current retransmission timeout towards a node in ms, or `undefined` for an unknown node. */
   rtoOf(nodeId: string): number | undefined {
     return this.#peers.get(nodeId)?.sender.rtoMs;
+  }
+
+  /** The incarnation of a node as confirmed by a probe round trip, or `undefined` if none is yet. */
+  incarnationOf(nodeId: string): number | undefined {
+    const inc = this.#peers.get(nodeId)?.sender.knownInc;
+    return inc === 0 ? undefined : inc;
+  }
+
+  /** Nodes known now (configured, learned, and strangers being probed). */
+  get peerCount(): number {
+    return this.#peers.size;
+  }
+
+  /** Bytes held for reassembly now, across all senders. */
+  get reassemblyBytes(): number {
+    return this.#budget.bytes;
+  }
+
+  /** Bytes of DATA packets held now while their sessions are being confirmed. */
+  get heldBytes(): number {
+    return this.#heldBytes;
   }
 
   /**
@@ -432,7 +562,9 @@ export class TransportManager {
       unacked: 0,
       outcome,
     };
-    this.#peers.get(nodeId)!.sender.enqueue(out);
+    const peer = this.#peers.get(nodeId)!;
+    peer.sender.enqueue(out);
+    if (peer.sender.knownInc === 0) this.#rounds.want(peer, undefined);
   }
 
   /** Why a send cannot go out (undefined: it can). */
@@ -471,18 +603,25 @@ export class TransportManager {
   }
 
   /**
+   * Calls `handler` for every {@link IncarnationConflict}: two live processes answering for one
+   * node ID (a peer's, or this node's own). Returns a function that unsubscribes.
+   */
+  onConflict(handler: (conflict: IncarnationConflict) => void): () => void {
+    this.#conflictHandlers.add(handler);
+    return () => this.#conflictHandlers.delete(handler);
+  }
+
+  /**
    * Stops the manager: pending sends reject with {@link ClosedError}, its timers stop, and the
    * backends it was given are closed (the manager owns them).
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#rounds.close();
     const error = new ClosedError("the transport manager was closed");
-    for (const peer of this.#peers.values()) {
-      peer.sender.close(error);
-      if (peer.ackTimer !== undefined) this.#clock.clearTimer(peer.ackTimer);
-      peer.ackTimer = undefined;
-    }
+    for (const peer of this.#peers.values()) peer.sender.close(error);
+    this.#peers.clear();
     for (const [id, fn] of this.#loopback) {
       this.#clock.clearTimer(id);
       fn(error);
@@ -496,26 +635,59 @@ export class TransportManager {
     await Promise.all(this.#transports.map((t) => t.close()));
   }
 
-  #peer(nodeId: string): Peer {
-    let peer = this.#peers.get(nodeId);
-    if (peer === undefined) {
-      const idBytes = encodeNodeId(nodeId);
-      const room = this.#host.packetBytes - headerSize(this.#localId.length, idBytes.length) -
-        DATA_FIXED_BYTES;
-      if (room < FRAGMENT_FRAME_OVERHEAD + 1) {
-        throw new RangeError(
-          `packets of ${this.#host.packetBytes} bytes leave no room for data to "${nodeId}"`,
-        );
-      }
-      peer = {
-        idBytes,
-        sender: new PeerSender(this.#host, nodeId, idBytes),
-        receiver: undefined,
-        ackTimer: undefined,
-      };
-      this.#peers.set(nodeId, peer);
+  #makePeer(nodeId: string): Peer {
+    const idBytes = encodeNodeId(nodeId);
+    const room = this.#host.packetBytes - headerSize(this.#localId.length, idBytes.length) - DATA_FIXED_BYTES;
+    if (room < FRAGMENT_FRAME_OVERHEAD + 1) {
+      throw new RangeError(
+        `packets of ${this.#host.packetBytes} bytes leave no room for data to "${nodeId}"`,
+      );
     }
-    return peer;
+    const now = this.#clock.now();
+    return {
+      id: nodeId,
+      idBytes,
+      sender: new PeerSender(this.#host, nodeId, idBytes),
+      receiver: undefined,
+      ackTimer: undefined,
+      configured: [],
+      declared: [],
+      homes: new Set(),
+      round: undefined,
+      nextRoundAt: 0,
+      roundTimer: undefined,
+      wanted: new Set(),
+      held: [],
+      heldBytes: 0,
+      lastHeard: now,
+      touchedAt: now,
+    };
+  }
+
+  /**
+   * The peer a packet from `nodeId` is about. A new one is transient and costs the stranger budget;
+   * undefined when the budget is used up or there is no room.
+   */
+  #peerFor(nodeId: string): Peer | undefined {
+    return this.#peers.get(nodeId) ?? (this.#stranger() ? this.#addStranger(nodeId) : undefined);
+  }
+
+  #addStranger(nodeId: string): Peer | undefined {
+    try {
+      return this.#peers.add(nodeId, true, () => this.#makePeer(nodeId));
+    } catch {
+      return undefined; // an ID we could never answer
+    }
+  }
+
+  /** Stops a forgotten peer's timers and gives its buffers back. */
+  #cleanUp(peer: Peer): void {
+    if (peer.ackTimer !== undefined) this.#clock.clearTimer(peer.ackTimer);
+    peer.ackTimer = undefined;
+    this.#rounds.cancel(peer);
+    peer.receiver?.release();
+    this.#dropHeld(peer);
+    if (!this.#closed) this.stats.peersForgotten++;
   }
 
   #backendFor(address: string): PacketTransport | null {
@@ -549,6 +721,20 @@ export class TransportManager {
     }
   }
 
+  /** Remembers that `transport` hears `address` (a confirmed peer's): answers go back the same way. */
+  #heardVia(transport: PacketTransport, address: string): void {
+    if (this.#byAddress.get(address) === transport) return;
+    if (this.#byAddress.size >= MAX_ADDRESS_BACKENDS) this.#byAddress.clear();
+    this.#byAddress.set(address, transport);
+  }
+
+  /** Spends one unit of the stranger budget; false (and counted) when it is used up. */
+  #stranger(): boolean {
+    if (this.#strangers.take()) return true;
+    this.stats.strangerBudgetExceeded++;
+    return false;
+  }
+
   #onPacket(transport: PacketTransport, from: string, bytes: Uint8Array): void {
     if (this.#closed) return;
     this.stats.packetsReceived++;
@@ -559,84 +745,225 @@ export class TransportManager {
       this.stats.decodeErrors++; // decodePacket throws DecodeError only
       return;
     }
-    if (packet.type === TYPE_DISCOVER) {
-      // "Who are you?": answered with our ID and incarnation (not by ourselves: our own address may
-      // be in the list a node joins through).
-      if (packet.srcId !== this.nodeId) {
-        let src: Uint8Array;
-        try {
-          src = encodeNodeId(packet.srcId);
-        } catch {
-          return;
-        }
-        this.#reply(
-          transport,
-          from,
-          encodeHello(this.#localId, src, this.incarnation, packet.srcInc, packet.epoch),
-        );
-      }
-      return;
-    }
+    if (packet.type === TYPE_DISCOVER) return this.#onDiscover(transport, from, packet);
     if (packet.dstId !== this.nodeId || packet.srcId === this.nodeId) return;
-    // With several backends of one scheme (two interfaces), answer through the one that hears
-    // the peer: that path is known to work.
-    if (this.#byAddress.get(from) !== transport) this.#byAddress.set(from, transport);
-    let peer: Peer;
-    try {
-      peer = this.#peer(packet.srcId);
-    } catch {
-      return; // an ID we could never answer
-    }
-    this.#learnAddress(peer, from);
-    peer.sender.learnIncarnation(packet.srcInc);
-    if (packet.type === TYPE_DATA) {
-      if (packet.dstInc !== this.incarnation) {
-        // Meant for an earlier incarnation of ours, or the sender does not know us yet.
-        this.#reply(
-          transport,
-          from,
-          encodeHello(this.#localId, peer.idBytes, this.incarnation, packet.dstInc, packet.epoch),
-        );
+    switch (packet.type) {
+      case TYPE_DATA:
+        return this.#onData(transport, from, packet, bytes, false);
+      case TYPE_ACK: {
+        if (packet.dstInc !== this.incarnation) return;
+        const peer = this.#peers.get(packet.srcId);
+        if (peer === undefined) return;
+        if (packet.srcInc !== peer.sender.knownInc) return this.#rounds.hint(peer, from);
+        this.#peers.heard(peer);
+        this.#heardVia(transport, from);
+        peer.sender.onAck(packet.epoch, packet.cum, packet.ranges);
         return;
       }
-      const receiver = (peer.receiver ??= new PeerReceiver(this.#maxReassemblies, this.#maxReassemblyBytes));
-      const outcome = receiver.accept(packet);
-      if (outcome === "drop") return;
-      receiver.replyAddress = from;
-      receiver.replyTransport = transport;
-      if (outcome === "duplicate") {
-        this.stats.duplicatePackets++;
-        this.#scheduleAck(peer);
+      case TYPE_PROBE:
+        return this.#onProbe(transport, from, packet);
+      case TYPE_PROBE_REPLY:
+        return this.#onReply(transport, from, packet);
+      case TYPE_HELLO: {
+        this.#discovered(packet.epoch, packet.srcId, from);
+        // "I am srcInc": worth a probe when that is news.
+        if (this.#peers.get(packet.srcId)?.sender.knownInc === packet.srcInc) return;
+        const peer = this.#peerFor(packet.srcId);
+        if (peer !== undefined) this.#rounds.hint(peer, from);
         return;
       }
-      const frames = packet.frames;
-      for (let i = 0; i < frames.length && !this.#closed; i++) {
-        const f = frames[i];
-        const message = f.whole ? f.bytes.slice() : receiver.reassembly.add(f);
-        if (message !== undefined) this.#deliver(f.channel, packet.srcId, message);
-      }
-      // Scheduled after the handlers ran, so that what they sent in reply leaves first (a token
-      // ring: the token goes on before the ack goes back; zero-delay timers run in order).
-      this.#scheduleAck(peer);
-    } else if (packet.type === TYPE_ACK) {
-      if (packet.dstInc !== this.incarnation || packet.srcInc !== peer.sender.knownInc) return;
-      peer.sender.onAck(packet.epoch, packet.cum, packet.ranges);
-    }
-    // HELLO: its whole content, the sender's incarnation, was taken in above; it may answer a DISCOVER.
-    if (packet.type === TYPE_HELLO) {
-      const d = this.#discoveries.get(packet.epoch);
-      if (d !== undefined) {
-        this.#discoveries.delete(packet.epoch);
-        if (d.timer !== undefined) this.#clock.clearTimer(d.timer);
-        d.outcome(packet.srcId);
+      case TYPE_CONFLICT: {
+        // "Your ID is claimed twice; probe me": the answer to the probe says by whom.
+        if (packet.dstInc !== this.incarnation) return;
+        const peer = this.#peerFor(packet.srcId);
+        if (peer !== undefined) this.#rounds.hint(peer, from);
+        return;
       }
     }
   }
 
-  #learnAddress(peer: Peer, from: string): void {
-    const addresses = peer.sender.addresses;
-    if (addresses.length === 0) peer.sender.setAddresses([from]);
-    else if (addresses.length < MAX_LEARNED_ADDRESSES && !addresses.includes(from)) addresses.push(from);
+  /** "Who are you?": answered with our ID (not by ourselves: our own address may be in a join list). */
+  #onDiscover(transport: PacketTransport, from: string, packet: Packet): void {
+    if (packet.srcId === this.nodeId || !this.#stranger()) return;
+    let src: Uint8Array;
+    try {
+      src = encodeNodeId(packet.srcId);
+    } catch {
+      return;
+    }
+    this.#reply(
+      transport,
+      from,
+      encodeHello(this.#localId, src, this.incarnation, packet.srcInc, packet.epoch),
+    );
+  }
+
+  /** A HELLO echoing `nonce` answers a pending discovery: `nodeId` listens at `from`. */
+  #discovered(nonce: number, nodeId: string, from: string): void {
+    const d = this.#discoveries.get(nonce);
+    if (d === undefined) return;
+    this.#discoveries.delete(nonce);
+    if (d.timer !== undefined) this.#clock.clearTimer(d.timer);
+    this.declareAddresses(nodeId, [from]);
+    d.outcome(nodeId);
+  }
+
+  #onData(
+    transport: PacketTransport,
+    from: string,
+    packet: DataPacket,
+    bytes: Uint8Array,
+    replay: boolean,
+  ): void {
+    if (packet.dstInc !== this.incarnation) {
+      // Meant for an earlier incarnation of ours, or the sender does not know us yet.
+      if (this.#stranger()) {
+        this.#reply(
+          transport,
+          from,
+          encodeHello(
+            this.#localId,
+            encodeNodeId(packet.srcId),
+            this.incarnation,
+            packet.dstInc,
+            packet.epoch,
+          ),
+        );
+      }
+      return;
+    }
+    const peer = replay ? this.#peers.get(packet.srcId) : this.#peerFor(packet.srcId);
+    if (peer === undefined) {
+      this.stats.unconfirmedDropped++;
+      return;
+    }
+    const receiver =
+      (peer.receiver ??= new PeerReceiver(this.#maxReassemblies, this.#maxReassemblyBytes, this.#budget));
+    const outcome = receiver.accept(packet);
+    if (outcome === "unconfirmed") {
+      if (replay || !this.#hold(peer, transport, from, bytes)) this.stats.unconfirmedDropped++;
+      if (!replay) this.#rounds.hint(peer, from);
+      return;
+    }
+    this.#peers.heard(peer);
+    if (outcome === "drop") return;
+    if (outcome === "duplicate") {
+      // Acknowledged again where the acks went: a copy (a replay) does not move them to its source.
+      this.stats.duplicatePackets++;
+      this.#scheduleAck(peer);
+      return;
+    }
+    // A new source address of a confirmed session is learned by round trip too.
+    if (!replay && !peer.sender.addresses.includes(from) && !peer.homes.has(from)) {
+      this.#rounds.hint(peer, from);
+    }
+    this.#heardVia(transport, from);
+    receiver.replyAddress = from;
+    receiver.replyTransport = transport;
+    const frames = packet.frames;
+    for (let i = 0; i < frames.length && !this.#closed; i++) {
+      const f = frames[i];
+      const message = f.whole ? f.bytes.slice() : receiver.reassembly.add(f);
+      if (message !== undefined) this.#deliver(f.channel, packet.srcId, message);
+    }
+    // Scheduled after the handlers ran, so that what they sent in reply leaves first (a token
+    // ring: the token goes on before the ack goes back; zero-delay timers run in order).
+    this.#scheduleAck(peer);
+  }
+
+  /** Keeps a copy of a DATA packet until its session is confirmed; false when there is no room. */
+  #hold(peer: Peer, transport: PacketTransport, from: string, bytes: Uint8Array): boolean {
+    if (
+      peer.held.length >= MAX_HELD_PER_PEER || peer.heldBytes + bytes.length > MAX_HELD_BYTES_PER_PEER ||
+      this.#heldBytes + bytes.length > this.#maxHeldBytes
+    ) {
+      return false;
+    }
+    peer.held.push({ transport, from, bytes: bytes.slice() });
+    peer.heldBytes += bytes.length;
+    this.#heldBytes += bytes.length;
+    return true;
+  }
+
+  /** Drops the packets held for a peer (counted as unconfirmed unless they are about to be replayed). */
+  #dropHeld(peer: Peer, replaying = false): void {
+    if (!replaying) this.stats.unconfirmedDropped += peer.held.length;
+    this.#heldBytes -= peer.heldBytes;
+    peer.heldBytes = 0;
+    peer.held = [];
+  }
+
+  /** Processes the held packets of a peer whose session was just confirmed; the rest are dropped. */
+  #replayHeld(peer: Peer): void {
+    const held = peer.held;
+    this.#dropHeld(peer, true);
+    for (const h of held) {
+      if (this.#closed || this.#peers.get(peer.id) !== peer) return;
+      this.#onData(h.transport, h.from, decodePacket(h.bytes, this.#limits) as DataPacket, h.bytes, true);
+    }
+  }
+
+  /** Answers a PROBE (and probes back a sender whose incarnation is news). */
+  #onProbe(transport: PacketTransport, from: string, packet: ProbePacket): void {
+    let peer = this.#peers.get(packet.srcId);
+    if (peer === undefined || peer.sender.knownInc !== packet.srcInc) {
+      if (!this.#stranger()) return;
+      // Our probe back should take the backend that heard this one (two interfaces, one cut off).
+      this.#heardVia(transport, from);
+      // Made before answering, so that the answer can name our data session towards it.
+      peer ??= this.#addStranger(packet.srcId);
+      if (peer !== undefined) this.#rounds.hint(peer, from);
+    }
+    const news = this.#rounds.conflictNews(packet.srcId, packet.srcInc);
+    this.#reply(
+      transport,
+      from,
+      encodeProbeReply(
+        this.#localId,
+        peer?.idBytes ?? encodeNodeId(packet.srcId),
+        this.incarnation,
+        packet.srcInc,
+        {
+          nonce: packet.nonce,
+          epoch: peer?.sender.epoch ?? 0,
+          baseSeq: peer?.sender.baseSeq ?? 1,
+          window: this.#host.windowPackets,
+          ...news,
+        },
+      ),
+    );
+  }
+
+  #onReply(transport: PacketTransport, from: string, packet: ProbeReplyPacket): void {
+    if (packet.dstInc !== this.incarnation) return;
+    const peer = this.#peers.get(packet.srcId);
+    if (peer === undefined || !this.#rounds.answered(peer, packet)) return;
+    this.#peers.heard(peer);
+    this.#heardVia(transport, from);
+  }
+
+  /** A probe round confirmed the peer's incarnation and data session. */
+  #confirmed(peer: Peer, answer: ProbeAnswer): void {
+    const sender = peer.sender;
+    if (answer.inc !== sender.knownInc) this.stats.incarnationsConfirmed++;
+    const receiver =
+      (peer.receiver ??= new PeerReceiver(this.#maxReassemblies, this.#maxReassemblyBytes, this.#budget));
+    receiver.confirm(answer.inc, answer.epoch, answer.baseSeq, answer.window);
+    sender.setIncarnation(answer.inc);
+    this.#replayHeld(peer);
+  }
+
+  #emitConflict(conflict: IncarnationConflict): void {
+    this.stats.conflicts++;
+    for (const handler of [...this.#conflictHandlers]) {
+      try {
+        handler(conflict);
+      } catch (error) {
+        this.#clock.setTimer(0, () => {
+          throw error;
+        });
+      }
+    }
   }
 
   #scheduleAck(peer: Peer): void {

@@ -21,7 +21,7 @@
 
 export { type Clock, SystemClock, type TimerId, VirtualClock } from "../base/clock.ts";
 export { ClosedError, DecodeError, MissingDependencyError, RaincoreError } from "../base/errors.ts";
-export { DeliveryFailedError, MessageTooLargeError, UnknownNodeError } from "./errors.ts";
+export { DeliveryFailedError, InvalidKeyError, MessageTooLargeError, UnknownNodeError } from "./errors.ts";
 export { addressScheme, type PacketHandler, type PacketTransport } from "./packet_transport.ts";
 export { Random } from "../base/random.ts";
 export {
@@ -38,20 +38,16 @@ export {
   type TransportManagerOptions,
   type TransportStats,
 } from "./manager.ts";
+export type { IncarnationConflict } from "./peer_rounds.ts";
 export { newIncarnation } from "./incarnation.ts";
 export { addressFailureMs, TRANSPORT_TIMING_DEFAULTS } from "./rtt.ts";
 export { PROTOCOL_VERSION } from "./codec.ts";
 export { TransportBindError } from "./errors.ts";
+export { decodeSecureEnvelope, SECURE_OVERHEAD } from "./secure/envelope.ts";
+export { derivePairKey, issueNodeCredential, type NodeCredential } from "./secure/keys.ts";
+export { formatNodeCredential, parseKeyFile } from "./secure/key_file.ts";
+export { loadNodeCrypto } from "./secure/node_crypto.ts";
 export {
-  decodeSecureEnvelope,
-  derivePairKey,
-  formatNodeCredential,
-  InvalidKeyError,
-  issueNodeCredential,
-  loadNodeCrypto,
-  type NodeCredential,
-  parseKeyFile,
-  SECURE_OVERHEAD,
   type SecureTransport,
   secureTransport,
   type SecureTransportOptions,
@@ -74,8 +70,10 @@ export {
   createWebSocketTransport,
   formatRelayAddress,
   type GoneHandler,
+  type ListenOptions,
   parseWebSocketAddress,
   type ReconnectOptions,
+  type RelayKey,
   type SignalHandler,
   WEBSOCKET_DEFAULT_MTU,
   WEBSOCKET_SCHEMES,

@@ -1,24 +1,49 @@
 /**
- * Reassembly of fragmented messages for one sender session: fragments are copied into a buffer of
- * the message's size and the message is handed up only when every byte has arrived — atomic
- * delivery. Memory is bounded: a buffer is never larger than the decoder's `maxMessageBytes`, and
- * only the `maxPartials` oldest unfinished messages of the session may be under reassembly.
+ * Reassembly of fragmented messages for one sender session: each fragment is copied as it arrives
+ * and the message is put together and handed up only when every byte has arrived — atomic
+ * delivery.
+ *
+ * Memory follows what arrived, not what a fragment claims: a first fragment of a "64 MiB message"
+ * costs its own bytes, not 64 MiB (the whole buffer is allocated once, when the last fragment
+ * lands). The bytes held are bounded per sender (`maxBytes`) and across every sender of a manager
+ * (a shared {@link ReassemblyBudget}), and only the `maxPartials` oldest unfinished messages of the
+ * session may be under reassembly.
  *
  * Why "oldest": the sender numbers fragmented messages in the order it starts packing them, so a
  * window over message numbers always admits the oldest unfinished message and reassembly cannot
  * deadlock. (A plain cap on the number of partial messages can: newer messages whose fragments
  * overtook the others fill the cap, and the packet that would complete an older one — which also
- * opens the next — is refused forever.)
+ * opens the next — is refused forever.) The per-sender byte bound therefore spares the oldest
+ * unfinished message; the overall bound spares nothing, so a full budget stalls senders until
+ * their messages complete or their sessions end (which releases what they held).
  * @module
  */
 
 import type { DataFrame } from "./codec.ts";
 import { ReceiveWindow } from "./window.ts";
 
+/** Bytes under reassembly across all senders of one manager, and their bound. */
+export class ReassemblyBudget {
+  /** Bytes held now. */
+  bytes = 0;
+  /** Most bytes held at once. */
+  readonly max: number;
+  /** @param max most bytes held at once. */
+  constructor(max: number) {
+    this.max = max;
+  }
+}
+
+interface Piece {
+  offset: number;
+  bytes: Uint8Array;
+}
+
 interface Partial {
   channel: number;
-  buffer: Uint8Array;
+  total: number;
   received: number;
+  pieces: Piece[];
 }
 
 /** Messages of one session under reassembly, keyed by message number (≥ 1). */
@@ -28,20 +53,23 @@ export class Reassembly {
   readonly #done: ReceiveWindow;
   readonly #max: number;
   readonly #maxBytes: number;
+  readonly #budget: ReassemblyBudget;
   #bytes = 0;
 
   /**
    * @param maxPartials how many of the oldest unfinished messages may be under reassembly.
-   * @param maxBytes most bytes of buffers for messages under reassembly; the oldest unfinished
+   * @param maxBytes most bytes held for this sender's unfinished messages; the oldest unfinished
    * message is admitted even beyond it, so the bound is `maxBytes + maxMessageBytes`.
+   * @param budget the manager's overall bound, shared by every sender. @default {unbounded}
    */
-  constructor(maxPartials: number, maxBytes: number) {
+  constructor(maxPartials: number, maxBytes: number, budget = new ReassemblyBudget(Infinity)) {
     this.#max = maxPartials;
     this.#maxBytes = maxBytes;
+    this.#budget = budget;
     this.#done = new ReceiveWindow(maxPartials);
   }
 
-  /** Bytes allocated for messages under reassembly. */
+  /** Bytes held for messages under reassembly. */
   get bytes(): number {
     return this.#bytes;
   }
@@ -53,16 +81,17 @@ export class Reassembly {
 
   /**
    * Whether all fragment frames of one packet can be taken: they agree with what arrived before
-   * (same channel and size), belong to unfinished messages, and every message they open lies in
-   * the window of the oldest unfinished ones (and in the byte budget unless it is the oldest).
-   * Completions earlier in the same packet count, since a packet may finish one message and start
-   * the next. Checked before any state changes, so a refused packet leaves no trace and its
-   * retransmission can succeed later.
+   * (same channel and size), belong to unfinished messages, every message they open lies in the
+   * window of the oldest unfinished ones, and their bytes fit the budgets (the per-sender one is
+   * waived for the oldest unfinished message). Completions earlier in the same packet count, since
+   * a packet may finish one message and start the next. Checked before any state changes, so a
+   * refused packet leaves no trace and its retransmission can succeed later.
    */
   admits(frames: readonly DataFrame[]): boolean {
     const done = this.#done;
     let cum = done.cum;
     let bytes = this.#bytes;
+    let added = 0;
     for (const f of frames) {
       if (f.whole) continue;
       const id = f.msgId;
@@ -72,21 +101,24 @@ export class Reassembly {
       if (partial === undefined) {
         if (id - cum > this.#max) return false;
         completes = f.bytes.length === f.total;
-        if (!completes) {
-          if (id !== cum + 1 && bytes + f.total > this.#maxBytes) return false;
-          bytes += f.total;
-        }
       } else {
-        if (partial.channel !== f.channel || partial.buffer.length !== f.total) return false;
+        if (partial.channel !== f.channel || partial.total !== f.total) return false;
         completes = partial.received + f.bytes.length >= f.total;
-        if (completes) bytes -= f.total;
+      }
+      if (completes) {
+        bytes -= partial?.received ?? 0;
+        added -= partial?.received ?? 0;
+      } else {
+        if (id !== cum + 1 && bytes + f.bytes.length > this.#maxBytes) return false;
+        bytes += f.bytes.length;
+        added += f.bytes.length;
       }
       if (completes && id === cum + 1) {
         cum = id;
         while (done.check(cum + 1) === "duplicate") cum++;
       }
     }
-    return true;
+    return added <= 0 || this.#budget.bytes + added <= this.#budget.max;
   }
 
   /** Adds one fragment frame of a packet that {@link Reassembly.admits} accepted; returns the message once whole. */
@@ -97,17 +129,33 @@ export class Reassembly {
         this.#done.record(frame.msgId);
         return frame.bytes.slice();
       }
-      partial = { channel: frame.channel, buffer: new Uint8Array(frame.total), received: 0 };
+      partial = { channel: frame.channel, total: frame.total, received: 0, pieces: [] };
       this.#partials.set(frame.msgId, partial);
-      this.#bytes += frame.total;
     }
-    partial.buffer.set(frame.bytes, frame.offset);
     // Fragments never overlap: each travels in exactly one packet and packets are deduplicated.
-    partial.received += frame.bytes.length;
-    if (partial.received < partial.buffer.length) return undefined;
+    if (partial.received + frame.bytes.length < partial.total) {
+      partial.pieces.push({ offset: frame.offset, bytes: frame.bytes.slice() });
+      partial.received += frame.bytes.length;
+      this.#hold(frame.bytes.length);
+      return undefined;
+    }
+    const message = new Uint8Array(partial.total);
+    for (const piece of partial.pieces) message.set(piece.bytes, piece.offset);
+    message.set(frame.bytes, frame.offset);
     this.#partials.delete(frame.msgId);
-    this.#bytes -= partial.buffer.length;
+    this.#hold(-partial.received);
     this.#done.record(frame.msgId);
-    return partial.buffer;
+    return message;
+  }
+
+  /** Gives every held byte back to the shared budget (the session ended); the object is then empty. */
+  release(): void {
+    this.#hold(-this.#bytes);
+    this.#partials.clear();
+  }
+
+  #hold(delta: number): void {
+    this.#bytes += delta;
+    this.#budget.bytes += delta;
   }
 }

@@ -10,7 +10,13 @@
  *
  * A session (`epoch`) ends when the sender gives up on the node or learns that the node restarted:
  * messages that may have reached the old session are rejected, the packet numbering starts over
- * under a new epoch, and the receiver drops whatever of the old session is still in flight.
+ * under a new epoch, and the receiver drops whatever of the old session is still in flight. Epochs
+ * come from a counter of the whole manager, so a session never reuses the number of an earlier one
+ * to the same node, even after the sender for that node was forgotten and created again.
+ *
+ * Nothing is sent before the node's incarnation is known, and it becomes known (or changes) only
+ * through the manager's probe round trip ({@link PeerSender.setIncarnation}), never from what a
+ * packet merely claims.
  * @module
  */
 
@@ -91,6 +97,8 @@ export interface SenderHost {
   usable(address: string): boolean;
   /** Counts a retransmission (statistics). */
   countRetransmission(): void;
+  /** A data session number never used before by this manager. */
+  newEpoch(): number;
 }
 
 // Fast retransmit: a packet this many seqs below the highest acknowledged one is taken as lost.
@@ -108,7 +116,7 @@ export class PeerSender {
   readonly #headerBytes: number;
   /** Room for frames in one packet. */
   readonly #frameRoom: number;
-  #epoch = 1;
+  #epoch: number;
   #nextSeq = 1;
   #nextMsgId = 1;
   readonly #queue: OutMessage[] = [];
@@ -137,6 +145,17 @@ export class PeerSender {
     this.#headerBytes = headerSize(host.localId.length, dstId.length);
     this.#frameRoom = Math.min(host.packetBytes, MAX_PACKET_BYTES) - this.#headerBytes - DATA_FIXED_BYTES;
     this.#rto = new RtoEstimator(host.rto);
+    this.#epoch = host.newEpoch();
+  }
+
+  /** The current data session towards the node. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Lowest sequence number of the session not yet acknowledged (every lower one was). */
+  get baseSeq(): number {
+    return this.#baseSeq();
   }
 
   /** Current retransmission timeout (ms). */
@@ -183,21 +202,27 @@ export class PeerSender {
   }
 
   /**
-   * Takes note of the node's incarnation from any packet it sent. The first one learned releases
-   * the packets that were waiting for it; a greater one means the node restarted, so everything
-   * that may have reached its old self fails.
+   * Sets the node's incarnation, as a probe round trip confirmed it. The first one releases the
+   * messages that were waiting for it; another one means the node restarted, so everything that may
+   * have reached its old self fails and a new session starts.
    */
-  learnIncarnation(inc: number): void {
-    if (inc <= this.knownInc) return;
+  setIncarnation(inc: number): void {
+    if (inc === this.knownInc) return;
     const first = this.knownInc === 0;
     this.knownInc = inc;
-    if (first) {
-      this.#retransmitAll(false);
-      this.#pump();
-    } else if (this.#inflight.length > this.#inflightHead) {
-      this.#endSession(`node "${this.#nodeId}" restarted (new incarnation)`, false);
-      this.#pump();
-    }
+    // Even with nothing in flight a new session starts: a message partly sent to the old process
+    // cannot be finished at the new one.
+    if (!first) this.#endSession(`node "${this.#nodeId}" restarted (new incarnation)`, false);
+    this.#pump();
+  }
+
+  /**
+   * The node did not answer a probe for its incarnation on any address (`detail` says how): like a
+   * send whose every resend went unanswered, every message waiting for it fails.
+   */
+  failUnknown(detail: string): void {
+    if (this.knownInc !== 0 || this.pending === 0) return;
+    this.#endSession(detail, true);
   }
 
   /** Processes an acknowledgement of session `epoch`: cumulative point and selective ranges. */
@@ -271,9 +296,9 @@ export class PeerSender {
 
   #pump(): void {
     const host = this.#host;
-    // Until the node's incarnation is known, probe with a single packet instead of a window full
-    // that the receiver would refuse.
-    const limit = this.knownInc === 0 ? 1 : host.windowPackets;
+    // Until the node's incarnation is known (the manager probes for it), nothing can be addressed.
+    if (this.knownInc === 0) return;
+    const limit = host.windowPackets;
     // Bytes count too: a window of large packets would overflow the receiver's socket buffer, and
     // every packet it drops costs a retransmission timeout. A packet is at most `packetBytes`, so
     // checking with that size keeps the bound; an empty window always takes one packet.
@@ -418,13 +443,13 @@ export class PeerSender {
     this.#rto.resetBackoff();
   }
 
-  #retransmitAll(countAsRetry: boolean): boolean {
+  #retransmitAll(): boolean {
     const inflight = this.#inflight;
     const epoch = this.#epoch;
     for (let i = this.#inflightHead; i < inflight.length; i++) {
       const packet = inflight[i];
       if (packet.acked) continue;
-      if (countAsRetry) this.#host.countRetransmission();
+      this.#host.countRetransmission();
       if (!this.#send(packet) || this.#epoch !== epoch) return false;
     }
     this.#armTimer(true);
@@ -461,7 +486,7 @@ export class PeerSender {
       this.#holdUntil = this.#host.clock.now() + this.#host.rto.maxMs * (this.#host.retries + 1);
       this.#nextAddress();
     }
-    if (this.#retransmitAll(true)) this.#armTimer(true);
+    if (this.#retransmitAll()) this.#armTimer(true);
   }
 
   #armTimer(restart: boolean): void {
@@ -510,7 +535,7 @@ export class PeerSender {
     this.#queueHead = 0;
     for (const m of kept) queue.push(m);
     this.#inflight.length = this.#inflightHead = this.#inflightBytes = 0;
-    this.#epoch = (this.#epoch + 1) >>> 0 || 1;
+    this.#epoch = this.#host.newEpoch();
     this.#nextSeq = 1;
     this.#nextMsgId = 1;
     this.#addrIndex = 0;

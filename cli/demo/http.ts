@@ -1,8 +1,10 @@
 /**
- * The demo's web server: one port serves the page (`public/`), the browser bundle and
- * `/config.json`, and upgrades `/` WebSocket requests to the raincore hub (signaling and relay,
- * {@link WebSocketTransport.accept}). Node's `node:http` with the `ws` package; Deno runs the same
- * through its Node compatibility.
+ * The demo's web server: one port serves the page (`public/`), the browser bundle,
+ * `/config.json` and (with a key) `/credential.json`, and upgrades `/` WebSocket requests to the
+ * raincore hub (signaling and relay, {@link WebSocketTransport.accept}, which bounds what each
+ * WebSocket client may cost). Node's `node:http` with the `ws` package; Deno runs the same through
+ * its Node compatibility. A request must send its headers within `headersTimeoutMs`, and at most
+ * `maxSockets` TCP connections are open at once.
  * @module
  */
 import { readFile } from "node:fs/promises";
@@ -33,6 +35,12 @@ export interface WebServerOptions {
   bundle: string;
   /** Body of `/config.json`, given the server's own `ws://` URL. */
   config: (hub: string) => unknown;
+  /** Body of `/credential.json` (undefined: 503, none left); without it the path is 404. */
+  credential?: () => Promise<unknown | undefined>;
+  /** Time a request has to send its headers, ms. */
+  headersTimeoutMs: number;
+  /** TCP connections open at once. */
+  maxSockets: number;
   /** Each upgraded WebSocket. */
   accept: (socket: WebSocketLike) => void;
 }
@@ -59,6 +67,15 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
         res.end(JSON.stringify(o.config(hub)));
         return;
       }
+      if (path === "/credential.json" && o.credential !== undefined) {
+        const body = await o.credential();
+        res.writeHead(body === undefined ? 503 : 200, {
+          "content-type": TYPES[".json"],
+          "cache-control": "no-store",
+        });
+        res.end(JSON.stringify(body ?? { error: "every tab ID is in use" }));
+        return;
+      }
       const file = path === "/raincore.browser.js"
         ? o.bundle
         : join(o.publicDir, normalize(path === "/" ? "/index.html" : path).replace(/^(\.\.[/\\])+/, ""));
@@ -73,7 +90,12 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
     }
   };
-  const server = createServer((req, res) => void serve(req, res));
+  const server = createServer({
+    headersTimeout: o.headersTimeoutMs,
+    requestTimeout: o.headersTimeoutMs * 3,
+    connectionsCheckingInterval: Math.min(1000, o.headersTimeoutMs), // Node's default is 30 s
+  }, (req, res) => void serve(req, res));
+  server.maxConnections = o.maxSockets;
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     wss.handleUpgrade(req, socket, head, (ws) => o.accept(ws as unknown as WebSocketLike));
   });

@@ -1,10 +1,10 @@
 /**
- * The demo's server-side members: three ring members in this process. The first accepts the demo's
- * WebSocket connections — it is the hub every tab dials, and as a member that accepts WebSockets it
- * relays for the others; the other two are WebSocket clients of it. All three also have UDP on
- * loopback, and every member — these three and every tab — is given only the hub's URL: the members'
- * IDs and addresses come with the join. Each runs a GroupDataManager, so the board survives as long as
- * one member is up.
+ * The demo's server-side members: three ring members in this process. The first owns the hub — the
+ * WebSocket endpoint every tab dials — and, as a member that accepts WebSockets, relays for the
+ * others; the other two are WebSocket clients of it. All three also have UDP on loopback, and every
+ * member — these three and every tab — is given only the hub's URL: the members' IDs and addresses
+ * come with the join. Each runs a GroupDataManager, so the board survives as long as one member is up.
+ * With a cluster key every packet is authenticated and each member proves its relay ID to the hub.
  * @module
  */
 import {
@@ -15,7 +15,7 @@ import {
   GroupCommunicationManager,
   GroupDataManager,
   type TimingOptions,
-  type WebSocketLike,
+  type WebSocketTransport,
 } from "../../mod.ts";
 
 /** Ring timing shared by the server members and the page (see public/app.js): `TimingOptions`. */
@@ -34,29 +34,29 @@ export interface ServerMember {
 }
 
 /**
- * Starts the members `ids`; the first one is the hub at `hub` (`ws://host:port/`). `hubUp` gets the
- * function that takes the web server's upgraded WebSockets as soon as the hub member exists, before
- * the other members dial it.
+ * Starts the members `ids`: the first over `hubTransport` (the hub at `hub`, `ws://host:port/`),
+ * the others as its clients, every one with UDP on loopback too; `key` secures everything.
  */
 export async function startServerMembers(
   hub: string,
+  hubTransport: WebSocketTransport,
   ids: readonly string[],
-  hubUp: (accept: (socket: WebSocketLike) => void) => void,
+  key?: Uint8Array,
 ): Promise<ServerMember[]> {
   const [first, ...rest] = ids;
-  const hubWs = await createWebSocketTransport({ id: first, advertise: [hub] });
-  const members = [await startMember(first, hubWs, [])];
-  hubUp((socket) => hubWs.accept(socket));
+  const members = [await startMember(first, hubTransport, [], key)];
   for (const id of rest) {
-    members.push(await startMember(id, await createWebSocketTransport({ id, servers: [hub] }), [hub]));
+    const ws = await createWebSocketTransport({ id, servers: [hub], key });
+    members.push(await startMember(id, ws, [hub], key));
   }
   return members;
 }
 
 async function startMember(
   id: string,
-  ws: Awaited<ReturnType<typeof createWebSocketTransport>>,
+  ws: WebSocketTransport,
   join: string[],
+  key: Uint8Array | undefined,
 ): Promise<ServerMember> {
   const udp = await createUdpTransport({ host: "127.0.0.1", port: 0 });
   let gdm!: GroupDataManager;
@@ -64,6 +64,7 @@ async function startMember(
     id,
     transports: [udp, ws],
     join,
+    key,
     timing: DEMO_TIMING,
     beforeStart: (n) => {
       gdm = new GroupDataManager({ gcm: n.gcm, layer: n.transport });

@@ -37,7 +37,7 @@ function checkStream(f: Facts, p: ProcFacts, r: Report): void {
     const last = lastSeq.get(d.origin) ?? 0;
     if (d.seq <= last) r.add(6, "FIFO", `${p.proc} delivered ${d.msg} after ${d.origin}#${last}`, d.at);
     else lastSeq.set(d.origin, d.seq);
-    if (d.level === "safe") {
+    if (d.level === "safe" && f.history.holdersKnown !== false) {
       // Every member of the configuration it is delivered in holds it, unless that member stopped.
       const members = f.configMembers.get(d.config) ?? [];
       const holders = new Set(d.holders ?? []);

@@ -67,7 +67,10 @@ export interface DeliverItem extends Stamp {
   transitional: boolean;
   /** Open-group send: the non-member that handed the message to its origin (no send item exists then). */
   forwardedFor?: string;
-  /** Safe deliveries: the processes that held the message at this moment (of every process then running). */
+  /**
+   * Safe deliveries: the processes that held the message at this moment (of every process then running).
+   * Absent in a history whose {@link History.holdersKnown} is false.
+   */
   holders?: ProcKey[];
 }
 
@@ -154,6 +157,12 @@ export interface History {
   mode: string;
   procs: ProcHistory[];
   critical: CriticalItem[];
+  /**
+   * Whether safe deliveries name the processes that held the message at that moment. False for a
+   * history read from outside real processes (their output does not show it): the checker then does
+   * not judge where safe messages were held. @default {true}
+   */
+  holdersKnown?: boolean;
   /** Present once the runner declared the end of the run. */
   end?: RunEnd;
 }

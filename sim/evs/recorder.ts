@@ -9,6 +9,7 @@
  */
 
 import type { Clock } from "../../base/clock.ts";
+import type { DeliverEvent } from "../../gcm/events.ts";
 import type { GroupCommunicationManager } from "../../gcm/manager.ts";
 import {
   type CriticalItem,
@@ -22,7 +23,6 @@ import {
   type ProcKey,
   type Unstamped,
 } from "./history.ts";
-import { type EvsDeliverEvent, type EvsSource, preEvsAdapter } from "./pre_evs_adapter.ts";
 
 /** A node as the recorder sees it. */
 export interface RecordedNode {
@@ -36,63 +36,46 @@ export class Recorder {
   readonly #mode: string;
   readonly #procs = new Map<ProcKey, ProcHistory>();
   readonly #delivered = new Map<ProcKey, Set<MsgKey>>();
-  /** Processes running now, with their GCM and its EVS surface. */
-  readonly #running = new Map<ProcKey, EvsSource>();
-  readonly #sources = new WeakMap<GroupCommunicationManager, EvsSource>();
+  /** Processes running now, with their GCM. */
+  readonly #running = new Map<ProcKey, GroupCommunicationManager>();
   readonly #critical: CriticalItem[] = [];
   #step = 0;
   #quietFrom: number | undefined;
-  /** Whether a recorded GCM predates the EVS events (see pre_evs_adapter.ts; goes with it). */
-  preEvs = false;
 
   constructor(clock: Clock, mode: string) {
     this.#clock = clock;
     this.#mode = mode;
   }
 
-  /** The EVS surface of a GCM (made once per GCM). */
-  sourceOf(gcm: GroupCommunicationManager): EvsSource {
-    let source = this.#sources.get(gcm);
-    if (source === undefined) {
-      source = preEvsAdapter(gcm);
-      this.#sources.set(gcm, source);
-      if (!source.native) this.preEvs = true;
-    }
-    return source;
-  }
-
   /** Starts recording a node: its events, its multicasts, its other streams. */
   attach(node: RecordedNode): void {
     const gcm = node.gcm;
-    const source = this.sourceOf(gcm);
     const key = () => `${node.id}#${gcm.incarnation}`;
-    const proc = () => this.#proc(key(), source);
-    source.subscribe({
-      view: (v) =>
-        this.#push(proc(), {
-          kind: "view",
-          id: v.id,
-          index: v.index,
-          members: v.detail.map((m) => `${m.id}#${m.inc}`),
-          previous: v.previous,
-        }),
-      transitional: (t) =>
-        this.#push(proc(), {
-          kind: "transitional",
-          id: t.id,
-          previous: t.previous,
-          next: t.next,
-          members: t.detail.map((m) => `${m.id}#${m.inc}`),
-        }),
-      deliver: (d) => this.#deliver(proc(), d, 0),
-      error: () => this.#push(proc(), { kind: "error" }),
-    });
+    const proc = () => this.#proc(key(), gcm);
+    gcm.on("view", (v) =>
+      this.#push(proc(), {
+        kind: "view",
+        id: v.id,
+        index: v.index,
+        members: v.detail.map((m) => `${m.id}#${m.inc}`),
+        previous: v.previous,
+      }));
+    gcm.on("transitional", (t) =>
+      this.#push(proc(), {
+        kind: "transitional",
+        id: t.id,
+        previous: t.previous,
+        next: t.next,
+        members: t.detail.map((m) => `${m.id}#${m.inc}`),
+      }));
+    gcm.on("deliver", (d) => this.#deliver(proc(), d, 0));
+    gcm.on("error", () => this.#push(proc(), { kind: "error" }));
     gcm.on("leave", () => this.#stop(key(), "leave"));
     // Other streams (the GDM's): their deliveries and multicasts belong to the history too.
     const onStream = gcm.onStream.bind(gcm);
     gcm.onStream = (stream, fn) =>
       onStream(stream, (d) => {
-        this.#deliver(proc(), source.delivery(d), stream);
+        this.#deliver(proc(), d, stream);
         fn(d);
       });
     const multicast = gcm.multicast.bind(gcm);
@@ -108,7 +91,7 @@ export class Recorder {
       });
       return seq;
     };
-    this.#proc(key(), source);
+    this.#proc(key(), gcm);
   }
 
   /** The node crashed (its current process halted). */
@@ -165,13 +148,13 @@ export class Recorder {
     return h;
   }
 
-  #proc(key: ProcKey, source?: EvsSource): ProcHistory {
+  #proc(key: ProcKey, gcm?: GroupCommunicationManager): ProcHistory {
     let p = this.#procs.get(key);
     if (p === undefined) {
       p = { proc: key, items: [] };
       this.#procs.set(key, p);
       this.#delivered.set(key, new Set());
-      if (source !== undefined) this.#running.set(key, source);
+      if (gcm !== undefined) this.#running.set(key, gcm);
     }
     return p;
   }
@@ -193,7 +176,7 @@ export class Recorder {
     this.#push(this.#proc(key), { kind });
   }
 
-  #deliver(p: ProcHistory, d: EvsDeliverEvent, stream: number): void {
+  #deliver(p: ProcHistory, d: DeliverEvent, stream: number): void {
     const origin = `${d.from}#${d.fromIncarnation}`;
     const msg = `${origin}#${d.seq}`;
     this.#delivered.get(p.proc)!.add(msg);
@@ -210,8 +193,9 @@ export class Recorder {
       ...(d.forwardedFor !== undefined ? { forwardedFor: d.forwardedFor } : {}),
     };
     if (d.level === "safe") {
-      item.holders = [...this.#running].filter(([key, source]) =>
-        key === origin || this.#delivered.get(key)!.has(msg) || source.holds(d.from, d.fromIncarnation, d.seq)
+      item.holders = [...this.#running].filter(([key, gcm]) =>
+        key === origin || this.#delivered.get(key)!.has(msg) ||
+        gcm.core.multicast.holds(d.from, d.fromIncarnation, d.seq)
       ).map(([key]) => key);
     }
     this.#push(p, item);

@@ -12,7 +12,6 @@ import type { GcmOptions } from "../../gcm/options.ts";
 import type { ViewMode } from "../../gcm/types.ts";
 import { checkHistory, formatViolation } from "../evs/check.ts";
 import type { History, LiveProc } from "../evs/history.ts";
-import { waivePreEvs } from "../evs/pre_evs_adapter.ts";
 import { Recorder } from "../evs/recorder.ts";
 import { FakeNet } from "./fake_net.ts";
 
@@ -75,7 +74,7 @@ export interface ClusterOptions {
   gcm?: Partial<Omit<GcmOptions, "layer" | "clock" | "incarnation" | "peers">>;
   /**
    * Listener faults (property 7): every node gets application listeners that throw on some
-   * deliveries and views. Only on a GCM that reports listener exceptions. @default {false}
+   * deliveries and views; each throw must come back as an `error` event. @default {false}
    */
   listenerFaults?: boolean;
 }
@@ -166,7 +165,7 @@ export class Cluster {
    */
   #addFaultyListeners(node: SimNode): void {
     const random = this.#listenerFaults;
-    if (random === undefined || !this.rec.sourceOf(node.gcm).reportsErrors) return;
+    if (random === undefined) return;
     const faulty = (event: string) => () => {
       if (!random.chance(THROW_SHARE)) return;
       this.throws++;
@@ -253,7 +252,7 @@ export class Cluster {
     const history = this.history(opts.end ?? false);
     return [
       ...this.failures,
-      ...waivePreEvs(history, checkHistory(history), this.rec.preEvs).map(formatViolation),
+      ...checkHistory(history).map(formatViolation),
     ];
   }
 

@@ -6,7 +6,6 @@
  * @module
  */
 import type { ViewMode } from "../../gcm/types.ts";
-import { PRE_EVS_RUNS } from "../evs/pre_evs_adapter.ts";
 import { scheduleLog, type SeedOutcome } from "../outcome.ts";
 import { Cluster } from "./cluster.ts";
 import { realBackend } from "./real_backend.ts";
@@ -185,7 +184,6 @@ export async function finishRun(
       virtualMs: c.clock.now(),
       listenerFaults: c.throws,
       [`mode ${mode}`]: 1,
-      [PRE_EVS_RUNS]: c.rec.preEvs ? 1 : 0,
     },
     mode,
     nodes: c.nodes.size,

@@ -19,7 +19,6 @@
  * @module
  */
 import { compareStamps, type Stamp } from "../../gdm/stamp.ts";
-import { PRE_EVS_RUNS, waivePreEvsRepairs } from "../evs/pre_evs_adapter.ts";
 import { scheduleLog, type SeedOutcome } from "../outcome.ts";
 import { GdmCluster } from "./cluster.ts";
 
@@ -262,7 +261,7 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
     }
   }
   // 6. no digest repair; then the EVS properties of the whole run.
-  violations.push(...waivePreEvsRepairs(g.repairs.repairs, c.rec.preEvs), ...c.check({ end: true }));
+  violations.push(...g.repairs.repairs, ...c.check({ end: true }));
   let transfers = 0;
   for (const x of g.gdms.values()) transfers += x.stats.received;
   return {
@@ -276,7 +275,6 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
       transfers,
       repairs: g.repairs.repairs.length,
       virtualMs: c.clock.now(),
-      [PRE_EVS_RUNS]: c.rec.preEvs ? 1 : 0,
     },
     nodes: c.nodes.size,
     writes,

@@ -13,23 +13,30 @@ import {
   type DataFrame,
   decodePacket,
   encodeAck,
+  encodeConflict,
   encodeData,
   encodeHello,
   encodeNodeId,
+  encodeProbe,
+  encodeProbeReply,
 } from "../../transport/codec.ts";
 import { decodeSignal, encodeSignal } from "../../transport/backends/webrtc/signal_codec.ts";
 import {
   decodeFrame,
+  encodeChallengeFrame,
   encodeDataFrame,
   encodeGoneFrame,
   encodeHelloFrame,
   encodeNoRouteFrame,
+  encodePingFrame,
   encodeRelayFrame,
+  FRAME_PING,
+  FRAME_PONG,
   FRAME_RELAY,
   FRAME_RELAYED,
   relayIdBytes,
 } from "../../transport/backends/websocket/frame.ts";
-import { decodeSecureEnvelope } from "../../transport/secure/secure.ts";
+import { decodeSecureEnvelope } from "../../transport/secure/envelope.ts";
 import { casesPerTarget, fuzz, type FuzzTarget, runSeed } from "./_fuzz.ts";
 
 const LIMITS = { maxMessageBytes: 1 << 20 };
@@ -81,6 +88,16 @@ const targets: FuzzTarget[] = [
       encodeData(header, 0xffffffff, frames.slice(2)),
       encodeAck(encodeNodeId("a"), encodeNodeId("b"), 1, 2, 3, 10, [12, 14, 20, 20]),
       encodeHello(encodeNodeId("b"), encodeNodeId("a"), 99, 98, 1),
+      encodeProbe(encodeNodeId("a"), encodeNodeId("b"), 5, 0, 2 ** 52 + 3),
+      encodeProbeReply(encodeNodeId("b"), encodeNodeId("a"), 6, 5, {
+        nonce: 77,
+        epoch: 4,
+        baseSeq: 17,
+        window: 256,
+        otherInc: 9,
+        refused: true,
+      }),
+      encodeConflict(encodeNodeId("b"), encodeNodeId("a"), 6, 5),
     ],
     decode: (b) => decodePacket(b, LIMITS),
     check: checkPacket,
@@ -124,6 +141,10 @@ const targets: FuzzTarget[] = [
     name: "websocket decodeFrame",
     corpus: [
       encodeHelloFrame("node-1"),
+      encodeHelloFrame("node-1", new Uint8Array(32).fill(7)),
+      encodeChallengeFrame("hub", new Uint8Array(16).fill(9)),
+      encodePingFrame(FRAME_PING, 0xdeadbeef),
+      encodePingFrame(FRAME_PONG, 1),
       encodeNoRouteFrame("x"),
       encodeGoneFrame("gone"),
       encodeDataFrame(0, new Uint8Array([1, 2, 3, 4])),

@@ -148,3 +148,33 @@ describe("createNode", () => {
     void node.transport.close();
   });
 });
+
+describe("createNode: one node ID, one member", () => {
+  it("a second process started with a member's ID is refused by the group and closes itself; the group goes on", async () => {
+    const clock = new VirtualClock();
+    const net = new SimNetwork({ clock, random: new Random(11), link: { delayMs: { min: 1, max: 3 } } });
+    const start = (id: string, address: string, peers: Record<string, string[]>, incarnation: number) =>
+      createNode({
+        id,
+        transports: [net.createTransport(address)],
+        peers,
+        clock,
+        incarnation,
+        timing: { rtoInitialMs: 20 },
+      });
+    const a = start("a", "mem://a", { b: ["mem://b"] }, 1);
+    const b = start("b", "mem://b", { a: ["mem://a"] }, 1);
+    const both = () => [a, b].every((n) => n.gcm.agreed && n.gcm.view.members.length === 2);
+    expect(await runUntil(clock, both, 5000)).toBe(true);
+    const view = a.gcm.view.id;
+    // The operator starts another "a" elsewhere, configured like the first (it knows b).
+    const a2 = start("a", "mem://a2", { b: ["mem://b"] }, 2);
+    let a2Closed = false;
+    a2.gcm.on("close", () => (a2Closed = true));
+    expect(await runUntil(clock, () => a2Closed, 10_000)).toBe(true);
+    expect(await runUntil(clock, both, 5000)).toBe(true);
+    // The group never took the second "a" in: a and b are still in one view of the first a and b.
+    expect(b.gcm.view.detail).toEqual(expect.arrayContaining([{ id: "a", inc: a.gcm.incarnation }]));
+    expect(a.gcm.view.id === view || a.gcm.view.members.sort().join() === "a,b").toBe(true);
+  });
+});

@@ -9,12 +9,8 @@ import { VirtualClock } from "../../base/clock.ts";
 import { SimNetwork } from "../../transport/backends/memory.ts";
 import type { PacketHandler, PacketTransport } from "../../transport/packet_transport.ts";
 import { Random } from "../../base/random.ts";
-import {
-  issueNodeCredential,
-  loadNodeCrypto,
-  type SecureTransport,
-  secureTransport,
-} from "../../transport/secure/secure.ts";
+import { issueNodeCredential } from "../../transport/secure/keys.ts";
+import { loadNodeCrypto, type SecureTransport, secureTransport } from "../../transport/secure/secure.ts";
 import { runUntil } from "../transport/_helpers.ts";
 
 const KEY = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);

@@ -3,6 +3,8 @@ import { VirtualClock } from "../../base/clock.ts";
 import { TransportManager, type TransportManagerOptions } from "../../transport/manager.ts";
 import { type LinkOptions, SimNetwork } from "../../transport/backends/memory.ts";
 import { Random } from "../../base/random.ts";
+import { decodePacket, encodeNodeId, encodeProbeReply, TYPE_PROBE } from "../../transport/codec.ts";
+import type { PacketTransport } from "../../transport/packet_transport.ts";
 
 /** Outcome of a tracked send. */
 export type Outcome = { state: "pending" } | { state: "resolved"; at: number } | {
@@ -80,3 +82,50 @@ export function simCluster(seed: number, link: Partial<LinkOptions> = {}, mtu?: 
 
 /** Deterministic pseudo-random bytes (xorshift32 from `salt`), so corruption or truncation shows. */
 export { pattern } from "../../sim/tm/run.ts";
+
+/** What a scripted peer says about itself when probed. */
+export interface ScriptedIdentity {
+  /** Its node ID. */
+  id: string;
+  /** Its incarnation. */
+  inc: number;
+  /** Its data session towards the prober. */
+  epoch: number;
+  /** Lowest sequence number of that session it still needs acknowledged. */
+  baseSeq?: number;
+}
+
+/**
+ * Makes a raw transport answer every PROBE as `who(probedId)` says, like a Transport Manager would:
+ * the way for a test that writes packets by hand (or plays a forger) to have its sessions confirmed.
+ * Replaces the transport's packet handler. Returns the count of probes answered so far (a function).
+ */
+export function answerProbes(
+  raw: PacketTransport,
+  who: (probedId: string) => ScriptedIdentity,
+): () => number {
+  let answered = 0;
+  raw.onPacket((from, bytes) => {
+    let p;
+    try {
+      p = decodePacket(bytes, { maxMessageBytes: 2 ** 32 - 1 });
+    } catch {
+      return;
+    }
+    if (p.type !== TYPE_PROBE) return;
+    const me = who(p.dstId);
+    answered++;
+    raw.send(
+      from,
+      encodeProbeReply(encodeNodeId(me.id), encodeNodeId(p.srcId), me.inc, p.srcInc, {
+        nonce: p.nonce,
+        epoch: me.epoch,
+        baseSeq: me.baseSeq ?? 1,
+        window: 256,
+        otherInc: 0,
+        refused: false,
+      }),
+    );
+  });
+  return () => answered;
+}

@@ -3,14 +3,20 @@ import {
   type DataFrame,
   decodePacket,
   encodeAck,
+  encodeConflict,
   encodeData,
   encodeHello,
   encodeNodeId,
+  encodeProbe,
+  encodeProbeReply,
   MAX_PACKET_BYTES,
   patchDstInc,
   TYPE_ACK,
+  TYPE_CONFLICT,
   TYPE_DATA,
   TYPE_HELLO,
+  TYPE_PROBE,
+  TYPE_PROBE_REPLY,
 } from "../../transport/codec.ts";
 import { DecodeError } from "../../base/errors.ts";
 import { Random } from "../../base/random.ts";
@@ -37,8 +43,14 @@ function valid(): Uint8Array[] {
     encodeAck(encodeNodeId("a"), encodeNodeId("b"), 1, 2, 3, 10, [12, 14, 20, 20]),
     encodeAck(encodeNodeId("a"), encodeNodeId("b"), 1, 0, 3, 0, []),
     encodeHello(encodeNodeId("b"), encodeNodeId("a"), 99, 98, 1),
+    encodeProbe(encodeNodeId("a"), encodeNodeId("b"), 5, 0, 2 ** 53 - 1),
+    encodeProbeReply(encodeNodeId("b"), encodeNodeId("a"), 6, 5, REPLY),
+    encodeProbeReply(encodeNodeId("b"), encodeNodeId("a"), 6, 5, { ...REPLY, otherInc: 9, refused: true }),
+    encodeConflict(encodeNodeId("b"), encodeNodeId("a"), 6, 5),
   ];
 }
+
+const REPLY = { nonce: 123456789012345, epoch: 4, baseSeq: 17, window: 256, otherInc: 0, refused: false };
 
 /** Decodes; returns the packet or the error, failing the test for any error other than DecodeError. */
 function tryDecode(bytes: Uint8Array): unknown {
@@ -89,6 +101,34 @@ describe("codec", () => {
       dstInc: 2 ** 53 - 1,
       epoch: 1,
     });
+  });
+
+  it("round-trips PROBE, PROBE_REPLY (with and without conflict news) and CONFLICT packets", () => {
+    const [probe, reply, news, conflict] = valid().slice(-4).map((b) => decodePacket(b, limits));
+    expect(probe).toEqual({
+      type: TYPE_PROBE,
+      srcId: "a",
+      dstId: "b",
+      srcInc: 5,
+      dstInc: 0,
+      epoch: 0,
+      nonce: 2 ** 53 - 1,
+    });
+    const h = { srcId: "b", dstId: "a", srcInc: 6, dstInc: 5 };
+    expect(reply).toEqual({ type: TYPE_PROBE_REPLY, ...h, ...REPLY, refused: undefined, flags: 0 });
+    expect(news).toEqual({
+      type: TYPE_PROBE_REPLY,
+      ...h,
+      ...REPLY,
+      otherInc: 9,
+      refused: undefined,
+      flags: 3,
+    });
+    expect(conflict).toEqual({ type: TYPE_CONFLICT, ...h, epoch: 0 });
+    // The refused flag means nothing without conflict news: such a reply is not ours.
+    const bad = encodeProbeReply(encodeNodeId("b"), encodeNodeId("a"), 6, 5, REPLY);
+    bad[bad.length - 1] = 2;
+    expect(tryDecode(bad)).toBeInstanceOf(DecodeError);
   });
 
   it("rejects every truncation of valid packets with DecodeError", () => {

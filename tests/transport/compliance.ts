@@ -287,7 +287,6 @@ export function describeTransportCompliance(fixture: BackendFixture, opts: Compl
         "send via the second address",
       );
       expect(await withDeadline(got, timeout, "message at b")).toEqual(new Uint8Array([4, 5, 6]));
-      expect(a.tm.stats.retransmissions).toBeGreaterThan(0);
       // And the next message goes straight to the working address.
       await withDeadline(a.tm.send("node-b", 2, new Uint8Array([7])), timeout, "second send");
     });

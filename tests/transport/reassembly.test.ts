@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DataFrame } from "../../transport/codec.ts";
-import { Reassembly } from "../../transport/reassembly.ts";
+import { Reassembly, ReassemblyBudget } from "../../transport/reassembly.ts";
 
 const frag = (msgId: number, total: number, offset: number, len: number, channel = 0): DataFrame => ({
   channel,
@@ -28,7 +28,7 @@ describe("Reassembly", () => {
     expect(offer(r, [frag(1, 30, 20, 10)])).toEqual([]);
     expect(offer(r, [frag(1, 30, 0, 10)])).toEqual([]);
     expect(r.size).toBe(1);
-    expect(r.bytes).toBe(30);
+    expect(r.bytes).toBe(20); // what arrived, not the 30 the fragments declare
     expect(offer(r, [frag(1, 30, 10, 10)])).toEqual([1]);
     expect(r.size).toBe(0);
     expect(r.bytes).toBe(0);
@@ -51,20 +51,37 @@ describe("Reassembly", () => {
   });
 
   it("refuses inconsistent or finished message numbers and respects the byte budget", () => {
-    const r = new Reassembly(8, 100);
+    const r = new Reassembly(8, 15);
     expect(offer(r, [frag(1, 80, 0, 10)])).toEqual([]);
     expect(offer(r, [frag(1, 81, 10, 10)])).toBe("refused"); // other size
     expect(offer(r, [frag(1, 80, 10, 10, 5)])).toBe("refused"); // other channel
     expect(offer(r, [frag(2, 80, 0, 10)])).toBe("refused"); // over the byte budget, not the oldest
     expect(offer(r, [frag(1, 80, 10, 70)])).toEqual([1]);
+    expect(r.bytes).toBe(0);
     expect(offer(r, [frag(1, 80, 0, 10)])).toBe("refused"); // finished already
     expect(offer(r, [frag(2, 80, 0, 10)])).toEqual([]);
     expect(offer(r, [frag(20, 80, 0, 10)])).toBe("refused"); // beyond the window of 8
   });
 
-  it("admits the oldest unfinished message even beyond the byte budget", () => {
+  it("admits the oldest unfinished message even beyond the per-sender budget", () => {
     const r = new Reassembly(2, 100);
-    expect(offer(r, [frag(1, 500, 0, 10)])).toEqual([]);
-    expect(r.bytes).toBe(500);
+    expect(offer(r, [frag(1, 500, 0, 300)])).toEqual([]);
+    expect(offer(r, [frag(1, 500, 300, 100)])).toEqual([]);
+    expect(r.bytes).toBe(400);
+    expect(offer(r, [frag(2, 500, 0, 10)])).toBe("refused");
+  });
+
+  it("holds what arrived, not what a first fragment declares, and shares one overall budget", () => {
+    const budget = new ReassemblyBudget(1000);
+    const senders = Array.from({ length: 4 }, () => new Reassembly(64, 1 << 30, budget));
+    // First fragments of "64 MiB messages": each costs its own 300 bytes.
+    for (const r of senders.slice(0, 3)) expect(offer(r, [frag(1, 64 << 20, 0, 300)])).toEqual([]);
+    expect(budget.bytes).toBe(900);
+    expect(offer(senders[3], [frag(1, 64 << 20, 0, 300)])).toBe("refused"); // the overall bound
+    expect(offer(senders[3], [frag(1, 100, 0, 100)])).toEqual([1]); // complete at once: holds nothing
+    senders[0].release(); // a session ends: its bytes go back
+    expect(budget.bytes).toBe(600);
+    expect(offer(senders[3], [frag(2, 64 << 20, 0, 300)])).toEqual([]);
+    expect(budget.bytes).toBe(900);
   });
 });

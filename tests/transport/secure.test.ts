@@ -1,17 +1,12 @@
 /** The secure wrapper: authentication, encryption, admission, freshness, both crypto back ends. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeAck, encodeNodeId } from "../../transport/codec.ts";
-import { InvalidKeyError } from "../../transport/secure/secure.ts";
 import type { PacketHandler, PacketTransport } from "../../transport/packet_transport.ts";
-import {
-  decodeSecureEnvelope,
-  formatNodeCredential,
-  issueNodeCredential,
-  loadNodeCrypto,
-  parseKeyFile,
-  SECURE_OVERHEAD,
-  secureTransport,
-} from "../../transport/secure/secure.ts";
+import { decodeSecureEnvelope, SECURE_OVERHEAD } from "../../transport/secure/envelope.ts";
+import { InvalidKeyError } from "../../transport/errors.ts";
+import { issueNodeCredential } from "../../transport/secure/keys.ts";
+import { formatNodeCredential, parseKeyFile } from "../../transport/secure/key_file.ts";
+import { loadNodeCrypto, secureTransport } from "../../transport/secure/secure.ts";
 import { DecodeError } from "../../base/errors.ts";
 import { pattern, runUntil, simCluster } from "./_helpers.ts";
 

@@ -11,10 +11,9 @@
  * it — it cannot claim another node's ID (admission). S and D are the Transport Manager header's
  * source and destination IDs, which the MAC covers.
  *
- * ```text
- * packet  u8 marker (0xA1 = HMAC, 0xA2 = AES-GCM, 0xA3 = GMAC) | u32 salt | u64 counter | TM header | body | tag16
- * ```
- * The TM header stays in clear (authenticated data); with `encrypt: true` the body (frames, acks)
+ * The packet format is in `envelope.ts`, keys and credentials in `keys.ts`, key files in
+ * `key_file.ts`, the crypto back ends in `node_crypto.ts`. The TM header stays in clear
+ * (authenticated data); with `encrypt: true` the body (frames, acks)
  * is AES-256-GCM ciphertext with nonce `salt | counter`, else it is plaintext and the tag is
  * GMAC (AES-256-GCM, same nonce, everything before the tag as authenticated data; the default) or
  * HMAC-SHA-256 over everything before it, truncated to 16 bytes (`mac: "hmac-sha256"`). `counter` is the sender's wall
@@ -32,27 +31,36 @@
  * @module
  */
 
-import { DecodeError, RaincoreError } from "../../base/errors.ts";
+import { TYPE_DISCOVER } from "../codec.ts";
 import type { PacketHandler, PacketTransport } from "../packet_transport.ts";
+import {
+  equalTag,
+  MARKER_GCM,
+  MARKER_GMAC,
+  MARKER_HMAC,
+  PREFIX,
+  readU64,
+  SECURE_OVERHEAD,
+  TAG,
+  tmIds,
+  writeU64,
+} from "./envelope.ts";
+import { checkClusterKey, checkId, DirKey, dirLabel, type NodeCredential, pairLabel } from "./keys.ts";
+import { InvalidKeyError } from "../errors.ts";
+import {
+  hmacAsync,
+  hmacSync,
+  loadedNodeCrypto,
+  loadNodeCrypto,
+  type NodeCryptoModule,
+  subtle,
+} from "./node_crypto.ts";
 
-/** Bytes the wrapper adds to every packet: marker, salt, counter, tag. */
-export const SECURE_OVERHEAD: number = 1 + 4 + 8 + 16;
-const MARKER_HMAC = 0xa1;
-const MARKER_GCM = 0xa2;
-const MARKER_GMAC = 0xa3;
-const PREFIX = 13;
-const TAG = 16;
-/** Smallest cluster key accepted, in bytes. */
-export const MIN_KEY_BYTES = 16;
+export { loadNodeCrypto } from "./node_crypto.ts";
+export type { NodeCredential } from "./keys.ts";
+
+/** Most direction keys cached (a flood of made-up IDs cannot grow memory beyond it). */
 const MAX_DERIVED_KEYS = 4096;
-
-/** A node's credential: its pair keys with the eligible peers, issued by the operator. */
-export interface NodeCredential {
-  /** The node ID this credential speaks for. */
-  readonly nodeId: string;
-  /** Peer node ID → pair key (32 bytes) shared by this node and that peer. */
-  readonly peers: Readonly<Record<string, Uint8Array>>;
-}
 
 /** Options of {@link secureTransport}. */
 export interface SecureTransportOptions {
@@ -101,283 +109,6 @@ export interface SecureTransport extends PacketTransport {
   readonly inner: PacketTransport;
 }
 
-/** A key file or key option that is not usable. */
-export class InvalidKeyError extends RaincoreError {
-  /** The error's `name`, stable across versions. */
-  static override readonly errorName = "InvalidKeyError";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Crypto back ends
-
-interface NodeCryptoModule {
-  createHmac(alg: string, key: Uint8Array): { update(d: Uint8Array): unknown; digest(): Uint8Array };
-  createCipheriv(alg: string, key: Uint8Array, iv: Uint8Array, o: { authTagLength: number }): NodeCipher;
-  createDecipheriv(alg: string, key: Uint8Array, iv: Uint8Array, o: { authTagLength: number }): NodeCipher;
-  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
-}
-interface NodeCipher {
-  setAAD(aad: Uint8Array): unknown;
-  update(d: Uint8Array): Uint8Array;
-  final(): Uint8Array;
-  getAuthTag(): Uint8Array;
-  setAuthTag(t: Uint8Array): unknown;
-}
-
-let nodeCrypto: NodeCryptoModule | undefined;
-let nodeCryptoLoading: Promise<boolean> | undefined;
-
-/**
- * Loads `node:crypto` (Node, Deno, Bun) for synchronous per-packet crypto; resolves `false` where
- * it does not exist (browsers), which leaves Web Crypto in use. Safe to call many times.
- */
-export function loadNodeCrypto(): Promise<boolean> {
-  nodeCryptoLoading ??= (async () => {
-    try {
-      const spec = "node:crypto";
-      const m = (await import(/* @vite-ignore */ spec)) as NodeCryptoModule & { default?: NodeCryptoModule };
-      nodeCrypto = typeof m.createHmac === "function" ? m : m.default;
-      return nodeCrypto !== undefined;
-    } catch {
-      return false;
-    }
-  })();
-  return nodeCryptoLoading;
-}
-
-function subtle(): SubtleCrypto {
-  const s = globalThis.crypto?.subtle;
-  if (s === undefined) {
-    throw new InvalidKeyError(
-      "Web Crypto (crypto.subtle) is not available; use a secure context (https) or a newer runtime",
-    );
-  }
-  return s;
-}
-
-const enc = new TextEncoder();
-const dec = new TextDecoder("utf-8", { fatal: true });
-
-/** HMAC-SHA-256: with `c` (node:crypto) when given, else Web Crypto. */
-async function hmacAsync(
-  c: NodeCryptoModule | undefined,
-  key: Uint8Array,
-  data: Uint8Array,
-): Promise<Uint8Array> {
-  if (c !== undefined) return hmacSync(c, key, data);
-  const k = await subtle().importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  return new Uint8Array(await subtle().sign("HMAC", k, data as BufferSource));
-}
-
-function hmacSync(c: NodeCryptoModule, key: Uint8Array, data: Uint8Array): Uint8Array {
-  const h = c.createHmac("sha256", key);
-  h.update(data);
-  return new Uint8Array(h.digest());
-}
-
-function pairLabel(a: string, b: string): Uint8Array {
-  const [x, y] = a < b ? [a, b] : [b, a];
-  const xb = enc.encode(x);
-  const yb = enc.encode(y);
-  const label = enc.encode("raincore/1 pair");
-  const out = new Uint8Array(label.length + 2 + xb.length + yb.length);
-  out.set(label, 0);
-  out[label.length] = xb.length;
-  out.set(xb, label.length + 1);
-  out[label.length + 1 + xb.length] = yb.length;
-  out.set(yb, label.length + 2 + xb.length);
-  return out;
-}
-
-/** Direction byte: 1 when the sender's ID sorts first, else 2. */
-function dirLabel(src: string, dst: string): Uint8Array {
-  return enc.encode(src < dst ? "raincore/1 dir 1" : "raincore/1 dir 2");
-}
-
-/**
- * The pair key of nodes `a` and `b` under `clusterKey` (order of `a` and `b` does not matter).
- * @throws {InvalidKeyError} when the cluster key is shorter than {@link MIN_KEY_BYTES}.
- */
-export async function derivePairKey(clusterKey: Uint8Array, a: string, b: string): Promise<Uint8Array> {
-  checkClusterKey(clusterKey);
-  return await hmacAsync(nodeCrypto, clusterKey, pairLabel(a, b));
-}
-
-/**
- * Issues the credential of node `nodeId`: its pair keys with each of `eligible` (the other node
- * IDs allowed in the cluster). Give it to that node instead of the cluster key; it cannot speak as
- * any other ID.
- */
-export async function issueNodeCredential(
-  clusterKey: Uint8Array,
-  nodeId: string,
-  eligible: readonly string[],
-): Promise<NodeCredential> {
-  checkId(nodeId);
-  const peers: Record<string, Uint8Array> = {};
-  for (const peer of eligible) {
-    if (peer === nodeId) continue;
-    checkId(peer);
-    peers[peer] = await derivePairKey(clusterKey, nodeId, peer);
-  }
-  return { nodeId, peers };
-}
-
-function checkClusterKey(key: Uint8Array): void {
-  if (!(key instanceof Uint8Array) || key.length < MIN_KEY_BYTES) {
-    throw new InvalidKeyError(
-      `cluster key must be at least ${MIN_KEY_BYTES} bytes; generate one with \`head -c 32 /dev/urandom | base64\``,
-    );
-  }
-}
-
-function checkId(id: string): void {
-  const n = enc.encode(id).length;
-  if (typeof id !== "string" || n === 0 || n > 255) {
-    throw new InvalidKeyError(`node ID must be 1..255 bytes of UTF-8, got ${JSON.stringify(id)}`);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Key files
-
-/**
- * Parses a key file: either a cluster key (one line of base64 or hex, ≥ 16 bytes) or a node
- * credential as JSON `{"nodeId": "a", "peers": {"b": "<base64>", …}}`.
- * @throws {InvalidKeyError} with what is wrong and how to make a good file.
- */
-export function parseKeyFile(text: string): Uint8Array | NodeCredential {
-  const t = text.trim();
-  if (t.startsWith("{")) {
-    let json: unknown;
-    try {
-      json = JSON.parse(t);
-    } catch (e) {
-      throw new InvalidKeyError(`key file looks like JSON but does not parse: ${(e as Error).message}`);
-    }
-    const o = json as { nodeId?: unknown; peers?: unknown };
-    if (typeof o.nodeId !== "string" || typeof o.peers !== "object" || o.peers === null) {
-      throw new InvalidKeyError('node credential must be {"nodeId": string, "peers": {id: base64 key}}');
-    }
-    checkId(o.nodeId);
-    const peers: Record<string, Uint8Array> = {};
-    for (const [id, v] of Object.entries(o.peers as Record<string, unknown>)) {
-      if (typeof v !== "string") throw new InvalidKeyError(`pair key of "${id}" must be a base64 string`);
-      const k = decodeKeyText(v);
-      if (k.length !== 32) throw new InvalidKeyError(`pair key of "${id}" must be 32 bytes, got ${k.length}`);
-      peers[id] = k;
-    }
-    return { nodeId: o.nodeId, peers };
-  }
-  const key = decodeKeyText(t);
-  checkClusterKey(key);
-  return key;
-}
-
-/** Formats a node credential as the JSON that {@link parseKeyFile} reads. */
-export function formatNodeCredential(c: NodeCredential): string {
-  const peers: Record<string, string> = {};
-  for (const [id, k] of Object.entries(c.peers)) peers[id] = toBase64(k);
-  return JSON.stringify({ nodeId: c.nodeId, peers }) + "\n";
-}
-
-function decodeKeyText(t: string): Uint8Array {
-  const s = t.trim();
-  if (/^[0-9a-fA-F]+$/.test(s) && s.length % 2 === 0) {
-    const out = new Uint8Array(s.length / 2);
-    for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-    return out;
-  }
-  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(s)) {
-    const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  }
-  throw new InvalidKeyError(
-    "key must be base64 or hex text; generate one with `head -c 32 /dev/urandom | base64`",
-  );
-}
-
-function toBase64(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Packet format helpers
-
-/** Source and destination IDs and the header end of a TM packet at `off`; undefined when malformed. */
-function tmIds(p: Uint8Array, off: number): { src: string; dst: string; end: number } | undefined {
-  if (p.length < off + 4 || p[off] !== 1) return undefined;
-  const sl = p[off + 2];
-  const dl = p[off + 3];
-  const end = off + 4 + sl + dl + 20;
-  if (sl === 0 || dl === 0 || p.length < end) return undefined;
-  try {
-    return {
-      src: dec.decode(p.subarray(off + 4, off + 4 + sl)),
-      dst: dec.decode(p.subarray(off + 4 + sl, off + 4 + sl + dl)),
-      end,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-function writeU64(b: Uint8Array, p: number, v: number): void {
-  const hi = Math.floor(v / 4294967296);
-  const lo = v >>> 0;
-  b[p] = hi >>> 24;
-  b[p + 1] = hi >>> 16;
-  b[p + 2] = hi >>> 8;
-  b[p + 3] = hi;
-  b[p + 4] = lo >>> 24;
-  b[p + 5] = lo >>> 16;
-  b[p + 6] = lo >>> 8;
-  b[p + 7] = lo;
-}
-
-function readU64(b: Uint8Array, p: number): number {
-  const hi = ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
-  const lo = ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0;
-  return hi * 4294967296 + lo;
-}
-
-function equalTag(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
-  return d === 0;
-}
-
-/**
- * Unwraps the prefix of a secured packet without checking it: marker, counter and the TM header
- * IDs. For fuzzing and diagnostics; never trust its result.
- * @throws {DecodeError} for anything that is not a well-formed secured packet.
- */
-export function decodeSecureEnvelope(
-  p: Uint8Array,
-): { encrypted: boolean; counter: number; src: string; dst: string } {
-  if (p.length < PREFIX + TAG) {
-    throw new DecodeError(`secured packet of ${p.length} bytes is shorter than ${PREFIX + TAG}`);
-  }
-  if (p[0] !== MARKER_HMAC && p[0] !== MARKER_GCM && p[0] !== MARKER_GMAC) {
-    throw new DecodeError(`unknown secured packet marker ${p[0]}`);
-  }
-  const ids = tmIds(p, PREFIX);
-  if (ids === undefined || ids.end > p.length - TAG) {
-    throw new DecodeError("secured packet holds no valid Transport Manager header");
-  }
-  return { encrypted: p[0] === MARKER_GCM, counter: readU64(p, 5), src: ids.src, dst: ids.dst };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The wrapper
-
 /**
  * Wraps `inner` so that every packet is authenticated (and, with `encrypt`, its body encrypted)
  * under the cluster key or a node credential. The result has the same `kind` and `addresses` and
@@ -408,12 +139,15 @@ class SecureWrapper implements SecureTransport {
   readonly #useNode: boolean;
   /** node:crypto when this instance may use it and it has loaded. */
   get #nc(): NodeCryptoModule | undefined {
-    return this.#useNode ? nodeCrypto : undefined;
+    return this.#useNode ? loadedNodeCrypto() : undefined;
   }
   #handler: PacketHandler | undefined;
   #closed = false;
 
-  constructor(readonly inner: PacketTransport, o: SecureTransportOptions) {
+  readonly inner: PacketTransport;
+
+  constructor(inner: PacketTransport, o: SecureTransportOptions) {
+    this.inner = inner;
     if (o.key instanceof Uint8Array) {
       checkClusterKey(o.key);
       this.#cluster = o.key.slice();
@@ -601,9 +335,11 @@ class SecureWrapper implements SecureTransport {
       return;
     }
     const ids = tmIds(p, PREFIX);
+    // A DISCOVER ("who are you?", to an address whose node is not known) is addressed to "*".
+    const discover = ids?.dst === "*" && p[PREFIX + 1] === TYPE_DISCOVER;
     if (
       ids === undefined || ids.end > p.length - TAG ||
-      (this.#nodeId !== undefined && ids.dst !== this.#nodeId)
+      (this.#nodeId !== undefined && ids.dst !== this.#nodeId && !discover)
     ) {
       this.stats.rejected++;
       return;
@@ -769,29 +505,5 @@ class SecureWrapper implements SecureTransport {
     })();
     this.#keys.set(name, pending);
     return pending;
-  }
-}
-
-/** A direction key: raw bytes (for node:crypto) and lazily imported Web Crypto keys. */
-class DirKey {
-  #hmac?: Promise<CryptoKey>;
-  #aes?: Promise<CryptoKey>;
-  constructor(readonly raw: Uint8Array) {}
-  hmac(): Promise<CryptoKey> {
-    this.#hmac ??= subtle().importKey(
-      "raw",
-      this.raw as BufferSource,
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    return this.#hmac;
-  }
-  aes(): Promise<CryptoKey> {
-    this.#aes ??= subtle().importKey("raw", this.raw as BufferSource, { name: "AES-GCM" }, false, [
-      "encrypt",
-      "decrypt",
-    ]);
-    return this.#aes;
   }
 }

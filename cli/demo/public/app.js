@@ -1,13 +1,16 @@
 // The page: this tab becomes a raincore ring member (WebRTC to other tabs, the hub's relay as
 // fallback and to the server members), replicates the board with a GroupDataManager, and shows
 // the ring live. It is given only the hub's URL: the members' IDs and addresses come with the join.
-// It follows the page's lifecycle (hidden, frozen, shown again). window.demo exposes read-only state
-// for tests.
+// When the demo runs with a cluster key, the tab's ID and its credential come from the server
+// (/credential.json): every packet is then authenticated, the tab proves its relay ID to the hub, and
+// it names the hub's member (a credential holds keys for known IDs only). It follows the page's
+// lifecycle (hidden, frozen, shown again). window.demo exposes read-only state for tests.
 import {
   createNode,
   createWebRtcTransport,
   createWebSocketTransport,
   GroupDataManager,
+  parseKeyFile,
   watchPageLifecycle,
 } from "/raincore.browser.js";
 import { Board } from "./board.js";
@@ -15,14 +18,24 @@ import { colorOf, shortName } from "./names.js";
 import { RingPanel } from "./ring.js";
 
 const cfg = await (await fetch("/config.json")).json();
-const id = `tab-${crypto.getRandomValues(new Uint16Array(1))[0].toString(16).padStart(4, "0")}`;
+/** This tab's ID and, in a keyed demo, its credential. */
+async function identity() {
+  if (!cfg.keyed) {
+    return { id: `tab-${crypto.getRandomValues(new Uint16Array(1))[0].toString(16).padStart(4, "0")}` };
+  }
+  const r = await fetch("/credential.json", { cache: "no-store" });
+  if (!r.ok) throw new Error(`no tab credential: ${(await r.json()).error}`);
+  const c = await r.json();
+  return { id: c.id, key: parseKeyFile(c.credential) };
+}
+const { id, key } = await identity();
 const servers = new Set(cfg.members);
 
 document.getElementById("me-id").textContent = shortName(id);
 document.querySelector("#me .dot").style.background = colorOf(id);
 document.title = `${shortName(id)} · raincore board`;
 
-const ws = await createWebSocketTransport({ id, servers: [cfg.hub] });
+const ws = await createWebSocketTransport({ id, servers: [cfg.hub], key });
 let rtc;
 try {
   rtc = await createWebRtcTransport({
@@ -38,7 +51,8 @@ let gdm;
 const node = createNode({
   id,
   transports: rtc ? [rtc, ws] : [ws],
-  join: [cfg.hub],
+  key,
+  ...(key ? { peers: { [cfg.hubMember]: [cfg.hub] } } : { join: [cfg.hub] }),
   timing: cfg.timing,
   beforeStart: (n) => (gdm = new GroupDataManager({ gcm: n.gcm, layer: n.transport })),
 });

@@ -5,7 +5,7 @@
  */
 
 import { TransportBindError } from "../../errors.ts";
-import type { ListeningServer } from "./node_server.ts";
+import type { ListeningServer } from "./listen.ts";
 import type { WebSocketLike } from "./socket.ts";
 
 interface DenoServe {

@@ -17,6 +17,7 @@
 import { platformWebSocket } from "./connect.ts";
 import { denoNamespace, listenDeno } from "./deno_server.ts";
 import { MAX_FRAME_OVERHEAD } from "./frame.ts";
+import type { ListenOptions } from "./listen.ts";
 import { listenNode } from "./node_server.ts";
 import type { WebSocketConstructorLike } from "./socket.ts";
 import { type WebSocketCoreOptions, WebSocketTransport } from "./transport.ts";
@@ -29,6 +30,8 @@ export {
   type WebSocketAddress,
 } from "./address.ts";
 export type { WebSocketConstructorLike, WebSocketEventLike, WebSocketLike } from "./socket.ts";
+export type { ListenOptions } from "./listen.ts";
+export type { RelayKey } from "./relay_auth.ts";
 export {
   type GoneHandler,
   type ReconnectOptions,
@@ -43,9 +46,11 @@ export {
 export interface WebSocketTransportOptions extends WebSocketCoreOptions {
   /**
    * Start a server (Node: `ws`; Deno: `Deno.serve`) on this host and port; its URL
-   * `ws://HOST:PORT/` becomes the first address. Not in browsers. @default {undefined} (no server)
+   * `ws://HOST:PORT/` becomes the first address. On Node also the HTTP limits of
+   * {@link ListenOptions} (`headersTimeoutMs`, `maxSockets`). Not in browsers.
+   * @default {undefined} (no server)
    */
-  listen?: { host?: string; port?: number };
+  listen?: ListenOptions;
   /**
    * Server URLs to announce instead of the listening one (behind a proxy, or `wss://` terminated
    * elsewhere), or for an endpoint fed only through `accept()`. @default {[]}

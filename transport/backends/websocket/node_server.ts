@@ -1,39 +1,45 @@
 /**
- * The WebSocket server on Node: the `ws` package (`ws`), loaded only when a server is
- * started so that browser bundles never pull it in. Every accepted socket goes to
- * {@link WebSocketTransport.accept}.
+ * The WebSocket server on Node: the `ws` package (`ws`) on a `node:http` server, both loaded only
+ * when a server is started so that browser bundles never pull them in. Every accepted socket goes to
+ * {@link WebSocketTransport.accept}, which bounds what a WebSocket client may cost; the HTTP server
+ * bounds what a TCP connection that never upgrades may cost: its headers must arrive within
+ * `headersTimeoutMs` (a "slowloris" trickling bytes is cut off), and at most `maxSockets` are open at
+ * once.
  * @module
  */
 
 import { MissingDependencyError } from "../../../base/errors.ts";
 import { TransportBindError } from "../../errors.ts";
+import type { ListeningServer, ListenOptions } from "./listen.ts";
 import type { WebSocketLike } from "./socket.ts";
 
-/** A listening server: its port and how to stop it. */
-export interface ListeningServer {
-  /** The bound port. */
-  port: number;
-  /** Stops listening and closes every connection. */
-  close(): Promise<void>;
-}
-
-/** Where to listen. */
-export interface ListenOptions {
-  /** Host to bind. @default {"127.0.0.1"} */
-  host?: string;
-  /** Port; 0 picks a free one. @default {0} */
-  port?: number;
-  /** Largest WebSocket message accepted, in bytes. */
-  maxPayload: number;
-}
-
-/** The parts of the `ws` package used here. */
+/**
+ * The parts of the `ws` package used here, typed by hand: the package's own types would make every
+ * consumer's type check need `@types/ws` (this file's declaration is part of the package's types).
+ */
 export interface WsModule {
   /** The server class. */
-  WebSocketServer: typeof import("ws").WebSocketServer;
+  WebSocketServer: new (
+    options: { server: unknown; maxPayload: number; perMessageDeflate: boolean },
+  ) => WsServer;
   /** The client class. */
-  WebSocket: typeof import("ws").WebSocket;
+  WebSocket: new (url: string, options: { perMessageDeflate: boolean }) => object;
 }
+
+/** The parts of a `ws` server used here. */
+export interface WsServer {
+  /** Server errors (after listening: ignored, each connection handles its own). */
+  on(event: "error", fn: (error: unknown) => void): void;
+  /** A new connection. */
+  on(event: "connection", fn: (socket: unknown) => void): void;
+  /** The open connections. */
+  readonly clients: Iterable<{ terminate(): void }>;
+  /** Stops accepting. */
+  close(): void;
+}
+
+/** Held in a variable so that bundlers for browsers do not follow the import (it is never run there). */
+const HTTP_MODULE = "node:http";
 
 /** Loads the `ws` package (Node only). */
 export async function loadWs(): Promise<WsModule> {
@@ -49,37 +55,49 @@ export async function loadWs(): Promise<WsModule> {
  * @throws {TransportBindError} when the port cannot be bound.
  */
 export async function listenNode(
-  opts: ListenOptions,
+  opts: ListenOptions & { maxPayload: number },
   accept: (s: WebSocketLike) => void,
 ): Promise<ListeningServer> {
   const ws = await loadWs();
+  const { createServer } = (await import(/* @vite-ignore */ HTTP_MODULE)) as typeof import("node:http");
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? 0;
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000;
+  const http = createServer({
+    headersTimeout,
+    requestTimeout: headersTimeout * 3,
+    // How often Node checks those timeouts (30 s by default, far longer than the timeout itself).
+    connectionsCheckingInterval: Math.min(1000, headersTimeout),
+  }, (_req, res) => res.writeHead(426, { "content-type": "text/plain" }).end("WebSocket only"));
+  http.maxConnections = opts.maxSockets ?? 2048;
   const server = new ws.WebSocketServer({
-    host,
-    port,
+    server: http,
     maxPayload: opts.maxPayload,
     perMessageDeflate: false,
   });
   try {
     await new Promise<void>((resolve, reject) => {
-      server.once("listening", resolve);
-      server.once("error", reject);
+      http.once("error", reject);
+      http.listen(port, host, () => resolve());
     });
   } catch (err) {
     server.close();
+    http.close();
     throw new TransportBindError(`ws://${host}:${port}/`, { cause: err });
   }
-  server.on("error", () => {/* after listening: per-connection errors close that connection */});
+  http.on("error", () => {/* after listening: per-connection errors close that connection */});
+  server.on("error", () => {});
   server.on("connection", (socket) => accept(socket as unknown as WebSocketLike));
-  const address = server.address();
+  const address = http.address();
   const bound = typeof address === "object" && address !== null ? address.port : port;
   return {
     port: bound,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of server.clients) c.terminate();
-        server.close(() => resolve());
+        server.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
       }),
   };
 }

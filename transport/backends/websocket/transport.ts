@@ -5,14 +5,17 @@
  * (`node_server.ts`, `deno_server.ts`, or an edge runtime's own upgrade).
  *
  * A server relays: a client sends `RELAY(id, packet)` and the server forwards it to its client
- * `id`, so two browsers that cannot reach each other are still neighbours (see `address.ts`).
- * Every server this endpoint is attached to relays for it, so its addresses are its own servers'
- * URLs, then a relay address behind each server it has an open connection to (those it was told
- * to stay attached to first, then any other it dialled), then those of its `servers` that are down;
- * {@link WebSocketTransport.onAddressChange} reports each change (a tab that reconnected elsewhere). A
+ * `id`, so two browsers that cannot reach each other are still neighbours (see `address.ts`). A
  * server answers a relay to a client it does not have with `NO_ROUTE`, and a dropped connection
  * is redialled with exponential back-off; meanwhile {@link WebSocketTransport.isUnreachable} says
  * so, and the Transport Manager fails the address at once instead of waiting out its timeouts.
+ * Every server this endpoint is attached to relays for it, so its addresses are its own servers'
+ * URLs, then a relay address behind each of its `servers` that it is attached to (if none is up:
+ * behind one other server it is connected to, else behind the ones it keeps redialling);
+ * {@link WebSocketTransport.onAddressChange} reports each change (a tab that reconnected elsewhere).
+ * The accepting side — limits, relay IDs (one live connection each; proven with a key), slow
+ * readers — is `inbound.ts`. A client names itself only after the server's CHALLENGE, with a proof
+ * when it has a `key` (`relay_auth.ts`).
  *
  * Create one with `createWebSocketTransport()` (`mod.ts`), which also starts a server if asked.
  * @module
@@ -30,22 +33,31 @@ import {
 import {
   decodeFrame,
   encodeDataFrame,
-  encodeGoneFrame,
   encodeHelloFrame,
-  encodeNoRouteFrame,
+  encodePingFrame,
   encodeRelayFrame,
   type Frame,
+  FRAME_CHALLENGE,
   FRAME_DATA,
   FRAME_GONE,
-  FRAME_HELLO,
   FRAME_NO_ROUTE,
+  FRAME_PING,
+  FRAME_PONG,
   FRAME_RELAY,
   FRAME_RELAYED,
   LANE_PACKET,
   LANE_SIGNAL,
   relayIdBytes,
 } from "./frame.ts";
-import { binaryData, CONNECTING, OPEN, type WebSocketConstructorLike, type WebSocketLike } from "./socket.ts";
+import { CLOSE, closeQuietly, InboundConnections } from "./inbound.ts";
+import { checkRelayKey, type RelayKey, relayProof } from "./relay_auth.ts";
+import {
+  binaryData,
+  OPEN,
+  type WebSocketConstructorLike,
+  type WebSocketEventLike,
+  type WebSocketLike,
+} from "./socket.ts";
 
 /** Default largest packet: like UDP on loopback; a stream has no datagram limit of its own. */
 export const WEBSOCKET_DEFAULT_MTU = 65_000;
@@ -79,12 +91,27 @@ export interface WebSocketCoreOptions {
   /** Whether accepted clients may relay through this endpoint. @default {true} */
   relay?: boolean;
   /**
-   * Bytes queued on a connection (WebSocket `bufferedAmount`) above which further packets to it
-   * are dropped — the Transport Manager resends. Above the manager's window (256 packets of up to
-   * 64 KB), so a stream that keeps up never drops (measured: 4 MiB cost 5× goodput in resends).
-   * @default {33_554_432}
+   * Bytes queued on a connection (WebSocket `bufferedAmount`) above which: on a connection this
+   * endpoint dialled, further packets are dropped (the Transport Manager resends); on an accepted
+   * one, the client is closed as a slow reader. Above the Transport Manager's window (1 MiB in
+   * flight per sender), so a reader that keeps up with several senders is never cut off.
+   * @default {8_388_608}
    */
   maxBufferedBytes?: number;
+  /** Accepted connections at most; more are closed at once. @default {1024} */
+  maxConnections?: number;
+  /** Bytes queued on all accepted connections together above which the fullest is closed. @default {67_108_864} */
+  maxTotalBufferedBytes?: number;
+  /** Time an accepted connection has to name itself (HELLO), ms. @default {10_000} */
+  identifyTimeoutMs?: number;
+  /** Time the holder of a relay ID has to answer when another connection claims the ID, ms. @default {2_000} */
+  claimCheckMs?: number;
+  /**
+   * Cluster key or node credential. As a client, proves this endpoint's relay ID to servers; as a
+   * server, requires every client to prove its own (so none can take another's). Give servers and
+   * clients keys of one cluster, like the secure transport's. @default {none: the first live claim of a relay ID holds it}
+   */
+  key?: RelayKey;
   /** How long a `NO_ROUTE` answer makes a relay address count as unreachable, in ms. @default {500} */
   noRouteHoldMs?: number;
   /** Back-off of redials. */
@@ -101,6 +128,10 @@ export interface WebSocketTransportStats {
   packetsDropped: number;
   /** Packets forwarded between two clients. */
   packetsRelayed: number;
+  /** Accepted connections closed by a limit or rule (too many, no or unproven HELLO, ID in use, slow reader, bad frame). */
+  connectionsRefused: number;
+  /** Connections this endpoint dialled that the server closed with a refusal (ID in use, not authenticated). */
+  helloRefused: number;
   /** Frames that failed to decode. */
   decodeErrors: number;
   /** Outgoing connections opened (first dials and redials). */
@@ -118,6 +149,7 @@ export type GoneHandler = (relay: string) => void;
 interface Outbound {
   readonly server: string;
   socket: WebSocketLike | undefined;
+  /** "connecting" lasts until the server's CHALLENGE was answered. */
   state: "connecting" | "open" | "down";
   /** Whether the connection was open once (a first dial queues; a redial does not). */
   opened: boolean;
@@ -126,12 +158,6 @@ interface Outbound {
   lastUsed: number;
   readonly keep: boolean;
   queue: Uint8Array[];
-}
-
-interface Inbound {
-  readonly socket: WebSocketLike;
-  id: string | undefined;
-  from: string | undefined;
 }
 
 const FIRST_DIAL_QUEUE = 256;
@@ -155,14 +181,16 @@ export class WebSocketTransport implements PacketTransport {
     packetsReceived: 0,
     packetsDropped: 0,
     packetsRelayed: 0,
+    connectionsRefused: 0,
+    helloRefused: 0,
     decodeErrors: 0,
     connectionsOpened: 0,
     connectionsAccepted: 0,
   };
-  readonly #idBytes: Uint8Array;
   readonly #connect: WebSocketConstructorLike | undefined;
-  readonly #relay: boolean;
   readonly #maxBuffered: number;
+  readonly #key: RelayKey | undefined;
+  readonly #inbound: InboundConnections;
   readonly #noRouteHoldMs: number;
   readonly #backoff: Required<ReconnectOptions>;
   readonly #selfServers = new Set<string>();
@@ -170,8 +198,6 @@ export class WebSocketTransport implements PacketTransport {
   #addresses: string[] = [];
   readonly #servers: readonly string[];
   readonly #outbound = new Map<string, Outbound>();
-  readonly #clients = new Map<string, Inbound>();
-  readonly #inbound = new Set<Inbound>();
   readonly #parsed = new Map<string, WebSocketAddress | null>();
   readonly #noRoute = new Map<string, number>();
   #handler: PacketHandler | undefined;
@@ -191,14 +217,30 @@ export class WebSocketTransport implements PacketTransport {
   constructor(options: WebSocketCoreOptions, connect: WebSocketConstructorLike | undefined) {
     this.id = options.id ?? randomId();
     if (!validRelayId(this.id)) throw new RangeError("'id' must be 1..255 bytes of UTF-8");
-    this.#idBytes = relayIdBytes(this.id);
     this.mtu = options.mtu ?? WEBSOCKET_DEFAULT_MTU;
     if (!Number.isInteger(this.mtu) || this.mtu < 64 || this.mtu > 65_535) {
       throw new RangeError("'mtu' must be an integer 64..65535");
     }
     this.#connect = connect;
-    this.#relay = options.relay ?? true;
-    this.#maxBuffered = options.maxBufferedBytes ?? 32 * 1024 * 1024;
+    this.#maxBuffered = limit(options.maxBufferedBytes, 8 * 1024 * 1024, "maxBufferedBytes");
+    this.#key = options.key;
+    if (this.#key !== undefined) checkRelayKey(this.#key, this.id);
+    this.#inbound = new InboundConnections({
+      id: this.id,
+      relay: options.relay ?? true,
+      key: this.#key,
+      stats: this.stats,
+      primaryServer: () => this.#primaryServer,
+      decode: (data) => this.#decode(data),
+      deliver: (lane, from, payload) => this.#deliver(lane, from, payload),
+      gone: (relay) => this.#goneHandler?.(relay),
+    }, {
+      maxConnections: limit(options.maxConnections, 1024, "maxConnections"),
+      identifyTimeoutMs: limit(options.identifyTimeoutMs, 10_000, "identifyTimeoutMs"),
+      maxBufferedBytes: this.#maxBuffered,
+      maxTotalBufferedBytes: limit(options.maxTotalBufferedBytes, 64 * 1024 * 1024, "maxTotalBufferedBytes"),
+      claimCheckMs: limit(options.claimCheckMs, 2_000, "claimCheckMs"),
+    });
     this.#noRouteHoldMs = options.noRouteHoldMs ?? 500;
     const r = options.reconnect ?? {};
     this.#backoff = {
@@ -271,28 +313,7 @@ export class WebSocketTransport implements PacketTransport {
    * transport is closed.
    */
   accept(socket: WebSocketLike): void {
-    if (this.closed) {
-      socket.close(1001, "closed");
-      return;
-    }
-    socket.binaryType = "arraybuffer";
-    const conn: Inbound = { socket, id: undefined, from: undefined };
-    this.#inbound.add(conn);
-    this.stats.connectionsAccepted++;
-    socket.addEventListener("message", (event) => this.#inboundFrame(conn, event.data));
-    const drop = (): void => {
-      if (!this.#inbound.delete(conn)) return;
-      if (conn.id === undefined || this.#clients.get(conn.id) !== conn) return;
-      this.#clients.delete(conn.id);
-      if (this.closed) return;
-      // Tell the other clients (and this endpoint's own WebRTC layer): a closed tab's WebRTC
-      // channels may not say so for many seconds (werift sees no ABORT from a torn-down page).
-      const gone = encodeGoneFrame(conn.id);
-      for (const other of this.#clients.values()) this.#write(other.socket, gone);
-      if (conn.from !== undefined) this.#goneHandler?.(conn.from);
-    };
-    socket.addEventListener("close", drop);
-    socket.addEventListener("error", drop);
+    this.#inbound.accept(socket);
   }
 
   /**
@@ -359,7 +380,7 @@ export class WebSocketTransport implements PacketTransport {
     const a = this.#parse(to);
     if (a === undefined) return true;
     if (this.#selfServers.has(a.server)) {
-      return a.relayId !== undefined && a.relayId !== this.id && !this.#clients.has(a.relayId);
+      return a.relayId !== undefined && a.relayId !== this.id && !this.#inbound.has(a.relayId);
     }
     const out = this.#outbound.get(a.server);
     if (out === undefined) return this.#connect === undefined;
@@ -391,9 +412,7 @@ export class WebSocketTransport implements PacketTransport {
         out.state = "down";
         closeQuietly(out.socket);
       }
-      for (const conn of this.#inbound) closeQuietly(conn.socket);
-      this.#inbound.clear();
-      this.#clients.clear();
+      this.#inbound.close();
       this.#closing = Promise.all(this.#onClose.map((f) => f().catch(() => undefined))).then(() => undefined);
     }
     return this.#closing;
@@ -436,17 +455,11 @@ export class WebSocketTransport implements PacketTransport {
       return;
     }
     if (this.#selfServers.has(a.server)) {
-      // To a client attached to this endpoint's own server.
-      const conn = a.relayId === undefined ? undefined : this.#clients.get(a.relayId);
-      if (conn === undefined) {
+      // To a client attached to this endpoint's own server. Signals say who sent them (a relay
+      // address); packets come from the server's own URL.
+      if (a.relayId === undefined || !this.#inbound.send(a.relayId, lane, payload)) {
         this.stats.packetsDropped++;
-        return;
       }
-      // Signals say who sent them (a relay address); packets come from the server's own URL.
-      const frame = lane === LANE_SIGNAL
-        ? encodeRelayFrame(FRAME_RELAYED, lane, this.#idBytes, payload)
-        : encodeDataFrame(lane, payload);
-      this.#write(conn.socket, frame);
       return;
     }
     const frame = a.relayId === undefined
@@ -518,23 +531,15 @@ export class WebSocketTransport implements PacketTransport {
     socket.binaryType = "arraybuffer";
     let ended = false;
     socket.addEventListener("open", () => {
-      if (out.socket !== socket || this.closed) return;
-      out.state = "open";
-      out.opened = true;
-      out.failures = 0;
-      this.stats.connectionsOpened++;
-      this.#refreshAddresses();
-      socket.send(encodeHelloFrame(this.id));
-      const queue = out.queue;
-      out.queue = [];
-      for (const frame of queue) this.#write(socket, frame);
+      if (out.socket === socket && !this.closed) this.stats.connectionsOpened++;
     });
     socket.addEventListener("message", (event) => {
       if (out.socket === socket) this.#outboundFrame(out, event.data);
     });
-    const end = (): void => {
+    const end = (event?: WebSocketEventLike): void => {
       if (ended) return;
       ended = true;
+      if (event?.code === CLOSE.inUse || event?.code === CLOSE.notAuthenticated) this.stats.helloRefused++;
       if (out.socket !== socket) return;
       out.socket = undefined;
       out.state = "down";
@@ -587,7 +592,11 @@ export class WebSocketTransport implements PacketTransport {
     if (this.closed) return;
     const f = this.#decode(data);
     if (f === undefined) return;
-    if (f.type === FRAME_DATA) {
+    if (f.type === FRAME_CHALLENGE) {
+      if (out.state === "connecting") void this.#identify(out, out.socket!, f.id, f.nonce);
+    } else if (f.type === FRAME_PING) {
+      if (out.socket !== undefined) this.#write(out.socket, encodePingFrame(FRAME_PONG, f.token));
+    } else if (f.type === FRAME_DATA) {
       if (f.lane === LANE_PACKET) this.#deliver(f.lane, out.server, f.payload);
     } else if (f.type === FRAME_RELAYED) {
       const from = formatRelayAddress(out.server, f.id);
@@ -602,45 +611,32 @@ export class WebSocketTransport implements PacketTransport {
     }
   }
 
-  #inboundFrame(conn: Inbound, data: unknown): void {
-    if (this.closed) return;
-    const f = this.#decode(data);
-    if (f === undefined) return;
-    if (f.type === FRAME_HELLO) {
-      if (conn.id !== undefined) return;
-      conn.id = f.id;
-      conn.from = formatRelayAddress(this.#primaryServer, f.id);
-      const old = this.#clients.get(f.id);
-      this.#clients.set(f.id, conn); // a reconnecting client replaces its old connection
-      if (old !== undefined && old !== conn) closeQuietly(old.socket);
-      return;
+  /** Answers the server's CHALLENGE with a HELLO (and proof, with a key); the connection is then open. */
+  async #identify(out: Outbound, socket: WebSocketLike, serverId: string, nonce: Uint8Array): Promise<void> {
+    const proof = this.#key === undefined ? undefined : await relayProof(this.#key, this.id, serverId, nonce);
+    if (out.socket !== socket || this.closed || out.state !== "connecting") return;
+    try {
+      socket.send(encodeHelloFrame(this.id, proof));
+    } catch {
+      return; // closing: the close event redials
     }
-    if (conn.id === undefined || conn.from === undefined) return; // must name itself first
-    if (f.type === FRAME_DATA) {
-      this.#deliver(f.lane, conn.from, f.payload);
-    } else if (f.type === FRAME_RELAY) {
-      if (f.id === this.id) {
-        this.#deliver(f.lane, conn.from, f.payload); // addressed to this endpoint by relay ID
-        return;
-      }
-      const target = this.#relay ? this.#clients.get(f.id) : undefined;
-      if (target === undefined) {
-        this.#write(conn.socket, encodeNoRouteFrame(f.id));
-        return;
-      }
-      this.stats.packetsRelayed++;
-      this.#write(target.socket, encodeRelayFrame(FRAME_RELAYED, f.lane, relayIdBytes(conn.id), f.payload));
-    }
+    out.state = "open";
+    out.opened = true;
+    out.failures = 0;
+    this.#refreshAddresses();
+    const queue = out.queue;
+    out.queue = [];
+    for (const frame of queue) this.#write(socket, frame);
   }
 }
 
-function closeQuietly(socket: WebSocketLike | undefined): void {
-  if (socket === undefined) return;
-  try {
-    if (socket.readyState === OPEN || socket.readyState === CONNECTING) socket.close(1000, "closed");
-  } catch {
-    // already closing
+/** An option's value (a positive integer), or its default. */
+function limit(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) {
+    throw new RangeError(`'${name}' must be a positive integer, got ${value}`);
   }
+  return v;
 }
 
 function randomId(): string {
