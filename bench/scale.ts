@@ -1,7 +1,7 @@
 /**
  * Scaling benchmark: how a ring's costs grow with its size.
  *
- * 1. Simulated (`sim/gcm/scale_run.ts`): N members built with `createNode` and default timing on a
+ * 1. Simulated (`bench/scale_run.ts`): N members built with `createNode` and default timing on a
  *    SimNetwork with 1–3 ms hops, each told only the first member's address; per N (several seeds):
  *    boot to one view, an idle round, fail-over after a crash, rejoin of the restarted member, and the
  *    bytes and 911 messages of each event. Virtual time, so the numbers are exact and repeatable.
@@ -19,7 +19,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { numberFlag, parseFlags, stringFlag } from "../runtime/args.ts";
 import { epochMs } from "../runtime/json_out.ts";
-import { type EventCost, runScale, type ScaleResult } from "../sim/gcm/scale_run.ts";
+import { type EventCost, runScale, type ScaleResult } from "./scale_run.ts";
 import { type JsonChild, killAll, repoRoot, startRaincore } from "../tools/json_child.ts";
 import { freeUdpPorts } from "../tools/ports.ts";
 import { commonView, percentile } from "./failover.ts";

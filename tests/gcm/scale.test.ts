@@ -6,7 +6,7 @@
  * it costs in messages.
  */
 import { describe, expect, it } from "vitest";
-import { runScale } from "../../sim/gcm/scale_run.ts";
+import { runScale } from "../../bench/scale_run.ts";
 
 describe("a ring of 128 simulated members", () => {
   it("boots, fails over and rejoins with O(N) 911s per event", () => {

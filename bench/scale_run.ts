@@ -6,11 +6,11 @@
  * checks that the ring converges at all.
  * @module
  */
-import { VirtualClock } from "../../base/clock.ts";
-import { Random } from "../../base/random.ts";
-import { createNode, type GcmNode } from "../../gcm/create_node.ts";
-import type { TimingOptions } from "../../gcm/timing.ts";
-import { SimNetwork } from "../../transport/backends/memory.ts";
+import { VirtualClock } from "../base/clock.ts";
+import { Random } from "../base/random.ts";
+import { createNode, type GcmNode } from "../gcm/create_node.ts";
+import type { TimingOptions } from "../gcm/timing.ts";
+import { SimNetwork } from "../transport/backends/memory.ts";
 
 /** What to run. */
 export interface ScaleOptions {
