@@ -14,12 +14,15 @@
  * the GCM itself: a timer that fires far too late makes it start over as a new incarnation.
  * @module
  */
+import { type Clock, SystemClock, type TimerId } from "../base/clock.ts";
 import type { GroupCommunicationManager } from "./manager.ts";
 
 /** Options of {@link watchPageLifecycle}. */
 export interface PageLifecycleOptions {
   /** How long the tab may stay hidden before it leaves the group (it rejoins when shown), ms. @default {60_000} */
   hiddenLeaveMs?: number;
+  /** Time source of that delay. @default {a SystemClock} */
+  clock?: Clock;
 }
 
 /** The parts of `document` and `window` the watch uses (so that it type-checks without the DOM lib). */
@@ -42,14 +45,15 @@ export function watchPageLifecycle(
   const win = g as unknown as PageLike;
   if (doc === undefined || typeof g.addEventListener !== "function") return () => {};
   const hiddenLeaveMs = options.hiddenLeaveMs ?? 60_000;
-  let leaveTimer: ReturnType<typeof setTimeout> | undefined;
+  const clock = options.clock ?? new SystemClock();
+  let leaveTimer: TimerId | undefined;
   const suspend = () => void gcm.suspend().catch(() => {});
   const visibility = () => {
     const hidden = doc.visibilityState === "hidden";
     gcm.setBackground(hidden);
-    if (leaveTimer !== undefined) clearTimeout(leaveTimer);
+    if (leaveTimer !== undefined) clock.clearTimer(leaveTimer);
     leaveTimer = undefined;
-    if (hidden) leaveTimer = setTimeout(suspend, hiddenLeaveMs);
+    if (hidden) leaveTimer = clock.setTimer(hiddenLeaveMs, suspend);
     else gcm.resume();
   };
   const pageshow = (e: { persisted?: boolean }) => {
@@ -66,7 +70,7 @@ export function watchPageLifecycle(
   for (const [target, type, fn] of listeners) target.addEventListener(type, fn);
   if (doc.visibilityState === "hidden") visibility();
   return () => {
-    if (leaveTimer !== undefined) clearTimeout(leaveTimer);
+    if (leaveTimer !== undefined) clock.clearTimer(leaveTimer);
     for (const [target, type, fn] of listeners) target.removeEventListener(type, fn);
   };
 }
