@@ -6,10 +6,11 @@
  *    boot to one view, an idle round, fail-over after a crash, rejoin of the restarted member, and the
  *    bytes and 911 messages of each event. Virtual time, so the numbers are exact and repeatable.
  * 2. Real processes (`--processes N`): N `raincore node` processes on UDP loopback with default flags,
- *    each given only the first one's address (`--join`): spawn to one view, then SIGKILL of one
- *    member to the view without it (from the processes' own event stamps).
+ *    each given only the first one's address (`--join`): spawn to one view, then `--trials` times a
+ *    SIGKILL of one member to the view without it, and its restart to one view of all again (from the
+ *    processes' own event stamps).
  *
- *   node --import tsx bench/scale.ts [--sizes 4,8,16,32,64,128,256] [--seeds 3] [--processes 64]
+ *   node --import tsx bench/scale.ts [--sizes 4,8,16,32,64,128,256] [--seeds 3] [--processes 64 [--trials 5]]
  *
  * Prints a table and writes bench/results/scale.json.
  * @module
@@ -44,8 +45,10 @@ export interface ProcessRun {
   processes: number;
   /** Spawn of the first process → every process committed one view of all. */
   formMs: number;
-  /** SIGKILL → every survivor committed the view without the victim. */
-  killMs: number;
+  /** Per trial: SIGKILL → every survivor committed the view without the victim. */
+  killMs: number[];
+  /** Per trial: the victim restarted (ready) → every process committed one view of all again. */
+  rejoinMs: number[];
   loadAverage: number;
 }
 
@@ -83,8 +86,11 @@ export function simulatedRows(sizes: readonly number[], seeds: number, log: (l: 
   });
 }
 
-/** Spawns `n` CLI members that know only the first one's address; measures forming and a SIGKILL. */
-export async function processRun(n: number, log: (l: string) => void): Promise<ProcessRun> {
+/**
+ * Spawns `n` CLI members that know only the first one's address; measures forming, then `trials`
+ * times a SIGKILL of one member (never the first) and its restart.
+ */
+export async function processRun(n: number, trials: number, log: (l: string) => void): Promise<ProcessRun> {
   const ids = Array.from({ length: n }, (_, i) => `p${String(i).padStart(3, "0")}`);
   const ports = await freeUdpPorts(n);
   const start = (i: number) =>
@@ -102,13 +108,27 @@ export async function processRun(n: number, log: (l: string) => void): Promise<P
     for (let i = 0; i < n; i++) nodes.push(start(i));
     const formedAt = await commonView(nodes, ids, spawnAt, 120_000);
     log(`${n} processes: one view ${(formedAt - spawnAt).toFixed(0)} ms after the first spawn`);
-    const victim = Math.floor(n / 2);
-    const survivors = nodes.filter((_, i) => i !== victim);
-    const killAt = epochMs();
-    nodes[victim].signal("SIGKILL");
-    const goneAt = await commonView(survivors, ids.filter((_, i) => i !== victim), killAt, 60_000);
-    log(`${n} processes: view without ${ids[victim]} ${(goneAt - killAt).toFixed(0)} ms after SIGKILL`);
-    return { processes: n, formMs: formedAt - spawnAt, killMs: goneAt - killAt, loadAverage: loadavg()[0] };
+    const killMs: number[] = [];
+    const rejoinMs: number[] = [];
+    for (let t = 0; t < trials; t++) {
+      const victim = 1 + ((t * 17 + Math.floor(n / 2)) % (n - 1));
+      const survivors = nodes.filter((_, i) => i !== victim);
+      const killAt = epochMs();
+      nodes[victim].signal("SIGKILL");
+      const goneAt = await commonView(survivors, ids.filter((_, i) => i !== victim), killAt, 60_000);
+      killMs.push(goneAt - killAt);
+      await nodes[victim].exit;
+      nodes[victim] = start(victim);
+      const ready = await nodes[victim].waitFor((l) => l.event === "ready", 60_000);
+      const backAt = await commonView(nodes, ids, ready.t as number, 60_000);
+      rejoinMs.push(backAt - (ready.t as number));
+      log(
+        `${n} processes, trial ${t + 1}: SIGKILL ${ids[victim]} → view without it ${
+          killMs[t].toFixed(0)
+        } ms; restarted → one view of all ${rejoinMs[t].toFixed(0)} ms`,
+      );
+    }
+    return { processes: n, formMs: formedAt - spawnAt, killMs, rejoinMs, loadAverage: loadavg()[0] };
   } finally {
     await killAll(nodes);
   }
@@ -136,21 +156,26 @@ export function table(rows: readonly SimRow[]): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const flags = parseFlags(process.argv.slice(2), { sizes: {}, seeds: {}, processes: {} });
+  const flags = parseFlags(process.argv.slice(2), { sizes: {}, seeds: {}, processes: {}, trials: {} });
   const sizes = (stringFlag(flags, "sizes") ?? "4,8,16,32,64,128,256").split(",").map(Number);
   const seeds = numberFlag(flags, "seeds", { min: 1, max: 100, integer: true }) ?? 3;
   const processes = numberFlag(flags, "processes", { min: 2, max: 512, integer: true });
+  const trials = numberFlag(flags, "trials", { min: 1, max: 100, integer: true }) ?? 5;
   const log = (l: string) => console.error(l);
   const rows = simulatedRows(sizes, seeds, log);
-  const proc = processes === undefined ? undefined : await processRun(processes, log);
+  const proc = processes === undefined ? undefined : await processRun(processes, trials, log);
   console.log(table(rows));
   if (proc !== undefined) {
+    const p50 = (v: number[]) => fmt(median(v));
+    const max = (v: number[]) => fmt(Math.max(...v));
     console.log(
       `\n${proc.processes} raincore node processes (default flags, --join the first): one view ${
         fmt(proc.formMs)
-      } after the first spawn; the view without a SIGKILLed member ${fmt(proc.killMs)} after the kill (load ${
-        proc.loadAverage.toFixed(1)
-      })`,
+      } after the first spawn; over ${proc.killMs.length} trials, the view without a SIGKILLed member ${
+        p50(proc.killMs)
+      } p50 / ${max(proc.killMs)} max after the kill, the restarted one back in ${p50(proc.rejoinMs)} p50 / ${
+        max(proc.rejoinMs)
+      } max (load ${proc.loadAverage.toFixed(1)})`,
     );
   }
   const result = { bench: "scale", date: new Date().toISOString(), hopMs: "1–3", rows, processes: proc };
