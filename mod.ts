@@ -42,11 +42,15 @@ export {
   MulticastTooLargeError,
   type NodeMetrics,
   NotMemberError,
+  resolveTiming,
   TimeoutError,
+  TimingError,
+  type TimingOptions,
   type TransitionalEvent,
   type ViewEvent,
   type ViewMode,
   type WaitOptions,
+  watchPageLifecycle,
 } from "./gcm/mod.ts";
 export {
   type ChangeEvent,

@@ -21,16 +21,53 @@ export interface Clock {
 const hasImmediate = typeof (globalThis as { setImmediate?: unknown }).setImmediate === "function";
 
 /**
+ * Zero-delay tasks on a MessageChannel, where the runtime has no `setImmediate` (browsers): a
+ * message task is neither clamped to 4 ms when nested nor throttled to one wake-up a second in a
+ * hidden tab, as `setTimeout(fn, 0)` is — a hidden tab's ring member must pass the token on at once.
+ */
+class ChannelTasks {
+  readonly #queue: Array<{ fn: () => void; cancelled: boolean }> = [];
+  readonly #port: MessagePort;
+
+  constructor() {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      const task = this.#queue.shift();
+      if (task !== undefined && !task.cancelled) task.fn();
+    };
+    this.#port = channel.port2;
+  }
+
+  /** Runs `fn` as a task of its own, after the current one; returns what {@link cancel} takes. */
+  schedule(fn: () => void): { fn: () => void; cancelled: boolean } {
+    const task = { fn, cancelled: false };
+    this.#queue.push(task);
+    this.#port.postMessage(null);
+    return task;
+  }
+
+  /** Cancels a task that has not run. */
+  cancel(task: { cancelled: boolean }): void {
+    task.cancelled = true;
+  }
+}
+
+let channelTasks: ChannelTasks | undefined;
+const hasChannel = !hasImmediate &&
+  typeof (globalThis as { MessageChannel?: unknown }).MessageChannel === "function";
+
+/**
  * Wall-clock time: `performance.now()` and `setTimeout`, available on Node, Deno and browsers.
  *
  * A zero-delay timer runs on `setImmediate` where the runtime has one (Node, Deno): right after
  * the I/O callbacks of the current event-loop turn, so everything that arrived in one turn is
  * batched and nothing waits longer. `setTimeout(fn, 0)` waits at least 1 ms on Node (4 ms in
  * nested browser timers), and the Transport Manager's send flush and ack and the GCM's pass-on are
- * zero-delay timers: each token hop paid that millisecond on the critical path.
+ * zero-delay timers: each token hop paid that millisecond on the critical path. In browsers a
+ * zero-delay timer is a MessageChannel task, which a hidden tab does not throttle ({@link ChannelTasks}).
  */
 export class SystemClock implements Clock {
-  readonly #timers = new Map<TimerId, { immediate: boolean; handle: unknown }>();
+  readonly #timers = new Map<TimerId, { kind: "immediate" | "channel" | "timeout"; handle: unknown }>();
   #nextId = 1;
 
   now(): number {
@@ -43,16 +80,18 @@ export class SystemClock implements Clock {
       this.#timers.delete(id);
       fn();
     };
-    const immediate = delayMs <= 0 && hasImmediate;
-    const handle = immediate ? setImmediate(run) : setTimeout(run, Math.max(0, delayMs));
-    this.#timers.set(id, { immediate, handle });
+    if (delayMs <= 0 && hasImmediate) this.#timers.set(id, { kind: "immediate", handle: setImmediate(run) });
+    else if (delayMs <= 0 && hasChannel) {
+      this.#timers.set(id, { kind: "channel", handle: (channelTasks ??= new ChannelTasks()).schedule(run) });
+    } else this.#timers.set(id, { kind: "timeout", handle: setTimeout(run, Math.max(0, delayMs)) });
     return id;
   }
 
   clearTimer(id: TimerId): void {
     const t = this.#timers.get(id);
     if (t === undefined) return;
-    if (t.immediate) clearImmediate(t.handle as ReturnType<typeof setImmediate>);
+    if (t.kind === "immediate") clearImmediate(t.handle as ReturnType<typeof setImmediate>);
+    else if (t.kind === "channel") channelTasks!.cancel(t.handle as { cancelled: boolean });
     else clearTimeout(t.handle as ReturnType<typeof setTimeout>);
     this.#timers.delete(id);
   }

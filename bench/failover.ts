@@ -20,7 +20,7 @@ export const TUNED_FLAGS = [
   "300",
   "--starving-ms",
   "100",
-  "--rto-ms",
+  "--rto-min-ms",
   "5",
   "--rto-max-ms",
   "20",
@@ -114,10 +114,11 @@ export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTria
  * Waits until every child committed, after `since`, a view with exactly `ids`, and all of them the
  * same view; resolves with the latest commit time among them.
  */
-async function commonView(
+export async function commonView(
   children: readonly JsonChild[],
   ids: readonly string[],
   since: number,
+  deadlineMs: number = DEADLINE_MS,
 ): Promise<number> {
   const want = [...ids].sort().join(",");
   const last = (c: JsonChild) => c.lines.findLast((l) => l.event === "view");
@@ -131,7 +132,7 @@ async function commonView(
   await waitUntil(
     children,
     ok,
-    DEADLINE_MS,
+    deadlineMs,
     () => children.map((c) => `${c.name}: ${JSON.stringify(last(c))}`).join("; "),
   );
   return Math.max(...children.map((c) => last(c)!.t as number));

@@ -49,7 +49,7 @@ const { gcm, tm } = startMember({
   id: ids[c.index],
   transports: [udp],
   peers,
-  eatingMs: c.eatingMs,
+  timing: { eatingMs: c.eatingMs },
   beforeStart: (tm, g) => {
     gdm = new GroupDataManager({ gcm: g, layer: tm, storage, initial, level: c.level });
   },

@@ -10,10 +10,11 @@
 import { numberFlag, parseFlags, requiredFlag, UsageError } from "../runtime/args.ts";
 import { type FailoverTrial, percentile, runFailoverBench, TUNED_FLAGS } from "./failover.ts";
 import { runMulticastBench } from "./multicast.ts";
+import { TIMING_FLAG_SPECS, timingFromFlags } from "../runtime/timing_flags.ts";
 
 const usage = `npm run bench -- <benchmark> [flags]   (members are OS processes on UDP loopback)
 
-  multicast --nodes N --senders S --size B --count C [--rate R] [--eating-ms N]
+  multicast --nodes N --senders S --size B --count C [--rate R] [timing flags, e.g. --eating-ms N]
       N members, S of them send C messages of B bytes (flooding, or R msgs/s per sender);
       prints one JSON line per member: msgs_per_s, MB_per_s, latency p50/p99, fifo_ok, order_hash
   failover [--trials 20] [--tuned]
@@ -33,7 +34,7 @@ async function bench(argv: readonly string[]): Promise<number> {
       size: {},
       count: {},
       rate: {},
-      "eating-ms": {},
+      ...TIMING_FLAG_SPECS,
     });
     const int = (name: string, min: number) => {
       requiredFlag(flags, name);
@@ -45,7 +46,7 @@ async function bench(argv: readonly string[]): Promise<number> {
       size: int("size", 16),
       count: int("count", 1),
       rate: numberFlag(flags, "rate", { min: 0, max: 1e9 }) ?? 0,
-      eatingMs: numberFlag(flags, "eating-ms", { min: 0, max: 60_000 }),
+      timing: { eatingMs: 1, ...timingFromFlags(flags) },
     });
     for (const r of results) console.log(JSON.stringify(r));
     const ok = results.every((r) => r.fifo_ok === true) &&

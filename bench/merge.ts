@@ -68,7 +68,7 @@ const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorte
 const result = {
   bench: "merge",
   description: "heal of a 2+2 partition of 4 raincore node processes (UDP via relay) to one committed view",
-  settings: "CLI defaults (eatingMs 20, hungryMs 1000, starvingMs 300, joinRetryMs = starvingMs)",
+  settings: "raincore node with its default timing (runtime/timing_flags.ts)",
   trials: times.length,
   p50Ms: q(0.5),
   p99Ms: q(0.99),

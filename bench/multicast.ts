@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { TimingOptions } from "../gcm/timing.ts";
 import { type JsonChild, type JsonLine, killAll, startTs, waitUntil } from "../tools/json_child.ts";
 import type { MemberConfig } from "./multicast_member.ts";
 import { freeUdpPorts } from "../tools/ports.ts";
@@ -27,10 +28,8 @@ export interface MulticastBenchOptions {
    * @default {0}
    */
   warmup?: number;
-  /** Idle token hold time. @default {1} */
-  eatingMs?: number;
-  /** Hungry timeout. @default {1000} */
-  hungryMs?: number;
+  /** Timing of the members (`TimingOptions`). @default {{ eatingMs: 1 }} */
+  timing?: TimingOptions;
   /** Cluster key (key file text): every member wraps UDP in `secureTransport()`. @default {none} */
   key?: string;
   /** With `key`: encrypt (AES-256-GCM) instead of authenticating only. @default {false} */
@@ -59,8 +58,7 @@ export async function runMulticastBench(o: MulticastBenchOptions): Promise<JsonL
         rate: o.rate ?? 0,
         backlog: o.backlog ?? 4096,
         warmup: o.warmup ?? 0,
-        eatingMs: o.eatingMs ?? 1,
-        hungryMs: o.hungryMs ?? 1000,
+        timing: o.timing ?? { eatingMs: 1 },
         key: o.key,
         encrypt: o.encrypt,
         mac: o.mac,

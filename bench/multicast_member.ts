@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { TimingOptions } from "../gcm/timing.ts";
 import { startMember } from "../runtime/member.ts";
 import { emitLine, epochMs } from "../runtime/json_out.ts";
 import { forEachStdinLine } from "../runtime/lines.ts";
@@ -28,8 +29,8 @@ export interface MemberConfig {
   backlog: number;
   /** Unmeasured messages per sender, flooded before `go` (JIT and heap warm-up). */
   warmup: number;
-  eatingMs: number;
-  hungryMs: number;
+  /** Timing of the member. */
+  timing: TimingOptions;
   /** Cluster key file text: packets go through `secureTransport()` (bench/security.ts). */
   key?: string;
   /** With `key`: AES-256-GCM instead of a MAC only. */
@@ -58,8 +59,7 @@ export async function runMember(c: MemberConfig): Promise<void> {
       }),
     ],
     peers,
-    eatingMs: c.eatingMs,
-    hungryMs: c.hungryMs,
+    timing: c.timing,
   });
   const isSender = c.index < c.senders;
   const expected = c.senders * c.count;

@@ -36,7 +36,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     gcm = new GroupCommunicationManager({
       layer: tm,
       peers: (cmd.peers ?? []).map((p) => p.id),
-      eatingMs: 1,
+      timing: { eatingMs: 1 },
     });
     gcm.on("view", (v) => print({ event: "view", members: v.members }));
     gcm.on("deliver", (d) => {

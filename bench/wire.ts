@@ -50,7 +50,9 @@ export function countWire(nodes: number, size: number, seed = 1): WireCount {
     new TransportManager({ nodeId: id, transports: [net.createTransport(`mem://${id}`)], clock })
   );
   for (const tm of tms) for (const id of ids) tm.setAddresses(id, [`mem://${id}`]);
-  const gcms = tms.map((tm) => new GroupCommunicationManager({ layer: tm, clock, peers: ids, eatingMs: 5 }));
+  const gcms = tms.map((tm) =>
+    new GroupCommunicationManager({ layer: tm, clock, peers: ids, timing: { eatingMs: 5 } })
+  );
   let hops = 0;
   const delivered = new Array<number>(nodes).fill(0);
   gcms.forEach((g, i) => {
@@ -76,20 +78,27 @@ export function countWire(nodes: number, size: number, seed = 1): WireCount {
   const ringPackets = net.stats.sent - before.sent;
   const ringTokenHops = hops;
 
-  // Unicast broadcast with acknowledgements, on the same network, on a fresh channel.
+  // Unicast broadcast with acknowledgements, on the same network, on a fresh channel. A first
+  // broadcast, not counted, has every pair meet (the ring only ever joined neighbours: a first contact
+  // costs one more round trip), so the counted one is the steady state, like the ring's.
   for (const g of gcms) g.close();
   clock.advance(SETTLE_MS);
-  const sentBefore = net.stats.sent;
-  let pending = 0;
-  for (const tm of tms) {
-    tm.onMessage(99, () => {});
-    for (const id of ids) {
-      if (id === tm.nodeId) continue;
-      pending++;
-      tm.send(id, 99, payload).then(() => pending--);
+  const broadcast = () => {
+    let pending = 0;
+    for (const tm of tms) {
+      tm.onMessage(99, () => {});
+      for (const id of ids) {
+        if (id === tm.nodeId) continue;
+        pending++;
+        tm.send(id, 99, payload).then(() => pending--);
+      }
     }
-  }
-  clock.runUntil(() => pending === 0, 60_000);
+    clock.runUntil(() => pending === 0, 60_000);
+  };
+  broadcast();
+  clock.advance(SETTLE_MS);
+  const sentBefore = net.stats.sent;
+  broadcast();
   return {
     nodes,
     size,
@@ -149,6 +158,7 @@ export function floodToken(entries: number, size: number): Token {
     rsvTag: "",
     trans: [],
     entries: list,
+    addrs: [],
   };
 }
 

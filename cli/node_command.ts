@@ -32,22 +32,20 @@ import {
 import { emitLine } from "../runtime/json_out.ts";
 import { forEachStdinLine } from "../runtime/lines.ts";
 import { startMember } from "../runtime/member.ts";
+import { TIMING_FLAG_SPECS, TIMING_USAGE, timingFromFlags } from "../runtime/timing_flags.ts";
+import type { TimingOptions } from "../gcm/timing.ts";
 import { exit } from "../runtime/process.ts";
 
 const usage = `raincore node — run one cluster member over UDP
 
-usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT …] [flags]
+usage: raincore node --id ID --listen udp://HOST:PORT [--join udp://HOST:PORT …] [--peer ID=udp://HOST:PORT …] [flags]
 
   --id ID                 this node's ID, 1..255 bytes (compared as strings: the lowest leads merges)
   --listen udp://H:P      where this node receives (port 0 = any free port; "ready" shows the real one)
-  --peer ID=udp://H:P     a member to contact at start (repeatable)
+  --join udp://H:P        any member's address: the node there is asked its ID, then to let this one in;
+                          every other member's address comes with the join (repeatable)
+  --peer ID=udp://H:P     a member to contact at start, when its ID is known (repeatable)
   --mode M                three-phase (default) | two-phase | every-token
-  --eating-ms N           idle token hold time, 0..60000 ms (default 20)
-  --hungry-ms N           wait for the token before suspecting it lost, 1..600000 ms (default 1000)
-  --starving-ms N         911 resend period while the token is missing, 1..600000 ms (default 300)
-  --rto-ms N              Transport Manager retransmission floor, 1..60000 ms (default 20)
-  --rto-max-ms N          retransmission ceiling, back-off included, ≥ --rto-ms (default 1000)
-  --retries N             resends per address before a node counts as failed, 1..1000 (default 4)
   --eligible ID,ID,…      only these nodes may be in the group (default: anyone); stdin
                           "eligible add ID" / "eligible remove ID" change it at run time
 
@@ -64,12 +62,14 @@ usage: raincore node --id ID --listen udp://HOST:PORT [--peer ID=udp://HOST:PORT
                           (see docs/security.md; every member needs it)
   --encrypt               with --key-file: also encrypt packet bodies (AES-256-GCM)
 
+${TIMING_USAGE}
+
 stdout: one JSON object per line with "t" (ms since the epoch) and "event":
   ready {id, address}   (first)
   view {id, index, previous, members, detail}   (every view this process installs; detail: id#incarnation)
   transitional {id, previous, next, members, detail}   (before each view after the first: who moves along)
   deliver {from, inc, seq, level, view, transitional, data}   (view: the configuration it was delivered in)
-  leave {graceful, reason: "requested"|"health", rejoins}
+  leave {graceful, reason: "requested"|"health"|"suspended"|"stalled", rejoins}
   data {key, value, writer, deleted, stamp[, loaded]}   (every change applied here, state transfer
     included — this node's own writes once durable; loaded: true for items read at start)
   written {key, value, stamp[, deleted]}   (this node's set or del is durable)
@@ -87,20 +87,15 @@ Flag mistakes are one line on stderr and exit code 2; a port in use is one line 
 
 const MODES: readonly ViewMode[] = ["three-phase", "two-phase", "every-token"];
 const DURABILITIES: readonly Durability[] = ["memory", "written", "fsync"];
-const MS = (min: number, max: number) => ({ min, max, integer: false });
 
 /** Everything `raincore node` runs with, read and checked before any socket opens. */
 interface NodeConfig {
   id: string;
   listen: { host: string; port: number };
   peers: Record<string, string[]>;
+  join: string[];
   mode: ViewMode;
-  eatingMs?: number;
-  hungryMs?: number;
-  starvingMs?: number;
-  rtoMinMs?: number;
-  rtoMaxMs?: number;
-  retries?: number;
+  timing: TimingOptions;
   eligible?: string[];
   dataDir?: string;
   durability?: Durability;
@@ -116,13 +111,9 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     id: {},
     listen: {},
     peer: { repeat: true },
+    join: { repeat: true },
     mode: {},
-    "eating-ms": {},
-    "hungry-ms": {},
-    "starving-ms": {},
-    "rto-ms": {},
-    "rto-max-ms": {},
-    retries: {},
+    ...TIMING_FLAG_SPECS,
     eligible: {},
     "data-dir": {},
     durability: {},
@@ -147,11 +138,13 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     }
     (peers[nodeIdFlag("--peer", spec.slice(0, eq))] ??= []).push(address);
   }
-  const rtoMinMs = numberFlag(flags, "rto-ms", MS(1, 60_000));
-  const rtoMaxMs = numberFlag(flags, "rto-max-ms", MS(1, 600_000));
-  if (rtoMaxMs !== undefined && rtoMaxMs < (rtoMinMs ?? 20)) {
-    throw new UsageError(`--rto-max-ms must be ≥ --rto-ms (${rtoMinMs ?? 20}), got "${rtoMaxMs}"`);
+  const join = flags.get("join") ?? [];
+  for (const address of join) {
+    if (tryParseUdpAddress(address) === undefined) {
+      throw new UsageError(`--join "${address}" is not udp://IPV4:PORT or udp://[IPV6]:PORT (port 1..65535)`);
+    }
   }
+  const timing = timingFromFlags(flags);
   const eligible = stringFlag(flags, "eligible")?.split(",").filter((x) => x !== "")
     .map((x) => nodeIdFlag("--eligible", x));
   const encrypt = flags.has("encrypt");
@@ -169,13 +162,9 @@ async function readConfig(argv: readonly string[]): Promise<NodeConfig> {
     id,
     listen,
     peers,
+    join,
     mode,
-    eatingMs: numberFlag(flags, "eating-ms", MS(0, 60_000)),
-    hungryMs: numberFlag(flags, "hungry-ms", MS(1, 600_000)),
-    starvingMs: numberFlag(flags, "starving-ms", MS(1, 600_000)),
-    rtoMinMs,
-    rtoMaxMs,
-    retries: numberFlag(flags, "retries", { min: 1, max: 1000, integer: true }),
+    timing,
     eligible,
     dataDir,
     durability,
@@ -213,13 +202,9 @@ export const nodeCommand: Command = {
           : secureTransport(udp, { key: config.key, nodeId: id, encrypt: config.encrypt }),
       ],
       peers: config.peers,
+      join: config.join,
       mode: config.mode,
-      eatingMs: config.eatingMs,
-      hungryMs: config.hungryMs,
-      starvingMs: config.starvingMs,
-      rtoMinMs: config.rtoMinMs,
-      rtoMaxMs: config.rtoMaxMs,
-      retries: config.retries,
+      timing: config.timing,
       expectedSize: config.expectedSize,
       incarnation,
       // Everything that prints is attached before the GCM starts, so the first view is printed too.

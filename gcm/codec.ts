@@ -1,8 +1,8 @@
 /**
- * The GCM wire format, version 2 — the one place that knows its bytes. Big-endian integers.
+ * The GCM wire format, version 3 — the one place that knows its bytes. Big-endian integers.
  *
  * ```text
- * header    u8 signature=0xC3 | u8 version=2 | u8 kind
+ * header    u8 signature=0xC3 | u8 version=3 | u8 kind
  * str       u16 byteLength | utf-8 bytes
  * member    str id | f64 incarnation
  * TOKEN     header(kind=1) | str ringId | str parentRingId | f64 forkSeq | f64 seq | f64 gvn | f64 rsv | u32 flags
@@ -10,7 +10,7 @@
  *           | u16 current | u16 dest | u16 n | member*n            (nodelist)
  *           | u16 x | member*x                                     (more table members, see below)
  *           | u16 c | str*c                                        (older view IDs, see below)
- *           | u16 tn | trans*tn | u32 entryCount | entry*
+ *           | u16 tn | trans*tn | u32 entryCount | entry* | u16 an | note*an
  *   trans   u16 member | u16 view | f64 delivered | f64 stable
  *   entry   u8 bits (0x01 explicit, 0x02 safe, 0x04 forwarded, 0x08 stream) | u16 origin | u32 seq
  *           | u16 holder | [u16 fwd] | [u8 stream] | (explicit: u16 view | f64 number; else u32 mseq − number)
@@ -20,8 +20,10 @@
  *           not once per message (the token path is hot). A message of the token's own view numbered
  *           at most `mseq` stores its number as its distance below `mseq`; any other (of an older view,
  *           or retransmitted onto an older copy of the token during a membership change) is explicit.
+ *   note    u16 member | u16 holder | addrs                         (declared addresses, `addresses.ts`)
+ *   addrs   u32 version | u8 count | str*count
  * 911       header(kind=2) | str ringId | f64 seq | u8 status | u32 flags | u16 orig | u16 current
- *           | u16 dest | u16 n | member*n
+ *           | u16 dest | u16 n | member*n | u16 an | (member | addrs)*an
  * FORWARD   header(kind=3) | str from | u8 safe | u32 dataLength | data       (open-group send)
  * ```
  * {@link decode} validates everything and throws {@link DecodeError} and nothing else. Decoded
@@ -29,6 +31,7 @@
  * @module
  */
 import { DecodeError } from "../base/errors.ts";
+import { type AddressNote, MAX_ADDRESSES, type MemberAddresses } from "./addresses.ts";
 import type { Entry, Token, TransitionInfo } from "./token.ts";
 import type { Message911 } from "./message911.ts";
 import type { Member } from "./types.ts";
@@ -36,7 +39,7 @@ import type { Member } from "./types.ts";
 /** Signature byte that starts every GCM message. */
 export const SIGNATURE = 0xc3;
 /** Wire format version. */
-export const VERSION = 2;
+export const VERSION = 3;
 /** Kind byte: token. */
 export const KIND_TOKEN = 1;
 /** Kind byte: 911 message. */
@@ -176,6 +179,14 @@ export function encodeToken(t: Token): Uint8Array {
       size += 6;
     }
   }
+  const addrs = t.addrs;
+  const addrIdx = new Uint16Array(addrs.length * 2);
+  size += 2;
+  for (let i = 0; i < addrs.length; i++) {
+    addrIdx[i * 2] = tableIndex(table, addrs[i].member.id, addrs[i].member.inc);
+    addrIdx[i * 2 + 1] = holderIndex(table, addrs[i].holder);
+    size += 4 + addressesSize(addrs[i].addresses);
+  }
   if (table.length > MAX_U16 || views.length > MAX_U16) {
     throw new RangeError("too many distinct IDs on one token");
   }
@@ -229,7 +240,27 @@ export function encodeToken(t: Token): Uint8Array {
     w.u32(e.data.length);
     w.bytes(e.data);
   }
+  w.u16(addrs.length);
+  for (let i = 0; i < addrs.length; i++) {
+    w.u16(addrIdx[i * 2]);
+    w.u16(addrIdx[i * 2 + 1]);
+    writeAddresses(w, addrs[i]);
+  }
   return w.buf;
+}
+
+/** Bytes of an address list (version, count, strings). */
+function addressesSize(list: readonly string[]): number {
+  let n = 4 + 1;
+  for (const a of list) n += 2 + strBytes(a).length;
+  return n;
+}
+
+function writeAddresses(w: Writer, d: MemberAddresses): void {
+  if (d.addresses.length > MAX_ADDRESSES) throw new RangeError(`more than ${MAX_ADDRESSES} addresses`);
+  w.u32(d.version >>> 0);
+  w.u8(d.addresses.length);
+  for (const a of d.addresses) w.str(a);
 }
 
 /** Whether an entry's view and number are written out rather than as a distance below `mseq`. */
@@ -253,8 +284,9 @@ function holderIndex(table: Member[], id: string): number {
 
 /** Encodes a 911 message. */
 export function encode911(m: Message911): Uint8Array {
-  let size = 3 + 2 + strBytes(m.ringId).length + 8 + 1 + 4 + 2 * 4;
+  let size = 3 + 2 + strBytes(m.ringId).length + 8 + 1 + 4 + 2 * 4 + 2;
   for (const x of m.nodelist) size += memberSize(x);
+  for (const d of m.addrs) size += memberSize(d.member) + addressesSize(d.addresses);
   const w = new Writer(size);
   w.u8(SIGNATURE);
   w.u8(VERSION);
@@ -268,6 +300,11 @@ export function encode911(m: Message911): Uint8Array {
   w.u16(m.dest);
   w.u16(m.nodelist.length);
   for (const x of m.nodelist) w.member(x);
+  w.u16(m.addrs.length);
+  for (const d of m.addrs) {
+    w.member(d.member);
+    writeAddresses(w, d);
+  }
   return w.buf;
 }
 
@@ -342,6 +379,15 @@ class Reader {
     for (let i = 0; i < n; i++) out[i] = this.member();
     return out;
   }
+  /** A declared address list (version, count, strings). */
+  addresses(): { version: number; addresses: string[] } {
+    const version = this.u32();
+    const count = this.u8();
+    if (count > MAX_ADDRESSES) throw new DecodeError(`${count} addresses (at most ${MAX_ADDRESSES})`);
+    const addresses: string[] = new Array(count);
+    for (let i = 0; i < count; i++) addresses[i] = this.str();
+    return { version, addresses };
+  }
   end(): void {
     if (this.pos !== this.buf.length) throw new DecodeError(`${this.buf.length - this.pos} trailing bytes`);
   }
@@ -383,8 +429,14 @@ function decodeUnchecked(buf: Uint8Array): GcmMessage {
     if (n === 0 || orig >= n || current >= n || dest >= n) {
       throw new DecodeError("911 pointer outside its nodelist");
     }
+    const an = r.u16();
+    const addrs: MemberAddresses[] = new Array(an);
+    for (let i = 0; i < an; i++) {
+      const member = r.member();
+      addrs[i] = { member, ...r.addresses() };
+    }
     r.end();
-    return { kind, msg: { ringId, seq, nodelist, orig, current, dest, status, flags } };
+    return { kind, msg: { ringId, seq, nodelist, orig, current, dest, status, flags, addrs } };
   }
   if (kind === KIND_FORWARD) {
     const from = r.str();
@@ -498,6 +550,14 @@ function decodeTokenBody(r: Reader): Token {
     };
   }
   r.pos = pos;
+  const an = r.u16();
+  const addrs: AddressNote[] = new Array(an);
+  for (let i = 0; i < an; i++) {
+    const mi = r.u16();
+    const hi = r.u16();
+    if (mi >= tn || hi >= tn) throw new DecodeError("address note index outside the member table");
+    addrs[i] = { member: table[mi], holder: table[hi].id, ...r.addresses() };
+  }
   r.end();
   return {
     ringId,
@@ -515,5 +575,6 @@ function decodeTokenBody(r: Reader): Token {
     rsvTag,
     trans,
     entries,
+    addrs,
   };
 }

@@ -9,9 +9,11 @@ import { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
 import { type NodeCredential, secureTransport } from "../transport/secure/secure.ts";
 import type { ViewEvent } from "./events.ts";
+import { AddressJoin } from "./address_join.ts";
 import { GroupCommunicationManager } from "./manager.ts";
 import type { GcmMetrics } from "./metrics.ts";
 import type { WaitOptions } from "./options.ts";
+import { resolveTiming, type TimingOptions } from "./timing.ts";
 import type { TransportStats } from "../transport/manager.ts";
 import type { IncarnationConflict } from "../transport/peer_rounds.ts";
 import { type Logger, resolveLogger } from "../base/log.ts";
@@ -25,36 +27,27 @@ export interface CreateNodeOptions {
   transports: readonly PacketTransport[];
   /** Initial peers: node ID → addresses. The node asks them to let it join. @default {{}} */
   peers?: Record<string, readonly string[]>;
+  /**
+   * Addresses to join through when the members' IDs are not known — a hub's URL
+   * (`"ws://hub.example/"`), any member's `udp://` address: the node behind each is asked for its ID,
+   * then for admission, and every other member's addresses come with the join. With a node credential
+   * (`key`) the IDs must be known (`peers`); a cluster key works. @default {[]}
+   */
+  join?: readonly string[];
   /** View mode (3.7.1). @default {"three-phase"} */
   mode?: ViewMode;
-  /** Idle token holding time, ms. @default {20} */
-  eatingMs?: number;
   /**
-   * Hungry timeout base, ms. @default {the Transport Manager's worst-case failure time + 500}
-   * (about 3.9 s with the default `rtoMs` and `retries`).
+   * Timing of both layers, one name per setting (`eatingMs`, `hungryMs`, `rtoInitialMs`, `retries`, …;
+   * see `TimingOptions`): the defaults derive from one another and the rules between the layers are
+   * checked (`TimingError`). @default {{}}
    */
-  hungryMs?: number;
-  /** Starving timeout (911 resend period), ms. @default {300} */
-  starvingMs?: number;
-  /** Hand-shake period to eligible/known peers outside the group (discovery, 3.7.3), ms. @default {starvingMs} */
-  joinRetryMs?: number;
+  timing?: TimingOptions;
   /** Eligible membership (3.7.3), see `GcmOptions.eligible`. @default {undefined (anyone)} */
   eligible?: readonly string[];
   /** Expected group size for the quorum policy, see `GcmOptions.expectedSize`. @default {undefined} */
   expectedSize?: number;
   /** Quorum policy: no delivery while the view has `expectedSize / 2` members or fewer. @default {false} */
   quorum?: boolean;
-  /** Initial retransmission timeout of the Transport Manager, ms. @default {200} */
-  rtoMs?: number;
-  /** Floor of the Transport Manager's retransmission timeout, ms. @default {20} */
-  rtoMinMs?: number;
-  /**
-   * Ceiling of the Transport Manager's retransmission timeout (back-off included), ms.
-   * @default {max(1000, 4 × rtoMs)}
-   */
-  rtoMaxMs?: number;
-  /** Resends per address before the Transport Manager reports a delivery failure. @default {4} */
-  retries?: number;
   /** Time source (a VirtualClock in simulations). @default {a SystemClock} */
   clock?: Clock;
   /** Process incarnation; must grow across restarts. @default {time-based, from the Transport Manager} */
@@ -91,11 +84,6 @@ export interface CreateNodeOptions {
    * @default {console output for the namespaces in RAINCORE_DEBUG (e.g. `RAINCORE_DEBUG=gcm,tm`)}
    */
   logger?: Logger;
-  /**
-   * How long a starting node keeps its messages back waiting to be in a view with another member;
-   * see `GcmOptions.joinWaitMs`. @default {1000}
-   */
-  joinWaitMs?: number;
 }
 
 /** A node's counters: the GCM's (see {@link GcmMetrics}) and the Transport Manager's. */
@@ -132,29 +120,17 @@ export interface GcmNodeMembers {
   metrics(): NodeMetrics;
 }
 
-/** Worst-case time until the Transport Manager reports a delivery failure (exponential back-off). */
-function failureTimeMs(rtoMs: number, rtoMaxMs: number, retries: number): number {
-  let total = 0;
-  let r = rtoMs;
-  for (let i = 0; i <= retries; i++) {
-    total += Math.min(r, rtoMaxMs);
-    r *= 2;
-  }
-  return total;
-}
-
 /**
  * Creates and starts a node: a {@link TransportManager} over `transports` and a
  * {@link GroupCommunicationManager} on top that joins `peers`. The GCM takes the Transport Manager's
  * incarnation as it is (a full 53-bit number, never cut to 32 bits).
  * @throws {RangeError} for invalid options (from either manager).
+ * @throws {TimingError} when `timing` breaks a rule between the layers.
  * @throws whatever `beforeStart` throws, after closing both managers.
  */
 export function createNode(options: CreateNodeOptions): GcmNode {
   const clock = options.clock ?? new SystemClock();
-  const rtoMs = options.rtoMs ?? 200;
-  const rtoMaxMs = options.rtoMaxMs ?? Math.max(1000, rtoMs * 4);
-  const retries = options.retries ?? 4;
+  const timing = resolveTiming(options.timing);
   const transport = new TransportManager({
     nodeId: options.id,
     transports: options.key === undefined
@@ -164,10 +140,7 @@ export function createNode(options: CreateNodeOptions): GcmNode {
       ),
     clock,
     incarnation: options.incarnation,
-    rtoInitialMs: rtoMs,
-    rtoMinMs: options.rtoMinMs,
-    rtoMaxMs,
-    retries,
+    ...timing.transport,
   });
   const peers = options.peers ?? {};
   for (const [id, addresses] of Object.entries(peers)) {
@@ -180,16 +153,15 @@ export function createNode(options: CreateNodeOptions): GcmNode {
     channel: options.channel,
     mode: options.mode,
     peers: Object.keys(peers),
-    eatingMs: options.eatingMs,
-    hungryMs: options.hungryMs ?? failureTimeMs(rtoMs, rtoMaxMs, retries) + 500,
-    starvingMs: options.starvingMs,
-    joinRetryMs: options.joinRetryMs,
+    expectPeers: Object.keys(peers).some((p) => p !== options.id) || (options.join?.length ?? 0) > 0,
+    timing: timing.gcm,
     eligible: options.eligible,
     expectedSize: options.expectedSize,
     quorum: options.quorum,
     logger: options.logger,
-    joinWaitMs: options.joinWaitMs,
   });
+  let joiner: AddressJoin | undefined;
+  gcm.on("close", () => joiner?.close());
   let closing: Promise<void> | undefined;
   const node: GcmNode = {
     id: options.id,
@@ -242,6 +214,20 @@ export function createNode(options: CreateNodeOptions): GcmNode {
       throw error;
     }
   }
-  if (closing === undefined) gcm.start();
+  if (closing === undefined) {
+    gcm.start();
+    if ((options.join?.length ?? 0) > 0) {
+      joiner = new AddressJoin({
+        clock,
+        discover: (address, outcome) => transport.discover(address, outcome),
+        addresses: options.join!,
+        retryMs: timing.gcm.joinRetryMs,
+        found: (id) => {
+          if (id !== options.id && !gcm.core.left) gcm.addPeer(id);
+        },
+        alone: () => gcm.view.members.length <= 1,
+      });
+    }
+  }
   return node;
 }

@@ -20,7 +20,7 @@ import type { RingAction, RingCore } from "./ring.ts";
 /** The core's actions that concern the application, in stream order. */
 export type ApplicationAction = Exclude<
   RingAction,
-  { type: "sendToken" | "send911" | "timer" | "joinTimer" }
+  { type: "sendToken" | "send911" | "timer" | "joinTimer" | "addresses" }
 >;
 
 /** Settings of a {@link RingDriver}. */
@@ -37,6 +37,20 @@ export interface DriverSettings {
   maxMessageBytes: number;
   /** Where failures of the layer below are reported (debug). */
   log: Logger;
+  /** A timer fired so late that this node must start over (see `#stalled`). @default {none} */
+  stalled?: (lateMs: number) => void;
+}
+
+/** What a driver has sent (diagnostics; the scaling benchmark counts messages per event with it). */
+export interface RingStats {
+  /** Tokens handed to the layer. */
+  tokensSent: number;
+  /** Bytes of those tokens. */
+  tokenBytes: number;
+  /** 911 messages (regeneration requests, hand-shakes, refusals) handed to the layer. */
+  messages911Sent: number;
+  /** Bytes of those 911 messages. */
+  bytes911: number;
 }
 
 /** Carries out one core's actions on a layer and a clock. */
@@ -55,6 +69,8 @@ export class RingDriver {
   #closed = false;
   /** Messages that failed to decode (diagnostics). */
   decodeErrors = 0;
+  /** What this driver has sent. */
+  readonly stats: RingStats = { tokensSent: 0, tokenBytes: 0, messages911Sent: 0, bytes911: 0 };
   /** When the token came and went (metrics). */
   readonly timing: TokenTiming = new TokenTiming();
 
@@ -73,7 +89,9 @@ export class RingDriver {
     this.#toApplication = toApplication;
     this.#afterFlush = afterFlush;
     this.#limit = new PerSourceRateLimit(settings.max911PerSecond);
-    settings.layer.onMessage(settings.channel, (from, msg) => this.#onMessage(from, msg));
+    const layer = settings.layer;
+    layer.onMessage(settings.channel, (from, msg) => this.#onMessage(from, msg));
+    layer.onAddressesChanged?.(() => this.step((c) => c.setOwnAddresses(layer.addresses ?? [])));
   }
 
   /** 911 messages dropped by the per-sender rate limit. */
@@ -96,12 +114,14 @@ export class RingDriver {
       for (;;) {
         const actions = this.core.ready();
         if (actions.length === 0) break;
-        // The token goes out first: this node's deliveries (application callbacks, much of the
-        // work of a visit) then run while the next member already processes the token. The
-        // other actions keep their order, deliveries among them.
+        // The token goes out first (after the addresses it taught us: it may go to a member we just
+        // learned of): this node's deliveries (application callbacks, much of the work of a visit)
+        // then run while the next member already processes the token. The other actions keep their
+        // order, deliveries among them.
         for (const a of actions) if (a.type === "token") this.timing.receipt(this.#s.clock.now());
+        for (const a of actions) if (a.type === "addresses") this.#do(a);
         for (const a of actions) if (a.type === "sendToken") this.#do(a);
-        for (const a of actions) if (a.type !== "sendToken") this.#do(a);
+        for (const a of actions) if (a.type !== "sendToken" && a.type !== "addresses") this.#do(a);
       }
     } finally {
       this.#flushing = false;
@@ -156,6 +176,21 @@ export class RingDriver {
     this.flush();
   }
 
+  /**
+   * A timer fired `lateMs` late: twice the core's stall bound (its Hungry timeout), and at least 5 s,
+   * means this process was paused (a frozen or debugged tab, a stopped process) for so long that the
+   * others have removed it. Reported (the manager starts over as a new incarnation) instead of run on
+   * the stale core. A loaded machine's event-loop lag stays far below that.
+   */
+  #stalled(lateMs: number): boolean {
+    const stall = this.core.stallMs;
+    if (this.#s.stalled === undefined || stall === undefined || !(lateMs > Math.max(2 * stall, 5000))) {
+      return false;
+    }
+    this.#s.stalled(lateMs);
+    return true;
+  }
+
   #do(a: RingAction): void {
     if (this.#closed) return;
     const { layer, channel, clock } = this.#s;
@@ -165,7 +200,10 @@ export class RingDriver {
         const seq = a.token.seq;
         const to = a.to;
         const core = this.core;
-        layer.post(to, channel, encodeToken(a.token), (error) => {
+        const bytes = encodeToken(a.token);
+        this.stats.tokensSent++;
+        this.stats.tokenBytes += bytes.length;
+        layer.post(to, channel, bytes, (error) => {
           if (core !== this.core) return; // an outcome for the core a rejoin replaced
           if (error === undefined) this.step((c) => c.tokenDelivered(to, seq));
           else {
@@ -193,7 +231,10 @@ export class RingDriver {
         this.#pending911.add(key);
         const snapshot = { ...m, nodelist: m.nodelist.slice() };
         const core = this.core;
-        layer.post(to, channel, encode911(m), (error) => {
+        const bytes = encode911(m);
+        this.stats.messages911Sent++;
+        this.stats.bytes911 += bytes.length;
+        layer.post(to, channel, bytes, (error) => {
           this.#pending911.delete(key);
           if (error !== undefined && core === this.core) this.step((c) => c.failed911(to, snapshot));
         });
@@ -204,20 +245,25 @@ export class RingDriver {
         this.#timer = undefined;
         if (a.delayMs >= 0) {
           const gen = a.gen;
+          const due = clock.now() + a.delayMs;
           this.#timer = clock.setTimer(a.delayMs, () => {
             this.#timer = undefined;
-            this.step((c) => c.timer(gen));
+            if (!this.#stalled(clock.now() - due)) this.step((c) => c.timer(gen));
           });
         }
+        break;
+      case "addresses":
+        layer.declareAddresses?.(a.id, a.addresses);
         break;
       case "joinTimer":
         if (this.#joinTimer !== undefined) clock.clearTimer(this.#joinTimer);
         this.#joinTimer = undefined;
         if (a.delayMs >= 0) {
           const gen = a.gen;
+          const due = clock.now() + a.delayMs;
           this.#joinTimer = clock.setTimer(a.delayMs, () => {
             this.#joinTimer = undefined;
-            this.step((c) => c.joinTimer(gen));
+            if (!this.#stalled(clock.now() - due)) this.step((c) => c.joinTimer(gen));
           });
         }
         break;

@@ -71,3 +71,19 @@ export class MulticastBackpressureError extends RaincoreError {
     this.limit = limit;
   }
 }
+
+/**
+ * Timing settings that break a rule between the layers (e.g. a Hungry timeout shorter than the
+ * Transport Manager's failure time); the message says which setting to change.
+ */
+export class TimingError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
+  static override readonly errorName = "TimingError";
+  /** The setting to change, e.g. `"hungryMs"`. */
+  readonly setting: string;
+  /** `setting` breaks the rule `message` states. */
+  constructor(setting: string, message: string) {
+    super(message);
+    this.setting = setting;
+  }
+}

@@ -23,11 +23,19 @@ export interface MergeEvent {
 
 /** This node left the group. */
 export interface LeaveEvent {
-  /** Always true: a leave hands the token on (a crash or `close()` is no leave). */
+  /**
+   * True when the node handed the token on (a crash or `close()` is no leave); false for `stalled`:
+   * the node starts over as a new incarnation without a hand-over.
+   */
   graceful: boolean;
-  /** `requested`: the application called `leave()`; `health`: a health check failed (3.7.3). */
-  reason: "requested" | "health";
-  /** Whether this node will rejoin by itself (a health-check leave, once every check passes again). */
+  /**
+   * `requested`: the application called `leave()`; `health`: a health check failed (3.7.3);
+   * `suspended`: `suspend()` (a browser tab hidden for long or frozen, see `watchPageLifecycle`);
+   * `stalled`: the node's timers fired far too late (its process or tab was paused), so the others
+   * have removed it — it rejoins at once as a new incarnation.
+   */
+  reason: "requested" | "health" | "suspended" | "stalled";
+  /** Whether this node will rejoin by itself (once every health check passes, on `resume()`, at once). */
   rejoins: boolean;
 }
 

@@ -24,6 +24,27 @@ export interface MessageLayer {
    * never touches again (the Transport Manager's do): decoded payloads are views into it.
    */
   onMessage(channel: number, fn: (from: string, msg: Uint8Array) => void): void;
+  /**
+   * Optional: the longest time a send to a node never measured takes to fail, ms. The GCM's Hungry
+   * timeout must exceed it (`timing.ts`).
+   */
+  readonly failureTimeMs?: number;
+  /** Optional: the shortest time a send can take to fail (timeouts at their floor), ms. */
+  readonly failureTimeFloorMs?: number;
+  /** Optional: the time a send to `nodeId` would take to fail from now on (measured), ms. */
+  failureTimeOf?(nodeId: string): number;
+  /**
+   * Optional: this node's own addresses (every backend's), preferred first. The GCM declares them to
+   * the group, so that members that never heard of this node can reach it (`addresses.ts`).
+   */
+  readonly addresses?: readonly string[];
+  /** Optional: calls `fn` whenever {@link addresses} changed (one function; a later call replaces it). */
+  onAddressesChanged?(fn: () => void): void;
+  /**
+   * Optional: node `nodeId` declared these addresses for itself (preferred first); the layer uses
+   * those it can send to (the TransportManager: unless the application configured that node's).
+   */
+  declareAddresses?(nodeId: string, addresses: readonly string[]): void;
 }
 
 /** Sends one message through `layer` and resolves when it is acknowledged (rejects when it failed). */

@@ -60,6 +60,8 @@ export class GroupCommunicationManager {
   #ringOptions: RingOptions;
   #lastView: ViewEvent | undefined;
   #rejoinPending = false;
+  /** `suspend()` took the node out until `resume()`. */
+  #suspended = false;
   /** The application called `leave()`: no health check brings this node back. */
   #leftForGood = false;
   #closed = false;
@@ -74,12 +76,13 @@ export class GroupCommunicationManager {
   /**
    * A manager on `opts.layer`; call {@link start} to join.
    * @throws {RangeError} naming the option, for a value outside its range.
+   * @throws {TimingError} when `timing` breaks a rule against the layer's failure times.
    */
   constructor(opts: GcmOptions) {
-    this.#s = resolveGcmOptions(opts);
+    const clock = opts.clock ?? new SystemClock();
+    this.#s = resolveGcmOptions(opts, () => clock.now());
     this.#layer = opts.layer;
     this.#ringOptions = this.#s.ring;
-    const clock = opts.clock ?? new SystemClock();
     this.#log = resolveLogger(opts.logger);
     this.#critical = new CriticalSections(clock, (more) => {
       this.core.releaseCritical();
@@ -96,6 +99,7 @@ export class GroupCommunicationManager {
         max911PerSecond: this.#s.max911PerSecond,
         maxMessageBytes: this.#s.maxMessageBytes,
         log: this.#log,
+        stalled: (lateMs) => this.#stalled(lateMs),
       },
       new RingCore(this.#ringOptions),
       (a) => this.#toApplication(a),
@@ -248,7 +252,7 @@ export class GroupCommunicationManager {
 
   /**
    * Resolves with the view once this node has joined: it is in a view with another member, or —
-   * with `peers` that never answered — `joinWaitMs` has passed and it goes on alone. Messages
+   * with `peers` that never answered — `timing.joinWaitMs` has passed and it goes on alone. Messages
    * multicast before that are kept back and go out in that view (see `joinWaitMs`), never lost.
    * @throws {LeftGroupError} (rejects) when the manager leaves or is closed first.
    */
@@ -280,7 +284,10 @@ export class GroupCommunicationManager {
         holdMsMean: timing.holdMsMean,
         regenerations: c.regenerations,
         duplicatesDropped: c.duplicateTokens,
+        sent: this.#driver.stats.tokensSent,
+        sentBytes: this.#driver.stats.tokenBytes,
       },
+      messages911: { sent: this.#driver.stats.messages911Sent, sentBytes: this.#driver.stats.bytes911 },
       multicast: {
         sent: this.#sent,
         delivered: this.#delivered,
@@ -360,6 +367,41 @@ export class GroupCommunicationManager {
     );
   }
 
+  /**
+   * Leaves the group for now — gracefully, like `leave()` — and rejoins as a new incarnation on
+   * {@link resume}: for a member that is about to sleep, such as a browser tab being frozen or hidden
+   * for long (`watchPageLifecycle` calls both). Resolves once the token has been handed on.
+   */
+  suspend(): Promise<void> {
+    if (this.#leftForGood || this.#closed) return Promise.resolve();
+    this.#suspended = true;
+    this.#rejoinPending = true;
+    if (this.core.left || !this.#started()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#leaveWaiters.push(resolve);
+      this.#driver.step((c) => c.leave());
+    });
+  }
+
+  /**
+   * Ends a {@link suspend}: the node rejoins as a new incarnation (at once if the leave never
+   * finished — the others have removed it by now or will).
+   */
+  resume(): void {
+    if (!this.#suspended || this.#closed) return;
+    this.#suspended = false;
+    if (this.core.left) this.#maybeRejoin();
+    else if (this.core.leaving) this.#startOver();
+  }
+
+  /**
+   * Whether this node runs where timers are throttled (a hidden browser tab): while on, it passes the
+   * token on at once instead of holding it idle, so that the ring never waits on its timers.
+   */
+  setBackground(on: boolean): void {
+    this.#driver.step((c) => c.setBackground(on));
+  }
+
   /** Stops at once (no graceful leave): timers cleared, messages ignored. */
   close(): void {
     if (this.#closed) return;
@@ -374,6 +416,19 @@ export class GroupCommunicationManager {
     }
     this.#log({ level: "info", namespace: "gcm", message: "closed", fields: { id: this.id } });
     this.#events.emit("close", {});
+  }
+
+  /**
+   * Adds a member to ask for admission (a hand-shake target; the layer below must know its address):
+   * what `peers` does at start, for a node learned later — `createNode({ join })` adds the node it
+   * finds behind each address this way.
+   */
+  addPeer(id: string): void {
+    this.#assertOpen();
+    if (id !== this.id && !this.#ringOptions.peers.includes(id)) {
+      this.#ringOptions = { ...this.#ringOptions, peers: [...this.#ringOptions.peers, id] };
+    }
+    this.#driver.step((c) => c.learnPeer(id));
   }
 
   /** Makes nodes eligible (and hand-shake targets). With no eligible set yet, starts one with them and the current members. */
@@ -439,9 +494,32 @@ export class GroupCommunicationManager {
     if (!this.core.left) this.#driver.step((c) => c.leave());
   }
 
-  /** After a health-check leave: rejoin (a new incarnation, views go on from ours) once all are healthy. */
+  /** After a health-check leave or a suspend: rejoin once every check passes and nothing holds it out. */
   #maybeRejoin(): void {
-    if (!this.#rejoinPending || this.#leftForGood || this.#closed || !this.healthy || !this.core.left) return;
+    if (
+      !this.#rejoinPending || this.#leftForGood || this.#closed || !this.healthy || this.#suspended ||
+      !this.core.left
+    ) {
+      return;
+    }
+    this.#startOver();
+  }
+
+  /** A timer came far too late (this process was paused): the others removed us; start over. */
+  #stalled(lateMs: number): void {
+    if (this.#closed || this.#leftForGood) return;
+    this.#log({
+      level: "warn",
+      namespace: "gcm",
+      message: `a timer fired ${Math.round(lateMs)} ms late: starting over as a new incarnation`,
+    });
+    this.#events.emit("leave", { graceful: false, reason: "stalled", rejoins: true });
+    this.#critical.fail(new LeftGroupError("this node was paused too long and started over"));
+    this.#startOver();
+  }
+
+  /** Rejoins as a new incarnation whose views go on from ours (the old core's timers stop). */
+  #startOver(): void {
     this.#rejoinPending = false;
     const old = this.core;
     this.#ringOptions = {
@@ -449,6 +527,7 @@ export class GroupCommunicationManager {
       // Not truncated to 32 bits: createNode passes the Transport Manager's time-based incarnation
       // (above 2^32), and a rejoin must come out greater than the process it replaces.
       incarnation: old.me.inc + 1,
+      addresses: this.#layer.addresses ?? [],
       baseViewNumber: old.globalViewNumber,
       peers: [...new Set([...this.#ringOptions.peers, ...old.lastGlobalView.members.map((m) => m.id)])]
         .filter((p) => p !== this.id),
@@ -518,7 +597,7 @@ export class GroupCommunicationManager {
         for (const w of this.#readyWaiters.splice(0)) w.reject(new LeftGroupError("left before joining"));
         this.#events.emit("leave", {
           graceful: true,
-          reason: this.#leftForGood ? "requested" : "health",
+          reason: this.#leftForGood ? "requested" : this.#suspended ? "suspended" : "health",
           rejoins: this.#rejoinPending && !this.#leftForGood,
         });
         if (this.#rejoinPending) this.#maybeRejoin();

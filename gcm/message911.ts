@@ -4,10 +4,12 @@
  *
  * Figure 7 fields: signature (codec kind byte), sequence number (of the originator's last token),
  * nodelist, pointers to the originating, current and destination nodes, status YES/NO/REJECT.
- * Added: `ringId` (lineage of the originator's token) and `flags` (`F911_JOIN`: an explicit join
- * request from a lone node, see `ring.ts`).
+ * Added: `ringId` (lineage of the originator's token), `flags` (`F911_JOIN`: an explicit join
+ * request from a lone node, see `ring.ts`) and `addrs` (the declared addresses of the members the
+ * message brings in, so that the receiver can reach them: `addresses.ts`).
  * @module
  */
+import type { MemberAddresses } from "./addresses.ts";
 import type { Member } from "./types.ts";
 
 /** Status: the originator may regenerate the token (so far nobody vetoed). */
@@ -47,4 +49,6 @@ export interface Message911 {
   status: number;
   /** Flag bits ({@link F911_JOIN}). */
   flags: number;
+  /** Declared addresses of the originator (of its whole ring, on a hand-shake). */
+  addrs: MemberAddresses[];
 }

@@ -22,7 +22,12 @@ export interface GcmMetrics {
     regenerations: number;
     /** Duplicate tokens dropped (false suspicions). */
     duplicatesDropped: number;
+    /** Tokens this node passed on, and their bytes. */
+    sent: number;
+    sentBytes: number;
   };
+  /** 911 messages this node sent (regeneration requests, hand-shakes, refusals), and their bytes. */
+  messages911: { sent: number; sentBytes: number };
   /** Multicast at this node. */
   multicast: {
     /** Messages this node multicast. */

@@ -22,6 +22,7 @@ export {
 export type { GcmMetrics } from "./metrics.ts";
 export type { LogEntry, Logger, LogLevel } from "../base/log.ts";
 export { GroupCommunicationManager } from "./manager.ts";
+export { type PageLifecycleOptions, watchPageLifecycle } from "./page_lifecycle.ts";
 export {
   type DeliverEvent,
   type GcmEvents,
@@ -42,8 +43,29 @@ export {
   MulticastTooLargeError,
   NotMemberError,
   TimeoutError,
+  TimingError,
 } from "./errors.ts";
+export {
+  type FailureTimes,
+  GCM_TIMING_DEFAULTS,
+  type GcmTiming,
+  type GcmTimingOptions,
+  resolveGcmTiming,
+  resolveTiming,
+  type Timing,
+  type TimingOptions,
+  type TransportTimingOptions,
+} from "./timing.ts";
 export { groupId, type RingAction, RingCore, type RingOptions } from "./ring.ts";
+export { RoundTimes, type RoundTimesOptions } from "./round_times.ts";
+export {
+  AddressBook,
+  type AddressNote,
+  boundAddresses,
+  MAX_ADDRESS_BYTES,
+  MAX_ADDRESSES,
+  type MemberAddresses,
+} from "./addresses.ts";
 export { type Delivery, Multicast, type MulticastBudget, type Transitional } from "./multicast.ts";
 export {
   type Entry,

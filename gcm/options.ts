@@ -7,6 +7,7 @@ import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { MessageLayer } from "./layer.ts";
 import type { RingOptions } from "./ring.ts";
+import { type GcmTimingOptions, resolveGcmTiming } from "./timing.ts";
 import type { DeliveryLevel, ViewMode } from "./types.ts";
 
 /** Options of {@link GroupCommunicationManager}. */
@@ -27,28 +28,18 @@ export interface GcmOptions {
   /** Node IDs to ask for membership (the join 911 of 3.5). @default {[]} */
   peers?: readonly string[];
   /**
-   * How long an idle node keeps the token before passing it on. With traffic the token moves on at
-   * once; `eatingMs` only paces an idle ring (lower = faster failure detection and lower multicast
-   * latency from idle, higher = fewer packets when nothing happens). @default {20}
+   * Whether this node starts expecting to be let into a group although `peers` is empty (it learns
+   * them later: `addPeer`; createNode's `join` sets this): its first multicasts wait for a view with
+   * another member, up to `timing.joinWaitMs`, as with `peers`. @default {peers.length > 0}
    */
-  eatingMs?: number;
+  expectPeers?: boolean;
   /**
-   * Hungry timeout: how long a node waits for the token before suspecting it lost; the effective
-   * value is `hungryMs + ring size × eatingMs`. Must exceed the Transport Manager's time to declare
-   * a delivery failure, or regenerations race reroutes. @default {1000}
+   * Timing of the ring (idle hold, Hungry / Starving timeouts, hand-shake period, join wait, critical
+   * section bound); see `GcmTimingOptions` for each setting and its default. The rules between them and
+   * the layer below are checked against the failure times the layer reports (a TransportManager does).
+   * @default {{} (every setting derived or default)}
    */
-  hungryMs?: number;
-  /** Starving timeout: period of 911 resends while the token is missing. @default {300} */
-  starvingMs?: number;
-  /** Period of join attempts while this node is a group of one. @default {starvingMs} */
-  joinRetryMs?: number;
-  /**
-   * With `peers`: how long a starting node keeps the messages it multicasts back, waiting to be in a
-   * view with another member. They go out in the first such view; if no peer takes the node in within
-   * this time, in its own view of one (where only it delivers them). 0 sends them at once.
-   * @default {1000}
-   */
-  joinWaitMs?: number;
+  timing?: GcmTimingOptions;
   /** Most messages one node appends to the token per visit. @default {512} */
   maxBatchMessages?: number;
   /** Most payload bytes one node appends per visit (one bigger message still goes alone). @default {262144} */
@@ -68,12 +59,6 @@ export interface GcmOptions {
    * busy). @default {500}
    */
   max911PerSecondPerSource?: number;
-  /**
-   * Bound of a `withToken` critical section; after it the token moves on and the promise rejects
-   * with `TimeoutError`. Keep it below `hungryMs`, or other nodes regenerate the token.
-   * @default {500}
-   */
-  criticalTimeoutMs?: number;
   /**
    * Eligible membership (3.7.3): the node IDs allowed in the group. A node outside it is never
    * admitted, whatever it sends; eligible nodes also get hand-shakes (discovery). Change it at run
@@ -147,26 +132,14 @@ export interface GcmSettings {
 }
 
 /**
- * Resolves every option to its value (defaults as documented on {@link GcmOptions}) and checks it.
+ * Resolves every option to its value (defaults as documented on {@link GcmOptions}) and checks it;
+ * `now` is the clock the core measures round times on.
  * @throws {RangeError} naming the option, for a value outside its range.
+ * @throws {TimingError} when the timing breaks a rule against the layer below.
  */
-export function resolveGcmOptions(opts: GcmOptions): GcmSettings {
-  const starvingMs = opts.starvingMs ?? 300;
-  const joinRetryMs = opts.joinRetryMs ?? starvingMs;
-  const joinWaitMs = opts.joinWaitMs ?? 1000;
-  const numbers = {
-    eatingMs: opts.eatingMs,
-    hungryMs: opts.hungryMs,
-    starvingMs,
-    joinRetryMs,
-    joinWaitMs,
-    criticalTimeoutMs: opts.criticalTimeoutMs,
-  };
-  for (const [k, v] of Object.entries(numbers)) {
-    if (v !== undefined && !(v >= 0 && Number.isFinite(v))) {
-      throw new RangeError(`'${k}' must be a non-negative finite number, got ${v}`);
-    }
-  }
+export function resolveGcmOptions(opts: GcmOptions, now: () => number): GcmSettings {
+  const layer = opts.layer;
+  const timing = resolveGcmTiming(opts.timing, layer);
   const positive = {
     max911PerSecondPerSource: opts.max911PerSecondPerSource,
     maxPendingBytes: opts.maxPendingBytes,
@@ -187,12 +160,12 @@ export function resolveGcmOptions(opts: GcmOptions): GcmSettings {
       id,
       incarnation: opts.incarnation ?? randomIncarnation(),
       mode: opts.mode ?? "three-phase",
-      eatingMs: opts.eatingMs ?? 20,
-      hungryMs: opts.hungryMs ?? 1000,
-      starvingMs,
-      joinRetryMs,
-      joinWaitRounds: Math.ceil(joinWaitMs / Math.max(1, joinRetryMs)),
+      timing,
+      now,
+      addresses: layer.addresses ?? [],
+      failureTimeOf: layer.failureTimeOf === undefined ? undefined : (n) => layer.failureTimeOf!(n),
       peers: (opts.peers ?? []).filter((p) => p !== id),
+      expectPeers: opts.expectPeers ?? (opts.peers ?? []).some((p) => p !== id),
       maxBatchMessages: opts.maxBatchMessages ?? 512,
       maxBatchBytes: opts.maxBatchBytes ?? 262_144,
       maxTokenBytes: opts.maxTokenBytes ?? 4_194_304,
@@ -202,7 +175,7 @@ export function resolveGcmOptions(opts: GcmOptions): GcmSettings {
     maxMessageBytes: opts.maxMessageBytes ?? 1_048_576,
     maxPendingBytes: opts.maxPendingBytes ?? 67_108_864,
     max911PerSecond: opts.max911PerSecondPerSource ?? 500,
-    criticalTimeoutMs: opts.criticalTimeoutMs ?? 500,
+    criticalTimeoutMs: timing.criticalTimeoutMs,
     expectedSize: opts.expectedSize,
     quorum: opts.quorum ?? false,
   };

@@ -25,7 +25,8 @@
  *        one round (see docs/partitions.md).
  *  FIX-5 a 911 returning to its originator regenerates only if it is the current one (same seq).
  *  FIX-6 members are (ID, incarnation) pairs; a token for another incarnation is REJECTed.
- *  FIX-7 the Hungry timeout grows with the ring: hungryMs + ring size × eatingMs.
+ *  FIX-7 the Hungry timeout grows with the ring: the layer's failure time towards the successor plus
+ *        1.5 × the measured round time, at least ring size × idle hold (`round_times.ts`).
  *  FIX-8 a token whose seq is too small to descend from our last token is a duplicate: dropped.
  *  FIX-9 a 911 from a non-member is a join request and still a regeneration request (veto applies).
  *  FIX-10 critical sections (3.9) run only in Agreement, after a round that changed nothing.
@@ -37,6 +38,7 @@
  *        received it after all — starts a new lineage; only nodes that saw nothing past the fork
  *        point take it as their own ring's continuation, a fork they went past dies there (FIX-8's
  *        duplicate), and a 911 of another lineage is never a regeneration request for ours.
+ *  FIX-13 hand-shakes are bounded: only a group's leader sends them, two a period (see #handshake).
  *  Every FIX names the simulator seed that showed the problem (replay: npx raincore sim --layer gcm --seed N).
  *  Extended virtual synchrony adds the token's regular/transition marking and view stamps (see
  *  #viewTransition, #install and multicast.ts; docs/gcm.md lists the seeds those rules came from).
@@ -51,7 +53,10 @@ import {
   STATUS_REJECT,
   STATUS_YES,
 } from "./message911.ts";
+import { AddressBook, type AddressNote, type MemberAddresses } from "./addresses.ts";
 import { type Delivery, Multicast, type MulticastBudget, type Transitional } from "./multicast.ts";
+import { RoundTimes } from "./round_times.ts";
+import { GCM_TIMING_DEFAULTS, type GcmTiming } from "./timing.ts";
 import {
   indexOfId,
   indexOfMember,
@@ -72,14 +77,16 @@ export interface RingOptions extends MulticastBudget {
   incarnation: number;
   /** View mode (3.7.1). */
   mode: ViewMode;
-  /** How long an idle node keeps the token (Eating timeout). */
-  eatingMs: number;
-  /** Hungry timeout base (see FIX-7). */
-  hungryMs: number;
-  /** Starving timeout: 911 resend period. */
-  starvingMs: number;
-  /** Period of hand-shakes to known peers outside the ring (3.7.3 discovery). */
-  joinRetryMs: number;
+  /** Timing, resolved (`timing.ts`). */
+  timing: GcmTiming;
+  /** The clock's time in ms: the core measures its ring's round time on it (`round_times.ts`). */
+  now: () => number;
+  /** The layer's current failure time towards a node, ms, when it can tell (a TransportManager can). */
+  failureTimeOf?: (nodeId: string) => number;
+  /** This node's own addresses, as the layer below reports them (`addresses.ts`). @default {[]} */
+  addresses?: readonly string[];
+  /** Whether the node starts expecting a group (its first messages wait for one, see `joinWaitMs`). */
+  expectPeers: boolean;
   /** Node IDs to ask for membership at start and whenever this node is lone. */
   peers: readonly string[];
   /**
@@ -90,11 +97,6 @@ export interface RingOptions extends MulticastBudget {
   eligible?: readonly string[];
   /** Highest globalView index committed before (a node that rejoins after leaving). @default {0} */
   baseViewNumber?: number;
-  /**
-   * With peers to join: how many hand-shake periods the node keeps its own messages back, waiting to
-   * be in a view with another member, before it lets them go out in its view of one. @default {0}
-   */
-  joinWaitRounds?: number;
 }
 
 /** What the driver must do after an event. */
@@ -106,6 +108,8 @@ export type RingAction =
   /** (Re)arm the hand-shake timer; fire back with `joinTimer(gen)`. */
   | { type: "joinTimer"; gen: number; delayMs: number }
   | { type: "deliver"; delivery: Delivery }
+  /** Node `id` declared these addresses (newer than what was known): the layer below should use them. */
+  | { type: "addresses"; id: string; addresses: string[] }
   /** The transitional configuration before the next `view` (extended virtual synchrony). */
   | { type: "transitional"; transitional: Transitional }
   | { type: "view"; view: View; previous: string; mode: ViewMode }
@@ -120,6 +124,16 @@ export class RingCore {
   /** This process: node ID and incarnation. */
   readonly me: Member;
   readonly #o: RingOptions;
+  /** Measured round time, idle hold and Hungry timeout. */
+  readonly rounds: RoundTimes;
+  /** The members' declared addresses (`addresses.ts`). */
+  readonly addresses: AddressBook;
+  /** This node's addresses changed since it last put its note on the token. */
+  #addressesChanged = false;
+  /** This node's timers are throttled (a hidden browser tab): it never holds an idle token. */
+  #background = false;
+  /** Hand-shake periods a starting node keeps its own messages back (the join wait). */
+  readonly #joinWaitRounds: number;
   /** The multicast bookkeeping (3.8, extended virtual synchrony). */
   readonly multicast: Multicast;
   #out: RingAction[] = [];
@@ -175,7 +189,11 @@ export class RingCore {
   /** The lineage ours forked from and the fork point, as on our last token (FIX-12). */
   #lineageParent = "";
   #lineageForkSeq = 0;
-  #known: string[] = [];
+  /** Node IDs this node knows of (hand-shake targets when outside its ring), and the same sorted. */
+  readonly #known = new Set<string>();
+  #knownSorted: string[] | undefined;
+  /** Turns through the known nodes outside the ring for the second hand-shake of a period. */
+  #rotor = 0;
   /** Eligible node IDs (3.7.3); `undefined` = anyone. */
   #eligible: Set<string> | undefined;
   #handshakeRound = 0;
@@ -201,13 +219,24 @@ export class RingCore {
   constructor(opts: RingOptions) {
     this.#o = opts;
     this.me = { id: opts.id, inc: opts.incarnation };
+    this.addresses = new AddressBook(this.me, opts.addresses ?? []);
     this.localView = [this.me];
     this.lastGlobalView = { id: "", index: 0, members: [] };
     this.multicast = new Multicast(this.me, opts, {
       deliver: (delivery) => this.#out.push({ type: "deliver", delivery }),
       transitional: (transitional) => this.#out.push({ type: "transitional", transitional }),
     });
-    this.#holding = opts.peers.length > 0 && (opts.joinWaitRounds ?? 0) > 0;
+    const tm = opts.timing;
+    this.rounds = new RoundTimes({
+      eatingMs: tm.eatingMs,
+      idleRoundMs: tm.idleRoundMs,
+      hungryMs: tm.hungryMs,
+      unknownLayerHungryMs: GCM_TIMING_DEFAULTS.unknownLayerHungryMs,
+      now: opts.now,
+      failureTimeOf: opts.failureTimeOf,
+    });
+    this.#joinWaitRounds = Math.ceil(tm.joinWaitMs / Math.max(1, tm.joinRetryMs));
+    this.#holding = opts.expectPeers && this.#joinWaitRounds > 0;
     this.globalViewNumber = opts.baseViewNumber ?? 0;
     if (opts.eligible !== undefined) this.#eligible = new Set(opts.eligible);
     for (const p of opts.peers) this.#learn(p);
@@ -230,7 +259,8 @@ export class RingCore {
    */
   setEligible(ids: readonly string[] | undefined): void {
     this.#eligible = ids === undefined ? undefined : new Set(ids);
-    this.#known = this.#known.filter((k) => this.isEligible(k));
+    for (const k of this.#known) if (!this.isEligible(k)) this.#known.delete(k);
+    this.#knownSorted = undefined;
     for (const p of ids ?? []) this.#learn(p);
     this.newNodes = this.newNodes.filter((n) => this.isEligible(n.id));
     const t = this.token;
@@ -284,6 +314,7 @@ export class RingCore {
       rsvTag: "",
       trans: [],
       entries: [],
+      addrs: [],
     };
     this.ringId = t.ringId;
     this.lastTokenSeq = 1;
@@ -361,13 +392,19 @@ export class RingCore {
     this.token = t;
     this.#sentThisVisit = false;
     this.lastTokenSeq = t.seq; // FIX-1
+    this.#takeNotes(t);
     this.#forkSeen = true;
     this.#lineageParent = t.parentRingId;
     this.#lineageForkSeq = t.forkSeq;
     if (!sameList(t.nodelist, this.localView)) { for (const m of t.nodelist) this.#learn(m.id); }
     t.current = myIdx; // "Update token.currentNode"
+    this.rounds.receipt(t.ringId);
     this.#out.push({ type: "token", seq: t.seq });
-    this.#afterReceipt(this.#visit(t));
+    const before = this.viewState;
+    const traffic = this.#visit(t);
+    const changing = before !== ViewState.Agreement || this.viewState !== ViewState.Agreement ||
+      (t.flags & TOKEN_FLAG_TRANSITION) !== 0;
+    this.#afterReceipt(traffic, changing);
   }
 
   /**
@@ -544,14 +581,18 @@ export class RingCore {
     this.#out.push({ type: "view", view, previous, mode: this.#o.mode });
   }
 
-  /** After a valid receipt: pass at once when there is traffic, else wait eatingMs (3.8 trade-off). */
-  #afterReceipt(traffic: boolean): void {
+  /**
+   * After a valid receipt: pass at once when there is traffic or the membership is changing (a change
+   * takes rounds; in a large ring an idle hold at every hop made fail-over last seconds), else keep the
+   * token for the idle hold (3.8 trade-off).
+   */
+  #afterReceipt(traffic: boolean, changing: boolean): void {
     if (
-      this.criticalWanted || this.leaving || traffic || (this.multicast.pending > 0 && !this.#holding) ||
-      this.newNodes.length > 0
+      this.criticalWanted || this.leaving || traffic || changing || this.#background ||
+      (this.multicast.pending > 0 && !this.#holding) || this.newNodes.length > 0
     ) {
       this.#pass();
-    } else this.#setTimer(this.#o.eatingMs);
+    } else this.#setTimer(this.rounds.eatingMs(this.token?.nodelist.length ?? 1));
   }
 
   // ================================================================================================
@@ -609,6 +650,7 @@ export class RingCore {
     }
     // Pseudo-code 6: add new nodes right after this node, so the token goes to them next.
     let myIdx = indexOfMember(t.nodelist, this.me);
+    const newcomers: Member[] = [];
     for (const n of this.newNodes) {
       if (indexOfMember(t.nodelist, n) >= 0 || !this.isEligible(n.id)) continue;
       // Never add an older incarnation next to a newer one (a stale join request).
@@ -622,10 +664,12 @@ export class RingCore {
         }
       }
       t.nodelist.splice(myIdx + 1, 0, n);
+      newcomers.push(n);
       added = true;
     }
     this.newNodes = [];
     if (added) this.#changed(t);
+    this.#putNotes(t, newcomers);
     if (!this.#holding) mc.append(t, entryBytes(t));
     if (t.nodelist.length > 1) {
       myIdx = indexOfMember(t.nodelist, this.me);
@@ -635,7 +679,7 @@ export class RingCore {
       // for messages that must wait: while joining they would spin at one instant).
       const busy = t.entries.length > 0 || this.viewState !== ViewState.Agreement ||
         (mc.pending > 0 && !this.#holding);
-      this.#setTimer(busy ? 0 : this.#o.eatingMs);
+      this.#setTimer(busy ? 0 : this.rounds.eatingMs(1));
     }
   }
 
@@ -675,9 +719,9 @@ export class RingCore {
     this.token = undefined;
     this.tokenState = TokenState.Hungry;
     this.#out.push({ type: "sendToken", to: t.nodelist[destIdx].id, token: t });
-    // FIX-7: an idle ring takes about ring size × eatingMs per round; a fixed Hungry timeout would
-    // make every node of a large ring starve on a healthy token.
-    this.#setTimer(this.#o.hungryMs + t.nodelist.length * this.#o.eatingMs);
+    // FIX-7: a round of a large ring is long; a fixed Hungry timeout would make every node of a large
+    // ring starve on a healthy token. It is derived from the measured round and failure times.
+    this.#setTimer(this.rounds.hungryMs(t.nodelist[destIdx].id, t.nodelist.length));
   }
 
   // ================================================================================================
@@ -737,7 +781,7 @@ export class RingCore {
     this.#install(t, this.#newView(this.#nextIndex(t), t));
     t.trans = [];
     t.gvn = this.globalViewNumber;
-    this.#setTimer(this.#o.eatingMs);
+    this.#setTimer(this.rounds.eatingMs(1));
   }
 
   /**
@@ -761,6 +805,7 @@ export class RingCore {
       rsvTag: "",
       trans: [],
       entries: [],
+      addrs: [],
     };
     this.ringId = t.ringId;
     this.lastTokenSeq = t.seq;
@@ -792,6 +837,7 @@ export class RingCore {
         dest: 0,
         status: STATUS_REJECT,
         flags: 0,
+        addrs: [],
       },
     });
   }
@@ -814,6 +860,7 @@ export class RingCore {
       return;
     }
     this.#learn(from);
+    this.#learnAddresses(m.addrs);
     if (m.status === STATUS_REJECT && (m.flags & F911_NOT_ELIGIBLE) !== 0) {
       // FIX-11. Eligible membership: a ring-mate no longer counts us as eligible and took us off its ring.
       // Waiting for its token would starve us for ever: give up that ring and go on alone; the
@@ -853,6 +900,7 @@ export class RingCore {
             dest: 0,
             status: STATUS_REJECT,
             flags: F911_NOT_ELIGIBLE,
+            addrs: [],
           },
         });
       }
@@ -1013,11 +1061,11 @@ export class RingCore {
       this.tokenState = TokenState.Starving;
       this.viewState = ViewState.Chaos;
       this.#send911();
-      this.#setTimer(this.#o.starvingMs);
+      this.#setTimer(this.#o.timing.starvingMs);
     } else {
       // 8. Starving timeout.
       this.#send911();
-      this.#setTimer(this.#o.starvingMs);
+      this.#setTimer(this.#o.timing.starvingMs);
     }
   }
 
@@ -1045,13 +1093,18 @@ export class RingCore {
   }
 
   /**
-   * FIX-4: every joinRetryMs, a hand-shake (a 911 flagged JOIN whose nodelist is our ring) to each
-   * known peer outside our ring. New nodes, lone nodes, falsely suspected nodes and split-off
-   * groups all find the group this way; peers that do not answer are asked less and less often.
+   * FIX-4: every joinRetryMs, a hand-shake (a 911 flagged JOIN whose nodelist is our ring) to known
+   * peers outside our ring. New nodes, lone nodes, falsely suspected nodes and split-off groups all
+   * find the group this way; peers that do not answer are asked less and less often.
+   * FIX-13: only the group's leader (its lowest ID; a lone node leads itself) sends them, and to two
+   * peers a period: the lowest known outsider (most likely the leader of the group that takes ours
+   * in) and one more in turn (finds the others, and peers the lowest cannot reach). Every member
+   * sending to every known outsider cost N × (N − 1) hand-shakes a period at a boot of N lone nodes
+   * (48,064 911s at 128 members in the scaling benchmark).
    */
   #handshake(): void {
     this.#handshakeRound++;
-    if (this.#holding && this.#handshakeRound > (this.#o.joinWaitRounds ?? 0)) {
+    if (this.#holding && this.#handshakeRound > this.#joinWaitRounds) {
       // Nobody took us in within the join wait: our messages go out in our view of one.
       this.#holding = false;
       if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
@@ -1059,14 +1112,21 @@ export class RingCore {
       }
     }
     const ring = this.token?.nodelist ?? this.localView;
-    for (const to of this.#known) {
-      if (indexOfId(ring, to) >= 0) continue;
-      const s = this.#skip.get(to);
-      if (s !== undefined && s.until > this.#handshakeRound) continue;
-      this.#sendHandshake(to, ring);
+    if (indexOfMember(ring, this.me) < 0 || groupId(ring) === this.me.id) {
+      const outside = this.#sortedKnown().filter((to) => {
+        if (indexOfId(ring, to) >= 0) return false;
+        const s = this.#skip.get(to);
+        return s === undefined || s.until <= this.#handshakeRound;
+      });
+      if (outside.length > 0) this.#sendHandshake(outside[0], ring);
+      // Not in the first period: a boot of many lone nodes then forms one group round the lowest
+      // instead of small ones that merge later.
+      if (outside.length > 1 && this.#handshakeRound > 1) {
+        this.#sendHandshake(outside[1 + (this.#rotor++ % (outside.length - 1))], ring);
+      }
     }
     this.#joinGen++;
-    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.joinRetryMs });
+    this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: this.#o.timing.joinRetryMs });
   }
 
   /** One hand-shake: a 911 flagged JOIN whose nodelist is our ring (so it carries our group ID). */
@@ -1075,7 +1135,12 @@ export class RingCore {
     this.#out.push({ type: "send911", to, msg: this.#own911(list, F911_JOIN) });
   }
 
-  /** A YES 911 of this node's lineage and last token, originated here; `list` must contain this node. */
+  /**
+   * A YES 911 of this node's lineage and last token, originated here; `list` must contain this node.
+   * It carries the declared addresses of the members it may bring in: on a hand-shake the whole ring
+   * (the receiver adds all of it), on a regeneration request this node's own (if it is taken for a
+   * join request, FIX-9).
+   */
   #own911(list: Member[], flags: number): Message911 {
     const me = indexOfMember(list, this.me);
     return {
@@ -1087,14 +1152,120 @@ export class RingCore {
       dest: me,
       status: STATUS_YES,
       flags,
+      addrs: this.addresses.of((flags & F911_JOIN) !== 0 ? list : [this.me]),
     };
+  }
+
+  /**
+   * Node `id` is a member to ask for admission from now on (its address is known to the layer below,
+   * e.g. found by asking an address for its node ID). A lone node asks it at once.
+   */
+  learnPeer(id: string): void {
+    this.#learn(id);
+    if (this.#started && this.lone && !this.leaving && id !== this.me.id && this.isEligible(id)) {
+      this.#sendHandshake(id, this.token!.nodelist);
+    }
+  }
+
+  /**
+   * Whether this node's timers are throttled (a hidden browser tab runs timers once a second, or a
+   * minute): while on, it passes the token on at once instead of holding it idle, so that the ring
+   * never waits on its timers.
+   */
+  setBackground(on: boolean): void {
+    this.#background = on;
+    if (
+      on && this.tokenState === TokenState.Eating && this.token !== undefined && !this.inCritical &&
+      !this.lone
+    ) {
+      this.#setTimer(0);
+    }
+  }
+
+  /**
+   * How late a timer may fire before this node must assume the others removed it: its Hungry timeout
+   * (by then its successor's predecessor — or it, holding the token — was given up on), or
+   * `undefined` while it is alone or out of the group.
+   */
+  get stallMs(): number | undefined {
+    const list = this.localView;
+    if (this.left || list.length < 2) return undefined;
+    const me = indexOfMember(list, this.me);
+    return this.rounds.hungryMs(list[(me + 1) % list.length].id, list.length);
+  }
+
+  /** The layer below reports this node's addresses (a change is announced on the token). */
+  setOwnAddresses(addresses: readonly string[]): void {
+    if (this.addresses.setOwn(addresses)) this.#addressesChanged = true;
+  }
+
+  /** Takes the declarations a token or 911 carries; a newer one goes to the layer below. */
+  #learnAddresses(list: readonly MemberAddresses[]): void {
+    for (const d of list) {
+      const taken = this.addresses.learn(d);
+      if (taken !== undefined) {
+        this.#out.push({ type: "addresses", id: taken.member.id, addresses: taken.addresses });
+      }
+    }
+  }
+
+  /**
+   * On an accepted token: learn its address notes, take off those this node holds (they have been
+   * round), and keep those whose holder left the ring one more round in this node's custody.
+   */
+  #takeNotes(t: Token): void {
+    if (t.addrs.length === 0) return;
+    this.#learnAddresses(t.addrs);
+    const kept: AddressNote[] = [];
+    for (const note of t.addrs) {
+      if (note.holder === this.me.id) continue;
+      kept.push(indexOfId(t.nodelist, note.holder) >= 0 ? note : { ...note, holder: this.me.id });
+    }
+    t.addrs = kept;
+  }
+
+  /**
+   * Puts address notes on the token before it leaves: for members this node just added, theirs for
+   * one round (everyone learns the newcomers) and the others' until the last newcomer (the newcomers
+   * learn everyone); and this node's own after its addresses changed.
+   */
+  #putNotes(t: Token, added: readonly Member[]): void {
+    const put = (d: MemberAddresses | undefined, holder: string) => {
+      if (d === undefined || d.addresses.length === 0) return;
+      t.addrs = t.addrs.filter((n) => n.member.id !== d.member.id);
+      t.addrs.push({ ...d, holder });
+    };
+    if (added.length > 0) {
+      // The newcomers follow this node; the one the token reaches last takes the others' notes off.
+      const me = indexOfMember(t.nodelist, this.me);
+      const n = t.nodelist.length;
+      let last = added[0].id;
+      let furthest = -1;
+      for (const a of added) {
+        const d = (indexOfMember(t.nodelist, a) - me + n) % n;
+        if (d > furthest) [furthest, last] = [d, a.id];
+      }
+      for (const m of t.nodelist) {
+        const d = this.addresses.of([m])[0];
+        if (indexOfMember(added, m) >= 0) put(d, this.me.id);
+        else if (!(m.id === this.me.id && this.#addressesChanged)) put(d, last);
+      }
+    }
+    if (this.#addressesChanged && t.nodelist.length > 1) {
+      put(this.addresses.own, this.me.id);
+      this.#addressesChanged = false;
+    }
   }
 
   #learn(id: string): void {
     this.#skip.delete(id);
-    if (id === this.me.id || this.#known.includes(id) || !this.isEligible(id)) return;
-    this.#known.push(id);
-    this.#known.sort();
+    if (id === this.me.id || this.#known.has(id) || !this.isEligible(id)) return;
+    this.#known.add(id);
+    this.#knownSorted = undefined;
+  }
+
+  #sortedKnown(): string[] {
+    return this.#knownSorted ??= [...this.#known].sort();
   }
 
   // ================================================================================================

@@ -25,8 +25,11 @@
  *                view ID, how far it delivered, how far it knows every member held everything), so that
  *                the members moving together compute one transitional configuration and one split.
  * - `entries`  — multicast messages riding on the token, in the order of their numbers.
+ * - `addrs`    — members' declared addresses on their way round the ring (joins, address changes;
+ *                `addresses.ts`), so that a member learns where the others are from the token itself.
  * @module
  */
+import type { AddressNote } from "./addresses.ts";
 import type { Member } from "./types.ts";
 
 /** Token flag: To-Be-Merged token of 3.7.3 (extension point; not produced yet). */
@@ -106,11 +109,19 @@ export interface Token {
   trans: TransitionInfo[];
   /** Multicast entries in the order of their numbers (per configuration). */
   entries: Entry[];
+  /** Members' declared addresses riding on the token (`addresses.ts`). */
+  addrs: AddressNote[];
 }
 
 /** A shallow copy with fresh arrays, so that editing the copy never changes the original. */
 export function copyToken(t: Token): Token {
-  return { ...t, nodelist: t.nodelist.slice(), entries: t.entries.slice(), trans: t.trans.slice() };
+  return {
+    ...t,
+    nodelist: t.nodelist.slice(),
+    entries: t.entries.slice(),
+    trans: t.trans.slice(),
+    addrs: t.addrs.slice(),
+  };
 }
 
 /** Payload bytes of the message entries on a token (for the flow-control cap). */

@@ -1,12 +1,13 @@
 /**
  * One member as the command line runs it (the benchmark members run the same): {@link createNode}
- * with the CLI's defaults, a hook to attach a GroupDataManager before the GCM starts, and an
+ * with the timing the flags set, a hook to attach a GroupDataManager before the GCM starts, and an
  * immediate close.
  * @module
  */
 
 import { createNode, type GcmNode } from "../gcm/create_node.ts";
 import type { GroupCommunicationManager } from "../gcm/manager.ts";
+import type { TimingOptions } from "../gcm/timing.ts";
 import type { ViewMode } from "../gcm/types.ts";
 import type { TransportManager } from "../transport/manager.ts";
 import type { PacketTransport } from "../transport/packet_transport.ts";
@@ -16,16 +17,11 @@ export interface MemberOptions {
   id: string;
   transports: PacketTransport[];
   peers: Record<string, string[]>;
+  /** Addresses to join through without knowing the IDs (`createNode({ join })`). @default {[]} */
+  join?: readonly string[];
   mode?: ViewMode;
-  eatingMs?: number;
-  /** Hungry timeout, ms. @default {1000} (the GCM's default, as `raincore node --help` says) */
-  hungryMs?: number;
-  starvingMs?: number;
-  /** Retransmission floor (`--rto-ms`). @default {20} */
-  rtoMinMs?: number;
-  /** Retransmission ceiling (`--rto-max-ms`). @default {1000} */
-  rtoMaxMs?: number;
-  retries?: number;
+  /** Timing of both layers (the `--*-ms` flags, `runtime/timing_flags.ts`). @default {{}} */
+  timing?: TimingOptions;
   /** Expected group size (the quorum policy's majority is more than half of it). @default {undefined} */
   expectedSize?: number;
   /** Process incarnation; must grow across restarts. @default {time-based, see createNode} */
@@ -51,14 +47,9 @@ export function startMember(o: MemberOptions): Member {
     id: o.id,
     transports: o.transports,
     peers: o.peers,
+    join: o.join,
     mode: o.mode,
-    eatingMs: o.eatingMs,
-    // The CLI documents 1000 ms; createNode's own default derives it from the TM's failure time.
-    hungryMs: o.hungryMs ?? 1000,
-    starvingMs: o.starvingMs,
-    rtoMinMs: o.rtoMinMs,
-    rtoMaxMs: o.rtoMaxMs ?? 1000,
-    retries: o.retries,
+    timing: o.timing,
     expectedSize: o.expectedSize,
     incarnation: o.incarnation,
     beforeStart: beforeStart === undefined ? undefined : (n) => beforeStart(n.transport, n.gcm),

@@ -17,3 +17,16 @@ export async function freeUdpPorts(count: number): Promise<number[]> {
   await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
   return ports;
 }
+
+/** A TCP port that was free on 127.0.0.1 a moment ago (for servers a test starts in another process). */
+export async function freeTcpPort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -16,6 +16,8 @@
  *          (flag 1) another live process claims your ID, with incarnation otherInc;
  *          (flag 2, only with 1) and I talk to that one, not to you"
  * CONFLICT header(type=6)            "your ID is claimed twice: probe me to hear more"
+ * DISCOVER header(type=7)            "who are you?" to an address whose node ID is not known (dstId "*",
+ *                                    ignored); whoever receives it answers with a HELLO echoing epoch
  * ```
  *
  * Incarnations are integers below 2^53 carried as u64, as are nonces. `epoch` names the sender's data
@@ -44,6 +46,12 @@ export const TYPE_PROBE = 4;
 export const TYPE_PROBE_REPLY = 5;
 /** Packet type: "your node ID is claimed by two live processes; probe me for the details". */
 export const TYPE_CONFLICT = 6;
+/**
+ * Packet type: "who are you?", sent to an address whose node is not known (joining through one
+ * address); any receiver answers with a HELLO that echoes the epoch (a nonce). The answer is only a
+ * hint: the sender then probes the node it names, as for any other.
+ */
+export const TYPE_DISCOVER = 7;
 /** {@link ProbeReplyPacket} flag: another live process claims the receiver's node ID. */
 export const REPLY_FLAG_CONFLICT = 1;
 /** {@link ProbeReplyPacket} flag (with {@link REPLY_FLAG_CONFLICT}): the replier talks to that other process. */
@@ -152,7 +160,21 @@ export interface ConflictPacket extends PacketHeader {
 }
 
 /** Any decoded packet. */
-export type Packet = DataPacket | AckPacket | HelloPacket | ProbePacket | ProbeReplyPacket | ConflictPacket;
+/** A decoded DISCOVER packet (its `dstId` means nothing). */
+export interface DiscoverPacket extends PacketHeader {
+  /** Discriminant. */
+  type: typeof TYPE_DISCOVER;
+}
+
+/** Any decoded packet. */
+export type Packet =
+  | DataPacket
+  | AckPacket
+  | HelloPacket
+  | ProbePacket
+  | ProbeReplyPacket
+  | ConflictPacket
+  | DiscoverPacket;
 
 /** Bounds the decoder enforces beyond the format itself. */
 export interface DecodeLimits {
@@ -262,6 +284,15 @@ export function encodeAck(
 }
 
 /** Encodes a complete HELLO packet. */
+/** Encodes a DISCOVER packet from `srcId` (its incarnation `srcInc`) with the nonce `nonce`. */
+export function encodeDiscover(srcId: Uint8Array, srcInc: number, nonce: number): Uint8Array {
+  const buf = new Uint8Array(headerSize(srcId.length, DISCOVER_DST.length));
+  writeHeader(buf, TYPE_DISCOVER, srcId, DISCOVER_DST, srcInc, 0, nonce);
+  return buf;
+}
+
+const DISCOVER_DST = new Uint8Array([0x2a]); // "*"
+
 export function encodeHello(
   srcId: Uint8Array,
   dstId: Uint8Array,
@@ -411,6 +442,9 @@ export function decodePacket(bytes: Uint8Array, limits: DecodeLimits): Packet {
     case TYPE_CONFLICT:
       if (p !== len) throw new DecodeError("trailing bytes after CONFLICT");
       return { type: TYPE_CONFLICT, srcId, dstId, srcInc, dstInc, epoch };
+    case TYPE_DISCOVER:
+      if (p !== len) throw new DecodeError("trailing bytes after DISCOVER");
+      return { type: TYPE_DISCOVER, srcId, dstId, srcInc, dstInc, epoch };
     case TYPE_PROBE:
       if (len - p !== 8) throw new DecodeError("PROBE must carry exactly a nonce");
       return { type: TYPE_PROBE, srcId, dstId, srcInc, dstInc, epoch, nonce: readU64(bytes, p) };

@@ -32,6 +32,10 @@
  *   makes an address count as failed at once.
  * - A node that contacts us first (a joiner) is probed at the packet's source address, which is
  *   learned once it answers, so replies work.
+ * - Addresses a node declares for itself (the group layer passes them on with the join:
+ *   {@link TransportManager.declareAddresses}) are used unless the application configured that node's;
+ *   {@link TransportManager.discover} asks whoever listens at an address for its node ID (joining
+ *   through one address); {@link TransportManager.addresses} are this node's own, every backend's.
  * - Bounded: node IDs the application did not configure (`maxUnknownPeers`, forgotten after
  *   `peerIdleMs` idle), packets waiting for a round (`maxHeldBytes`), reassembly per sender and
  *   overall (`maxReassemblyBytesPerPeer`, `maxReassemblyBytes`), and the answers and rounds spent
@@ -48,6 +52,7 @@ import {
   type DecodeLimits,
   decodePacket,
   encodeAck,
+  encodeDiscover,
   encodeHello,
   encodeNodeId,
   encodeProbeReply,
@@ -62,6 +67,7 @@ import {
   TYPE_ACK,
   TYPE_CONFLICT,
   TYPE_DATA,
+  TYPE_DISCOVER,
   TYPE_HELLO,
   TYPE_PROBE,
   TYPE_PROBE_REPLY,
@@ -75,6 +81,7 @@ import { type IncarnationConflict, PeerRounds } from "./peer_rounds.ts";
 import type { ProbeAnswer } from "./probe_round.ts";
 import { ReassemblyBudget } from "./reassembly.ts";
 import { PeerReceiver } from "./receiver.ts";
+import { addressFailureMs, TRANSPORT_TIMING_DEFAULTS } from "./rtt.ts";
 import { type OutMessage, PeerSender, type SenderHost } from "./sender.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
@@ -189,6 +196,14 @@ const MAX_HELD_BYTES_PER_PEER = 1024 * 1024;
 /** Size of the map of which backend last heard an address (it is only a preference). */
 const MAX_ADDRESS_BACKENDS = 4096;
 
+/** A pending {@link TransportManager.discover}. */
+interface Discovery {
+  readonly outcome: (nodeId?: string) => void;
+  timer: TimerId | undefined;
+  tries: number;
+  waitMs: number;
+}
+
 /** Reliable, atomic message delivery between node IDs; see the module documentation. */
 export class TransportManager {
   /** This node's ID. */
@@ -229,6 +244,9 @@ export class TransportManager {
   readonly #handlers = new Map<number, MessageHandler>();
   readonly #conflictHandlers = new Set<(c: IncarnationConflict) => void>();
   readonly #loopback = new Map<TimerId, (error: RaincoreError) => void>();
+  /** Pending discoveries by nonce. */
+  readonly #discoveries = new Map<number, Discovery>();
+  #onAddresses: (() => void) | undefined;
   #epochs = 0;
   #closed = false;
 
@@ -246,15 +264,16 @@ export class TransportManager {
     if (!Number.isInteger(this.incarnation) || this.incarnation < 1 || this.incarnation >= MAX_INCARNATION) {
       throw new RangeError("'incarnation' must be an integer in [1, 2^53)");
     }
+    const d = TRANSPORT_TIMING_DEFAULTS;
     const rto = {
-      initialMs: options.rtoInitialMs ?? 200,
-      minMs: options.rtoMinMs ?? 20,
-      maxMs: options.rtoMaxMs ?? 1000,
+      initialMs: options.rtoInitialMs ?? d.rtoInitialMs,
+      minMs: options.rtoMinMs ?? d.rtoMinMs,
+      maxMs: options.rtoMaxMs ?? d.rtoMaxMs,
     };
     if (!(rto.minMs > 0 && rto.minMs <= rto.maxMs && rto.initialMs > 0)) {
       throw new RangeError("need 0 < rtoMinMs ≤ rtoMaxMs and rtoInitialMs > 0");
     }
-    const retries = positiveInt(options.retries ?? 4, "retries", 0, 1000);
+    const retries = positiveInt(options.retries ?? d.retries, "retries", 0, 1000);
     const windowPackets = positiveInt(options.windowPackets ?? 256, "windowPackets", 1, 65_536);
     const windowBytes = positiveInt(options.windowBytes ?? 1024 * 1024, "windowBytes", 1, 2 ** 32);
     const maxMessageBytes = positiveInt(
@@ -298,6 +317,9 @@ export class TransportManager {
         if (!this.#byScheme.has(scheme)) this.#byScheme.set(scheme, t);
       }
       t.onPacket((from, packet) => this.#onPacket(t, from, packet));
+      t.onAddressChange?.(() => {
+        if (!this.#closed) this.#onAddresses?.();
+      });
     }
     this.#host = {
       clock: this.#clock,
@@ -347,6 +369,108 @@ export class TransportManager {
     const peer = this.#peers.get(nodeId) ?? this.#peers.add(nodeId, false, () => this.#makePeer(nodeId))!;
     this.#peers.configure(peer, addresses);
     peer.sender.setAddresses(addresses);
+  }
+
+  /** This node's own addresses: every backend's, in the order of the backends, preferred first. */
+  get addresses(): readonly string[] {
+    const out: string[] = [];
+    for (const t of this.#transports) for (const a of t.addresses) if (!out.includes(a)) out.push(a);
+    return out;
+  }
+
+  /**
+   * Calls `fn` whenever {@link addresses} changed (a backend reported it: a WebSocket client that
+   * attached to another server). One function; a later call replaces it.
+   */
+  onAddressesChanged(fn: () => void): void {
+    this.#onAddresses = fn;
+  }
+
+  /**
+   * The addresses node `nodeId` declared for itself (the group layer passes them on, so that a member
+   * learns where the others are from the join itself). Those a backend here sends to are used, in
+   * their order, replacing what was declared or learned before — unless the application set the
+   * node's addresses ({@link setAddresses}): configured addresses win, since a relay or a NAT may make
+   * the declared ones wrong from here. A node with declared addresses is kept like a configured one
+   * (up to `maxUnknownPeers` of them; past that, the longest-declared becomes forgettable again).
+   */
+  declareAddresses(nodeId: string, addresses: readonly string[]): void {
+    if (nodeId === this.nodeId || this.#closed) return;
+    const usable = addresses.filter((a) => this.#backendFor(a) !== null);
+    if (usable.length === 0) return;
+    let peer = this.#peers.get(nodeId);
+    if (peer === undefined) {
+      try {
+        peer = this.#peers.add(nodeId, false, () => this.#makePeer(nodeId));
+      } catch {
+        return; // an ID this manager could never send to
+      }
+      if (peer === undefined) return;
+    }
+    this.#peers.declare(peer, usable);
+    if (peer.configured.length > 0) return;
+    const cur = peer.sender.addresses;
+    if (cur.length !== usable.length || cur.some((a, i) => a !== usable[i])) peer.sender.setAddresses(usable);
+  }
+
+  /**
+   * Asks whoever listens at `address` for its node ID — for joining through an address whose node
+   * is not known. `outcome` gets the ID (the address is then declared for that node, and the node is
+   * probed there like any other), or `undefined` when nobody answered after `retries` resends (the
+   * initial retransmission timeout, doubling up to its ceiling) or the manager closed. Our own
+   * address answers nothing.
+   */
+  discover(address: string, outcome: (nodeId?: string) => void): void {
+    if (this.#closed) {
+      this.#later(() => outcome(undefined));
+      return;
+    }
+    const a = new Uint32Array(1);
+    globalThis.crypto.getRandomValues(a);
+    // High bit set: never equal to a data session's epoch, which a HELLO also echoes.
+    const nonce = (a[0] | 0x80000000) >>> 0;
+    const h = this.#host;
+    const d: Discovery = { outcome, timer: undefined, tries: 0, waitMs: h.rto.initialMs };
+    this.#discoveries.set(nonce, d);
+    const attempt = (): void => {
+      if (d.tries++ > h.retries) {
+        this.#discoveries.delete(nonce);
+        outcome(undefined);
+        return;
+      }
+      this.#transmit(address, encodeDiscover(this.#localId, this.incarnation, nonce));
+      d.timer = this.#clock.setTimer(d.waitMs, attempt);
+      d.waitMs = Math.min(d.waitMs * 2, h.rto.maxMs);
+    };
+    attempt();
+  }
+
+  /**
+   * Longest time a send to a node never measured takes to fail on one address (first contact: the
+   * initial timeout, then every resend with back-off). The group layer's Hungry timeout must exceed it.
+   */
+  get failureTimeMs(): number {
+    const h = this.#host;
+    return addressFailureMs(Math.max(h.rto.initialMs, h.rto.minMs), h.rto.maxMs, h.retries);
+  }
+
+  /** Failure time on one address with the timeout at its floor (`rtoMinMs`): the fastest a node fails. */
+  get failureTimeFloorMs(): number {
+    const h = this.#host;
+    return addressFailureMs(h.rto.minMs, h.rto.maxMs, h.retries);
+  }
+
+  /**
+   * Time a send to `nodeId` would take to fail from now on: the current (measured) timeout with
+   * back-off, on each of its addresses in turn (all at once in parallel mode). For an unknown node,
+   * {@link failureTimeMs}.
+   */
+  failureTimeOf(nodeId: string): number {
+    const sender = this.#peers.get(nodeId)?.sender;
+    if (sender === undefined) return this.failureTimeMs;
+    const h = this.#host;
+    const one = addressFailureMs(sender.rtoMs, h.rto.maxMs, h.retries);
+    return h.parallel ? one : one * Math.max(1, sender.addresses.length);
   }
 
   /** The addresses known for a node (set or learned), in order of preference. */
@@ -503,6 +627,11 @@ export class TransportManager {
       fn(error);
     }
     this.#loopback.clear();
+    for (const d of this.#discoveries.values()) {
+      if (d.timer !== undefined) this.#clock.clearTimer(d.timer);
+      d.outcome(undefined);
+    }
+    this.#discoveries.clear();
     await Promise.all(this.#transports.map((t) => t.close()));
   }
 
@@ -522,6 +651,7 @@ export class TransportManager {
       receiver: undefined,
       ackTimer: undefined,
       configured: [],
+      declared: [],
       homes: new Set(),
       round: undefined,
       nextRoundAt: 0,
@@ -615,6 +745,7 @@ export class TransportManager {
       this.stats.decodeErrors++; // decodePacket throws DecodeError only
       return;
     }
+    if (packet.type === TYPE_DISCOVER) return this.#onDiscover(transport, from, packet);
     if (packet.dstId !== this.nodeId || packet.srcId === this.nodeId) return;
     switch (packet.type) {
       case TYPE_DATA:
@@ -634,6 +765,7 @@ export class TransportManager {
       case TYPE_PROBE_REPLY:
         return this.#onReply(transport, from, packet);
       case TYPE_HELLO: {
+        this.#discovered(packet.epoch, packet.srcId, from);
         // "I am srcInc": worth a probe when that is news.
         if (this.#peers.get(packet.srcId)?.sender.knownInc === packet.srcInc) return;
         const peer = this.#peerFor(packet.srcId);
@@ -648,6 +780,32 @@ export class TransportManager {
         return;
       }
     }
+  }
+
+  /** "Who are you?": answered with our ID (not by ourselves: our own address may be in a join list). */
+  #onDiscover(transport: PacketTransport, from: string, packet: Packet): void {
+    if (packet.srcId === this.nodeId || !this.#stranger()) return;
+    let src: Uint8Array;
+    try {
+      src = encodeNodeId(packet.srcId);
+    } catch {
+      return;
+    }
+    this.#reply(
+      transport,
+      from,
+      encodeHello(this.#localId, src, this.incarnation, packet.srcInc, packet.epoch),
+    );
+  }
+
+  /** A HELLO echoing `nonce` answers a pending discovery: `nodeId` listens at `from`. */
+  #discovered(nonce: number, nodeId: string, from: string): void {
+    const d = this.#discoveries.get(nonce);
+    if (d === undefined) return;
+    this.#discoveries.delete(nonce);
+    if (d.timer !== undefined) this.#clock.clearTimer(d.timer);
+    this.declareAddresses(nodeId, [from]);
+    d.outcome(nodeId);
   }
 
   #onData(

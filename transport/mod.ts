@@ -40,6 +40,7 @@ export {
 } from "./manager.ts";
 export type { IncarnationConflict } from "./peer_rounds.ts";
 export { newIncarnation } from "./incarnation.ts";
+export { addressFailureMs, TRANSPORT_TIMING_DEFAULTS } from "./rtt.ts";
 export { PROTOCOL_VERSION } from "./codec.ts";
 export { TransportBindError } from "./errors.ts";
 export { decodeSecureEnvelope, SECURE_OVERHEAD } from "./secure/envelope.ts";

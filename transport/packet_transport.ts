@@ -28,6 +28,12 @@ export interface PacketTransport {
   /** Stops sending and receiving and releases the backend's resources. */
   close(): Promise<void>;
   /**
+   * Optional: registers a function called when {@link addresses} changed (a WebSocket client that
+   * attached to another server, a server that started listening); one function, a later call
+   * replaces it. Backends whose addresses never change need not implement it.
+   */
+  onAddressChange?(fn: () => void): void;
+  /**
    * Optional: whether packets to `to` are known to be undeliverable right now (e.g. a closed
    * WebSocket). The Transport Manager counts such an address as failed at once instead of
    * waiting out its retransmission timeout.

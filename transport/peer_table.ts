@@ -1,6 +1,8 @@
 /**
  * The Transport Manager's table of peers, with a bound on the ones nobody asked for. A peer whose
- * addresses the application set ({@link PeerTable.configure}) stays until told otherwise; any other
+ * addresses the application set ({@link PeerTable.configure}) stays until told otherwise, and so
+ * does one whose declared addresses the group layer passed on ({@link PeerTable.declare}: a member of
+ * the group), up to as many as `maxTransient`, the longest-declared going back first; any other
  * — a node that contacted us first (a joiner), or a node ID out of a forged packet — is "transient":
  * at most `maxTransient` of them are kept, the least recently heard one is forgotten first when a
  * new one needs room, and each is forgotten after `idleMs` without a packet and without pending
@@ -43,8 +45,10 @@ export interface Peer {
   receiver: PeerReceiver | undefined;
   /** Pending zero-delay ack timer. */
   ackTimer: TimerId | undefined;
-  /** Addresses the application set, in preference order (empty: a transient peer). */
+  /** Addresses the application set, in preference order. */
   configured: readonly string[];
+  /** Addresses the node declared for itself (passed on by the group layer). Neither: a transient peer. */
+  declared: readonly string[];
   /** Addresses where the confirmed incarnation answered a probe. */
   homes: Set<string>;
   /** The open probe round, if any. */
@@ -70,6 +74,8 @@ export class PeerTable {
   readonly #peers = new Map<string, Peer>();
   /** Transient peers, least recently heard first (approximately: reordered at most once a second). */
   readonly #transient = new Map<string, Peer>();
+  /** Peers kept for their declared addresses (and not configured), oldest declaration first. */
+  readonly #declared = new Map<string, Peer>();
   readonly #clock: Clock;
   readonly #maxTransient: number;
   readonly #idleMs: number;
@@ -132,11 +138,38 @@ export class PeerTable {
     }
   }
 
-  /** Sets a peer's configured addresses; with none it becomes transient, with some permanent. */
+  /** Sets a peer's configured addresses; with none (and none declared) it becomes transient, with some permanent. */
   configure(peer: Peer, addresses: readonly string[]): void {
     peer.configured = [...addresses];
-    if (addresses.length > 0) this.#transient.delete(peer.id);
+    if (addresses.length > 0) {
+      this.#transient.delete(peer.id);
+      this.#declared.delete(peer.id);
+    } else if (peer.declared.length > 0) this.#keepDeclared(peer);
     else if (!this.#transient.has(peer.id)) this.#enter(peer);
+  }
+
+  /**
+   * Sets a peer's declared addresses: it is kept (not transient) while they are among the
+   * `maxTransient` most recent declarations, unless configured anyway.
+   */
+  declare(peer: Peer, addresses: readonly string[]): void {
+    peer.declared = [...addresses];
+    if (peer.configured.length > 0) return;
+    if (addresses.length > 0) this.#keepDeclared(peer);
+    else {
+      this.#declared.delete(peer.id);
+      if (!this.#transient.has(peer.id)) this.#enter(peer);
+    }
+  }
+
+  #keepDeclared(peer: Peer): void {
+    this.#transient.delete(peer.id);
+    this.#declared.delete(peer.id);
+    this.#declared.set(peer.id, peer);
+    if (this.#declared.size <= this.#maxTransient) return;
+    const [oldestId, oldest] = this.#declared.entries().next().value as [string, Peer];
+    this.#declared.delete(oldestId);
+    this.#enter(oldest);
   }
 
   /** Forgets every peer (manager closing). */
@@ -146,6 +179,7 @@ export class PeerTable {
     for (const peer of this.#peers.values()) this.#forget(peer);
     this.#peers.clear();
     this.#transient.clear();
+    this.#declared.clear();
   }
 
   #enter(peer: Peer): void {
@@ -157,6 +191,7 @@ export class PeerTable {
   #remove(peer: Peer): void {
     this.#peers.delete(peer.id);
     this.#transient.delete(peer.id);
+    this.#declared.delete(peer.id);
     this.#forget(peer);
   }
 

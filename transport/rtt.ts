@@ -5,6 +5,31 @@
  * @module
  */
 
+/**
+ * The Transport Manager's timing defaults, in one place: `TransportManager`, `createNode`, the
+ * command line and the demo all take them from here.
+ */
+export const TRANSPORT_TIMING_DEFAULTS: {
+  readonly rtoInitialMs: number;
+  readonly rtoMinMs: number;
+  readonly rtoMaxMs: number;
+  readonly retries: number;
+} = Object.freeze({ rtoInitialMs: 200, rtoMinMs: 20, rtoMaxMs: 1000, retries: 4 });
+
+/**
+ * How long one address takes to count as failed when nothing answers: the first timeout `rtoMs`,
+ * then `retries` resends, the timeout doubling each time up to `rtoMaxMs`.
+ */
+export function addressFailureMs(rtoMs: number, rtoMaxMs: number, retries: number): number {
+  let total = 0;
+  let r = Math.min(rtoMs, rtoMaxMs);
+  for (let i = 0; i <= retries; i++) {
+    total += Math.min(r, rtoMaxMs);
+    r *= 2;
+  }
+  return total;
+}
+
 /** Settings of an {@link RtoEstimator}. */
 export interface RtoOptions {
   /** Timeout before any round trip was measured, in ms. */

@@ -1,30 +1,25 @@
 /**
- * The demo's server-side members: three ring members in this process, talking to each other over
- * UDP on loopback and attached to the WebSocket hub as relay clients so that browser tabs reach
- * them. Each runs a GroupDataManager, so the board survives as long as one member is up. With a
- * cluster key every packet is authenticated and each member proves its relay ID to the hub.
+ * The demo's server-side members: three ring members in this process. The first owns the hub — the
+ * WebSocket endpoint every tab dials — and, as a member that accepts WebSockets, relays for the
+ * others; the other two are WebSocket clients of it. All three also have UDP on loopback, and every
+ * member — these three and every tab — is given only the hub's URL: the members' IDs and addresses
+ * come with the join. Each runs a GroupDataManager, so the board survives as long as one member is up.
+ * With a cluster key every packet is authenticated and each member proves its relay ID to the hub.
  * @module
  */
 import {
+  createNode,
   createUdpTransport,
   createWebSocketTransport,
+  type GcmNode,
   GroupCommunicationManager,
   GroupDataManager,
-  type PacketTransport,
-  secureTransport,
-  TransportManager,
+  type TimingOptions,
+  type WebSocketTransport,
 } from "../../mod.ts";
-import { hubAddresses, resolvingLayer } from "./addresses.ts";
 
-/** Ring timing shared by the server members and the page (see public/app.js). */
-export const DEMO_TIMING = {
-  eatingMs: 60,
-  rtoMs: 200,
-  rtoMaxMs: 1000,
-  retries: 4,
-  hungryMs: 3900,
-  starvingMs: 300,
-};
+/** Ring timing shared by the server members and the page (see public/app.js): `TimingOptions`. */
+export const DEMO_TIMING: TimingOptions = { eatingMs: 60 };
 
 /** One running server member. */
 export interface ServerMember {
@@ -38,51 +33,55 @@ export interface ServerMember {
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** Starts the members `ids`, each over UDP (loopback) and as a relay client of `hub`; `key` secures both. */
+/**
+ * Starts the members `ids`: the first over `hubTransport` (the hub at `hub`, `ws://host:port/`),
+ * the others as its clients, every one with UDP on loopback too; `key` secures everything.
+ */
 export async function startServerMembers(
   hub: string,
+  hubTransport: WebSocketTransport,
   ids: readonly string[],
   key?: Uint8Array,
 ): Promise<ServerMember[]> {
-  const udps = await Promise.all(ids.map(() => createUdpTransport({ host: "127.0.0.1", port: 0 })));
-  const udpOf = new Map(ids.map((id, i) => [id, [...udps[i].addresses]]));
-  const members: ServerMember[] = [];
-  for (const [i, id] of ids.entries()) {
+  const [first, ...rest] = ids;
+  const members = [await startMember(first, hubTransport, [], key)];
+  for (const id of rest) {
     const ws = await createWebSocketTransport({ id, servers: [hub], key });
-    const secure = (t: PacketTransport) => key === undefined ? t : secureTransport(t, { key, nodeId: id });
-    const tm = new TransportManager({
-      nodeId: id,
-      transports: [secure(udps[i]), secure(ws)],
-      rtoInitialMs: DEMO_TIMING.rtoMs,
-      rtoMaxMs: DEMO_TIMING.rtoMaxMs,
-      retries: DEMO_TIMING.retries,
-    });
-    const layer = resolvingLayer(tm, (peer) => udpOf.get(peer) ?? hubAddresses(hub, peer, false));
-    const gcm = new GroupCommunicationManager({
-      layer,
-      incarnation: tm.incarnation,
-      peers: ids.filter((p) => p !== id),
-      eatingMs: DEMO_TIMING.eatingMs,
-      hungryMs: DEMO_TIMING.hungryMs,
-      starvingMs: DEMO_TIMING.starvingMs,
-    });
-    const gdm = new GroupDataManager({ gcm, layer });
-    gcm.start();
-    let closing: Promise<void> | undefined;
-    members.push({
-      id,
-      gcm,
-      gdm,
-      close(timeoutMs = 1500) {
-        closing ??= (async () => {
-          await Promise.race([gcm.leave(), new Promise<void>((r) => setTimeout(r, timeoutMs))]);
-          await gdm.close();
-          gcm.close();
-          await tm.close();
-        })();
-        return closing;
-      },
-    });
+    members.push(await startMember(id, ws, [hub], key));
   }
   return members;
+}
+
+async function startMember(
+  id: string,
+  ws: WebSocketTransport,
+  join: string[],
+  key: Uint8Array | undefined,
+): Promise<ServerMember> {
+  const udp = await createUdpTransport({ host: "127.0.0.1", port: 0 });
+  let gdm!: GroupDataManager;
+  const node: GcmNode = createNode({
+    id,
+    transports: [udp, ws],
+    join,
+    key,
+    timing: DEMO_TIMING,
+    beforeStart: (n) => {
+      gdm = new GroupDataManager({ gcm: n.gcm, layer: n.transport });
+    },
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    id,
+    gcm: node.gcm,
+    gdm,
+    close(timeoutMs = 1500) {
+      closing ??= (async () => {
+        await Promise.race([node.gcm.leave(), new Promise<void>((r) => setTimeout(r, timeoutMs))]);
+        await gdm.close();
+        await node.close(0);
+      })();
+      return closing;
+    },
+  };
 }

@@ -1,7 +1,10 @@
 /**
- * The local demo, all in one process: a web server (the page, the browser bundle, the WebSocket
- * hub for signaling and relay) and three ring members on UDP loopback that hold the board when no
- * tab is open. Browser tabs join the same ring over WebRTC, with the hub as relay fallback.
+ * The local demo, all in one process: a web server (the page, the browser bundle, the WebSocket hub
+ * for signaling and relay) and three ring members on UDP loopback that hold the board when no tab is
+ * open; the first of them owns the hub (a member that accepts WebSockets relays for the others).
+ * Browser tabs join the same ring over WebRTC, with the hub as relay fallback — every member, tabs
+ * and servers, is given only the hub's URL (a tab of a keyed demo, whose credential needs the IDs,
+ * the hub member's ID too).
  * No STUN server is used and nothing leaves the host it binds (127.0.0.1 by default).
  *
  * With a cluster key (`key`), the server members authenticate their packets, the hub takes only
@@ -32,9 +35,6 @@ import { ensureBundle } from "./bundle.ts";
 import { startWebServer } from "./http.ts";
 import { DEMO_TIMING, type ServerMember, startServerMembers } from "./members.ts";
 import { TabCredentials } from "./tab_credentials.ts";
-
-/** The relay ID of the demo's hub. */
-export const HUB_ID = "hub";
 
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
@@ -112,7 +112,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   if (key !== undefined) await loadNodeCrypto();
   const tabs = key === undefined ? undefined : new TabCredentials(
     key,
-    [...ids, HUB_ID],
+    ids,
     options.tabSlots ?? 32,
     (id) => hubRef.transport !== undefined && !hubRef.transport.isUnreachable(`relay+${web.hub}#${id}`),
   );
@@ -127,6 +127,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       timing: DEMO_TIMING,
       iceServers: options.iceServers ?? [],
       keyed: key !== undefined,
+      hubMember: ids[0],
     }),
     credential: tabs === undefined ? undefined : () => tabs.issue(),
     accept: (s) => (hubRef.transport ? hubRef.transport.accept(s) : early.push(s)),
@@ -135,15 +136,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   });
   const hubTransport = await createWebSocketTransport({
     ...options.hub,
-    id: HUB_ID,
+    id: ids[0], // the hub is the first member's endpoint: its relay ID is that member's ID
     advertise: [web.hub],
     key,
   });
   hubRef.transport = hubTransport;
   for (const s of early.splice(0)) hubTransport.accept(s);
-  log(`hub (signaling + relay) at ${web.hub}`);
+  log(`hub (signaling + relay) at ${web.hub}, owned by member ${ids[0]}`);
   log(`starting members ${ids.join(", ")} on UDP loopback …`);
-  const members = await startServerMembers(web.hub, ids, key);
+  const members = await startServerMembers(web.hub, hubTransport, ids, key);
   let closing: Promise<void> | undefined;
   return {
     url: web.url,
@@ -153,8 +154,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     membersUp: (timeoutMs = 15_000) => allInOneView(members, timeoutMs),
     close() {
       closing ??= (async () => {
-        await Promise.all(members.map((m) => m.close()));
-        await hubTransport.close();
+        await Promise.all(members.map((m) => m.close())); // the first closes the hub transport too
         await web.close();
       })();
       return closing;

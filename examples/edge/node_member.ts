@@ -1,7 +1,9 @@
 /**
- * A Node ring member that joins an edge node over WebSocket (it is a client of the edge; the edge
- * reaches it back over that connection). Prints JSON lines: `{"event":"view",…}` and
- * `{"event":"data","key","value","writer"}`; writes `hello/<id>` once it shares a view with the edge.
+ * A Node ring member that joins through an edge node's URL alone: it attaches to the edge over
+ * WebSocket (the edge reaches it back over that connection, and relays for it) and joins the group
+ * through that address — no node IDs or other members' addresses are given; they come with the
+ * join. Prints JSON lines: `{"event":"view",…}` and `{"event":"data","key","value","writer"}`;
+ * writes `hello/<id>` once it shares a view with another member.
  *
  *   node --import tsx examples/edge/node_member.ts --id n1 --edge ws://127.0.0.1:8787/
  * @module
@@ -9,20 +11,19 @@
 import { parseFlags, stringFlag, UsageError } from "../../runtime/args.ts";
 import { createNode, createWebSocketTransport, GroupDataManager } from "../../mod.ts";
 
-const flags = parseFlags(process.argv.slice(2), { id: {}, edge: {}, "edge-id": {} });
+const flags = parseFlags(process.argv.slice(2), { id: {}, edge: {} });
 const id = stringFlag(flags, "id");
 const edgeUrl = stringFlag(flags, "edge");
-const edgeId = stringFlag(flags, "edge-id", "edge")!;
 if (id === undefined || edgeUrl === undefined) throw new UsageError("--id and --edge are required");
 const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 
 const ws = await createWebSocketTransport({ id, servers: [edgeUrl] });
-const node = createNode({ id, transports: [ws], peers: { [edgeId]: [edgeUrl] } });
+const node = createNode({ id, transports: [ws], join: [edgeUrl] });
 const gdm = new GroupDataManager({ gcm: node.gcm, layer: node.transport });
 let wrote = false;
 node.gcm.on("view", (v) => {
   out({ event: "view", index: v.index, members: v.members });
-  if (!wrote && v.members.includes(edgeId)) {
+  if (!wrote && v.members.length > 1) {
     wrote = true;
     void gdm.set(`hello/${id}`, { from: id, runtime: "node" });
   }

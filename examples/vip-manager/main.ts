@@ -48,11 +48,14 @@ const node = createNode({
   id,
   transports: [udp],
   peers,
-  rtoMs: 20,
-  retries: 4,
-  eatingMs: 5,
-  hungryMs: Number(stringFlag(flags, "hungry-ms", "600")),
-  starvingMs: 100,
+  timing: {
+    rtoInitialMs: 20,
+    rtoMaxMs: 100,
+    retries: 4,
+    eatingMs: 5,
+    hungryMs: Number(stringFlag(flags, "hungry-ms", "600")),
+    starvingMs: 100,
+  },
 });
 const gdm = new GroupDataManager({ gcm: node.gcm, layer: node.transport });
 const vip = new VipManager({

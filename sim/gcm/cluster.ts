@@ -149,10 +149,7 @@ export class Cluster {
       incarnation: inc,
       mode: this.mode,
       peers,
-      eatingMs: 10,
-      hungryMs: b * 2 + 60,
-      starvingMs: b + 40,
-      criticalTimeoutMs: 50,
+      timing: { eatingMs: 10, hungryMs: b * 2 + 60, starvingMs: b + 40, criticalTimeoutMs: 50 },
       ...this.#gcmOptions,
     });
     const node: SimNode = { id, inc, gcm, layer, alive: true, sent: 0 };

@@ -55,6 +55,13 @@ export function realBackend(options: RealBackendOptions = {}) {
             tm.post(to, channel, msg, outcome);
           },
           onMessage: (channel, fn) => tm.onMessage(channel, fn),
+          // Members declare their addresses to each other (addresses.ts) and derive their Hungry
+          // timeout from the Transport Manager's measured failure time, as with createNode.
+          addresses: tm.addresses,
+          declareAddresses: (node, list) => tm.declareAddresses(node, list),
+          failureTimeMs: tm.failureTimeMs,
+          failureTimeFloorMs: tm.failureTimeFloorMs,
+          failureTimeOf: (node) => tm.failureTimeOf(node),
           close: () => {
             void tm.close();
           },

@@ -7,10 +7,9 @@
  * JSON is passed to `startDemo` (hub limits, headers timeout).
  * @module
  */
-import { hubAddresses, resolvingLayer } from "../../cli/demo/addresses.ts";
 import { DEMO_TIMING } from "../../cli/demo/members.ts";
 import { type DemoOptions, startDemo } from "../../cli/demo/server.ts";
-import { createWebSocketTransport, GroupCommunicationManager, TransportManager } from "../../mod.ts";
+import { createNode, createWebSocketTransport } from "../../mod.ts";
 import { forEachStdinLine } from "../../runtime/lines.ts";
 
 const line = (event: string, fields: Record<string, unknown>) =>
@@ -19,23 +18,14 @@ const line = (event: string, fields: Record<string, unknown>) =>
 const options = JSON.parse(process.argv[2] ?? "{}") as DemoOptions;
 const demo = await startDemo({ ...options, port: 0 });
 const ws = await createWebSocketTransport({ id: "tab-x", servers: [demo.hub] });
-const tm = new TransportManager({
-  nodeId: "tab-x",
+// Like a tab: it knows the hub's URL only, and reaches the members through the hub's relay.
+createNode({
+  id: "tab-x",
   transports: [ws],
-  rtoInitialMs: DEMO_TIMING.rtoMs,
-  rtoMaxMs: DEMO_TIMING.rtoMaxMs,
-  retries: DEMO_TIMING.retries,
+  join: [demo.hub],
+  timing: DEMO_TIMING,
+  beforeStart: (n) => n.gcm.on("view", (v) => line("view", { members: [...v.members].sort() })),
 });
-const gcm = new GroupCommunicationManager({
-  layer: resolvingLayer(tm, (peer) => hubAddresses(demo.hub, peer, false)),
-  incarnation: tm.incarnation,
-  peers: demo.members.map((m) => m.id),
-  eatingMs: DEMO_TIMING.eatingMs,
-  hungryMs: DEMO_TIMING.hungryMs,
-  starvingMs: DEMO_TIMING.starvingMs,
-});
-gcm.on("view", (v) => line("view", { members: [...v.members].sort() }));
-gcm.start();
 line("ready", { url: demo.url, hub: demo.hub });
 await forEachStdinLine((l) => {
   if (l === "stats") line("stats", { ...demo.hubStats });

@@ -23,6 +23,8 @@ const api = {
     return {
       views: n.views,
       delivered: n.delivered,
+      leaves: n.leaves,
+      incarnation: n.gcm.incarnation,
       rtc: n.rtc === undefined ? undefined : { ...n.rtc.stats, implementation: n.rtc.implementation },
       ws: { ...n.ws.stats },
     };

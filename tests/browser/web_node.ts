@@ -13,6 +13,7 @@ import {
   type GroupCommunicationManager,
   type PacketTransport,
   type TransportManager,
+  watchPageLifecycle,
   type WebRtcTransport,
   type WebSocketTransport,
 } from "../../mod.ts";
@@ -39,6 +40,10 @@ export interface WebNodeConfig {
   peers: WebPeer[];
   /** GCM peers to ask for membership (default: every peer). */
   join?: string[];
+  /** Addresses to join through without knowing any ID (`createNode({ join })`). @default {[]} */
+  joinVia?: string[];
+  /** Follow the page's lifecycle (`watchPageLifecycle`: hidden, frozen, shown). @default {false} */
+  lifecycle?: boolean;
 }
 
 /** A running node and what it saw. */
@@ -55,6 +60,8 @@ export interface WebNode {
   views: string[][];
   /** Delivered multicasts as `from:text`. */
   delivered: string[];
+  /** Leave events (`reason`), in order. */
+  leaves: string[];
   /** Stops everything. */
   close(): Promise<void>;
 }
@@ -70,14 +77,19 @@ export interface OpenWebNode {
   ws: WebSocketTransport;
   /** The WebRTC transport, if any. */
   rtc: WebRtcTransport | undefined;
-  /** Learns the other nodes' addresses and starts the node, asking `join` (default: all) to let it in. */
-  start(peers: WebPeer[], join?: string[]): WebNode;
+  /**
+   * Learns the other nodes' addresses and starts the node, asking `join` (default: all) to let it in,
+   * and the nodes behind `joinVia`; with `lifecycle`, it follows the page's lifecycle.
+   */
+  start(peers: WebPeer[], join?: string[], joinVia?: string[], lifecycle?: boolean): WebNode;
   /** Stops the transports (before `start`). */
   close(): Promise<void>;
 }
 
 /** Opens the transports of a node (the GCM starts with {@link OpenWebNode.start}). */
-export async function openWebNode(cfg: Omit<WebNodeConfig, "peers" | "join">): Promise<OpenWebNode> {
+export async function openWebNode(
+  cfg: Omit<WebNodeConfig, "peers" | "join" | "joinVia" | "lifecycle">,
+): Promise<OpenWebNode> {
   const ws = await createWebSocketTransport(
     cfg.listenPort !== undefined
       ? { id: cfg.nodeId, listen: { port: cfg.listenPort } }
@@ -92,19 +104,23 @@ export async function openWebNode(cfg: Omit<WebNodeConfig, "peers" | "join">): P
       await rtc?.close();
       await ws.close();
     },
-    start(peers, join) {
+    start(peers, join, joinVia, lifecycle) {
       const others = peers.filter((p) => p.id !== cfg.nodeId);
       const asked = new Set(join ?? others.map((p) => p.id));
       const node = createNode({
         id: cfg.nodeId,
         transports,
         peers: Object.fromEntries(others.filter((p) => asked.has(p.id)).map((p) => [p.id, p.addresses])),
+        join: joinVia,
       });
+      if (lifecycle === true) watchPageLifecycle(node.gcm);
       for (const p of others) if (!asked.has(p.id)) node.transport.setAddresses(p.id, p.addresses);
       const views: string[][] = [];
       const delivered: string[] = [];
+      const leaves: string[] = [];
       const text = new TextDecoder();
       node.gcm.on("view", (v) => views.push(v.members.slice()));
+      node.gcm.on("leave", (e) => leaves.push(e.reason));
       node.gcm.on("deliver", (d) => delivered.push(`${d.from}:${text.decode(d.data)}`));
       // createNode started the GCM, which committed the view {self} before we subscribed.
       views.push(node.gcm.view.members.slice());
@@ -115,6 +131,7 @@ export async function openWebNode(cfg: Omit<WebNodeConfig, "peers" | "join">): P
         rtc,
         views,
         delivered,
+        leaves,
         close: () => node.close(500), // leaves the group, then closes the managers and transports
       };
     },
@@ -124,5 +141,5 @@ export async function openWebNode(cfg: Omit<WebNodeConfig, "peers" | "join">): P
 /** Starts a node. */
 export async function startWebNode(cfg: WebNodeConfig): Promise<WebNode> {
   const node = await openWebNode(cfg);
-  return node.start(cfg.peers, cfg.join);
+  return node.start(cfg.peers, cfg.join, cfg.joinVia, cfg.lifecycle);
 }

@@ -56,9 +56,20 @@ describe("raincore node: flag errors", () => {
   const cases: Array<[flags: string[], says: RegExp]> = [
     [["--retries", "abc"], /^raincore node: --retries must be an integer in 1\.\.1000, got "abc"/],
     [["--retries", "1.5"], /--retries must be an integer in 1\.\.1000, got "1\.5"/],
-    [["--rto-ms", "-5"], /--rto-ms must be a number in 1\.\.60000, got "-5"/],
-    [["--rto-ms", "0"], /--rto-ms must be a number in 1\.\.60000, got "0"/],
-    [["--rto-ms", "50", "--rto-max-ms", "10"], /--rto-max-ms must be ≥ --rto-ms \(50\), got "10"/],
+    [["--rto-min-ms", "-5"], /--rto-min-ms must be a number in 1\.\.60000, got "-5"/],
+    [["--rto-initial-ms", "0"], /--rto-initial-ms must be a number in 1\.\.60000, got "0"/],
+    [
+      ["--rto-min-ms", "50", "--rto-max-ms", "10"],
+      /--rto-min-ms: --rto-min-ms \(50 ms\) must not exceed --rto-max-ms \(10 ms\)/,
+    ],
+    [["--rto-ms", "20"], /unknown flag --rto-ms/],
+    [["--join", "ws://127.0.0.1:1/"], /--join "ws:\/\/127\.0\.0\.1:1\/" is not udp:\/\/IPV4:PORT/],
+    // The rule between the layers: the default Transport Manager needs 3,400 ms to declare a failure
+    // at first contact (200 + 400 + 800 + 1000 + 1000).
+    [
+      ["--hungry-ms", "1000"],
+      /--hungry-ms: --hungry-ms \(1000 ms\) must exceed the Transport Manager's failure time \(3400 ms/,
+    ],
     [["--eating-ms", "1e999"], /--eating-ms must be a number in 0\.\.60000, got "1e999"/],
     [["--hungry-ms", "0"], /--hungry-ms must be a number in 1\.\.600000, got "0"/],
     [["--mode", "fast"], /--mode must be one of three-phase, two-phase, every-token, got "fast"/],

@@ -6,17 +6,14 @@
  * keeps it.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { hubAddresses, resolvingLayer } from "../../cli/demo/addresses.ts";
 import { DEMO_TIMING } from "../../cli/demo/members.ts";
 import { type Demo, startDemo } from "../../cli/demo/server.ts";
 import {
+  createNode,
   createWebSocketTransport,
-  GroupCommunicationManager,
   InvalidKeyError,
   type NodeCredential,
   parseKeyFile,
-  secureTransport,
-  TransportManager,
   type WebSocketTransport,
 } from "../../mod.ts";
 import { until } from "../helpers/until.ts";
@@ -54,19 +51,17 @@ describe("the demo with a cluster key", () => {
     expect(c.id).toBe("tab-01");
     // The page's transports: the hub with the credential, every packet secured with it.
     const ws = await client(c.id!, d, c.key);
-    const tm = new TransportManager({
-      nodeId: c.id!,
-      transports: [secureTransport(ws, { key: c.key!, nodeId: c.id })],
-      rtoInitialMs: DEMO_TIMING.rtoMs,
+    // It names the hub's member (a credential holds keys for known IDs only); the other members'
+    // addresses come with the join.
+    const node = createNode({
+      id: c.id!,
+      transports: [ws],
+      key: c.key!,
+      peers: { [d.members[0].id]: [d.hub] },
+      timing: DEMO_TIMING,
     });
-    const gcm = new GroupCommunicationManager({
-      layer: resolvingLayer(tm, (peer) => hubAddresses(d.hub, peer, false)),
-      incarnation: tm.incarnation,
-      peers: d.members.map((m) => m.id),
-      hungryMs: DEMO_TIMING.hungryMs,
-    });
-    closers.push(() => tm.close(), () => gcm.close());
-    gcm.start();
+    const gcm = node.gcm;
+    closers.push(() => node.close(0));
     await until("the tab in the ring", 30_000, () => gcm.view.members.length === 4);
     expect([...gcm.view.members].sort()).toEqual(["alpha", "bravo", "charlie", "tab-01"]);
     // A client without a key claiming "alpha" is refused; the real alpha stays in the ring.

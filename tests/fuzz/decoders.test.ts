@@ -156,6 +156,7 @@ const targets: FuzzTarget[] = [
         dest: 0,
         status: STATUS_NO,
         flags: F911_JOIN,
+        addrs: [],
       }),
       encodeForward({ from: "z", safe: true, data: new Uint8Array([9, 8, 7]) }),
     ],

@@ -1,7 +1,8 @@
 /**
  * One token that exercises every field of the GCM wire format (shared by the codec tests and the
  * decoder fuzzer): members with large incarnations and non-ASCII IDs, entries of the token's view and
- * of an older one, a forwarded safe message, a holder outside the nodelist, transition information.
+ * of an older one, a forwarded safe message, a holder outside the nodelist, transition information,
+ * address notes (one for a member outside the nodelist, one with a holder outside it).
  */
 import type { Token } from "../../gcm/token.ts";
 
@@ -62,6 +63,21 @@ export function sampleToken(): Token {
         stream: 0,
         data: new Uint8Array([0, 0, 0, 5]),
       },
+    ],
+    addrs: [
+      {
+        member: { id: "b", inc: 2 ** 40 },
+        version: 3,
+        addresses: ["udp://[::1]:7001", "relay+ws://hub.example/#b"],
+        holder: "a",
+      },
+      {
+        member: { id: "new", inc: 77 },
+        version: 1,
+        addresses: ["webrtc+ws://ü.example/#new"],
+        holder: "later",
+      },
+      { member: { id: "a", inc: 1 }, version: 2 ** 32 - 1, addresses: [], holder: "b" },
     ],
   };
 }

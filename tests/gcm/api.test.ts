@@ -22,7 +22,7 @@ function cluster(ids: string[], seed: number, extra: { logs?: LogEntry[] } = {})
       peers,
       clock,
       incarnation: i + 1,
-      rtoMs: 20,
+      timing: { rtoInitialMs: 20 },
       logger: extra.logs === undefined ? () => {} : (e) => extra.logs!.push(e),
     });
   return { clock, net, start };
@@ -109,6 +109,9 @@ describe("metrics, logger, disposal", () => {
     expect(m.token.received).toBeGreaterThan(5);
     expect(m.token.roundMs).toBeGreaterThan(0);
     expect(m.token.roundsPerSecond).toBeCloseTo(1000 / m.token.roundMs);
+    expect(m.token.sent).toBeGreaterThan(5);
+    expect(m.token.sentBytes).toBeGreaterThan(m.token.sent * 20); // a token is more than 20 bytes
+    expect(m.messages911.sent).toBeGreaterThan(0); // it asked its peers to be let in
     expect(m.transport.packetsSent).toBeGreaterThan(0);
     expect(logs.some((e) => e.namespace === "gcm" && e.message.startsWith("view "))).toBe(true);
     let closed = false;

@@ -17,7 +17,9 @@ const TUNED = [
   "400",
   "--starving-ms",
   "100",
-  "--rto-ms",
+  "--rto-initial-ms",
+  "10",
+  "--rto-min-ms",
   "10",
   "--retries",
   "4",
@@ -111,6 +113,33 @@ describe("raincore node: five real processes over UDP", () => {
     expect(orders[0].split(" ").sort()).toEqual(["n1/from-n1", "n3/from-n3", "n5/from-n5"]);
   }, 120_000);
 
+  it("members given only one member's address (--join) form one view, and a killed one rejoins", async () => {
+    const ids = ["j1", "j2", "j3", "j4", "j5"];
+    const ports = await freeUdpPorts(ids.length);
+    // Each knows one address: j1 nobody's, the others the previous member's — no IDs at all.
+    const start = (i: number) => {
+      const child = startRaincore(ids[i], [
+        "node",
+        "--id",
+        ids[i],
+        "--listen",
+        `udp://127.0.0.1:${ports[i]}`,
+        ...(i === 0 ? [] : ["--join", `udp://127.0.0.1:${ports[i - 1]}`]),
+        ...TUNED,
+      ]);
+      running.add(child);
+      return child;
+    };
+    const nodes = ids.map((_, i) => start(i));
+    await sameView(nodes, ids);
+    nodes[2].signal("SIGKILL");
+    await nodes[2].exit;
+    running.delete(nodes[2]);
+    await sameView([nodes[0], nodes[1], nodes[3], nodes[4]], ["j1", "j2", "j4", "j5"]);
+    nodes[2] = start(2);
+    await sameView(nodes, ids);
+  }, 120_000);
+
   it("a member's whole 53-bit incarnation reaches the group (createNode path, no 32-bit cut)", async () => {
     const [cliPort, libPort] = await freeUdpPorts(2);
     const cli = startRaincore("c1", [
@@ -128,10 +157,7 @@ describe("raincore node: five real processes over UDP", () => {
       id: "l1",
       transports: [await createUdpTransport({ port: libPort })],
       peers: { c1: [`udp://127.0.0.1:${cliPort}`] },
-      eatingMs: 5,
-      hungryMs: 400,
-      starvingMs: 100,
-      rtoMs: 10,
+      timing: { eatingMs: 5, hungryMs: 400, starvingMs: 100, rtoInitialMs: 10, rtoMinMs: 10 },
     });
     inProcess.add(lib);
     const ready = await cli.waitFor((l) => l.event === "ready", DEADLINE_MS);

@@ -34,6 +34,14 @@ describe("GCM codec", () => {
       dest: 0,
       status: STATUS_NO,
       flags: F911_JOIN,
+      addrs: [
+        {
+          member: { id: "x", inc: 1 },
+          version: 4,
+          addresses: ["udp://127.0.0.1:7001", "ws://127.0.0.1:8080/"],
+        },
+        { member: { id: "y", inc: 2 ** 45 }, version: 1, addresses: [] },
+      ],
     };
     const d2 = decode(encode911(m));
     expect(d2).toEqual({ kind: KIND_911, msg: m });
@@ -43,7 +51,7 @@ describe("GCM codec", () => {
   });
 
   it("writes each member ID once per token, not once per message", () => {
-    const t = sampleToken();
+    const t = { ...sampleToken(), addrs: [] };
     t.entries = Array.from({ length: 100 }, (_, i) => ({
       cfg: t.cfg,
       gseq: t.mseq - 99 + i,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../base/clock.ts";
 import { SimNetwork } from "../../transport/backends/memory.ts";
 import { Random } from "../../base/random.ts";
-import { createNode, type GcmNode } from "../../gcm/mod.ts";
+import { createNode, type GcmNode, TimingError } from "../../gcm/mod.ts";
 import type { ViewEvent } from "../../gcm/events.ts";
 import { GroupDataManager } from "../../gdm/manager.ts";
 import { runUntil } from "../transport/_helpers.ts";
@@ -20,7 +20,7 @@ describe("createNode", () => {
         peers,
         clock,
         incarnation: i + 1,
-        rtoMs: 20,
+        timing: { rtoInitialMs: 20 },
       })
     );
     const agreed = () => nodes.every((n) => n.gcm.agreed && n.gcm.view.members.length === 3);
@@ -52,7 +52,7 @@ describe("createNode", () => {
         transports: [net.createTransport(`mem://${id}`)],
         peers,
         clock,
-        rtoMs: 20,
+        timing: { rtoInitialMs: 20 },
         beforeStart: (node) => {
           hooked.push(node);
           // Not started yet: no view committed, multicast refused.
@@ -123,7 +123,7 @@ describe("createNode", () => {
     expect(node.gcm.view.index).toBe(0);
   });
 
-  it("passes rtoMinMs and rtoMaxMs to the Transport Manager", () => {
+  it("passes the Transport Manager's timing to it, and checks the rules between the layers", () => {
     const clock = new VirtualClock();
     const net = new SimNetwork({ clock, random: new Random(3) });
     expect(() =>
@@ -131,19 +131,16 @@ describe("createNode", () => {
         id: "p",
         transports: [net.createTransport("mem://p")],
         clock,
-        rtoMinMs: 500,
-        rtoMaxMs: 400,
+        timing: { rtoMinMs: 500, rtoMaxMs: 400 },
       })
     )
-      .toThrow(RangeError);
+      .toThrow(TimingError);
     const node = createNode({
       id: "q",
       transports: [net.createTransport("mem://q")],
       peers: { r: ["mem://r"] },
       clock,
-      rtoMs: 10,
-      rtoMinMs: 50,
-      rtoMaxMs: 60,
+      timing: { rtoInitialMs: 10, rtoMinMs: 50, rtoMaxMs: 60 },
     });
     // The initial RTO (10) is raised to the floor of 50.
     expect(node.transport.rtoOf("r")).toBe(50);
@@ -157,7 +154,14 @@ describe("createNode: one node ID, one member", () => {
     const clock = new VirtualClock();
     const net = new SimNetwork({ clock, random: new Random(11), link: { delayMs: { min: 1, max: 3 } } });
     const start = (id: string, address: string, peers: Record<string, string[]>, incarnation: number) =>
-      createNode({ id, transports: [net.createTransport(address)], peers, clock, incarnation, rtoMs: 20 });
+      createNode({
+        id,
+        transports: [net.createTransport(address)],
+        peers,
+        clock,
+        incarnation,
+        timing: { rtoInitialMs: 20 },
+      });
     const a = start("a", "mem://a", { b: ["mem://b"] }, 1);
     const b = start("b", "mem://b", { a: ["mem://a"] }, 1);
     const both = () => [a, b].every((n) => n.gcm.agreed && n.gcm.view.members.length === 2);

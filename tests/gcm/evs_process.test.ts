@@ -41,7 +41,18 @@ const ROUNDS = Number(process.env.EVS_PROCESS_ROUNDS ?? 6);
 const SEED = Number(process.env.EVS_PROCESS_SEED ?? 1);
 const MODE = (process.env.EVS_PROCESS_MODE ?? "three-phase") as ViewMode;
 const IDS = ["n1", "n2", "n3", "n4", "n5"];
-const TUNED = ["--eating-ms", "5", "--hungry-ms", "400", "--starving-ms", "100", "--rto-ms", "10"];
+const TUNED = [
+  "--eating-ms",
+  "5",
+  "--hungry-ms",
+  "400",
+  "--starving-ms",
+  "100",
+  "--rto-initial-ms",
+  "10",
+  "--rto-min-ms",
+  "10",
+];
 /** Each member is told to multicast once per this many ms (every third one `send-safe`). */
 const SEND_EVERY_MS = 50;
 /** Deliveries every running member must print between two faults. */

@@ -178,13 +178,17 @@ describe("view modes (3.7.1)", () => {
     return { ms: at - start, views };
   }
 
-  it("three-phase, two-phase and every-token all converge; fewer phases commit sooner", async () => {
+  it("three-phase, two-phase and every-token all converge; every-token commits first", async () => {
     const three = await failover("three-phase");
     const two = await failover("two-phase");
     const every = await failover("every-token");
     expect(three.ms).toBeGreaterThan(0);
-    expect(two.ms).toBeLessThanOrEqual(three.ms);
-    expect(every.ms).toBeLessThanOrEqual(two.ms);
+    expect(two.ms).toBeGreaterThan(0);
+    // Every-token commits on the first changed token. Two-phase waits for two unchanged rounds of
+    // the change before the lowest member stamps the view (extended virtual synchrony), as many as
+    // three-phase's reserve and commit rounds: which of the two a member sees first depends on where
+    // it sits on the ring, now that a ring in a membership change passes the token on at once.
+    expect(every.ms).toBeLessThanOrEqual(Math.min(two.ms, three.ms));
   });
 
   it("three-phase keeps a consistent history of globalView vectors across a crash and a join", async () => {

@@ -32,7 +32,7 @@ export async function udpMember(
   const gcm = new GroupCommunicationManager({
     layer: tm,
     peers: Object.keys(ports).filter((p) => p !== id),
-    eatingMs: 5,
+    timing: { eatingMs: 5 },
     ...opts.gcm,
   });
   const gdm = new GroupDataManager({ gcm, layer: tm, ...opts.gdm });

@@ -11,7 +11,13 @@ describe("GDM with createNode", () => {
     const net = new SimNetwork({ clock });
     const peers = { a: ["mem://a"], b: ["mem://b"] };
     const nodes = ["a", "b"].map((id) =>
-      createNode({ id, transports: [net.createTransport(`mem://${id}`)], peers, clock, rtoMs: 10 })
+      createNode({
+        id,
+        transports: [net.createTransport(`mem://${id}`)],
+        peers,
+        clock,
+        timing: { rtoInitialMs: 10 },
+      })
     );
     const gdms = nodes.map((node) => new GroupDataManager({ gcm: node.gcm, layer: node.transport, clock }));
     const run = async (until: () => boolean) => {

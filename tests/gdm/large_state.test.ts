@@ -39,7 +39,7 @@ describe("state transfer of a large state", () => {
     }
     const big = (initial?: { items: Array<[string, Item]>; clock: number }) => ({
       mtu: 65_000,
-      gcm: { hungryMs: 2000 },
+      gcm: { timing: { eatingMs: 5 } },
       gdm: {
         initial: initial && { ...initial, locks: [], applied: 0, problems: [] },
         chunkBytes: 1 << 20,

@@ -119,6 +119,7 @@ describe("911 rate limit per source", () => {
       dest: 0,
       status: STATUS_NO,
       flags: F911_JOIN,
+      addrs: [],
     });
     for (let i = 0; i < 2000; i++) {
       evil.post("b", 16, m911, () => {});

@@ -67,8 +67,7 @@ function cluster(seed: number) {
       peers: Object.fromEntries(ids.map((p) => [p, [`mem://${p}`]])),
       clock,
       incarnation: inc++,
-      rtoMs: 20,
-      hungryMs: 1000,
+      timing: { rtoInitialMs: 20, hungryMs: 1000 },
     });
   };
   return { clock, net, start, recorders, secured };
@@ -90,7 +89,7 @@ describe("secured cluster (simulated)", () => {
         peers,
         clock,
         incarnation: i + 1,
-        rtoMs: 20,
+        timing: { rtoInitialMs: 20 },
         key: id === "d" ? new Uint8Array(32).fill(1) : KEY,
         encrypt: true,
       })

@@ -103,6 +103,7 @@ async function attackRun(
             dest: r.int(list.length + 2),
             status: r.int(3),
             flags: r.int(2),
+            addrs: [],
           }),
         );
         break;

@@ -22,8 +22,12 @@ const TUNED = [
   "600",
   "--starving-ms",
   "150",
-  "--rto-ms",
+  "--rto-initial-ms",
   "20",
+  "--rto-min-ms",
+  "20",
+  "--rto-max-ms",
+  "100",
   "--retries",
   "4",
 ];

@@ -31,6 +31,7 @@
  * @module
  */
 
+import { TYPE_DISCOVER } from "../codec.ts";
 import type { PacketHandler, PacketTransport } from "../packet_transport.ts";
 import {
   equalTag,
@@ -123,7 +124,6 @@ class SecureWrapper implements SecureTransport {
   readonly stats: SecureTransportStats = { sent: 0, accepted: 0, rejected: 0, stale: 0, refused: 0 };
   readonly kind: string;
   readonly mtu: number;
-  readonly addresses: readonly string[];
   readonly schemes?: readonly string[];
   readonly #cluster?: Uint8Array;
   readonly #credential?: NodeCredential;
@@ -188,8 +188,11 @@ class SecureWrapper implements SecureTransport {
     globalThis.crypto.getRandomValues(this.#salt);
     this.kind = inner.kind;
     this.mtu = inner.mtu - SECURE_OVERHEAD;
-    this.addresses = inner.addresses;
     if (inner.schemes !== undefined) this.schemes = inner.schemes;
+    if (inner.onAddressChange !== undefined) {
+      const f = inner.onAddressChange.bind(inner);
+      this.onAddressChange = (fn: () => void) => f(fn);
+    }
     if (inner.isUnreachable !== undefined) {
       const f = inner.isUnreachable.bind(inner);
       this.isUnreachable = (to: string) => f(to);
@@ -200,6 +203,12 @@ class SecureWrapper implements SecureTransport {
   }
 
   isUnreachable?(to: string): boolean;
+  onAddressChange?(fn: () => void): void;
+
+  /** The inner backend's addresses (they may change: a WebSocket client that reconnects elsewhere). */
+  get addresses(): readonly string[] {
+    return this.inner.addresses;
+  }
 
   onPacket(fn: PacketHandler): void {
     this.#handler = fn;
@@ -326,9 +335,11 @@ class SecureWrapper implements SecureTransport {
       return;
     }
     const ids = tmIds(p, PREFIX);
+    // A DISCOVER ("who are you?", to an address whose node is not known) is addressed to "*".
+    const discover = ids?.dst === "*" && p[PREFIX + 1] === TYPE_DISCOVER;
     if (
       ids === undefined || ids.end > p.length - TAG ||
-      (this.#nodeId !== undefined && ids.dst !== this.#nodeId)
+      (this.#nodeId !== undefined && ids.dst !== this.#nodeId && !discover)
     ) {
       this.stats.rejected++;
       return;

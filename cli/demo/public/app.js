@@ -1,16 +1,17 @@
 // The page: this tab becomes a raincore ring member (WebRTC to other tabs, the hub's relay as
 // fallback and to the server members), replicates the board with a GroupDataManager, and shows
-// the ring live. When the demo runs with a cluster key, the tab's ID and its credential come from
-// the server (/credential.json): every packet is then authenticated, and the tab proves its relay
-// ID to the hub. window.demo exposes read-only state for tests.
+// the ring live. It is given only the hub's URL: the members' IDs and addresses come with the join.
+// When the demo runs with a cluster key, the tab's ID and its credential come from the server
+// (/credential.json): every packet is then authenticated, the tab proves its relay ID to the hub, and
+// it names the hub's member (a credential holds keys for known IDs only). It follows the page's
+// lifecycle (hidden, frozen, shown again). window.demo exposes read-only state for tests.
 import {
+  createNode,
   createWebRtcTransport,
   createWebSocketTransport,
-  GroupCommunicationManager,
   GroupDataManager,
   parseKeyFile,
-  secureTransport,
-  TransportManager,
+  watchPageLifecycle,
 } from "/raincore.browser.js";
 import { Board } from "./board.js";
 import { colorOf, shortName } from "./names.js";
@@ -29,12 +30,6 @@ async function identity() {
 }
 const { id, key } = await identity();
 const servers = new Set(cfg.members);
-const enc = (s) => encodeURIComponent(s);
-/** Addresses of a node: tabs direct over WebRTC first, everyone through the hub's relay. */
-const addressesOf = (peer) =>
-  servers.has(peer) || !rtc
-    ? [`relay+${cfg.hub}#${enc(peer)}`]
-    : [`webrtc+${cfg.hub}#${enc(peer)}`, `relay+${cfg.hub}#${enc(peer)}`];
 
 document.getElementById("me-id").textContent = shortName(id);
 document.querySelector("#me .dot").style.background = colorOf(id);
@@ -51,35 +46,18 @@ try {
 } catch (e) {
   console.warn("WebRTC unavailable, relay only:", e);
 }
-const t = cfg.timing;
-const secure = (transport) => (key ? secureTransport(transport, { key, nodeId: id }) : transport);
-const tm = new TransportManager({
-  nodeId: id,
-  transports: (rtc ? [rtc, ws] : [ws]).map(secure),
-  rtoInitialMs: t.rtoMs,
-  rtoMaxMs: t.rtoMaxMs,
-  retries: t.retries,
+// WebRTC first (direct to other tabs), the hub's relay as fallback; the hub's URL is all it knows.
+let gdm;
+const node = createNode({
+  id,
+  transports: rtc ? [rtc, ws] : [ws],
+  key,
+  ...(key ? { peers: { [cfg.hubMember]: [cfg.hub] } } : { join: [cfg.hub] }),
+  timing: cfg.timing,
+  beforeStart: (n) => (gdm = new GroupDataManager({ gcm: n.gcm, layer: n.transport })),
 });
-/** The GCM hands the token to members nobody introduced: set their addresses on the first send. */
-const layer = {
-  nodeId: id,
-  post(peer, channel, msg, outcome) {
-    const want = addressesOf(peer);
-    const have = tm.addressesOf(peer);
-    if (have.length !== want.length || have.some((a, i) => a !== want[i])) tm.setAddresses(peer, want);
-    tm.post(peer, channel, msg, outcome);
-  },
-  onMessage: (channel, fn) => tm.onMessage(channel, fn),
-};
-const gcm = new GroupCommunicationManager({
-  layer,
-  incarnation: tm.incarnation,
-  peers: cfg.members,
-  eatingMs: t.eatingMs,
-  hungryMs: t.hungryMs,
-  starvingMs: t.starvingMs,
-});
-const gdm = new GroupDataManager({ gcm, layer });
+const gcm = node.gcm;
+watchPageLifecycle(gcm); // hidden: never hold the token; frozen or hidden for long: leave, rejoin when back
 const ring = new RingPanel(id, servers);
 const board = new Board(gdm, id);
 const status = document.getElementById("status");
@@ -100,11 +78,9 @@ gcm.on("view", (v) => {
 gcm.on("token", () => ring.token());
 gcm.on("deliver", () => ring.delivered());
 gdm.on("synced", (e) => ring.note(`board received from the ring (${e.items} items)`));
-gcm.start();
 ring.view(gcm.view.index, gcm.view.members);
 
 document.getElementById("add").addEventListener("click", () => board.create());
-addEventListener("pagehide", () => void gcm.leave().catch(() => {}));
 
 globalThis.demo = {
   id,

@@ -125,7 +125,12 @@ export const scenarios: Scenario[] = [
       const ids = ["u1", "u2", "u3"];
       const peers = Object.fromEntries(ids.map((id, i) => [id, udps[i].addresses]));
       const nodes = ids.map((id, i) =>
-        createNode({ id, transports: [udps[i]], peers, eatingMs: 2, rtoMs: 20, retries: 3 })
+        createNode({
+          id,
+          transports: [udps[i]],
+          peers,
+          timing: { eatingMs: 2, rtoInitialMs: 20, retries: 3 },
+        })
       );
       const data = nodes.map((n) => new GroupDataManager({ gcm: n.gcm, layer: n.transport }));
       const orders: string[][] = ids.map(() => []);

@@ -138,6 +138,8 @@ export class WebRtcTransport implements PacketTransport {
   readonly #peers = new Map<string, Peer>();
   #handler: PacketHandler | undefined;
   #closed = false;
+  #addressHandler: (() => void) | undefined;
+  readonly #unwatchAddresses: () => void;
 
   /**
    * Uses `signaling` for offers and answers (it keeps its own packet handler; this transport only
@@ -164,6 +166,8 @@ export class WebRtcTransport implements PacketTransport {
       retryMs: options.retryMs ?? 250,
     };
     signaling.onSignal((from, bytes) => this.#onSignal(from, bytes));
+    // This endpoint's addresses follow the servers its signaling transport is attached to.
+    this.#unwatchAddresses = signaling._watchAddresses(() => this.#addressHandler?.());
     // The peer's tab or process detached from the signaling server: its channel is most likely
     // dead too, though werift may not notice for many seconds. Count it failed now.
     signaling.onGone((relay) => {
@@ -192,6 +196,11 @@ export class WebRtcTransport implements PacketTransport {
   /** Registers the handler for incoming packets (a later call replaces it). */
   onPacket(fn: PacketHandler): void {
     this.#handler = fn;
+  }
+
+  /** Registers the function called when {@link WebRtcTransport.addresses} changed (a later call replaces it). */
+  onAddressChange(fn: () => void): void {
+    this.#addressHandler = fn;
   }
 
   /**
@@ -272,6 +281,8 @@ export class WebRtcTransport implements PacketTransport {
     if (!this.#closed) {
       this.#closed = true;
       this.#handler = undefined;
+      this.#addressHandler = undefined;
+      this.#unwatchAddresses();
       for (const peer of this.#peers.values()) {
         const a = peer.attempt;
         if (a === undefined) continue;

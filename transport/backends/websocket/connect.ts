@@ -7,9 +7,14 @@
 import { loadWs } from "./node_server.ts";
 import type { WebSocketConstructorLike } from "./socket.ts";
 
-/** Whether this is Node (not Deno, which also has `process`). */
+/** Whether this is Node (not Deno, nor the Cloudflare Workers runtime: both also have `process`). */
 export function isNode(): boolean {
-  const g = globalThis as { process?: { versions?: { node?: string } }; Deno?: unknown };
+  const g = globalThis as {
+    process?: { versions?: { node?: string } };
+    Deno?: unknown;
+    navigator?: { userAgent?: string };
+  };
+  if (g.navigator?.userAgent === "Cloudflare-Workers") return false;
   return g.Deno === undefined && typeof g.process?.versions?.node === "string";
 }
 

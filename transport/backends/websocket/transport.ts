@@ -9,6 +9,10 @@
  * server answers a relay to a client it does not have with `NO_ROUTE`, and a dropped connection
  * is redialled with exponential back-off; meanwhile {@link WebSocketTransport.isUnreachable} says
  * so, and the Transport Manager fails the address at once instead of waiting out its timeouts.
+ * Every server this endpoint is attached to relays for it, so its addresses are its own servers'
+ * URLs, then a relay address behind each of its `servers` that it is attached to (if none is up:
+ * behind one other server it is connected to, else behind the ones it keeps redialling);
+ * {@link WebSocketTransport.onAddressChange} reports each change (a tab that reconnected elsewhere).
  * The accepting side — limits, relay IDs (one live connection each; proven with a key), slow
  * readers — is `inbound.ts`. A client names itself only after the server's CHALLENGE, with a proof
  * when it has a `key` (`relay_auth.ts`).
@@ -197,6 +201,8 @@ export class WebSocketTransport implements PacketTransport {
   readonly #parsed = new Map<string, WebSocketAddress | null>();
   readonly #noRoute = new Map<string, number>();
   #handler: PacketHandler | undefined;
+  #addressHandler: (() => void) | undefined;
+  readonly #addressWatchers = new Set<() => void>();
   #signalHandler: SignalHandler | undefined;
   #goneHandler: GoneHandler | undefined;
   #closing: Promise<void> | undefined;
@@ -341,6 +347,20 @@ export class WebSocketTransport implements PacketTransport {
     this.#handler = fn;
   }
 
+  /** Registers the function called when {@link WebSocketTransport.addresses} changed (a later call replaces it). */
+  onAddressChange(fn: () => void): void {
+    this.#addressHandler = fn;
+  }
+
+  /**
+   * @internal Also calls `fn` on every address change (the WebRTC backend, whose addresses follow its
+   * signaling transport's); returns a function that stops it.
+   */
+  _watchAddresses(fn: () => void): () => void {
+    this.#addressWatchers.add(fn);
+    return () => this.#addressWatchers.delete(fn);
+  }
+
   /**
    * Registers the handler of departures (a later call replaces it): a server reports each client
    * that detached from it to its other clients (and to itself), so that paths to that client —
@@ -401,9 +421,20 @@ export class WebSocketTransport implements PacketTransport {
   #refreshAddresses(): void {
     const list: string[] = [];
     for (const s of this.#selfServers) if (s !== LOCAL_SERVER) list.push(s);
-    for (const s of this.#servers) list.push(formatRelayAddress(s, this.id));
+    // Few relay addresses: a sender tries a node's addresses one after another, each with its resends,
+    // so every address adds to the time the node takes to count as failed.
+    const open = [...this.#outbound.values()].filter((o) => o.state === "open").map((o) => o.server);
+    const attached = this.#servers.filter((s) => open.includes(s));
+    const relays = attached.length > 0 ? attached : open.length > 0
+      ? open.slice(0, 1) // none of `servers` is up: the server it reached instead
+      : this.#servers; // nothing is up: the ones it keeps redialling
+    for (const s of relays) list.push(formatRelayAddress(s, this.id));
     if (list.length === 0) list.push(formatRelayAddress(LOCAL_SERVER, this.id));
+    const changed = list.length !== this.#addresses.length || list.some((a, i) => a !== this.#addresses[i]);
     this.#addresses = Object.freeze(list) as string[];
+    if (!changed) return;
+    this.#addressHandler?.();
+    for (const fn of this.#addressWatchers) fn();
   }
 
   #parse(address: string): WebSocketAddress | undefined {
@@ -515,7 +546,10 @@ export class WebSocketTransport implements PacketTransport {
       out.queue = [];
       out.failures++;
       closeQuietly(socket);
-      if (!this.closed) this.#scheduleRedial(out);
+      if (!this.closed) {
+        this.#scheduleRedial(out);
+        this.#refreshAddresses();
+      }
     };
     socket.addEventListener("close", end);
     socket.addEventListener("error", end);
@@ -589,6 +623,7 @@ export class WebSocketTransport implements PacketTransport {
     out.state = "open";
     out.opened = true;
     out.failures = 0;
+    this.#refreshAddresses();
     const queue = out.queue;
     out.queue = [];
     for (const frame of queue) this.#write(socket, frame);
