@@ -7,7 +7,7 @@
  * @module
  */
 import { abortable } from "../base/abort.ts";
-import { SystemClock } from "../base/clock.ts";
+import { type Clock, SystemClock } from "../base/clock.ts";
 import { Emitter, type Listener } from "../base/emitter.ts";
 import { type Logger, resolveLogger } from "../base/log.ts";
 import { ClosedError } from "../base/errors.ts";
@@ -80,6 +80,7 @@ export class GroupCommunicationManager {
    */
   constructor(opts: GcmOptions) {
     const clock = opts.clock ?? new SystemClock();
+    this.clock = clock;
     this.#s = resolveGcmOptions(opts, () => clock.now());
     this.#layer = opts.layer;
     this.#ringOptions = this.#s.ring;
@@ -111,6 +112,9 @@ export class GroupCommunicationManager {
   get core(): RingCore {
     return this.#driver.core;
   }
+
+  /** The time source this manager runs on (layers above it default to the same one). */
+  readonly clock: Clock;
 
   /** This node's ID. */
   get id(): string {

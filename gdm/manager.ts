@@ -7,7 +7,7 @@
  * and the events of the application.
  * @module
  */
-import { type Clock, SystemClock } from "../base/clock.ts";
+import type { Clock } from "../base/clock.ts";
 import { Emitter, type Listener } from "../base/emitter.ts";
 import type { GroupCommunicationManager } from "../gcm/manager.ts";
 import type { DeliveryLevel } from "../gcm/types.ts";
@@ -125,7 +125,7 @@ export class GroupDataManager {
     this.#gcm = gcm;
     this.#s = resolveGdmOptions(options);
     this.#storage = options.storage;
-    const clock: Clock = options.clock ?? new SystemClock();
+    const clock: Clock = options.clock ?? gcm.clock;
     const instance = (instances.get(gcm) ?? 0) + 1;
     instances.set(gcm, instance);
     const core = new GdmCore({

@@ -20,7 +20,7 @@ export interface GdmOptions {
   gcm: GroupCommunicationManager;
   /** The layer for state transfer (the same Transport Manager the GCM runs on). */
   layer: MessageLayer;
-  /** Time source (lock time-outs, transfer watchdog, batching). @default {new SystemClock()} */
+  /** Time source (lock time-outs, transfer watchdog, batching). @default {the GCM's clock} */
   clock?: Clock;
   /** Transport Manager channel of state transfer and other direct messages. @default {18} */
   channel?: number;

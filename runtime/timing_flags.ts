@@ -61,7 +61,10 @@ export function timingFromFlags(flags: ParsedFlags): TimingOptions {
     if (!(error instanceof TimingError) && !(error instanceof RangeError)) throw error;
     const setting = error instanceof TimingError ? error.setting : "";
     const flag = FLAGS.find(([, s]) => s === setting)?.[0];
-    throw new UsageError(`${flag === undefined ? "" : `--${flag}: `}${flagNames(error.message)}`);
+    const message = flagNames(error.message);
+    // The message names the flag already when the rule is about it; else say which flag broke it.
+    const named = flag === undefined || message.startsWith(`--${flag}`);
+    throw new UsageError(named ? message : `--${flag}: ${message}`);
   }
   return timing;
 }

@@ -60,7 +60,7 @@ describe("raincore node: flag errors", () => {
     [["--rto-initial-ms", "0"], /--rto-initial-ms must be a number in 1\.\.60000, got "0"/],
     [
       ["--rto-min-ms", "50", "--rto-max-ms", "10"],
-      /--rto-min-ms: --rto-min-ms \(50 ms\) must not exceed --rto-max-ms \(10 ms\)/,
+      /node: --rto-min-ms \(50 ms\) must not exceed --rto-max-ms \(10 ms\)/,
     ],
     [["--rto-ms", "20"], /unknown flag --rto-ms/],
     [["--join", "ws://127.0.0.1:1/"], /--join "ws:\/\/127\.0\.0\.1:1\/" is not udp:\/\/IPV4:PORT/],
@@ -68,7 +68,7 @@ describe("raincore node: flag errors", () => {
     // at first contact (200 + 400 + 800 + 1000 + 1000).
     [
       ["--hungry-ms", "1000"],
-      /--hungry-ms: --hungry-ms \(1000 ms\) must exceed the Transport Manager's failure time \(3400 ms/,
+      /node: --hungry-ms \(1000 ms\) must exceed the Transport Manager's failure time \(3400 ms/,
     ],
     [["--eating-ms", "1e999"], /--eating-ms must be a number in 0\.\.60000, got "1e999"/],
     [["--hungry-ms", "0"], /--hungry-ms must be a number in 1\.\.600000, got "0"/],
