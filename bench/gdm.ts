@@ -6,6 +6,7 @@
  *
  *   node --import tsx bench/gdm.ts [--quick] [--ms 3000] [--out bench/results/gdm.json]
  *        [--size BYTES] [--rate N]    one cell only    [--eating-ms 20]  the GCM's idle token hold
+ *        [--batch-ms 0]  with traffic, how long a member keeps the token to batch (timing.batchMs)
  *   node --import tsx bench/gdm.ts --durable [--members 4] [--size 1024] [--ms 5000] [--window 256]
  *        durable writes: every member keeps WINDOW writes in flight, each resolving once fsync'd in
  *        its member's journal (group commit); prints writes/s of all members together, latency and
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     ms: { type: "string" },
     out: { type: "string", default: "bench/results/gdm.json" },
     "eating-ms": { type: "string", default: "20" },
+    "batch-ms": { type: "string", default: "0" },
     size: { type: "string" },
     rate: { type: "string" },
     durable: { type: "boolean", default: false },
@@ -87,6 +89,7 @@ async function durableMain(): Promise<void> {
         index,
         ports,
         eatingMs: Number(values["eating-ms"]),
+        batchMs: Number(values["batch-ms"]),
         dataDir: dir,
         level: values.level === "safe" ? "safe" : "agreed",
       };
@@ -151,7 +154,12 @@ async function durableMain(): Promise<void> {
 async function main(): Promise<void> {
   const ports = await freeUdpPorts(2);
   for (let index = 0; index < 2; index++) {
-    const config: GdmMemberConfig = { index, ports, eatingMs: Number(values["eating-ms"]) };
+    const config: GdmMemberConfig = {
+      index,
+      ports,
+      eatingMs: Number(values["eating-ms"]),
+      batchMs: Number(values["batch-ms"]),
+    };
     children.push(startTs(`m${index}`, "bench/gdm_member.ts", [JSON.stringify(config)]));
   }
   await Promise.all(children.map((ch) => ch.waitFor((l) => l.event === "joined", 30_000)));

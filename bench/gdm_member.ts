@@ -23,6 +23,8 @@ export interface GdmMemberConfig {
   index: number;
   ports: number[];
   eatingMs: number;
+  /** `timing.batchMs`: with traffic, how long a member keeps the token to batch. */
+  batchMs: number;
   /** A directory for this member's journal (durable writes), or none (memory only). */
   dataDir?: string;
   /** Delivery level of writes (`safe` with a journal: durable on every member). */
@@ -49,7 +51,7 @@ const { gcm, tm } = startMember({
   id: ids[c.index],
   transports: [udp],
   peers,
-  timing: { eatingMs: c.eatingMs },
+  timing: { eatingMs: c.eatingMs, batchMs: c.batchMs },
   beforeStart: (tm, g) => {
     gdm = new GroupDataManager({ gcm: g, layer: tm, storage, initial, level: c.level });
   },

@@ -170,6 +170,8 @@ export class RingCore {
   #stamped = "";
   /** Own messages are kept back until this node is in a view with another member (see joinWaitRounds). */
   #holding: boolean;
+  /** The token is kept to gather messages (`batchMs`): a new message does not end the hold. */
+  #batching = false;
   /** Whether the token this node last sent was marked as in a membership change (see #viewTransition). */
   #sentInTransition = false;
   /** Receipts in a row, out of Agreement, that completed a round of the change (two-phase commits after two). */
@@ -229,6 +231,7 @@ export class RingCore {
     const tm = opts.timing;
     this.rounds = new RoundTimes({
       eatingMs: tm.eatingMs,
+      batchMs: tm.batchMs,
       idleRoundMs: tm.idleRoundMs,
       hungryMs: tm.hungryMs,
       unknownLayerHungryMs: GCM_TIMING_DEFAULTS.unknownLayerHungryMs,
@@ -391,6 +394,7 @@ export class RingCore {
     this.tokenState = TokenState.Eating;
     this.token = t;
     this.#sentThisVisit = false;
+    this.#batching = false;
     this.lastTokenSeq = t.seq; // FIX-1
     this.#takeNotes(t);
     this.#forkSeen = true;
@@ -587,18 +591,28 @@ export class RingCore {
    * token for the idle hold (3.8 trade-off).
    */
   #afterReceipt(traffic: boolean, changing: boolean): void {
-    if (
-      this.criticalWanted || this.leaving || traffic || changing || this.#background ||
-      (this.multicast.pending > 0 && !this.#holding) || this.newNodes.length > 0
-    ) {
+    if (this.criticalWanted || this.leaving || changing || this.#background || this.newNodes.length > 0) {
       this.#pass();
+    } else if (traffic || (this.multicast.pending > 0 && !this.#holding)) {
+      // With traffic: pass at once, or batch for `batchMs` unless the backlog already fills a visit.
+      if (this.rounds.batchMs > 0 && !this.#backlogFull()) {
+        this.#batching = true;
+        this.#setTimer(this.rounds.batchMs);
+      } else this.#pass();
     } else this.#setTimer(this.rounds.eatingMs(this.token?.nodelist.length ?? 1));
+  }
+
+  /** This node's unsent messages fill half a visit's budget: batching longer would only delay them. */
+  #backlogFull(): boolean {
+    const mc = this.multicast;
+    return mc.pending * 2 >= this.#o.maxBatchMessages || mc.pendingBytes * 2 >= this.#o.maxBatchBytes;
   }
 
   // ================================================================================================
   // Event 6: Eating timeout — and the same pass-on when traffic makes the node move on at once.
   // ================================================================================================
   #pass(): void {
+    this.#batching = false;
     const t = this.token;
     if (t === undefined || this.tokenState !== TokenState.Eating) return;
     if (this.criticalWanted && !this.leaving && this.viewState === ViewState.Agreement && this.#stable > 0) {
@@ -1275,7 +1289,8 @@ export class RingCore {
   send(data: Uint8Array, safe: boolean, forwardedFor = "", onlyIn?: string, stream = 0): number {
     const seq = this.multicast.enqueue(data, safe, forwardedFor, onlyIn, stream);
     if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
-      this.#setTimer(0);
+      // An idle hold ends at once; a batching hold only once the backlog fills a visit.
+      if (!this.#batching || this.#backlogFull()) this.#setTimer(0);
     }
     return seq;
   }

@@ -18,6 +18,8 @@
 export interface RoundTimesOptions {
   /** Most time an idle member keeps the token, ms. */
   eatingMs: number;
+  /** Most time a member with traffic keeps the token, ms (0: none). */
+  batchMs: number;
   /** Longest idle round, ms. */
   idleRoundMs: number;
   /** Floor of the Hungry timeout's failure part, or undefined (the layer's failure time alone). */
@@ -52,6 +54,11 @@ export class RoundTimes {
     return Math.min(this.#o.eatingMs, this.#o.idleRoundMs / Math.max(1, size));
   }
 
+  /** How long a member with traffic keeps the token to batch, ms (0: it passes at once). */
+  get batchMs(): number {
+    return this.#o.batchMs;
+  }
+
   /** The token of lineage `ringId` arrived here: the time since its previous arrival is a round. */
   receipt(ringId: string): void {
     const now = this.#o.now();
@@ -71,6 +78,6 @@ export class RoundTimes {
     const base = failure === undefined
       ? (o.hungryMs ?? o.unknownLayerHungryMs)
       : Math.max(o.hungryMs ?? 0, failure);
-    return base + Math.max(size * this.eatingMs(size), 1.5 * this.#roundMs);
+    return base + Math.max(size * Math.max(this.eatingMs(size), this.#o.batchMs), 1.5 * this.#roundMs);
   }
 }

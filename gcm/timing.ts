@@ -28,6 +28,13 @@ export interface GcmTimingOptions {
    */
   eatingMs?: number;
   /**
+   * With traffic, how long a member keeps the token to gather more messages before passing it on; 0
+   * passes at once. A hold means fewer token visits and less CPU and fewer packets per message, at up to
+   * `batchMs` more latency per hop (thesis 3.8's trade-off); a member whose backlog fills half a visit's
+   * budget passes at once. Must be below the Hungry timeout. @default {0}
+   */
+  batchMs?: number;
+  /**
    * Longest idle round: in a ring of N members an idle member keeps the token at most
    * `min(eatingMs, idleRoundMs / N)`, so large rings still notice a failure and carry a first message
    * quickly. @default {250}
@@ -74,6 +81,8 @@ export interface TimingOptions extends GcmTimingOptions, TransportTimingOptions 
 export interface GcmTiming {
   /** Most time an idle member keeps the token. */
   eatingMs: number;
+  /** Most time a member with traffic keeps the token to batch (0: none). */
+  batchMs: number;
   /** Longest idle round. */
   idleRoundMs: number;
   /** Floor of the Hungry timeout, or undefined (derived at run time). */
@@ -111,6 +120,7 @@ export interface FailureTimes {
 /** The GCM's default timing (the rest is derived). */
 export const GCM_TIMING_DEFAULTS: {
   readonly eatingMs: number;
+  readonly batchMs: number;
   readonly idleRoundMs: number;
   readonly starvingMs: number;
   readonly joinWaitMs: number;
@@ -118,6 +128,7 @@ export const GCM_TIMING_DEFAULTS: {
   readonly unknownLayerHungryMs: number;
 } = Object.freeze({
   eatingMs: 20,
+  batchMs: 0,
   idleRoundMs: 250,
   starvingMs: 300,
   joinWaitMs: 1000,
@@ -137,6 +148,7 @@ export function resolveGcmTiming(t: GcmTimingOptions = {}, layer: FailureTimes =
   const starvingMs = t.starvingMs ?? d.starvingMs;
   const values = {
     eatingMs: t.eatingMs ?? d.eatingMs,
+    batchMs: t.batchMs ?? d.batchMs,
     idleRoundMs: t.idleRoundMs ?? d.idleRoundMs,
     hungryMs: t.hungryMs,
     starvingMs,
@@ -165,6 +177,13 @@ export function resolveGcmTiming(t: GcmTimingOptions = {}, layer: FailureTimes =
   const hungryFloor = t.hungryMs ?? layer.failureTimeFloorMs ?? d.unknownLayerHungryMs;
   const criticalTimeoutMs = t.criticalTimeoutMs ??
     Math.min(d.criticalTimeoutMs, Math.max(1, Math.floor(hungryFloor / 2)));
+  if (!(values.batchMs < hungryFloor)) {
+    throw new TimingError(
+      "batchMs",
+      `'batchMs' (${values.batchMs} ms) must be below the Hungry timeout (at least ${hungryFloor} ms): ` +
+        `the others wait for the token while a member holds it; lower batchMs or raise hungryMs`,
+    );
+  }
   if (!(criticalTimeoutMs < hungryFloor)) {
     throw new TimingError(
       "criticalTimeoutMs",

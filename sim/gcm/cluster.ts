@@ -77,6 +77,8 @@ export interface ClusterOptions {
    * deliveries and views; each throw must come back as an `error` event. @default {false}
    */
   listenerFaults?: boolean;
+  /** `timing.batchMs` of every node (a member with traffic keeps the token to batch). @default {0} */
+  batchMs?: number;
 }
 
 /** What {@link Cluster.check} judges. */
@@ -120,9 +122,13 @@ export class Cluster {
     this.backend = (opts.backend ?? fakeBackend)(this.clock, root.fork());
     this.rec = new Recorder(this.clock, this.mode);
     this.#gcmOptions = opts.gcm;
+    this.batchMs = opts.batchMs ?? 0;
     const listenerRandom = root.fork();
     this.#listenerFaults = opts.listenerFaults === true ? listenerRandom : undefined;
   }
+
+  /** `timing.batchMs` of every node. */
+  readonly batchMs: number;
 
   /** IDs of every node ever created. */
   get ids(): string[] {
@@ -149,7 +155,13 @@ export class Cluster {
       incarnation: inc,
       mode: this.mode,
       peers,
-      timing: { eatingMs: 10, hungryMs: b * 2 + 60, starvingMs: b + 40, criticalTimeoutMs: 50 },
+      timing: {
+        eatingMs: 10,
+        batchMs: this.batchMs,
+        hungryMs: b * 2 + 60,
+        starvingMs: b + 40,
+        criticalTimeoutMs: 50,
+      },
       ...this.#gcmOptions,
     });
     const node: SimNode = { id, inc, gcm, layer, alive: true, sent: 0 };

@@ -9,7 +9,13 @@
 import type { ViewMode } from "../../gcm/types.ts";
 import { scheduleLog } from "../outcome.ts";
 import { Cluster } from "./cluster.ts";
-import { finishRun, type GcmRunOptions, type GcmRunResult, listenerFaultsOf } from "./plain_run.ts";
+import {
+  batchMsOf,
+  finishRun,
+  type GcmRunOptions,
+  type GcmRunResult,
+  listenerFaultsOf,
+} from "./plain_run.ts";
 import { realBackend } from "./real_backend.ts";
 
 const MODES: ViewMode[] = ["three-phase", "three-phase", "three-phase", "two-phase", "every-token"];
@@ -38,12 +44,13 @@ export async function runPartitionSeed(
     mode,
     backend: realBackend(link),
     listenerFaults: opts.listenerFaults ?? listenerFaultsOf(pick),
+    batchMs: opts.batchMs ?? batchMsOf(pick),
   });
   const r = c.faults;
   const { events, log } = scheduleLog(c.clock, opts.verbose);
   const n = r.between(4, 8);
   const ids = Array.from({ length: n }, (_, i) => `n${String(i).padStart(2, "0")}`);
-  log(`boot ${ids.join(",")} mode=${mode} link=${JSON.stringify(link)}`);
+  log(`boot ${ids.join(",")} mode=${mode} batchMs=${c.batchMs} link=${JSON.stringify(link)}`);
   await c.boot(ids);
   const violations = (): string[] => c.failures;
 

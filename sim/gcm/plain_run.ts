@@ -18,6 +18,8 @@ export interface GcmRunOptions {
   mode?: ViewMode;
   /** Application listeners that throw (property 7). @default {drawn from the seed: 1 in 4} */
   listenerFaults?: boolean;
+  /** `timing.batchMs` of every node. @default {drawn from the seed: 4 ms in 1 of 4 seeds, else 0} */
+  batchMs?: number;
   /** Length of the fault phase in virtual ms. @default {3000} */
   faultMs?: number;
   /** Print the fault schedule as it happens. @default {false} */
@@ -39,6 +41,11 @@ export function listenerFaultsOf(pick: number): boolean {
   return ((pick >>> 12) & 3) === 0;
 }
 
+/** A seed's default `batchMs` (other bits of the seed's hash): token holds with traffic in 1 of 4 seeds. */
+export function batchMsOf(pick: number): number {
+  return ((pick >>> 16) & 3) === 0 ? 4 : 0;
+}
+
 /** Runs one seed. */
 export async function runGcmSeed(seed: number, opts: GcmRunOptions = {}): Promise<GcmRunResult> {
   const pick = (seed * 2654435761) >>> 0;
@@ -56,6 +63,7 @@ export async function runGcmSeed(seed: number, opts: GcmRunOptions = {}): Promis
     mode,
     backend: opts.net === "fake" ? undefined : realBackend(link),
     listenerFaults: opts.listenerFaults ?? listenerFaultsOf(pick),
+    batchMs: opts.batchMs ?? batchMsOf(pick),
   });
   const r = c.faults;
   const { events, log } = scheduleLog(c.clock, opts.verbose);
@@ -64,7 +72,7 @@ export async function runGcmSeed(seed: number, opts: GcmRunOptions = {}): Promis
   const newId = () => `n${String(nextId++).padStart(2, "0")}`;
   const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push(newId());
-  log(`boot ${ids.join(",")} mode=${mode} link=${JSON.stringify(link)}`);
+  log(`boot ${ids.join(",")} mode=${mode} batchMs=${c.batchMs} link=${JSON.stringify(link)}`);
   await c.boot(ids);
   const violations = (): string[] => c.failures;
 
@@ -177,13 +185,16 @@ export async function finishRun(
     seed,
     ok: violations.length === 0,
     violations,
-    summary: `${mode}, ${c.nodes.size} nodes${c.throws > 0 ? `, ${c.throws} listener faults` : ""}`,
+    summary: `${mode}, ${c.nodes.size} nodes${c.throws > 0 ? `, ${c.throws} listener faults` : ""}${
+      c.batchMs > 0 ? `, batchMs ${c.batchMs}` : ""
+    }`,
     events,
     stats: {
       deliveries,
       virtualMs: c.clock.now(),
       listenerFaults: c.throws,
       [`mode ${mode}`]: 1,
+      batching: c.batchMs > 0 ? 1 : 0,
     },
     mode,
     nodes: c.nodes.size,

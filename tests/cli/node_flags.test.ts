@@ -71,6 +71,11 @@ describe("raincore node: flag errors", () => {
       /node: --hungry-ms \(1000 ms\) must exceed the Transport Manager's failure time \(3400 ms/,
     ],
     [["--eating-ms", "1e999"], /--eating-ms must be a number in 0\.\.60000, got "1e999"/],
+    [["--batch-ms", "-1"], /--batch-ms must be a number in 0\.\.60000, got "-1"/],
+    [
+      ["--batch-ms", "500", "--hungry-ms", "400", "--rto-initial-ms", "10", "--rto-max-ms", "50"],
+      /node: --batch-ms \(500 ms\) must be below the Hungry timeout/,
+    ],
     [["--hungry-ms", "0"], /--hungry-ms must be a number in 1\.\.600000, got "0"/],
     [["--mode", "fast"], /--mode must be one of three-phase, two-phase, every-token, got "fast"/],
     [
