@@ -9,21 +9,9 @@ import { createNode, type GcmNode } from "../../gcm/create_node.ts";
 import { createUdpTransport } from "../../transport/backends/udp.ts";
 import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
+import { TEST_TIMING_FLAGS } from "../helpers/tuned_flags.ts";
 
-const TUNED = [
-  "--eating-ms",
-  "5",
-  "--hungry-ms",
-  "400",
-  "--starving-ms",
-  "100",
-  "--rto-initial-ms",
-  "10",
-  "--rto-min-ms",
-  "10",
-  "--retries",
-  "4",
-];
+const TUNED = TEST_TIMING_FLAGS;
 const DEADLINE_MS = 20_000;
 
 const running = new Set<JsonChild>();

@@ -35,24 +35,14 @@ import {
 } from "../../sim/evs/process_history.ts";
 import { type JsonChild, killAll, startTs, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
+import { TEST_TIMING_FLAGS } from "../helpers/tuned_flags.ts";
 
 const ROUNDS = Number(process.env.EVS_PROCESS_ROUNDS ?? 6);
 // A fixed default seed keeps the fault schedule reproducible; the timing of real processes is not.
 const SEED = Number(process.env.EVS_PROCESS_SEED ?? 1);
 const MODE = (process.env.EVS_PROCESS_MODE ?? "three-phase") as ViewMode;
 const IDS = ["n1", "n2", "n3", "n4", "n5"];
-const TUNED = [
-  "--eating-ms",
-  "5",
-  "--hungry-ms",
-  "400",
-  "--starving-ms",
-  "100",
-  "--rto-initial-ms",
-  "10",
-  "--rto-min-ms",
-  "10",
-];
+const TUNED = TEST_TIMING_FLAGS;
 /** Each member is told to multicast once per this many ms (every third one `send-safe`). */
 const SEND_EVERY_MS = 50;
 /** Deliveries every running member must print between two faults. */

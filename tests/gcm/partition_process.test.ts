@@ -8,27 +8,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type JsonChild, type JsonLine, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
 import { UdpRelay } from "../../tools/udp_relay.ts";
+import { TEST_TIMING_FLAGS_SHORT_CEILING } from "../helpers/tuned_flags.ts";
 
 // Tuned fail-over: the Transport Manager is the failure detector, and a 911 round that crosses the
 // split waits for one failure per crossing — up to `retries` × `rto-max-ms` each (its timeout backs off
 // from a round trip that a loaded 2-core machine inflates to ~300 ms). With the default ceiling of
 // 1 s that is ~4 s per crossing, and the interleaved 3 + 3 ring below has six.
-const TUNED = [
-  "--eating-ms",
-  "5",
-  "--hungry-ms",
-  "400",
-  "--starving-ms",
-  "100",
-  "--rto-initial-ms",
-  "10",
-  "--rto-min-ms",
-  "10",
-  "--rto-max-ms",
-  "100",
-  "--retries",
-  "4",
-];
+const TUNED = TEST_TIMING_FLAGS_SHORT_CEILING;
 const DEADLINE_MS = 20_000;
 /** Heal-to-one-view bound asserted here (loaded CI machine; the benchmark measures the real figure). */
 const MERGE_TIMEOUT_MS = 10_000;

@@ -19,23 +19,9 @@ import { freeUdpPorts } from "../../tools/ports.ts";
 import { UdpRelay } from "../../tools/udp_relay.ts";
 import { checkOpHistory, formatAnomalies } from "./checker.ts";
 import { CAS_KEYS, CliClient, REGISTERS, SET } from "./cli_client.ts";
+import { TEST_TIMING_FLAGS_SHORT_CEILING } from "../helpers/tuned_flags.ts";
 
-const TUNED = [
-  "--eating-ms",
-  "5",
-  "--hungry-ms",
-  "400",
-  "--starving-ms",
-  "100",
-  "--rto-initial-ms",
-  "10",
-  "--rto-min-ms",
-  "10",
-  "--rto-max-ms",
-  "100",
-  "--retries",
-  "4",
-];
+const TUNED = TEST_TIMING_FLAGS_SHORT_CEILING;
 const IDS = ["m0", "m1", "m2", "m3", "m4"];
 const HOUR = 3_600_000;
 const DEADLINE_MS = 40_000;

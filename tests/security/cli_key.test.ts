@@ -9,21 +9,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { type JsonChild, killAll, startRaincore, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
+import { TEST_TIMING_FLAGS } from "../helpers/tuned_flags.ts";
 
-const TUNED = [
-  "--eating-ms",
-  "5",
-  "--hungry-ms",
-  "400",
-  "--starving-ms",
-  "100",
-  "--rto-initial-ms",
-  "10",
-  "--rto-min-ms",
-  "10",
-  "--retries",
-  "4",
-];
+const TUNED = TEST_TIMING_FLAGS;
 const running = new Set<JsonChild>();
 afterEach(async () => {
   await killAll(running);
