@@ -14,8 +14,9 @@ import { TIMING_FLAG_SPECS, timingFromFlags } from "../runtime/timing_flags.ts";
 
 const usage = `npm run bench -- <benchmark> [flags]   (members are OS processes on UDP loopback)
 
-  multicast --nodes N --senders S --size B --count C [--rate R] [timing flags, e.g. --eating-ms N]
-      N members, S of them send C messages of B bytes (flooding, or R msgs/s per sender);
+  multicast --nodes N --senders S --size B --count C [--rate R] [--warmup W] [timing flags, e.g. --eating-ms N]
+      N members, S of them send C messages of B bytes (flooding, or R msgs/s per sender), after W
+      unmeasured messages per sender that compile the code and grow the heaps (default 0: a cold run);
       prints one JSON line per member: msgs_per_s, MB_per_s, latency p50/p99, fifo_ok, order_hash
   failover [--trials 20] [--tuned]
       4 members; SIGKILL/restart and SIGSTOP/SIGCONT one per trial; prints p50/p99 of each time`;
@@ -34,6 +35,7 @@ async function bench(argv: readonly string[]): Promise<number> {
       size: {},
       count: {},
       rate: {},
+      warmup: {},
       ...TIMING_FLAG_SPECS,
     });
     const int = (name: string, min: number) => {
@@ -46,6 +48,7 @@ async function bench(argv: readonly string[]): Promise<number> {
       size: int("size", 16),
       count: int("count", 1),
       rate: numberFlag(flags, "rate", { min: 0, max: 1e9 }) ?? 0,
+      warmup: numberFlag(flags, "warmup", { min: 0, max: 1e9, integer: true }) ?? 0,
       timing: { eatingMs: 1, ...timingFromFlags(flags) },
     });
     for (const r of results) console.log(JSON.stringify(r));

@@ -8,6 +8,8 @@
 #   bench/vs_corosync.sh flood 100 20000 [N]      N senders x 20,000 x 100 B, as fast as possible
 #   bench/vs_corosync.sh flood 1000 5000 [N]      N senders x 5,000 x 1,000 B
 #   bench/vs_corosync.sh paced 100 10000 [N]      N senders x 1,000 msgs/s x 10 s
+#   RAINCORE_WARMUP=W bench/vs_corosync.sh …      raincore's senders first flood W unmeasured messages
+#                                                 each (compiled code, grown heaps; Corosync is C)
 #
 # Needs root (network namespaces), `npm ci`, `npm run build` and once the peer set-up of this
 # project's shared tooling (../shared/peers/setup-corosync.sh, which builds /tmp/csbuild/cpgperf).
@@ -36,11 +38,13 @@ cat /tmp/vs-cs-*.out | grep '^{' > "$cs_out"
 
 rargs=(--nodes "$n" --senders "$n" --size "$size" --count "$count")
 [ "$rate" -gt 0 ] && rargs+=(--rate "$rate")
+warmup=${RAINCORE_WARMUP:-0}
+[ "$warmup" -gt 0 ] && rargs+=(--warmup "$warmup")
 (cd "$ROOT" && timeout 180 node bin/raincore.js bench multicast "${rargs[@]}" 2>/dev/null) | grep '^{' > "$rc_out"
 
-python3 - "$cs_out" "$rc_out" "$mode" "$size" "$count" "$n" "$json" <<'EOF'
+python3 - "$cs_out" "$rc_out" "$mode" "$size" "$count" "$n" "$json" "$warmup" <<'EOF'
 import json, os, sys, time
-cs_file, rc_file, mode, size, count, n, out = sys.argv[1:8]
+cs_file, rc_file, mode, size, count, n, out, warmup = sys.argv[1:9]
 n = int(n)
 def summary(path):
     rows = [json.loads(l) for l in open(path) if l.startswith("{")]
@@ -54,6 +58,7 @@ def summary(path):
     }
 cs, rc = summary(cs_file), summary(rc_file)
 print(f"{mode}, {n} senders x {count} x {size} B" + (" at 1000 msgs/s each" if mode == "paced" else "") +
+      (f", raincore warmed up with {warmup} each" if warmup != "0" else "") +
       f" (load average {os.getloadavg()[0]:.2f})")
 for name, s in (("corosync", cs), ("raincore", rc)):
     if "error" in s:
@@ -66,6 +71,6 @@ if "error" not in cs and "error" not in rc:
 if out:
     with open(out, "a") as f:
         f.write(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "mode": mode,
-                            "size": int(size), "count": int(count), "members": n,
+                            "size": int(size), "count": int(count), "members": n, "raincore_warmup": int(warmup),
                             "load": os.getloadavg()[0], "corosync": cs, "raincore": rc}) + "\n")
 EOF
