@@ -187,7 +187,8 @@ if (values.only === undefined || values.only === "webrtc") {
 let gcm: Line[] | undefined;
 if (!values["skip-gcm"]) {
   const { runWebRingFlood } = await import("./web_ring_flood.ts");
-  gcm = await runWebRingFlood({ nodes: 4, size: 1024, count: 2_000 });
+  // 20,000 per member: a 2,000-message run lasts half a second, most of it spent compiling (JIT).
+  gcm = await runWebRingFlood({ nodes: 4, size: 1024, count: 20_000 });
 }
 
 const fmt = (n: number, d = 1) =>

@@ -5,11 +5,9 @@
  * @module
  */
 
-/** Whether `host` (an IP literal or name as given to --listen/--host) is reachable only from this machine. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || h === "::ffff:127.0.0.1";
-}
+import { isLoopbackHost } from "../base/loopback_host.ts";
+
+export { isLoopbackHost };
 
 /** The warning paragraph for `command` listening on `where` without a key. */
 export function exposureWarning(command: string, where: string): string {

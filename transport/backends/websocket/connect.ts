@@ -4,6 +4,7 @@
  * @module
  */
 
+import { isLoopbackHost } from "../../../base/loopback_host.ts";
 import { loadWs } from "./node_server.ts";
 import type { WebSocketConstructorLike } from "./socket.ts";
 
@@ -22,13 +23,37 @@ export function isNode(): boolean {
 export async function platformWebSocket(): Promise<WebSocketConstructorLike | undefined> {
   if (isNode()) {
     const { WebSocket } = await loadWs();
-    // Packets are already compact binary; per-message deflate would only cost CPU.
     return class extends WebSocket {
       constructor(url: string) {
-        super(url, { perMessageDeflate: false });
+        // Packets are already compact binary; per-message deflate would only cost CPU.
+        super(url, {
+          perMessageDeflate: false,
+          ...(unmaskedFramesAllowed(url) ? { generateMask: zeroMask } : {}),
+        });
       }
     } as unknown as WebSocketConstructorLike;
   }
   const g = globalThis as { WebSocket?: WebSocketConstructorLike };
   return g.WebSocket;
+}
+
+/**
+ * Whether frames to `url` may carry a zero masking key. A client masks its frames (RFC 6455, 10.3) so
+ * that an HTTP intermediary on the path cannot be tricked by chosen payload bytes; over TLS (`wss:`)
+ * no intermediary reads the frames, and on a loopback host there is none. There, random masks only
+ * cost a copy and an XOR pass over every frame on both ends (`ws` skips both for a zero key): the
+ * 4-member WebSocket ring flood moved ~23k msgs/s of 1 KB with them and ~36k without.
+ */
+export function unmaskedFramesAllowed(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  return u.protocol === "wss:" || isLoopbackHost(u.hostname);
+}
+
+function zeroMask(mask: Uint8Array): void {
+  mask.fill(0);
 }
