@@ -210,7 +210,15 @@ export function createNode(options: CreateNodeOptions): GcmNode {
       options.beforeStart(node);
     } catch (error) {
       gcm.close();
-      void transport.close().catch(() => {});
+      // The hook's error is the one the caller gets; a failure to close as well is logged, not lost.
+      transport.close().catch((closeError) =>
+        log({
+          level: "error",
+          namespace: "tm",
+          message: "closing the transport after beforeStart threw failed too",
+          fields: { error: closeError },
+        })
+      );
       throw error;
     }
   }

@@ -47,7 +47,7 @@ export function watchPageLifecycle(
   const hiddenLeaveMs = options.hiddenLeaveMs ?? 60_000;
   const clock = options.clock ?? new SystemClock();
   let leaveTimer: TimerId | undefined;
-  const suspend = () => void gcm.suspend().catch(() => {});
+  const suspend = () => void gcm.suspend(); // suspend() never rejects: it resolves once the token is handed on
   const visibility = () => {
     const hidden = doc.visibilityState === "hidden";
     gcm.setBackground(hidden);

@@ -20,6 +20,7 @@ import {
 } from "../../transport/backends/websocket/frame.ts";
 import { type JsonChild, killAll, startTs, waitUntil } from "../../tools/json_child.ts";
 import { attackSeconds, rssMb, RssSampler } from "./_cluster.ts";
+import { until } from "../helpers/until.ts";
 
 const SECONDS = attackSeconds(5);
 const FOUR = "alpha,bravo,charlie,tab-x";
@@ -176,14 +177,25 @@ describe("the demo hub under attack", () => {
       sinks.forEach((s, i) => s.send(encodeHelloFrame(`sink-${i}`)));
       const source = await client();
       source.send(encodeHelloFrame("source"));
-      await new Promise((r) => setTimeout(r, 200)); // the HELLOs before pausing (pace of the attack)
+      // Every sink is identified once a frame the source relays reaches it (the hub relays only between
+      // identified clients): only then do they stop reading.
+      const reached = new Set<number>();
+      sinks.forEach((s, i) => s.once("message", () => reached.add(i)));
+      await until("the hub relays to all 16 sinks", 10_000, () => {
+        sinks.forEach((_, i) => {
+          if (!reached.has(i)) {
+            source.send(encodeRelayFrame(FRAME_RELAY, 0, relayIdBytes(`sink-${i}`), new Uint8Array(1)));
+          }
+        });
+        return reached.size === sinks.length;
+      });
       for (const s of sinks) (s as unknown as { _socket: Socket })._socket.pause(); // stop reading
       const frames = sinks.map((_, i) =>
         encodeRelayFrame(FRAME_RELAY, 0, relayIdBytes(`sink-${i}`), new Uint8Array(1_000_000))
       );
-      const until = Date.now() + SECONDS * 1000;
+      const stopAt = Date.now() + SECONDS * 1000;
       let sent = 0;
-      while (Date.now() < until && source.readyState === WebSocket.OPEN) {
+      while (Date.now() < stopAt && source.readyState === WebSocket.OPEN) {
         if (source.bufferedAmount < 8 << 20) {
           source.send(frames[sent % frames.length]);
           sent++;
@@ -192,19 +204,17 @@ describe("the demo hub under attack", () => {
       }
       // A paused client cannot see its connection end: ask the hub how many it cut off.
       const cut = async () => (await hubStats()).connectionsRefused - before.connectionsRefused;
-      let refused = await cut();
-      for (let i = 0; i < 50 && refused < 16; i++) {
-        await new Promise((r) => setTimeout(r, 100)); // asking the hub again until it has cut all 16
-        refused = await cut();
-      }
+      const refused = await until("the hub cuts all 16 slow readers off", 5_000, async () => {
+        const n = await cut();
+        return n >= 16 ? n : false;
+      }, 100);
       const peak = sampler.stop().get(pid)! - baseline;
       for (const s of [...sinks, source]) s.terminate();
       // Memory returned: wait for it to fall back rather than for a fixed time (bounded by a deadline).
-      let after = rssMb(pid) - baseline;
-      for (let i = 0; i < 100 && after > 100; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        after = rssMb(pid) - baseline;
-      }
+      const after = await until("the hub's memory falls back within 100 MB of the baseline", 10_000, () => {
+        const grown = rssMb(pid) - baseline;
+        return grown < 100 ? grown : false;
+      }, 100);
       console.log(
         `stalled readers: ${sent} MB offered, ${refused} of 16 cut off as slow readers, ` +
           `hub RSS +${peak.toFixed(1)} MB peak, +${after.toFixed(1)} MB after they left`,

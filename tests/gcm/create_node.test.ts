@@ -4,6 +4,7 @@ import { SimNetwork } from "../../transport/backends/memory.ts";
 import { Random } from "../../base/random.ts";
 import { createNode, type GcmNode, TimingError } from "../../gcm/mod.ts";
 import type { ViewEvent } from "../../gcm/events.ts";
+import type { LogEntry } from "../../base/log.ts";
 import { GroupDataManager } from "../../gdm/manager.ts";
 import { runUntil } from "../transport/_helpers.ts";
 
@@ -84,6 +85,29 @@ describe("createNode", () => {
     const closes = nodes.map((n) => n.close().then(() => closed++));
     await runUntil(clock, () => closed === 2, 5000); // leave bounded by the node's clock (2 s)
     await Promise.all(closes);
+  });
+
+  it("beforeStart: when closing the transport fails too, the hook's error is thrown and the other logged", async () => {
+    const clock = new VirtualClock();
+    const net = new SimNetwork({ clock, random: new Random(9) });
+    const backend = net.createTransport("mem://z");
+    backend.close = () => Promise.reject(new Error("backend would not close"));
+    const logged: LogEntry[] = [];
+    expect(() =>
+      createNode({
+        id: "z",
+        transports: [backend],
+        clock,
+        logger: (e) => logged.push(e),
+        beforeStart: () => {
+          throw new RangeError("hook");
+        },
+      })
+    ).toThrow(RangeError);
+    expect(await runUntil(clock, () => logged.some((e) => e.level === "error"), 1000)).toBe(true);
+    const entry = logged.find((e) => e.level === "error")!;
+    expect(entry.message).toMatch(/closing the transport after beforeStart threw failed/);
+    expect(String(entry.fields?.error)).toContain("backend would not close");
   });
 
   it("beforeStart: an error closes both managers and is rethrown; close() in it leaves the node unstarted", async () => {
