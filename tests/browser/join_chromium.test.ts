@@ -12,11 +12,7 @@
  * emulates that policy itself: an init script reports the document hidden (a `visibilitychange`
  * event) and delays every timer to the next whole second, as Chrome does for a hidden tab.
  */
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import type { Server } from "node:http";
 import type { Browser, CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNode, createUdpTransport, createWebSocketTransport, type GcmNode } from "../../mod.ts";
@@ -24,8 +20,8 @@ import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
 import { until } from "../helpers/until.ts";
 import { chromiumSkipReason, launchChromium } from "./chromium.ts";
 import { startWebNode, type WebNode } from "./web_node.ts";
+import { serveTestPage } from "./page_server.ts";
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const skip = webRtcSkipReason() ?? await chromiumSkipReason();
 
 interface Snapshot {
@@ -68,26 +64,8 @@ if (skip !== undefined) {
     const all = ["hub", "srv-1", "srv-2", ...ids].sort().join(",");
 
     beforeAll(async () => {
-      const bundle = join(repoRoot, "node_modules", ".cache", "raincore", "browser-test", "page.js");
-      const built = spawnSync(process.execPath, [
-        "scripts/build-browser.mjs",
-        "--entry",
-        "tests/browser/page.ts",
-        "--outfile",
-        bundle,
-      ], { cwd: repoRoot, encoding: "utf8" });
-      if (built.status !== 0) throw new Error(`bundle failed: ${built.stderr}`);
-      const script = readFileSync(bundle);
-      http = createServer((req, res) => {
-        if (req.url === "/page.js") {
-          res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-        } else {
-          res.writeHead(200, { "content-type": "text/html" })
-            .end('<!doctype html><script type="module" src="/page.js"></script>');
-        }
-      });
-      await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-      const httpPort = (http.address() as { port: number }).port;
+      let httpPort: number;
+      ({ http, port: httpPort } = await serveTestPage());
 
       // The hub: a member that accepts WebSockets (so it relays for the others) and knows nobody.
       hub = await startWebNode({ nodeId: "hub", listenPort: 0, webrtc: true, peers: [] });

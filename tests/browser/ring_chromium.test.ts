@@ -6,19 +6,15 @@
  * view without it. Runs only in a loopback-only network namespace:
  *   node scripts/loopback-only.mjs npx vitest run tests/browser/ring_chromium.test.ts
  */
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import type { Server } from "node:http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { webRtcSkipReason } from "../helpers/loopback_netns.ts";
 import { until } from "../helpers/until.ts";
 import { chromiumSkipReason, launchChromium } from "./chromium.ts";
 import { startWebNode, type WebNode, type WebPeer } from "./web_node.ts";
+import { serveTestPage } from "./page_server.ts";
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const skip = webRtcSkipReason() ?? await chromiumSkipReason();
 
 interface Snapshot {
@@ -44,26 +40,8 @@ if (skip !== undefined) {
     let peers: WebPeer[];
 
     beforeAll(async () => {
-      const bundle = join(repoRoot, "node_modules", ".cache", "raincore", "browser-test", "page.js");
-      const built = spawnSync(process.execPath, [
-        "scripts/build-browser.mjs",
-        "--entry",
-        "tests/browser/page.ts",
-        "--outfile",
-        bundle,
-      ], { cwd: repoRoot, encoding: "utf8" });
-      if (built.status !== 0) throw new Error(`bundle failed: ${built.stderr}`);
-      const script = readFileSync(bundle);
-      http = createServer((req, res) => {
-        if (req.url === "/page.js") {
-          res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-        } else {
-          res.writeHead(200, { "content-type": "text/html" })
-            .end('<!doctype html><script type="module" src="/page.js"></script>');
-        }
-      });
-      await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-      const httpPort = (http.address() as { port: number }).port;
+      let httpPort: number;
+      ({ http, port: httpPort } = await serveTestPage());
 
       // Node: the WebSocket server (signaling + relay) and a ring member with a werift endpoint.
       node0 = await startWebNode({ nodeId: "node-0", listenPort: 0, webrtc: true, peers: [] });
