@@ -4,7 +4,7 @@
  * or `info` (unknown: the process crashed, gave up, or could not tell). Registers (write, read,
  * compare-and-set), set elements (add, read of the whole set) and locks (acquire with the fencing
  * token granted, release). Simulated runs and real-process tests both produce it; the checker in
- * `tests/jepsen/` judges it.
+ * `sim/jepsen/` judges it.
  * @module
  */
 

@@ -14,8 +14,8 @@
  * 5. exact state transfer — joiners and restarted nodes end identical to the others (1);
  * 6. no divergence — replicas of one class never announce different digests (by construction; a
  *    divergence is a failure);
- * and the GCM's history (the GDM's own messages included) against the EVS properties 1–8. The run also
- * returns its client history ({@link OpHistory}) for the Jepsen-style checker in `tests/jepsen/`.
+ * and the GCM's history (the GDM's own messages included) against the EVS properties 1–8; and its client
+ * history ({@link OpHistory}, also returned) by the Jepsen-style checker in `sim/jepsen/`.
  * `raincore sim --layer gdm`.
  * @module
  */
@@ -25,6 +25,7 @@ import { compareStamps, type Stamp } from "../../gdm/stamp.ts";
 import { scheduleLog, type SeedOutcome } from "../outcome.ts";
 import { GdmCluster } from "./cluster.ts";
 import type { HistoryOp, OpHistory, Version } from "./op_history.ts";
+import { checkOpHistory, formatAnomalies } from "../jepsen/checker.ts";
 
 /** Options of one GDM run. */
 export interface GdmRunOptions {
@@ -435,6 +436,9 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
     }
     return { process: processOf(x.node.id), registers, sets: { s: x.gdm.keys("s/").map((k) => k.slice(2)) } };
   });
+  // The clients' view: the Jepsen-style checker judges what they invoked and saw.
+  const history: OpHistory = { ops, final, oneComponent: quorum, durable: disks, survivors: [...survivors] };
+  violations.push(...formatAnomalies(checkOpHistory(history)).map((l) => `history: ${l}`));
   return {
     seed,
     ok: violations.length === 0,
@@ -450,10 +454,11 @@ export async function runGdmSeed(seed: number, opts: GdmRunOptions = {}): Promis
       [`mode ${mode}`]: 1,
       ...(quorum ? { quorum: 1 } : {}),
       ...(disks ? { disks: 1 } : {}),
+      "history ops checked": ops.filter((o) => o.outcome === "ok").length,
     },
     nodes: c.nodes.size,
     writes,
     transfers,
-    history: { ops, final, oneComponent: quorum, durable: disks, survivors: [...survivors] },
+    history,
   };
 }

@@ -6,17 +6,13 @@
  * - `SIM_SEEDS=N`: seeds per kind (default: the kind's CI share, sim/kinds.ts);
  * - `SIM_FROM=F`: the first seed (default 1);
  * - `SIM_SEED=S`: every shard runs seed S only.
- * A failing seed prints its violations and the `raincore sim` line that replays it. A run that returns
- * a client history (the GDM's) is also judged by the Jepsen-style checker (`tests/jepsen/`): its
- * anomalies fail the seed like the simulator's own violations.
+ * A failing seed prints its violations and the `raincore sim` line that replays it (a GDM run's
+ * violations include the Jepsen-style checker's verdict on its client history, `sim/jepsen/`).
  * @module
  */
 import { expect, it } from "vitest";
 import { describeFailure } from "../../sim/batch.ts";
-import type { OpHistory } from "../../sim/gdm/op_history.ts";
 import { shardSeeds, SIM_KINDS, type SimKindName } from "../../sim/kinds.ts";
-import type { SeedOutcome } from "../../sim/outcome.ts";
-import { checkOpHistory, formatAnomalies } from "../jepsen/checker.ts";
 
 const env = process.env;
 
@@ -49,7 +45,7 @@ export function simShard(kindName: SimKindName, index: number, count: number): v
     const failures: string[] = [];
     const stats: Record<string, number> = {};
     for (const seed of seeds) {
-      const outcome = judged(await kind.run(seed, {}));
+      const outcome = await kind.run(seed, {});
       for (const [k, v] of Object.entries(outcome.stats)) stats[k] = (stats[k] ?? 0) + v;
       if (!outcome.ok) {
         failures.push(describeFailure(kind, outcome).join("\n"));
@@ -60,19 +56,4 @@ export function simShard(kindName: SimKindName, index: number, count: number): v
     expect(failures).toEqual([]);
     expect(kind.assess(stats, seeds.length)).toEqual([]);
   }, 900_000);
-}
-
-/** The outcome with the Jepsen-style checker's verdict on its client history, if it has one. */
-function judged(outcome: SeedOutcome & { history?: OpHistory }): SeedOutcome {
-  if (outcome.history === undefined) return outcome;
-  const anomalies = checkOpHistory(outcome.history);
-  const ops = outcome.history.ops.filter((o) => o.outcome === "ok").length;
-  const stats = { ...outcome.stats, "history ops checked": ops };
-  if (anomalies.length === 0) return { ...outcome, stats };
-  return {
-    ...outcome,
-    stats,
-    ok: false,
-    violations: [...outcome.violations, ...formatAnomalies(anomalies).map((l) => `history: ${l}`)],
-  };
 }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { HistoryOp, OpHistory } from "../../sim/gdm/op_history.ts";
-import { checkOpHistory } from "./checker.ts";
+import { checkOpHistory } from "../../sim/jepsen/checker.ts";
 
 /** A small history that keeps every promise. */
 function consistent(): OpHistory {

@@ -17,7 +17,7 @@ import type { HistoryOp, OpHistory } from "../../sim/gdm/op_history.ts";
 import { JsonChild, killAll, repoRoot, waitUntil } from "../../tools/json_child.ts";
 import { freeUdpPorts } from "../../tools/ports.ts";
 import { UdpRelay } from "../../tools/udp_relay.ts";
-import { checkOpHistory, formatAnomalies } from "./checker.ts";
+import { checkOpHistory, formatAnomalies } from "../../sim/jepsen/checker.ts";
 import { CAS_KEYS, CliClient, REGISTERS, SET } from "./cli_client.ts";
 import { TEST_TIMING_FLAGS_SHORT_CEILING } from "../helpers/tuned_flags.ts";
 

@@ -4,7 +4,7 @@
  * process never sees an element disappear or misses its own acknowledged add.
  * @module
  */
-import type { OpHistory, SetAdd, SetRead } from "../../sim/gdm/op_history.ts";
+import type { OpHistory, SetAdd, SetRead } from "../gdm/op_history.ts";
 import type { Anomaly } from "./anomaly.ts";
 import { precedes, showOp } from "./versions.ts";
 

@@ -4,7 +4,7 @@
  * version order instead of searching for one — the way Elle uses version orders it can infer.
  * @module
  */
-import type { HistoryOp, Version } from "../../sim/gdm/op_history.ts";
+import type { HistoryOp, Version } from "../gdm/op_history.ts";
 
 /** Orders versions; null (never written) first. */
 export function compareVersions(a: Version, b: Version): number {

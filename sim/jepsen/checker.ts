@@ -11,7 +11,7 @@
  * `tests/jepsen/checker.test.ts` plants an anomaly of each kind and sees it reported.
  * @module
  */
-import type { OpHistory } from "../../sim/gdm/op_history.ts";
+import type { OpHistory } from "../gdm/op_history.ts";
 import type { Anomaly } from "./anomaly.ts";
 import { checkCompareAndSet } from "./cas.ts";
 import { checkFencing } from "./fencing.ts";

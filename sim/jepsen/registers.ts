@@ -5,7 +5,7 @@
  * writes, writes-follow-reads (versions are Lamport stamps, so each of these is a comparison).
  * @module
  */
-import type { HistoryOp, OpHistory, RegisterRead, Version } from "../../sim/gdm/op_history.ts";
+import type { HistoryOp, OpHistory, RegisterRead, Version } from "../gdm/op_history.ts";
 import type { Anomaly } from "./anomaly.ts";
 import { compareVersions, precedes, showOp, showVersion, versionKey } from "./versions.ts";
 

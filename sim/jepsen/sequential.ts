@@ -8,7 +8,7 @@
  * writes an element, a read of the set reads every element (present or not yet added).
  * @module
  */
-import type { HistoryOp, OpHistory, Version } from "../../sim/gdm/op_history.ts";
+import type { HistoryOp, OpHistory, Version } from "../gdm/op_history.ts";
 import type { Anomaly } from "./anomaly.ts";
 import { compareVersions, precedes, showOp, versionKey } from "./versions.ts";
 

@@ -7,7 +7,7 @@
  * operation begun before the failure was reported).
  * @module
  */
-import type { CompareAndSet, OpHistory, Version } from "../../sim/gdm/op_history.ts";
+import type { CompareAndSet, OpHistory, Version } from "../gdm/op_history.ts";
 import type { Anomaly } from "./anomaly.ts";
 import { compareVersions, precedes, showOp, showVersion, versionKey } from "./versions.ts";
 

@@ -5,7 +5,7 @@
  * tokens their process was granted.
  * @module
  */
-import type { LockAcquire, OpHistory } from "../../sim/gdm/op_history.ts";
+import type { LockAcquire, OpHistory } from "../gdm/op_history.ts";
 import type { Anomaly } from "./anomaly.ts";
 import { precedes, showOp } from "./versions.ts";
 
