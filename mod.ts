@@ -67,6 +67,7 @@ export {
   LockTimeoutError,
   MemoryStorage,
   NotLockOwnerError,
+  OutcomeUnknownError,
   PatchError,
   type Snapshot,
   type StorageAdapter,

@@ -22,6 +22,7 @@ import {
   GdmClosedError,
   LockTimeoutError,
   NotLockOwnerError,
+  OutcomeUnknownError,
   ReplicaDivergedError,
   StorageError,
   TransactionAbortedError,
@@ -468,7 +469,32 @@ export class GdmCore {
       primary: this.#s.quorum ? v.inQuorum : true,
     };
     this.#handle(this.#follower.install(fv));
+    this.#decideUntilView(fv.primary);
     this.#afterEvent();
+  }
+
+  /**
+   * Quorum policy, a view after a transitional configuration that left members behind: in a primary
+   * component the movers applied what they delivered, so the operations waiting for it count their
+   * acknowledgements as before; outside one, nobody here can tell whether the primary component keeps
+   * them (the members left behind may have applied them, or not): their outcome is unknown.
+   */
+  #decideUntilView(primary: boolean): void {
+    for (const r of [...this.#requests.all()]) {
+      if (r.acks?.untilView !== true) continue;
+      r.acks.untilView = false;
+      if (primary) {
+        this.#maybeDurable(r);
+        continue;
+      }
+      const error = new OutcomeUnknownError(
+        `the group changed before every member had this ${r.kind} on disk, and this member is not in a ` +
+          "primary component: whether the group keeps it is unknown — read it after the next `synced` event",
+      );
+      if (r.kind === "lock") this.#giveUp(r, error); // withdrawn: released if the primary granted it
+      else this.#settle(r.id, undefined, error);
+      this.#finish(r);
+    }
   }
 
   /** A transitional configuration began (the members moving on together). */
@@ -477,10 +503,16 @@ export class GdmCore {
     this.#endTransfers();
     const movers = new Set(members);
     // Durability acknowledgements can only come from the members moving on with this one: by EVS they
-    // delivered what it did; the others may never apply the operation, so nobody waits for them.
+    // delivered what it did; the others may never apply the operation, so nobody waits for them. With
+    // the quorum policy that is not enough: the movers apply what they delivered here only if the next
+    // view is a primary component, so an operation some member was left behind for waits for that view.
     for (const r of [...this.#requests.all()]) {
       if (r.acks === undefined) continue;
-      for (const m of r.acks.needed) if (!movers.has(m)) r.acks.needed.delete(m);
+      for (const m of r.acks.needed) {
+        if (movers.has(m)) continue;
+        r.acks.needed.delete(m);
+        if (this.#s.quorum) r.acks.untilView = true;
+      }
       this.#maybeDurable(r);
     }
     this.#handle(this.#follower.transitional(id, movers));
@@ -895,7 +927,7 @@ export class GdmCore {
 
   /** Settles `r` once it is on this member's disk and, if it asked for that, on every other member's. */
   #maybeDurable(r: Request): void {
-    if (!r.onDisk) return;
+    if (!r.onDisk || r.acks?.untilView === true) return;
     if (r.acks !== undefined && [...r.acks.needed].some((m) => !r.acks!.have.has(m))) return;
     this.#durable(r);
   }

@@ -93,6 +93,18 @@ export class StorageError extends RaincoreError {
 }
 
 /**
+ * Quorum policy: the group changed before every member that had to confirm this operation had it on
+ * disk, and this member moved on without a majority — the operation was applied here, but whether the
+ * primary component keeps it is unknown until this member is back in one. Read the item (or the lock's
+ * owner and token) after the next `synced` event and retry if needed; a lock asked for this way is
+ * withdrawn (released, if the primary component granted it).
+ */
+export class OutcomeUnknownError extends RaincoreError {
+  /** The error's `name`, stable across versions. */
+  static override readonly errorName = "OutcomeUnknownError";
+}
+
+/**
  * The GCM cannot carry a GDM: its view mode or its settings do not give every member the same
  * messages in every view (extended virtual synchrony), which the GDM's replicas rely on.
  */

@@ -21,6 +21,7 @@ export {
   GdmClosedError,
   LockTimeoutError,
   NotLockOwnerError,
+  OutcomeUnknownError,
   PatchError,
   ReplicaDivergedError,
   StorageError,

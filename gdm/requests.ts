@@ -55,8 +55,11 @@ export interface Request {
   op?: StateOp;
   /** Applied in this member's lineage: the value to settle with (or the error). */
   outcome?: { value?: unknown; error?: Error };
-  /** All-member durability: members whose disks must hold it, and those that said so. */
-  acks?: { needed: Set<string>; have: Set<string> };
+  /**
+   * All-member durability: members that must say the operation is on their disk, and those that did; `untilView`: some of them
+   * were left behind by a transitional configuration (quorum policy: the next view decides).
+   */
+  acks?: { needed: Set<string>; have: Set<string>; untilView?: boolean };
   /** Its change is on this member's disk. */
   onDisk?: boolean;
   /** The promise gave up (time-out, abort): the operation may still apply, nobody waits for it. */
