@@ -25,6 +25,7 @@
  * 911       header(kind=2) | str ringId | f64 seq | u8 status | u32 flags | u16 orig | u16 current
  *           | u16 dest | u16 n | member*n | u16 an | (member | addrs)*an
  * FORWARD   header(kind=3) | str from | u8 safe | u32 dataLength | data       (open-group send)
+ * WAKE      header(kind=4) | str ringId                                   (a member wants the idle token)
  * ```
  * {@link decode} validates everything and throws {@link DecodeError} and nothing else. Decoded
  * payloads are views into the buffer given to `decode` (zero copy): pass a buffer nobody reuses.
@@ -46,6 +47,8 @@ export const KIND_TOKEN = 1;
 export const KIND_911 = 2;
 /** Kind byte: open-group message handed to a member. */
 export const KIND_FORWARD = 3;
+/** Kind byte: a ring member wants the token that an idle member is keeping (see RingCore.wake). */
+export const KIND_WAKE = 4;
 
 const BIT_EXPLICIT = 1;
 const BIT_SAFE = 2;
@@ -67,7 +70,8 @@ export interface ForwardMessage {
 export type GcmMessage =
   | { kind: typeof KIND_TOKEN; token: Token }
   | { kind: typeof KIND_911; msg: Message911 }
-  | { kind: typeof KIND_FORWARD; fwd: ForwardMessage };
+  | { kind: typeof KIND_FORWARD; fwd: ForwardMessage }
+  | { kind: typeof KIND_WAKE; ringId: string };
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
@@ -321,6 +325,16 @@ export function encodeForward(f: ForwardMessage): Uint8Array {
   return w.buf;
 }
 
+/** Encodes a wake-up: the sender, a member of ring lineage `ringId`, has messages for the idle token. */
+export function encodeWake(ringId: string): Uint8Array {
+  const w = new Writer(3 + 2 + strBytes(ringId).length);
+  w.u8(SIGNATURE);
+  w.u8(VERSION);
+  w.u8(KIND_WAKE);
+  w.str(ringId);
+  return w.buf;
+}
+
 class Reader {
   readonly view: DataView;
   pos = 0;
@@ -445,6 +459,11 @@ function decodeUnchecked(buf: Uint8Array): GcmMessage {
     const data = r.bytes(r.u32());
     r.end();
     return { kind, fwd: { from, safe: safe === 1, data } };
+  }
+  if (kind === KIND_WAKE) {
+    const ringId = r.str();
+    r.end();
+    return { kind, ringId };
   }
   throw new DecodeError(`unknown GCM message kind ${kind}`);
 }

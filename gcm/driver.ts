@@ -10,7 +10,16 @@
 import type { Clock, TimerId } from "../base/clock.ts";
 import { DecodeError } from "../base/errors.ts";
 import type { Logger } from "../base/log.ts";
-import { decode, encode911, encodeToken, KIND_911, KIND_FORWARD, KIND_TOKEN } from "./codec.ts";
+import {
+  decode,
+  encode911,
+  encodeToken,
+  encodeWake,
+  KIND_911,
+  KIND_FORWARD,
+  KIND_TOKEN,
+  KIND_WAKE,
+} from "./codec.ts";
 import type { MessageLayer } from "./layer.ts";
 import type { Message911 } from "./message911.ts";
 import { TokenTiming } from "./metrics.ts";
@@ -20,7 +29,7 @@ import type { RingAction, RingCore } from "./ring.ts";
 /** The core's actions that concern the application, in stream order. */
 export type ApplicationAction = Exclude<
   RingAction,
-  { type: "sendToken" | "send911" | "timer" | "joinTimer" | "addresses" }
+  { type: "sendToken" | "send911" | "sendWake" | "timer" | "joinTimer" | "addresses" }
 >;
 
 /** Settings of a {@link RingDriver}. */
@@ -51,6 +60,8 @@ export interface RingStats {
   messages911Sent: number;
   /** Bytes of those 911 messages. */
   bytes911: number;
+  /** Wake-ups handed to the layer, sent or carried on (see RingCore.wake). */
+  wakesSent: number;
 }
 
 /** Carries out one core's actions on a layer and a clock. */
@@ -61,6 +72,8 @@ export class RingDriver {
   readonly #toApplication: (a: ApplicationAction) => void;
   readonly #afterFlush: () => void;
   readonly #limit: PerSourceRateLimit;
+  /** Wake-ups get their own budget: a member's wake-ups must not use up its 911s' (or the reverse). */
+  readonly #wakeLimit: PerSourceRateLimit;
   /** 911s handed to the layer and not yet acknowledged or failed (see "send911"). */
   readonly #pending911 = new Set<string>();
   #timer: TimerId | undefined;
@@ -70,7 +83,7 @@ export class RingDriver {
   /** Messages that failed to decode (diagnostics). */
   decodeErrors = 0;
   /** What this driver has sent. */
-  readonly stats: RingStats = { tokensSent: 0, tokenBytes: 0, messages911Sent: 0, bytes911: 0 };
+  readonly stats: RingStats = { tokensSent: 0, tokenBytes: 0, messages911Sent: 0, bytes911: 0, wakesSent: 0 };
   /** When the token came and went (metrics). */
   readonly timing: TokenTiming = new TokenTiming();
 
@@ -89,6 +102,7 @@ export class RingDriver {
     this.#toApplication = toApplication;
     this.#afterFlush = afterFlush;
     this.#limit = new PerSourceRateLimit(settings.max911PerSecond);
+    this.#wakeLimit = new PerSourceRateLimit(settings.max911PerSecond);
     const layer = settings.layer;
     layer.onMessage(settings.channel, (from, msg) => this.#onMessage(from, msg));
     layer.onAddressesChanged?.(() => this.step((c) => c.setOwnAddresses(layer.addresses ?? [])));
@@ -162,6 +176,9 @@ export class RingDriver {
     else if (msg.kind === KIND_911) {
       if (!this.#limit.allow(from, this.#s.clock.now())) return;
       core.receive911(from, msg.msg);
+    } else if (msg.kind === KIND_WAKE) {
+      if (!this.#wakeLimit.allow(from, this.#s.clock.now())) return;
+      core.wake(from, msg.ringId);
     } else if (msg.kind === KIND_FORWARD) {
       if (core.left || core.leaving || msg.fwd.data.length > this.#s.maxMessageBytes + 1 /* stream byte */) {
         return;
@@ -238,6 +255,22 @@ export class RingDriver {
           this.#pending911.delete(key);
           if (error !== undefined && core === this.core) this.step((c) => c.failed911(to, snapshot));
         });
+        break;
+      }
+      case "sendWake": {
+        // Best effort: an unanswered wake-up only leaves the token to its idle hold, and a ring-mate
+        // that cannot be reached is the token's business (its pass fails and the ring changes).
+        const to = a.to;
+        layer.post(to, channel, encodeWake(a.ringId), (error) => {
+          if (error === undefined) return;
+          this.#s.log({
+            level: "debug",
+            namespace: "gcm",
+            message: `wake-up to ${to} failed`,
+            fields: { error: error.message },
+          });
+        });
+        this.stats.wakesSent++;
         break;
       }
       case "timer":

@@ -290,6 +290,7 @@ export class GroupCommunicationManager {
         duplicatesDropped: c.duplicateTokens,
         sent: this.#driver.stats.tokensSent,
         sentBytes: this.#driver.stats.tokenBytes,
+        wakesSent: this.#driver.stats.wakesSent,
       },
       messages911: { sent: this.#driver.stats.messages911Sent, sentBytes: this.#driver.stats.bytes911 },
       multicast: {

@@ -25,6 +25,8 @@ export interface GcmMetrics {
     /** Tokens this node passed on, and their bytes. */
     sent: number;
     sentBytes: number;
+    /** Wake-ups this node sent or carried on towards the token of an idle ring (at most one per visit). */
+    wakesSent: number;
   };
   /** 911 messages this node sent (regeneration requests, hand-shakes, refusals), and their bytes. */
   messages911: { sent: number; sentBytes: number };

@@ -87,11 +87,13 @@ export {
   encode911,
   encodeForward,
   encodeToken,
+  encodeWake,
   type ForwardMessage,
   type GcmMessage,
   KIND_911,
   KIND_FORWARD,
   KIND_TOKEN,
+  KIND_WAKE,
   SIGNATURE,
   VERSION,
 } from "./codec.ts";

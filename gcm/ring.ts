@@ -103,6 +103,8 @@ export interface RingOptions extends MulticastBudget {
 export type RingAction =
   | { type: "sendToken"; to: string; token: Token }
   | { type: "send911"; to: string; msg: Message911 }
+  /** Ask ring-mate `to` to pass an idly kept token on now, or carry the request on (see `wake`). */
+  | { type: "sendWake"; to: string; ringId: string }
   /** (Re)arm the token-state timer; `delayMs < 0` cancels it. Fire back with `timer(gen)`. */
   | { type: "timer"; gen: number; delayMs: number }
   /** (Re)arm the hand-shake timer; fire back with `joinTimer(gen)`. */
@@ -172,6 +174,13 @@ export class RingCore {
   #holding: boolean;
   /** The token is kept to gather messages (`batchMs`): a new message does not end the hold. */
   #batching = false;
+  /** Wake-ups (see `wake`): this node kept its last token idle; it sent or carried on a wake-up
+   * since its last receipt; a ring-mate asked for the token while it was elsewhere; when this node
+   * last passed the token. */
+  #idleAtLastVisit = false;
+  #wakeSent = false;
+  #wakeWanted = false;
+  #passedAt = 0;
   /** Whether the token this node last sent was marked as in a membership change (see #viewTransition). */
   #sentInTransition = false;
   /** Receipts in a row, out of Agreement, that completed a round of the change (two-phase commits after two). */
@@ -395,6 +404,7 @@ export class RingCore {
     this.token = t;
     this.#sentThisVisit = false;
     this.#batching = false;
+    this.#wakeSent = false;
     this.lastTokenSeq = t.seq; // FIX-1
     this.#takeNotes(t);
     this.#forkSeen = true;
@@ -591,7 +601,12 @@ export class RingCore {
    * token for the idle hold (3.8 trade-off).
    */
   #afterReceipt(traffic: boolean, changing: boolean): void {
-    if (this.criticalWanted || this.leaving || changing || this.#background || this.newNodes.length > 0) {
+    const woken = this.#wakeWanted;
+    this.#wakeWanted = false;
+    this.#idleAtLastVisit = false;
+    if (
+      this.criticalWanted || this.leaving || changing || this.#background || this.newNodes.length > 0 || woken
+    ) {
       this.#pass();
     } else if (traffic || (this.multicast.pending > 0 && !this.#holding)) {
       // With traffic: pass at once, or batch for `batchMs` unless the backlog already fills a visit.
@@ -599,7 +614,10 @@ export class RingCore {
         this.#batching = true;
         this.#setTimer(this.rounds.batchMs);
       } else this.#pass();
-    } else this.#setTimer(this.rounds.eatingMs(this.token?.nodelist.length ?? 1));
+    } else {
+      this.#idleAtLastVisit = true;
+      this.#setTimer(this.rounds.eatingMs(this.token?.nodelist.length ?? 1));
+    }
   }
 
   /** This node's unsent messages fill half a visit's budget: batching longer would only delay them. */
@@ -714,6 +732,7 @@ export class RingCore {
   /** Update destination, increment seq, copy to lastToken, send, Hungry. */
   #send(t: Token, myIdx: number, destIdx: number): void {
     t.seq++;
+    this.#passedAt = this.#o.now();
     if (!this.#sentThisVisit) {
       this.#sentThisVisit = true;
       this.#visitFirstSeq = t.seq;
@@ -1291,8 +1310,63 @@ export class RingCore {
     if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
       // An idle hold ends at once; a batching hold only once the backlog fills a visit.
       if (!this.#batching || this.#backlogFull()) this.#setTimer(0);
-    }
+    } else if (!this.#holding) this.#wakeRing();
     return seq;
+  }
+
+  /**
+   * This node wants the token while it is elsewhere. If the ring looks idle (this node kept its last
+   * token idle, or the token has been away for an idle hold), it sends a wake-up to its predecessor,
+   * which carries it on backwards round the ring — the way the token will come — until it reaches the
+   * member keeping the token (see `wake`). So a long idle hold (little CPU in an idle ring) does not
+   * delay the first message after a quiet spell by a round of holds, and a burst from every member
+   * costs at most one wake-up per member, not one per pair. Best effort: a lost wake-up costs only
+   * that delay. Under load the token moves at once anyway, and none is sent.
+   */
+  #wakeRing(): void {
+    const ring = this.localView;
+    if (
+      this.#wakeSent || ring.length < 2 || this.tokenState !== TokenState.Hungry ||
+      this.viewState !== ViewState.Agreement || this.left || this.leaving
+    ) return;
+    if (this.#tokenIdleElsewhere()) this.#wakeBackwards();
+  }
+
+  /** This node kept its last token idle, or passed it an idle hold ago or more: the token may rest. */
+  #tokenIdleElsewhere(): boolean {
+    return this.#idleAtLastVisit ||
+      this.#o.now() - this.#passedAt >= this.rounds.eatingMs(this.localView.length);
+  }
+
+  #wakeBackwards(): void {
+    const ring = this.localView;
+    const i = indexOfMember(ring, this.me);
+    if (i < 0 || ring.length < 2) return;
+    this.#wakeSent = true;
+    this.#out.push({
+      type: "sendWake",
+      to: ring[(i + ring.length - 1) % ring.length].id,
+      ringId: this.ringId,
+    });
+  }
+
+  /**
+   * A ring-mate of lineage `ringId` wants the token (see #wakeRing). Kept idle here, it goes on now.
+   * Elsewhere, this node passes it on at once at its next visit, and carries the wake-up on to its
+   * own predecessor unless one already went that way since its last receipt, or it passed the token
+   * on at once a moment ago (the token is then on its way through members this wake-up has passed):
+   * a wake-up stops where the token is, where an earlier one passed, or behind the moving token.
+   */
+  wake(from: string, ringId: string): void {
+    if (ringId !== this.ringId || this.left || indexOfId(this.localView, from) < 0) return;
+    if (this.tokenState === TokenState.Eating) {
+      if (this.token !== undefined && !this.inCritical && !this.#batching) this.#setTimer(0);
+      return;
+    }
+    this.#wakeWanted = true;
+    if (!this.#wakeSent && this.tokenState === TokenState.Hungry && this.#tokenIdleElsewhere()) {
+      this.#wakeBackwards();
+    }
   }
 
   /** Asks for the token for a critical section; a `critical` action follows while it is held. */
@@ -1301,7 +1375,7 @@ export class RingCore {
     this.criticalWanted = true;
     if (this.tokenState === TokenState.Eating && !this.inCritical && this.token !== undefined) {
       this.#setTimer(0);
-    }
+    } else this.#wakeRing();
   }
 
   /** Ends the critical section: the token moves on. */

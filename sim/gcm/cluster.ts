@@ -79,6 +79,8 @@ export interface ClusterOptions {
   listenerFaults?: boolean;
   /** `timing.batchMs` of every node (a member with traffic keeps the token to batch). @default {0} */
   batchMs?: number;
+  /** `timing.eatingMs` of every node (the idle hold; longer ones make members send wake-ups). @default {10} */
+  eatingMs?: number;
 }
 
 /** What {@link Cluster.check} judges. */
@@ -123,12 +125,15 @@ export class Cluster {
     this.rec = new Recorder(this.clock, this.mode);
     this.#gcmOptions = opts.gcm;
     this.batchMs = opts.batchMs ?? 0;
+    this.eatingMs = opts.eatingMs ?? 10;
     const listenerRandom = root.fork();
     this.#listenerFaults = opts.listenerFaults === true ? listenerRandom : undefined;
   }
 
   /** `timing.batchMs` of every node. */
   readonly batchMs: number;
+  /** `timing.eatingMs` of every node. */
+  readonly eatingMs: number;
 
   /** IDs of every node ever created. */
   get ids(): string[] {
@@ -156,7 +161,7 @@ export class Cluster {
       mode: this.mode,
       peers,
       timing: {
-        eatingMs: 10,
+        eatingMs: this.eatingMs,
         batchMs: this.batchMs,
         hungryMs: b * 2 + 60,
         starvingMs: b + 40,
@@ -170,6 +175,13 @@ export class Cluster {
     this.rec.attach(node);
     gcm.start();
     return node;
+  }
+
+  /** Wake-ups the nodes' current incarnations sent (see RingCore.wake). */
+  wakesSent(): number {
+    let n = 0;
+    for (const node of this.nodes.values()) n += node.gcm.metrics().token.wakesSent;
+    return n;
   }
 
   /**

@@ -11,6 +11,7 @@ import { scheduleLog } from "../outcome.ts";
 import { Cluster } from "./cluster.ts";
 import {
   batchMsOf,
+  eatingMsOf,
   finishRun,
   type GcmRunOptions,
   type GcmRunResult,
@@ -45,12 +46,17 @@ export async function runPartitionSeed(
     backend: realBackend(link),
     listenerFaults: opts.listenerFaults ?? listenerFaultsOf(pick),
     batchMs: opts.batchMs ?? batchMsOf(pick),
+    eatingMs: opts.eatingMs ?? eatingMsOf(pick),
   });
   const r = c.faults;
   const { events, log } = scheduleLog(c.clock, opts.verbose);
   const n = r.between(4, 8);
   const ids = Array.from({ length: n }, (_, i) => `n${String(i).padStart(2, "0")}`);
-  log(`boot ${ids.join(",")} mode=${mode} batchMs=${c.batchMs} link=${JSON.stringify(link)}`);
+  log(
+    `boot ${ids.join(",")} mode=${mode} batchMs=${c.batchMs} eatingMs=${c.eatingMs} link=${
+      JSON.stringify(link)
+    }`,
+  );
   await c.boot(ids);
   const violations = (): string[] => c.failures;
 

@@ -20,6 +20,8 @@ export interface GcmRunOptions {
   listenerFaults?: boolean;
   /** `timing.batchMs` of every node. @default {drawn from the seed: 4 ms in 1 of 4 seeds, else 0} */
   batchMs?: number;
+  /** `timing.eatingMs` of every node. @default {drawn from the seed: 40 ms in 1 of 4 seeds, else 10} */
+  eatingMs?: number;
   /** Length of the fault phase in virtual ms. @default {3000} */
   faultMs?: number;
   /** Print the fault schedule as it happens. @default {false} */
@@ -46,6 +48,11 @@ export function batchMsOf(pick: number): number {
   return ((pick >>> 16) & 3) === 0 ? 4 : 0;
 }
 
+/** A seed's default `eatingMs` (more bits of the seed's hash): long idle holds, and wake-ups, in 1 of 4 seeds. */
+export function eatingMsOf(pick: number): number {
+  return ((pick >>> 18) & 3) === 0 ? 40 : 10;
+}
+
 /** Runs one seed. */
 export async function runGcmSeed(seed: number, opts: GcmRunOptions = {}): Promise<GcmRunResult> {
   const pick = (seed * 2654435761) >>> 0;
@@ -64,6 +71,7 @@ export async function runGcmSeed(seed: number, opts: GcmRunOptions = {}): Promis
     backend: opts.net === "fake" ? undefined : realBackend(link),
     listenerFaults: opts.listenerFaults ?? listenerFaultsOf(pick),
     batchMs: opts.batchMs ?? batchMsOf(pick),
+    eatingMs: opts.eatingMs ?? eatingMsOf(pick),
   });
   const r = c.faults;
   const { events, log } = scheduleLog(c.clock, opts.verbose);
@@ -72,7 +80,11 @@ export async function runGcmSeed(seed: number, opts: GcmRunOptions = {}): Promis
   const newId = () => `n${String(nextId++).padStart(2, "0")}`;
   const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push(newId());
-  log(`boot ${ids.join(",")} mode=${mode} batchMs=${c.batchMs} link=${JSON.stringify(link)}`);
+  log(
+    `boot ${ids.join(",")} mode=${mode} batchMs=${c.batchMs} eatingMs=${c.eatingMs} link=${
+      JSON.stringify(link)
+    }`,
+  );
   await c.boot(ids);
   const violations = (): string[] => c.failures;
 
@@ -187,7 +199,7 @@ export async function finishRun(
     violations,
     summary: `${mode}, ${c.nodes.size} nodes${c.throws > 0 ? `, ${c.throws} listener faults` : ""}${
       c.batchMs > 0 ? `, batchMs ${c.batchMs}` : ""
-    }`,
+    }${c.eatingMs !== 10 ? `, eatingMs ${c.eatingMs}` : ""}`,
     events,
     stats: {
       deliveries,
@@ -195,6 +207,7 @@ export async function finishRun(
       listenerFaults: c.throws,
       [`mode ${mode}`]: 1,
       batching: c.batchMs > 0 ? 1 : 0,
+      wakes: c.wakesSent(),
     },
     mode,
     nodes: c.nodes.size,
