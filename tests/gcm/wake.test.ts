@@ -59,6 +59,21 @@ describe("wake-ups", () => {
     expect(r.wakes()).toBeGreaterThan(0);
   });
 
+  it("a critical section in an idle ring starts in milliseconds", async () => {
+    const r = await idleRing();
+    for (let i = 0; i < 4; i++) {
+      await runUntil(r.clock, () => false, 1500);
+      const t0 = r.clock.now();
+      let entered = -1;
+      const done = r.nodes[i].gcm.withToken(() => {
+        entered = r.clock.now();
+      });
+      expect(await runUntil(r.clock, () => entered >= 0, 2000)).toBe(true);
+      await done;
+      expect(entered - t0).toBeLessThan(60);
+    }
+  });
+
   it("sends none while traffic keeps the token moving", async () => {
     const r = await idleRing();
     // Every member multicasts every 2 ms for a second: after the first round the token never rests
