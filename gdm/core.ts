@@ -461,7 +461,8 @@ export class GdmCore {
     if (this.#status === "closed") return;
     this.#refused = false; // a multicast refused in the last view may go in this one
     const me = memberKey(this.#s.nodeId, v.incarnation);
-    if (me !== this.#member || this.#status === "detached") this.#rejoined(me);
+    const rejoined = me !== this.#member || this.#status === "detached";
+    if (rejoined) this.#rejoined(me);
     this.#endTransfers();
     const fv: FollowerView = {
       id: v.id,
@@ -469,15 +470,17 @@ export class GdmCore {
       primary: this.#s.quorum ? v.inQuorum : true,
     };
     this.#handle(this.#follower.install(fv));
-    this.#decideUntilView(fv.primary);
+    // After a rejoin this is not the view that followed the transitional configuration.
+    this.#decideUntilView(fv.primary && !rejoined);
     this.#afterEvent();
   }
 
   /**
-   * Quorum policy, a view after a transitional configuration that left members behind: in a primary
+   * Quorum policy, the view after a transitional configuration that left members behind: in a primary
    * component the movers applied what they delivered, so the operations waiting for it count their
-   * acknowledgements as before; outside one, nobody here can tell whether the primary component keeps
-   * them (the members left behind may have applied them, or not): their outcome is unknown.
+   * acknowledgements as before; outside one (or after a rejoin), nobody here can tell whether the
+   * primary component keeps them (the members left behind may have applied them, or not): their
+   * outcome is unknown.
    */
   #decideUntilView(primary: boolean): void {
     for (const r of [...this.#requests.all()]) {
@@ -897,7 +900,9 @@ export class GdmCore {
       this.#finish(r);
       return;
     }
-    if (this.#s.storage && r.durability !== "memory" && r.outcome.error === undefined) {
+    // With the quorum policy a refusal (a compare that failed) is as much a reading of the primary
+    // component's state as a success: it too is reported only once the members have applied it.
+    if (this.#s.storage && r.durability !== "memory" && (r.outcome.error === undefined || this.#s.quorum)) {
       if (r.op?.acks === true) {
         // Every member of the view that holds the group's data must say its copy is on disk (those
         // that leave the view drop out; one still pulling gets the operation with its snapshot).

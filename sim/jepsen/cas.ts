@@ -4,7 +4,10 @@
  * compare-and-set wrote the version right after the one it expected (no update slipped in between,
  * none was lost), successful ones follow real time (one that finished before another began has the
  * older version), and every failed one had a reason (a newer version existed, written by an
- * operation begun before the failure was reported).
+ * operation begun before the failure was reported; or the version it expected may not have existed
+ * yet: no acknowledged operation wrote it, and a compare-and-set of its writer's node whose outcome is
+ * unknown came before — a write applied on a member cut off from the primary component and seen there,
+ * which the group may take in later, or never).
  * @module
  */
 import type { CompareAndSet, OpHistory, Version } from "../gdm/op_history.ts";
@@ -66,9 +69,16 @@ export function checkCompareAndSet(h: OpHistory, out: Anomaly[]): void {
         }
       }
     }
+    const acknowledged = new Set<string>();
+    for (const c of ops) {
+      if (c.outcome === "ok" && c.version !== undefined) acknowledged.add(versionKey(c.version));
+    }
+    const mayNotExistYet = (f: CompareAndSet): boolean =>
+      f.expected !== null && !acknowledged.has(versionKey(f.expected)) &&
+      ops.some((c) => c.outcome === "info" && nodeOf(c.process) === f.expected![1] && c.invoke < f.invoke);
     for (const f of ops) {
       if (f.outcome !== "fail") continue;
-      const reason = order.some((v) =>
+      const reason = mayNotExistYet(f) || order.some((v) =>
         compareVersions(v.version, f.expected) > 0 &&
         (v.op === undefined || f.complete === undefined || v.op.invoke < f.complete)
       );
@@ -80,4 +90,10 @@ export function checkCompareAndSet(h: OpHistory, out: Anomaly[]): void {
       }
     }
   }
+}
+
+/** The node of a process (`node#incarnation`). */
+function nodeOf(process: string): string {
+  const i = process.lastIndexOf("#");
+  return i < 0 ? process : process.slice(0, i);
 }

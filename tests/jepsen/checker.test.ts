@@ -254,6 +254,49 @@ describe("the Jepsen-style checker", () => {
     expect(kinds(h)).toContain("unjustified failure");
   });
 
+  it("lets a compare-and-set fail against a version only an indeterminate write of its node could have made", () => {
+    const h = consistent();
+    // p3's write is indeterminate (it may never have taken effect); p3 then expected its version.
+    h.ops.push(
+      {
+        f: "cas",
+        process: "p3#1",
+        key: "c",
+        expected: null,
+        value: "x",
+        invoke: 40,
+        complete: 45,
+        outcome: "info",
+      },
+      {
+        f: "cas",
+        process: "p3#1",
+        key: "c",
+        expected: [9, "p3"],
+        value: "y",
+        invoke: 46,
+        complete: 47,
+        outcome: "fail",
+      },
+    );
+    expect(kinds(h)).not.toContain("unjustified failure");
+    // Without the indeterminate write, nothing explains the expectation: reported.
+    const g = consistent();
+    g.ops.push(
+      {
+        f: "cas",
+        process: "p3#1",
+        key: "c",
+        expected: [9, "p3"],
+        value: "y",
+        invoke: 46,
+        complete: 47,
+        outcome: "fail",
+      },
+    );
+    expect(kinds(g)).toContain("unjustified failure");
+  });
+
   it("reports a fencing token granted twice, and one going back", () => {
     const h = consistent();
     Object.assign(op(h, 11), { token: 1 });

@@ -2,7 +2,9 @@
  * Seeds that once failed, each a named regression test: every property the checker knows must hold on
  * each of them. The first four are issue 13's (the GCM before extended virtual synchrony broke all
  * four); GDM seed 584 (with wake-ups in the GCM) had a member alone resolve a lock grant that the
- * primary component never applied, so the same fencing token was granted twice.
+ * primary component never applied, so the same fencing token was granted twice; 11063 and 11498 (the
+ * long run after that fix) a compare-and-set refused, or its write lost, on a member's own unconfirmed
+ * state.
  */
 import { describe, expect, it } from "vitest";
 import { describeFailure } from "../../sim/batch.ts";
@@ -16,6 +18,8 @@ const seeds: Array<[string, SimKindName, number, SimRunOptions]> = [
   ["plain: a live sender never delivers its own message that others delivered", "gcm", 7100016, {}],
   ["partitions: two messages delivered in opposite orders by two members", "partitions", 7100051, {}],
   ["GDM quorum: a grant applied only by the member that left is not reported as granted", "gdm", 584, {}],
+  ["GDM quorum: a compare refused on state the primary never had is not reported as refused", "gdm", 11063, {}],
+  ["GDM quorum: a rejoined member does not settle what its old incarnation applied alone", "gdm", 11498, {}],
 ];
 
 describe("regression seeds", () => {
