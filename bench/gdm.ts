@@ -7,6 +7,7 @@
  *   node --import tsx bench/gdm.ts [--quick] [--ms 3000] [--out bench/results/gdm.json]
  *        [--size BYTES] [--rate N]    one cell only    [--eating-ms 20]  the GCM's idle token hold
  *        [--batch-ms 0]  with traffic, how long a member keeps the token to batch (timing.batchMs)
+ *        [--idle-round-ms 250]  the longest idle round (timing.idleRoundMs)
  *   node --import tsx bench/gdm.ts --durable [--members 4] [--size 1024] [--ms 5000] [--window 256]
  *        durable writes: every member keeps WINDOW writes in flight, each resolving once fsync'd in
  *        its member's journal (group commit); prints writes/s of all members together, latency and
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     out: { type: "string", default: "bench/results/gdm.json" },
     "eating-ms": { type: "string", default: "20" },
     "batch-ms": { type: "string", default: "0" },
+    "idle-round-ms": { type: "string", default: "250" },
     size: { type: "string" },
     rate: { type: "string" },
     durable: { type: "boolean", default: false },
@@ -62,6 +64,8 @@ export interface Cell {
   items: number;
   cpuPct: number;
   cpuPctPerNode: number[];
+  /** Of `cpuPct`, the part spent in the kernel (system calls: sends, receives, wake-ups). */
+  systemCpuPct: number;
   appliedPerS: number;
   /** UDP packets sent per second per node (token passes, multicast data, acks). */
   packetsPerS: number;
@@ -90,6 +94,7 @@ async function durableMain(): Promise<void> {
         ports,
         eatingMs: Number(values["eating-ms"]),
         batchMs: Number(values["batch-ms"]),
+        idleRoundMs: Number(values["idle-round-ms"]),
         dataDir: dir,
         level: values.level === "safe" ? "safe" : "agreed",
       };
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
       ports,
       eatingMs: Number(values["eating-ms"]),
       batchMs: Number(values["batch-ms"]),
+      idleRoundMs: Number(values["idle-round-ms"]),
     };
     children.push(startTs(`m${index}`, "bench/gdm_member.ts", [JSON.stringify(config)]));
   }
@@ -182,6 +188,7 @@ async function main(): Promise<void> {
       items,
       cpuPct: per.reduce((a, b) => a + b, 0) / per.length,
       cpuPctPerNode: per,
+      systemCpuPct: res.reduce((a, r) => a + (r.systemCpuPct as number), 0) / res.length,
       appliedPerS: res.reduce((a, r) => a + (r.applied as number) / ((r.wallMs as number) / 1000), 0) /
         res.length,
       failed: res.reduce((a, r) => a + (r.failed as number), 0),
@@ -192,7 +199,7 @@ async function main(): Promise<void> {
     console.log(
       `${fmtSize(size).padStart(7)} ${String(rate).padStart(6)}/s  cpu ${
         cell.cpuPct.toFixed(2).padStart(6)
-      } %  ` +
+      } % (kernel ${cell.systemCpuPct.toFixed(2)} %)  ` +
         `(${per.map((p) => p.toFixed(2)).join(" / ")})  applied ${cell.appliedPerS.toFixed(0)}/s, ` +
         `token visits ${cell.tokensPerS.toFixed(0)}/s, packets ${
           cell.packetsPerS.toFixed(0)
