@@ -124,6 +124,12 @@ export interface TransportManagerOptions {
    * costs a retransmission timeout. @default {1048576} (1 MiB)
    */
   windowBytes?: number;
+  /**
+   * Congestion window per destination at the start, in packets (1..`windowPackets`): slow start
+   * doubles it every round trip without loss, up to `windowPackets`; losses shrink it (AIMD, as TCP).
+   * @default {10}
+   */
+  initialWindowPackets?: number;
   /** Largest message, in bytes (at most 2^32 − 1). @default {67108864} (64 MiB) */
   maxMessageBytes?: number;
   /** Most messages of one sender under reassembly at once. @default {64} */
@@ -276,6 +282,12 @@ export class TransportManager {
     const retries = positiveInt(options.retries ?? d.retries, "retries", 0, 1000);
     const windowPackets = positiveInt(options.windowPackets ?? 256, "windowPackets", 1, 65_536);
     const windowBytes = positiveInt(options.windowBytes ?? 1024 * 1024, "windowBytes", 1, 2 ** 32);
+    const initialWindowPackets = positiveInt(
+      options.initialWindowPackets ?? Math.min(10, windowPackets),
+      "initialWindowPackets",
+      1,
+      windowPackets,
+    );
     const maxMessageBytes = positiveInt(
       options.maxMessageBytes ?? 64 * 1024 * 1024,
       "maxMessageBytes",
@@ -328,6 +340,7 @@ export class TransportManager {
       packetBytes,
       windowPackets,
       windowBytes,
+      initialWindowPackets,
       retries,
       parallel: mode === "parallel",
       rto,
