@@ -24,7 +24,8 @@
  * - No ordering between different messages: each is handed up as soon as it is complete. (In
  *   practice small messages from one sender arrive in order unless the network reorders them.)
  * - Sliding window per destination, cumulative plus selective acks, Jacobson/Karels retransmission
- *   timeout with Karn's rule and back-off, fast retransmit of holes.
+ *   timeout with Karn's rule and back-off (a timeout resends only the lowest unacknowledged packet),
+ *   fast retransmit of holes, and an AIMD congestion window (`congestion.ts`).
  * - Small messages sent in the same instant share packets (the flush waits for a zero-delay timer).
  * - Several addresses per node, tried in sequence (stay on the first that works, and go back to a
  *   preferred one when its backend reports it usable again) or in parallel;
