@@ -24,7 +24,8 @@
  * - No ordering between different messages: each is handed up as soon as it is complete. (In
  *   practice small messages from one sender arrive in order unless the network reorders them.)
  * - Sliding window per destination, cumulative plus selective acks, Jacobson/Karels retransmission
- *   timeout with Karn's rule and back-off, fast retransmit of holes.
+ *   timeout with Karn's rule and back-off (a timeout resends only the lowest unacknowledged packet),
+ *   fast retransmit of holes, and an AIMD congestion window (`congestion.ts`).
  * - Small messages sent in the same instant share packets (the flush waits for a zero-delay timer).
  * - Several addresses per node, tried in sequence (stay on the first that works, and go back to a
  *   preferred one when its backend reports it usable again) or in parallel;
@@ -124,6 +125,12 @@ export interface TransportManagerOptions {
    * costs a retransmission timeout. @default {1048576} (1 MiB)
    */
   windowBytes?: number;
+  /**
+   * Congestion window per destination at the start, in packets (1..`windowPackets`): slow start
+   * doubles it every round trip without loss, up to `windowPackets`; losses shrink it (AIMD, as TCP).
+   * @default {10}
+   */
+  initialWindowPackets?: number;
   /** Largest message, in bytes (at most 2^32 − 1). @default {67108864} (64 MiB) */
   maxMessageBytes?: number;
   /** Most messages of one sender under reassembly at once. @default {64} */
@@ -276,6 +283,12 @@ export class TransportManager {
     const retries = positiveInt(options.retries ?? d.retries, "retries", 0, 1000);
     const windowPackets = positiveInt(options.windowPackets ?? 256, "windowPackets", 1, 65_536);
     const windowBytes = positiveInt(options.windowBytes ?? 1024 * 1024, "windowBytes", 1, 2 ** 32);
+    const initialWindowPackets = positiveInt(
+      options.initialWindowPackets ?? Math.min(10, windowPackets),
+      "initialWindowPackets",
+      1,
+      windowPackets,
+    );
     const maxMessageBytes = positiveInt(
       options.maxMessageBytes ?? 64 * 1024 * 1024,
       "maxMessageBytes",
@@ -328,6 +341,7 @@ export class TransportManager {
       packetBytes,
       windowPackets,
       windowBytes,
+      initialWindowPackets,
       retries,
       parallel: mode === "parallel",
       rto,

@@ -44,6 +44,9 @@ export interface RtoOptions {
 export class RtoEstimator {
   #srtt = 0;
   #rttvar = 0;
+  /** Fastest and smoothed round trip of {@link RtoEstimator.samplePath} (one sample per ack). */
+  #minRtt = Infinity;
+  #pathRtt = 0;
   #measured = false;
   #rto: number;
   #backoff = 1;
@@ -69,6 +72,16 @@ export class RtoEstimator {
     return this.#measured ? this.#srtt + Math.max(1, 4 * this.#rttvar) : 0;
   }
 
+  /**
+   * Whether packets wait in a queue on the path: the round trip of {@link RtoEstimator.samplePath}
+   * exceeds the fastest one by more than the variation explains (4 × rttvar, and at least a quarter
+   * of the fastest). A loss then is taken as congestion; on a path without a queue it is taken as
+   * noise (a lossy radio link, say), which slowing down would not cure.
+   */
+  get queueing(): boolean {
+    return this.#pathRtt - this.#minRtt > Math.max(4 * this.#rttvar, this.#minRtt / 4);
+  }
+
   /** The current timeout in ms, back-off included. */
   get rto(): number {
     return Math.min(this.#rto * this.#backoff, this.#opts.maxMs);
@@ -89,6 +102,17 @@ export class RtoEstimator {
     // The 1 ms term stands in for the clock granularity G of RFC 6298.
     this.#rto = clamp(this.#srtt + Math.max(1, 4 * this.#rttvar), this.#opts.minMs, this.#opts.maxMs);
     this.#backoff = 1;
+  }
+
+  /**
+   * Feeds the round trip of the packet that most likely triggered an ack (the latest sent that it
+   * covers), for {@link RtoEstimator.queueing}: packets covered only because an earlier ack was lost
+   * would count the wait for the next ack as queueing.
+   */
+  samplePath(rttMs: number): void {
+    const r = Math.max(0, rttMs);
+    if (r < this.#minRtt) this.#minRtt = this.#pathRtt = r;
+    this.#pathRtt += (r - this.#pathRtt) / 8;
   }
 
   /** Doubles the timeout after a timeout expired without progress (up to the ceiling). */

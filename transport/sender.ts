@@ -8,6 +8,17 @@
  * about one window). A packet is built once and resent byte for byte (only `dstInc` is patched), so
  * the receiver deduplicates packets and thereby frames and messages.
  *
+ * How much is in flight is bounded three ways: `windowPackets` (the span from the lowest
+ * unacknowledged packet to the next to send), `windowBytes`, and a congestion window
+ * ({@link CongestionWindow}) of unacknowledged packets that grows while packets are acknowledged and
+ * shrinks on loss, so a sender does not flood a bottleneck that drops what it cannot carry.
+ *
+ * Losses are found from acknowledgements (a packet overtaken by later ones and overdue) and by the
+ * retransmission timer. A timeout resends only the lowest unacknowledged packet, like TCP: what else
+ * was lost shows once that resend is acknowledged (every packet sent before it and still
+ * unacknowledged then is overdue and resent), and what was only slow is acknowledged without a
+ * resend. Each timeout counts as one attempt on the address, so failure detection keeps its timing.
+ *
  * A session (`epoch`) ends when the sender gives up on the node or learns that the node restarted:
  * messages that may have reached the old session are rejected, the packet numbering starts over
  * under a new epoch, and the receiver drops whatever of the old session is still in flight. Epochs
@@ -37,6 +48,7 @@ import {
 import { type RaincoreError } from "../base/errors.ts";
 import { DeliveryFailedError } from "./errors.ts";
 import { RtoEstimator, type RtoOptions } from "./rtt.ts";
+import { CongestionWindow } from "./congestion.ts";
 
 /** One `send()` call on its way. */
 export interface OutMessage {
@@ -82,6 +94,8 @@ export interface SenderHost {
   readonly windowPackets: number;
   /** Most bytes of unacknowledged packets in flight (at least one packet is always allowed). */
   readonly windowBytes: number;
+  /** Congestion window at the start, in packets (slow start grows it towards `windowPackets`). */
+  readonly initialWindowPackets: number;
   /** Resends per address without any progress before the address counts as failed. */
   readonly retries: number;
   /** Whether every transmission goes to all addresses at once. */
@@ -125,12 +139,27 @@ export class PeerSender {
   #inflightHead = 0;
   /** Bytes of the sent, unacknowledged packets: bounded by `windowBytes` (or one packet). */
   #inflightBytes = 0;
+  /** Sent, unacknowledged packets: bounded by the congestion window. */
+  #unacked = 0;
+  readonly #cc: CongestionWindow;
+  /** Latest send time of a packet acknowledged in this session: an unacknowledged one sent before it was overtaken. */
+  #ackedSentAt = -1;
+  /**
+   * After a timeout, until every packet then in flight is acknowledged: the highest seq then in flight
+   * (0 = none; packets up to it are checked for loss on every ack) and the time it fired (-1 = none).
+   */
+  #recoverTo = 0;
+  #timeoutAt = -1;
+  /** Highest seq acknowledged in this session (0 = none). */
+  #highestAcked = 0;
   #addrIndex = 0;
   #attempts = 0;
   /** Sequence mode: no return to a preferred address before this time (set when one timed out). */
   #holdUntil = 0;
   #rto: RtoEstimator;
   #timer: TimerId | undefined;
+  /** Wakes the loss check when an overtaken packet becomes overdue and no ack may come to do it. */
+  #lossTimer: TimerId | undefined;
   #flushTimer: TimerId | undefined;
   // Scratch for planning a packet, reused to avoid allocations on the hot path.
   readonly #planMsgs: OutMessage[] = [];
@@ -145,6 +174,7 @@ export class PeerSender {
     this.#headerBytes = headerSize(host.localId.length, dstId.length);
     this.#frameRoom = Math.min(host.packetBytes, MAX_PACKET_BYTES) - this.#headerBytes - DATA_FIXED_BYTES;
     this.#rto = new RtoEstimator(host.rto);
+    this.#cc = new CongestionWindow(host.initialWindowPackets, host.windowPackets);
     this.#epoch = host.newEpoch();
   }
 
@@ -232,7 +262,11 @@ export class PeerSender {
     if (inflight.length === this.#inflightHead) return;
     const baseSeq = inflight[this.#inflightHead].seq;
     const now = this.#host.clock.now();
-    let progress = false;
+    let newlyAcked = 0;
+    // A packet sent before the last timeout and never resent arrived: the timeout was premature.
+    let spurious = false;
+    // The latest-sent packet this ack covers, sent once: most likely the one that triggered it.
+    let newestSentAt = -1;
     const ack = (from: number, to: number) => {
       const lo = Math.max(from, baseSeq);
       const hi = Math.min(to, this.#nextSeq - 1);
@@ -240,7 +274,9 @@ export class PeerSender {
         const packet = inflight[this.#inflightHead + s - baseSeq];
         if (packet.acked) continue;
         packet.acked = true;
-        progress = true;
+        newlyAcked++;
+        if (packet.sentAt > this.#ackedSentAt) this.#ackedSentAt = packet.sentAt;
+        if (packet.transmissions === 1 && packet.sentAt < this.#timeoutAt) spurious = true;
         // Karn's rule: a retransmitted packet gives no unambiguous round trip. Every other packet
         // is a sample: one per ack would favour the quick packets that trigger acks and make the
         // estimate too low on a path with jitter. Except one acknowledged long after our own
@@ -249,7 +285,10 @@ export class PeerSender {
         // timeout towards that peer to ~700 ms and the next failure detection to 4 s+
         // (fail-over benchmark, a SIGKILL right after a SIGSTOP/SIGCONT of its predecessor).
         const rtt = now - packet.sentAt;
-        if (packet.transmissions === 1 && rtt <= 2 * this.#rto.rto) this.#rto.sample(rtt);
+        if (packet.transmissions === 1 && rtt <= 2 * this.#rto.rto) {
+          this.#rto.sample(rtt);
+          if (packet.sentAt > newestSentAt) newestSentAt = packet.sentAt;
+        }
         this.#settle(packet);
       }
     };
@@ -259,14 +298,23 @@ export class PeerSender {
       ack(ranges[i], ranges[i + 1]);
       highest = ranges[i + 1];
     }
+    if (highest > this.#highestAcked) this.#highestAcked = Math.min(highest, this.#nextSeq - 1);
     while (this.#inflightHead < inflight.length && inflight[this.#inflightHead].acked) {
       this.#inflightHead++;
     }
     this.#compact();
-    if (!progress) return;
+    if (newlyAcked === 0) return;
+    if (newestSentAt >= 0) this.#rto.samplePath(now - newestSentAt);
+    if (spurious) this.#cc.undoTimeout();
+    this.#cc.onAcked(newlyAcked);
+    if (this.#recoverTo !== 0 && this.#baseSeq() > this.#recoverTo) {
+      this.#recoverTo = 0;
+      this.#timeoutAt = -1;
+      this.#cc.settleTimeout();
+    }
     this.#attempts = 0;
     if (this.#addrIndex > 0 && !this.#host.parallel) this.#returnToPreferred(now);
-    this.#fastRetransmit(highest, now);
+    this.#resendLost(now);
     this.#armTimer(true);
     this.#pump();
   }
@@ -280,6 +328,7 @@ export class PeerSender {
     }
     for (let i = this.#queueHead; i < this.#queue.length; i++) failed.add(this.#queue[i]);
     this.#inflight.length = this.#inflightHead = this.#inflightBytes = 0;
+    this.#unacked = 0;
     this.#queue.length = this.#queueHead = 0;
     for (const m of failed) m.outcome(error);
   }
@@ -290,6 +339,7 @@ export class PeerSender {
     }
     // Release the bytes now: an acked packet may sit behind a hole for a while.
     this.#inflightBytes -= packet.bytes.length;
+    this.#unacked--;
     packet.messages = [];
     packet.bytes = EMPTY;
   }
@@ -305,11 +355,13 @@ export class PeerSender {
     while (
       this.#queueHead < this.#queue.length &&
       this.#nextSeq - this.#baseSeq() < limit &&
+      this.#unacked < this.#cc.packets &&
       (this.#inflightBytes === 0 || this.#inflightBytes + host.packetBytes <= host.windowBytes)
     ) {
       const packet = this.#buildPacket();
       this.#inflight.push(packet);
       this.#inflightBytes += packet.bytes.length;
+      this.#unacked++;
       if (!this.#send(packet)) return;
       this.#armTimer(false);
     }
@@ -443,32 +495,42 @@ export class PeerSender {
     this.#rto.resetBackoff();
   }
 
-  #retransmitAll(): boolean {
+  /**
+   * Resends the packets an acknowledgement shows lost: unacknowledged, overdue (older than the loss
+   * delay; this also limits a packet to one resend per such delay, however many acks arrive), and
+   * overtaken — `FAST_RETRANSMIT_GAP` seqs below the highest acknowledged one, or sent before a
+   * packet that was acknowledged (after a timeout, the resend of the lowest packet overtakes every
+   * packet then in flight). Without a measured round trip the gap alone tells a loss from a late ack.
+   * An overtaken packet not yet overdue wakes this check when it is (RACK's reordering timer, RFC
+   * 8985): the acks that would call it may never come, e.g. when the hole fills the window.
+   */
+  #resendLost(now: number): void {
     const inflight = this.#inflight;
-    const epoch = this.#epoch;
-    for (let i = this.#inflightHead; i < inflight.length; i++) {
-      const packet = inflight[i];
-      if (packet.acked) continue;
-      this.#host.countRetransmission();
-      if (!this.#send(packet) || this.#epoch !== epoch) return false;
-    }
-    this.#armTimer(true);
-    return true;
-  }
-
-  #fastRetransmit(highest: number, now: number): void {
-    const inflight = this.#inflight;
+    const highest = this.#highestAcked;
     const lossDelay = this.#rto.lossDelay;
-    // Without a measured round trip there is no telling a loss from a late ack.
-    if (lossDelay <= 0) return;
+    const ackedSentAt = this.#ackedSentAt;
     const epoch = this.#epoch;
+    let wake = Infinity;
     for (let i = this.#inflightHead; i < inflight.length; i++) {
       const packet = inflight[i];
-      if (packet.seq + FAST_RETRANSMIT_GAP > highest) break;
-      // Overtaken and overdue; also at most once per such delay, however many acks arrive.
-      if (packet.acked || now - packet.sentAt < lossDelay) continue;
+      const gapped = packet.seq + FAST_RETRANSMIT_GAP <= highest;
+      if (!gapped && packet.seq > this.#recoverTo) break;
+      if (packet.acked || !(packet.sentAt < ackedSentAt || (gapped && lossDelay > 0))) continue;
+      const due = packet.sentAt + lossDelay;
+      if (now < due) {
+        if (due < wake) wake = due;
+        continue;
+      }
+      // A loss while packets queue on the path is congestion: send less (once per episode).
+      if (this.#rto.queueing) this.#cc.onLoss(packet.seq, this.#nextSeq - 1);
       this.#host.countRetransmission();
       if (!this.#send(packet) || this.#epoch !== epoch) return;
+    }
+    if (wake !== Infinity && this.#lossTimer === undefined) {
+      this.#lossTimer = this.#host.clock.setTimer(wake - now, () => {
+        this.#lossTimer = undefined;
+        this.#resendLost(this.#host.clock.now());
+      });
     }
   }
 
@@ -486,7 +548,14 @@ export class PeerSender {
       this.#holdUntil = this.#host.clock.now() + this.#host.rto.maxMs * (this.#host.retries + 1);
       this.#nextAddress();
     }
-    if (this.#retransmitAll()) this.#armTimer(true);
+    // Only the lowest unacknowledged packet: its acknowledgement tells which of the others were
+    // lost (#resendLost) and which were only late.
+    const highestSent = this.#nextSeq - 1;
+    this.#cc.onTimeout(highestSent);
+    this.#recoverTo = highestSent;
+    this.#timeoutAt = this.#host.clock.now();
+    this.#host.countRetransmission();
+    if (this.#send(this.#inflight[this.#inflightHead])) this.#armTimer(true);
   }
 
   #armTimer(restart: boolean): void {
@@ -505,9 +574,17 @@ export class PeerSender {
 
   #cancelTimers(): void {
     const clock = this.#host.clock;
-    if (this.#timer !== undefined) clock.clearTimer(this.#timer);
     if (this.#flushTimer !== undefined) clock.clearTimer(this.#flushTimer);
-    this.#timer = this.#flushTimer = undefined;
+    this.#flushTimer = undefined;
+    this.#cancelLossTimers();
+  }
+
+  /** Stops the retransmission timer and the loss check's. */
+  #cancelLossTimers(): void {
+    const clock = this.#host.clock;
+    if (this.#timer !== undefined) clock.clearTimer(this.#timer);
+    if (this.#lossTimer !== undefined) clock.clearTimer(this.#lossTimer);
+    this.#timer = this.#lossTimer = undefined;
   }
 
   /**
@@ -535,6 +612,10 @@ export class PeerSender {
     this.#queueHead = 0;
     for (const m of kept) queue.push(m);
     this.#inflight.length = this.#inflightHead = this.#inflightBytes = 0;
+    this.#unacked = 0;
+    this.#ackedSentAt = this.#timeoutAt = -1;
+    this.#recoverTo = this.#highestAcked = 0;
+    this.#cc.restartNumbering();
     this.#epoch = this.#host.newEpoch();
     this.#nextSeq = 1;
     this.#nextMsgId = 1;
@@ -542,8 +623,7 @@ export class PeerSender {
     this.#attempts = 0;
     this.#holdUntil = 0;
     this.#rto.resetBackoff();
-    if (this.#timer !== undefined) this.#host.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
+    this.#cancelLossTimers();
     for (const m of failed) {
       if (m.packed && m.unacked === 0) continue; // fully acknowledged already: it was resolved
       m.outcome(new DeliveryFailedError(this.#nodeId, m.channel, detail));

@@ -228,3 +228,92 @@ describe("SimNetwork", () => {
     expect(a.closed).toBe(true);
   });
 });
+
+describe("SimNetwork bottleneck (bandwidth and a drop-tail queue)", () => {
+  /** A network with transports a and b (b receives), and a burst sender from a to b. */
+  function bottleneck(link: Partial<LinkOptions>, random = new Random(1)) {
+    const clock = new VirtualClock();
+    const net = new SimNetwork({ clock, random, link });
+    const a = net.createTransport("mem://a");
+    net.createTransport("mem://b").onPacket(() => {});
+    /** Sends `count` packets of `size` bytes at once; returns arrival times and drop reasons. */
+    const burst = (count: number, size: number) => {
+      const arrivals: number[] = [];
+      const drops: string[] = [];
+      net.onEvent((e) => {
+        if (e.type === "deliver") arrivals.push(e.at);
+        if (e.type === "drop") drops.push(e.reason ?? "");
+      });
+      for (let i = 0; i < count; i++) a.send("mem://b", new Uint8Array(size));
+      clock.runUntil(() => false, 10_000);
+      return { arrivals, drops };
+    };
+    return { clock, net, a, burst };
+  }
+
+  it("spaces packets by their size over the bandwidth, on top of the link delay", () => {
+    const { burst } = bottleneck({ bandwidth: 100, delayMs: { min: 10, max: 10 } });
+    const { arrivals, drops } = burst(5, 200); // 2 ms each
+    expect(drops).toEqual([]);
+    expect(arrivals).toEqual([12, 14, 16, 18, 20]);
+  });
+
+  it("drops what finds the queue full, and takes packets again once it drained", () => {
+    const { clock, net, burst } = bottleneck({ bandwidth: 100, queuePackets: 3 });
+    const first = burst(5, 100);
+    expect(first.arrivals).toEqual([1, 2, 3]);
+    expect(first.drops).toEqual(["queue", "queue"]);
+    expect(net.stats).toEqual({ sent: 5, delivered: 3, dropped: 2, duplicated: 0 });
+    const start = clock.now();
+    const second = burst(2, 100);
+    expect(second.arrivals).toEqual([start + 1, start + 2]);
+    expect(second.drops).toEqual([]);
+  });
+
+  it("paces a sender that keeps the queue busy to the bandwidth exactly", () => {
+    const { clock, net, a } = bottleneck({ bandwidth: 1000, queuePackets: 4 });
+    let inFirstSecond = 0;
+    net.onEvent((e) => {
+      if (e.type === "deliver" && e.at <= 1000) inFirstSecond++;
+    });
+    // 1,000-byte packets every 0.5 ms: twice what the link carries (one per ms).
+    for (let i = 0; i < 2000; i++) clock.setTimer(i / 2, () => a.send("mem://b", new Uint8Array(1000)));
+    clock.runUntil(() => false, 2000);
+    expect(inFirstSecond).toBe(1000); // the link never idles
+    expect(net.stats.delivered).toBe(1000 + 3); // and the three queued behind the last one follow
+    expect(net.stats.delivered + net.stats.dropped).toBe(2000);
+  });
+
+  it("is one queue per direction of each link, set per link or by default", () => {
+    const { clock, net } = setup(1);
+    net.setLink("mem://a", "mem://b", { bandwidth: 10 });
+    const a = net.createTransport("mem://a");
+    const b = net.createTransport("mem://b");
+    const at: Record<string, number[]> = { a: [], b: [] };
+    a.onPacket(() => at.a.push(clock.now()));
+    b.onPacket(() => at.b.push(clock.now()));
+    for (let i = 0; i < 3; i++) {
+      a.send("mem://b", new Uint8Array(100));
+      b.send("mem://a", new Uint8Array(100));
+    }
+    clock.runUntil(() => false, 1000);
+    expect(at.b).toEqual([10, 20, 30]);
+    expect(at.a).toEqual([0, 0, 0]);
+  });
+
+  it("draws nothing from the random source, so a seeded run without a bottleneck replays unchanged", () => {
+    const random = new Random(5);
+    const { burst } = bottleneck({ bandwidth: 50, queuePackets: 2, delayMs: { min: 3, max: 3 } }, random);
+    const { arrivals } = burst(4, 100);
+    expect(arrivals).toEqual([5, 7]);
+    expect(random.next()).toBe(new Random(5).next());
+  });
+
+  it("rejects a bad bandwidth or queue size", () => {
+    const net = new SimNetwork();
+    expect(() => net.setDefaultLink({ bandwidth: -1 })).toThrow(RangeError);
+    expect(() => net.setDefaultLink({ bandwidth: Infinity })).toThrow(RangeError);
+    expect(() => net.setDefaultLink({ queuePackets: 0 })).toThrow(RangeError);
+    expect(() => net.setDefaultLink({ queuePackets: 1.5 })).toThrow(RangeError);
+  });
+});

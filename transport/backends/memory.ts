@@ -2,7 +2,8 @@
  * The memory backend and the simulated network it lives on. A {@link SimNetwork} connects any
  * number of {@link MemoryTransport}s by address (`mem://a`, `mem://b`, …) and decides, from a seeded
  * {@link Random}, what happens to every packet: lost, delayed, duplicated, reordered, held up by a
- * delay spike, or blocked by a cut link or a partition. Every delivery is a `clock.setTimer`
+ * delay spike, or blocked by a cut link or a partition. A link may also be a bottleneck: limited
+ * bandwidth behind a bounded queue that drops what overflows it (drop-tail), as a router does. Every delivery is a `clock.setTimer`
  * callback, so under a {@link VirtualClock} a whole run is a pure function of the seed and replays
  * exactly. With a {@link SystemClock} (the default) the same network is an ordinary in-process
  * backend, e.g. for the transport compliance suite.
@@ -41,6 +42,18 @@ export interface LinkOptions {
   spikeChance?: number;
   /** Length of a delay spike, in ms. @default {200} */
   spikeMs?: number;
+  /**
+   * Bandwidth of the link in bytes per ms (1 byte/ms = 1 kB/s; 10,000 = 10 MB/s), or 0 for none
+   * (every packet leaves at once). With a bandwidth the link sends one packet at a time, each taking
+   * `size / bandwidth` ms, and packets waiting their turn queue up to `queuePackets`; a packet that
+   * finds the queue full is dropped (reason `"queue"`). The delays above come on top. Decided by the
+   * clock alone, not by the random source. @default {0}
+   */
+  bandwidth?: number;
+  /**
+   * Most packets queued on a link with a `bandwidth`, the one being sent included. @default {64}
+   */
+  queuePackets?: number;
 }
 
 /** Counters over the whole network since it was created. */
@@ -49,7 +62,7 @@ export interface SimNetworkStats {
   sent: number;
   /** Packets handed to a receiver's packet handler (duplicates included). */
   delivered: number;
-  /** Packets lost, blocked by a cut or partition, or without a live receiver on arrival. */
+  /** Packets lost, dropped by a full bottleneck queue, blocked by a cut or partition, or without a live receiver on arrival. */
   dropped: number;
   /** Extra copies created by the `duplicate` probability. */
   duplicated: number;
@@ -67,7 +80,7 @@ export interface SimNetworkEvent {
   to: string;
   /** Packet length in bytes. */
   size: number;
-  /** Why a packet was dropped: `"loss"`, `"blocked"`, `"no-receiver"`. */
+  /** Why a packet was dropped: `"loss"`, `"queue"` (bottleneck full), `"blocked"`, `"no-receiver"`. */
   reason?: string;
 }
 
@@ -96,6 +109,8 @@ const DEFAULT_LINK: Readonly<Required<LinkOptions>> = {
   reorder: 0,
   spikeChance: 0,
   spikeMs: 200,
+  bandwidth: 0,
+  queuePackets: 64,
 };
 
 function linkKey(from: string, to: string): string {
@@ -121,6 +136,8 @@ export class SimNetwork {
   readonly #reportUnreachable: boolean;
   #defaultLink: Required<LinkOptions>;
   readonly #links = new Map<string, Required<LinkOptions>>();
+  /** Per bottleneck link: the times its queued packets finish leaving, in order. */
+  readonly #queues = new Map<string, number[]>();
   readonly #cuts = new Set<string>();
   /** Group index per address while a partition is in force; `undefined` = fully connected. */
   #groups: Map<string, number> | undefined;
@@ -227,16 +244,39 @@ export class SimNetwork {
     this.stats.sent++;
     this.#emit("send", source, to, packet.length);
     if (!this.canPass(source, to)) return this.#drop(source, to, packet.length, "blocked");
-    const link = this.#links.get(linkKey(source, to)) ?? this.#defaultLink;
+    const key = linkKey(source, to);
+    const link = this.#links.get(key) ?? this.#defaultLink;
+    let queued = 0;
+    if (link.bandwidth > 0) {
+      queued = this.#enqueue(key, link, packet.length);
+      if (queued < 0) return this.#drop(source, to, packet.length, "queue");
+    }
     const random = this.random;
     if (random.chance(link.loss)) return this.#drop(source, to, packet.length, "loss");
     // Copy once: the sender may reuse its buffer as soon as send() returns.
     const copy = packet.slice();
-    this.#schedule(source, to, copy, link);
+    this.#schedule(source, to, copy, link, queued);
     if (random.chance(link.duplicate)) {
       this.stats.duplicated++;
-      this.#schedule(source, to, copy.slice(), link);
+      this.#schedule(source, to, copy.slice(), link, queued);
     }
+  }
+
+  /**
+   * Puts a packet of `size` bytes into the bottleneck queue of link `key`: returns how long it
+   * takes to leave (waiting plus its own transmission), in ms, or -1 when the queue is full.
+   */
+  #enqueue(key: string, link: Required<LinkOptions>, size: number): number {
+    const now = this.clock.now();
+    let queue = this.#queues.get(key);
+    if (queue === undefined) this.#queues.set(key, queue = []);
+    let gone = 0;
+    while (gone < queue.length && queue[gone] <= now) gone++;
+    if (gone > 0) queue.splice(0, gone);
+    if (queue.length >= link.queuePackets) return -1;
+    const leaves = Math.max(now, queue.length > 0 ? queue[queue.length - 1] : now) + size / link.bandwidth;
+    queue.push(leaves);
+    return leaves - now;
   }
 
   /** @internal Called by {@link MemoryTransport.isUnreachable}. */
@@ -249,10 +289,10 @@ export class SimNetwork {
     if (this.#live.get(transport.address) === transport) this.#live.delete(transport.address);
   }
 
-  #schedule(from: string, to: string, packet: Uint8Array, link: Required<LinkOptions>): void {
+  #schedule(from: string, to: string, packet: Uint8Array, link: Required<LinkOptions>, queued: number): void {
     const random = this.random;
     const { min, max } = link.delayMs;
-    let delay = min + (max > min ? random.next() * (max - min) : 0);
+    let delay = queued + min + (max > min ? random.next() * (max - min) : 0);
     if (random.chance(link.reorder)) delay += random.next() * (2 * max + 1);
     if (random.chance(link.spikeChance)) delay += link.spikeMs;
     this.clock.setTimer(delay, () => {
@@ -361,6 +401,8 @@ function mergeLink(base: Required<LinkOptions>, opts: Partial<LinkOptions>): Req
     reorder: opts.reorder ?? base.reorder,
     spikeChance: opts.spikeChance ?? base.spikeChance,
     spikeMs: opts.spikeMs ?? base.spikeMs,
+    bandwidth: opts.bandwidth ?? base.bandwidth,
+    queuePackets: opts.queuePackets ?? base.queuePackets,
   };
   for (const p of [merged.loss, merged.duplicate, merged.reorder, merged.spikeChance]) {
     if (!(p >= 0 && p <= 1)) throw new RangeError("link probabilities must be in [0, 1]");
@@ -369,5 +411,11 @@ function mergeLink(base: Required<LinkOptions>, opts: Partial<LinkOptions>): Req
     throw new RangeError("'delayMs' needs 0 ≤ min ≤ max");
   }
   if (!(merged.spikeMs >= 0)) throw new RangeError("'spikeMs' must be ≥ 0");
+  if (!(merged.bandwidth >= 0 && merged.bandwidth < Infinity)) {
+    throw new RangeError("'bandwidth' must be a finite number ≥ 0");
+  }
+  if (!(Number.isInteger(merged.queuePackets) && merged.queuePackets >= 1)) {
+    throw new RangeError("'queuePackets' must be an integer ≥ 1");
+  }
   return merged;
 }
