@@ -4,10 +4,13 @@
  * compare-and-set wrote the version right after the one it expected (no update slipped in between,
  * none was lost), successful ones follow real time (one that finished before another began has the
  * older version), and every failed one had a reason (a newer version existed, written by an
- * operation begun before the failure was reported; or the version it expected may not have existed
- * yet: no acknowledged operation wrote it, and a compare-and-set of its writer's node whose outcome is
- * unknown came before — a write applied on a member cut off from the primary component and seen there,
- * which the group may take in later, or never).
+ * operation begun before the failure was reported). A version that only an expectation shows, or that
+ * no acknowledged operation wrote, when a compare-and-set of its writer's node whose outcome is unknown
+ * came before, may never have been the group's (or not yet): the member read its own write before the
+ * group confirmed it — a member cut off from the primary component, a whole-cluster crash — and the
+ * group lost it or took it in later. Unless a compare that expected it succeeded (proof it was the
+ * group's), such a version neither comes between two others nor has to exist for a compare against it
+ * to fail.
  * @module
  */
 import type { CompareAndSet, OpHistory, Version } from "../gdm/op_history.ts";
@@ -38,9 +41,17 @@ export function checkCompareAndSet(h: OpHistory, out: Anomaly[]): void {
       if (s.version === undefined || s.version === null || versions.has(versionKey(s.version))) continue;
       versions.set(versionKey(s.version), { version: s.version, op: ops.find((c) => c.value === s.value) });
     }
-    // What a compare-and-set expected was read too: that version existed (its writer may be unknown).
+    // What a compare-and-set expected was read too: that version existed (its writer may be unknown) —
+    // unless nothing else shows it and a write of its node with an unknown outcome came before: then
+    // the reading member may have seen its own write before the group confirmed it, and the group may
+    // have lost it (a member cut off, a whole-cluster crash) or take it in later.
+    const maybeUnconfirmed = (c: CompareAndSet): boolean =>
+      c.expected !== null &&
+      ops.some((w) => w.outcome === "info" && nodeOf(w.process) === c.expected![1] && w.invoke < c.invoke);
     for (const c of ops) {
-      if (c.expected !== null && !versions.has(versionKey(c.expected))) {
+      // A compare that succeeded proves its version was the group's.
+      if (c.expected === null || versions.has(versionKey(c.expected))) continue;
+      if (c.outcome === "ok" || !maybeUnconfirmed(c)) {
         versions.set(versionKey(c.expected), { version: c.expected });
       }
     }
@@ -69,16 +80,19 @@ export function checkCompareAndSet(h: OpHistory, out: Anomaly[]): void {
         }
       }
     }
+    const known = new Set(order.map((v) => versionKey(v.version)));
     const acknowledged = new Set<string>();
     for (const c of ops) {
       if (c.outcome === "ok" && c.version !== undefined) acknowledged.add(versionKey(c.version));
     }
-    const mayNotExistYet = (f: CompareAndSet): boolean =>
-      f.expected !== null && !acknowledged.has(versionKey(f.expected)) &&
-      ops.some((c) => c.outcome === "info" && nodeOf(c.process) === f.expected![1] && c.invoke < f.invoke);
     for (const f of ops) {
       if (f.outcome !== "fail") continue;
-      const reason = mayNotExistYet(f) || order.some((v) =>
+      // Expecting a version that may never have been the group's, or not yet (taken in later), the
+      // compare may fail.
+      const unconfirmed = f.expected !== null &&
+        (!known.has(versionKey(f.expected)) ||
+          (!acknowledged.has(versionKey(f.expected)) && maybeUnconfirmed(f)));
+      const reason = unconfirmed || order.some((v) =>
         compareVersions(v.version, f.expected) > 0 &&
         (v.op === undefined || f.complete === undefined || v.op.invoke < f.complete)
       );

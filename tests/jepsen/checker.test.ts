@@ -297,6 +297,61 @@ describe("the Jepsen-style checker", () => {
     expect(kinds(g)).toContain("unjustified failure");
   });
 
+  it("does not put a version only its indeterminate writer's node saw between two others", () => {
+    const h = consistent();
+    // p3 read its own indeterminate write (v9.p3) and expected it; the group lost it: p4's compare
+    // from the latest version is no lost update. Had a compare expecting v9.p3 succeeded, it would be.
+    const latest = [4, "p2"] as const;
+    for (const f of h.final) f.registers.c = { value: "z", version: [10, "p4"] };
+    h.ops.push(
+      {
+        f: "cas",
+        process: "p3#1",
+        key: "c",
+        expected: latest,
+        value: "x",
+        invoke: 40,
+        complete: 45,
+        outcome: "info",
+      },
+      {
+        f: "cas",
+        process: "p3#1",
+        key: "c",
+        expected: [9, "p3"],
+        value: "y",
+        invoke: 46,
+        complete: 47,
+        outcome: "info",
+      },
+      {
+        f: "cas",
+        process: "p4#1",
+        key: "c",
+        expected: latest,
+        value: "z",
+        invoke: 50,
+        complete: 51,
+        outcome: "ok",
+        version: [10, "p4"],
+      },
+    );
+    expect(kinds(h)).not.toContain("lost update");
+    const g = structuredClone(h);
+    g.ops.push({
+      f: "cas",
+      process: "p3#1",
+      key: "c",
+      expected: [9, "p3"],
+      value: "w",
+      invoke: 48,
+      complete: 49,
+      outcome: "ok",
+      version: [9.5, "p3"],
+    });
+    expect(kinds(g)).toContain("lost update");
+  });
+
   it("reports a fencing token granted twice, and one going back", () => {
     const h = consistent();
     Object.assign(op(h, 11), { token: 1 });

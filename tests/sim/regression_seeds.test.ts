@@ -3,8 +3,9 @@
  * each of them. The first four are issue 13's (the GCM before extended virtual synchrony broke all
  * four); GDM seed 584 (with wake-ups in the GCM) had a member alone resolve a lock grant that the
  * primary component never applied, so the same fencing token was granted twice; 11063 and 11498 (the
- * long run after that fix) a compare-and-set refused, or its write lost, on a member's own unconfirmed
- * state.
+ * long run after that fix) and 4270 (after the Transport Manager's congestion control) a compare-and-set
+ * against a member's own unconfirmed write: refused on it (a GDM fault, fixed) or judged by the checker as if
+ * the group had had it (a checker fault, fixed).
  */
 import { describe, expect, it } from "vitest";
 import { describeFailure } from "../../sim/batch.ts";
@@ -18,8 +19,19 @@ const seeds: Array<[string, SimKindName, number, SimRunOptions]> = [
   ["plain: a live sender never delivers its own message that others delivered", "gcm", 7100016, {}],
   ["partitions: two messages delivered in opposite orders by two members", "partitions", 7100051, {}],
   ["GDM quorum: a grant applied only by the member that left is not reported as granted", "gdm", 584, {}],
-  ["GDM quorum: a compare refused on state the primary never had is not reported as refused", "gdm", 11063, {}],
-  ["GDM quorum: a rejoined member does not settle what its old incarnation applied alone", "gdm", 11498, {}],
+  [
+    "GDM quorum: a compare refused on state the primary never had is not reported as refused",
+    "gdm",
+    11063,
+    {},
+  ],
+  ["GDM quorum: a write taken in after a compare that expected it failed is no anomaly", "gdm", 11498, {}],
+  [
+    "GDM quorum: a member's read of its own write lost in a whole-cluster crash is no lost update",
+    "gdm",
+    4270,
+    {},
+  ],
 ];
 
 describe("regression seeds", () => {
