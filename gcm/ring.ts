@@ -121,6 +121,13 @@ export type RingAction =
   | { type: "critical" }
   | { type: "left" };
 
+/**
+ * Shortest idle hold for which a member wakes the token: below it the token is back within a few
+ * milliseconds anyway and a wake-up only adds work (4 processes paced at 1,000 messages a second each
+ * with a 1 ms hold, alternating runs: latency p50 1.19 and 1.43 ms without wake-ups, 1.36 and 1.56 with).
+ */
+const WAKE_MIN_IDLE_HOLD_MS = 5;
+
 /** The Group Communication Manager's token-ring core. */
 export class RingCore {
   /** This process: node ID and incarnation. */
@@ -1326,7 +1333,8 @@ export class RingCore {
   #wakeRing(): void {
     const ring = this.localView;
     if (
-      this.#wakeSent || ring.length < 2 || this.tokenState !== TokenState.Hungry ||
+      this.#wakeSent || ring.length < 2 || this.rounds.eatingMs(ring.length) < WAKE_MIN_IDLE_HOLD_MS ||
+      this.tokenState !== TokenState.Hungry ||
       this.viewState !== ViewState.Agreement || this.left || this.leaving
     ) return;
     if (this.#tokenIdleElsewhere()) this.#wakeBackwards();
