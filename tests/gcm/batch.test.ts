@@ -4,31 +4,20 @@
  * backlog fills half a visit's budget. The rule against the Hungry timeout is checked.
  */
 import { describe, expect, it } from "vitest";
-import { VirtualClock } from "../../base/clock.ts";
-import { Random } from "../../base/random.ts";
-import { createNode, type GcmNode, resolveTiming, TimingError } from "../../gcm/mod.ts";
-import { SimNetwork } from "../../transport/backends/memory.ts";
+import { resolveTiming, TimingError } from "../../gcm/mod.ts";
+import { simRing } from "../helpers/sim_ring.ts";
 import { runUntil } from "../transport/_helpers.ts";
 
 /** Three members on a simulated network; `delivered[i]` is member i's delivery order. */
 async function ring(batchMs: number) {
-  const clock = new VirtualClock();
-  const net = new SimNetwork({ clock, random: new Random(5), link: { delayMs: { min: 1, max: 2 } } });
-  const ids = ["a", "b", "c"];
-  const peers = Object.fromEntries(ids.map((id) => [id, [`mem://${id}`]]));
-  const nodes: GcmNode[] = ids.map((id) =>
-    createNode({
-      id,
-      transports: [net.createTransport(`mem://${id}`)],
-      peers,
-      clock,
-      timing: { rtoInitialMs: 20, batchMs, hungryMs: 3000 },
-    })
+  const { clock, nodes } = await simRing(
+    ["a", "b", "c"],
+    { rtoInitialMs: 20, batchMs, hungryMs: 3000 },
+    5,
+    10_000,
   );
   const delivered = nodes.map(() => [] as string[]);
   nodes.forEach((n, i) => n.gcm.on("deliver", (m) => delivered[i].push(`${m.from}#${m.seq}`)));
-  const together = () => nodes.every((n) => n.gcm.agreed && n.gcm.view.members.length === 3);
-  expect(await runUntil(clock, together, 10_000)).toBe(true);
   return { clock, nodes, delivered };
 }
 

@@ -4,35 +4,24 @@
  * spell by a round of holds; under load the token moves anyway and no wake-up is sent.
  */
 import { describe, expect, it } from "vitest";
-import { VirtualClock } from "../../base/clock.ts";
 import { DecodeError } from "../../base/errors.ts";
 import { Random } from "../../base/random.ts";
 import { decode, encodeWake, KIND_WAKE } from "../../gcm/codec.ts";
-import { createNode, type GcmNode } from "../../gcm/mod.ts";
-import { SimNetwork } from "../../transport/backends/memory.ts";
+import { simRing } from "../helpers/sim_ring.ts";
 import { runUntil } from "../transport/_helpers.ts";
 
 const EATING_MS = 200;
 
 /** Four members that keep an idle token 200 ms each (an idle round of 800 ms). */
 async function idleRing() {
-  const clock = new VirtualClock();
-  const net = new SimNetwork({ clock, random: new Random(9), link: { delayMs: { min: 1, max: 2 } } });
-  const ids = ["a", "b", "c", "d"];
-  const peers = Object.fromEntries(ids.map((id) => [id, [`mem://${id}`]]));
-  const nodes: GcmNode[] = ids.map((id) =>
-    createNode({
-      id,
-      transports: [net.createTransport(`mem://${id}`)],
-      peers,
-      clock,
-      timing: { rtoInitialMs: 20, eatingMs: EATING_MS, idleRoundMs: 4 * EATING_MS, hungryMs: 3000 },
-    })
-  );
+  const { clock, nodes } = await simRing(["a", "b", "c", "d"], {
+    rtoInitialMs: 20,
+    eatingMs: EATING_MS,
+    idleRoundMs: 4 * EATING_MS,
+    hungryMs: 3000,
+  }, 9);
   const delivered = nodes.map(() => 0);
   nodes.forEach((n, i) => n.gcm.on("deliver", () => delivered[i]++));
-  const together = () => nodes.every((n) => n.gcm.agreed && n.gcm.view.members.length === 4);
-  expect(await runUntil(clock, together, 20_000)).toBe(true);
   const wakes = () => nodes.reduce((s, n) => s + n.metrics().token.wakesSent, 0);
   return { clock, nodes, delivered, wakes };
 }
