@@ -64,7 +64,7 @@ describe("FileStorage durability, at the system calls", () => {
     // replaced by what they were opened for.
     const names = new Map<string, string>();
     const seen: string[] = [];
-    for (const line of readFileSync(trace, "utf8").split("\n")) {
+    for (const line of joinInterrupted(readFileSync(trace, "utf8").split("\n"))) {
       const open = /openat\(AT_FDCWD, "([^"]+)", [^)]*\) = (\d+)/.exec(line);
       if (open !== null) {
         const what = open[1] === dir
@@ -98,3 +98,27 @@ describe("FileStorage durability, at the system calls", () => {
     ]);
   }, 90_000);
 });
+
+/**
+ * strace -f splits a call that another thread interrupts into `PID call(args <unfinished ...>` and, later,
+ * `PID <... call resumed>rest`; joined here into one line per call (a split fdatasync was missed before).
+ */
+function joinInterrupted(lines: readonly string[]): string[] {
+  const pending = new Map<string, string>();
+  const out: string[] = [];
+  for (const line of lines) {
+    const unfinished = /^(\d+)\s+(.*) <unfinished \.\.\.>$/.exec(line);
+    if (unfinished !== null) {
+      pending.set(unfinished[1], `${unfinished[1]} ${unfinished[2]}`);
+      continue;
+    }
+    const resumed = /^(\d+)\s+<\.\.\. \w+ resumed>(.*)$/.exec(line);
+    if (resumed !== null && pending.has(resumed[1])) {
+      out.push(pending.get(resumed[1]) + resumed[2]);
+      pending.delete(resumed[1]);
+      continue;
+    }
+    out.push(line);
+  }
+  return out;
+}
