@@ -662,7 +662,7 @@ export class RingCore {
       // failure; a node left alone by a graceful leave of its last peer stayed in Chaos forever —
       // sim seed 18 .)
       this.#visit(t);
-      this.localView = t.nodelist;
+      this.#setLocalView(t.nodelist);
       this.#sentInTransition = (t.flags & TOKEN_FLAG_TRANSITION) !== 0; // its pass to itself is a round
     }
     if (this.leaving) {
@@ -755,7 +755,7 @@ export class RingCore {
     if (this.#sentInTransition) this.multicast.transition(t);
     this.lastToken = t;
     this.lastTokenSeq = t.seq;
-    this.localView = t.nodelist;
+    this.#setLocalView(t.nodelist);
     this.token = undefined;
     this.tokenState = TokenState.Hungry;
     this.#out.push({ type: "sendToken", to: t.nodelist[destIdx].id, token: t });
@@ -792,7 +792,7 @@ export class RingCore {
     if (t.nodelist.length === 1) {
       // "nodelist contains only one node, self": commit {self}, keep the token.
       this.lastToken = t;
-      this.localView = t.nodelist;
+      this.#setLocalView(t.nodelist);
       this.#becomeLone(t); // FIX-4: a lone node has a lineage of its own (the fork above)
       return;
     }
@@ -814,7 +814,7 @@ export class RingCore {
     t.rsv = 0;
     this.token = t;
     this.tokenState = TokenState.Eating;
-    this.localView = t.nodelist;
+    this.#setLocalView(t.nodelist);
     this.newNodes = [];
     // A lone ring is a view of its own (in every mode): the node finishes its old view alone (the
     // transitional configuration is itself) and orders its messages on this token from here.
@@ -1452,6 +1452,18 @@ export class RingCore {
     this.#joinGen++;
     this.#out.push({ type: "joinTimer", gen: this.#joinGen, delayMs: -1 });
     this.#out.push({ type: "left" });
+  }
+
+  /**
+   * Records the nodelist this node last sent (or holds alone). Rounds of a membership change count for
+   * one nodelist only: a node that changed the nodelist starts counting again. (Partition seed 10109,
+   * two-phase: the lowest member had counted two rounds of a ring of two, then added five members
+   * and committed after one round of the seven — before a message one of them retransmitted in that
+   * round had reached all of them, which it then delivered as safe in the transitional configuration.)
+   */
+  #setLocalView(list: Member[]): void {
+    if (!sameList(list, this.localView)) this.#roundsDone = 0;
+    this.localView = list;
   }
 
   #setTimer(delayMs: number): void {

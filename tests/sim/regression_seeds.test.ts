@@ -5,7 +5,8 @@
  * primary component never applied, so the same fencing token was granted twice; 11063 and 11498 (the
  * long run after that fix) and 4270 (after the Transport Manager's congestion control) a compare-and-set
  * against a member's own unconfirmed write: refused on it (a GDM fault, fixed) or judged by the checker as if
- * the group had had it (a checker fault, fixed).
+ * the group had had it (a checker fault, fixed); partition seed 10109 (the 20,000-seed run after that) a
+ * two-phase commit after one round of a nodelist its lowest member had just grown.
  */
 import { describe, expect, it } from "vitest";
 import { describeFailure } from "../../sim/batch.ts";
@@ -30,6 +31,12 @@ const seeds: Array<[string, SimKindName, number, SimRunOptions]> = [
     "GDM quorum: a member's read of its own write lost in a whole-cluster crash is no lost update",
     "gdm",
     4270,
+    {},
+  ],
+  [
+    "two-phase: a commit one round after the nodelist grew, a safe message not yet held",
+    "partitions",
+    10109,
     {},
   ],
 ];
