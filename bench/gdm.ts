@@ -47,6 +47,12 @@ const { values } = parseArgs({
   },
 });
 const QUICK = values.quick === true;
+/** The members' timing flags, as every member gets them. */
+const MEMBER_TIMING = {
+  eatingMs: Number(values["eating-ms"]),
+  batchMs: Number(values["batch-ms"]),
+  idleRoundMs: Number(values["idle-round-ms"]),
+};
 const MS = Number(values.ms ?? (QUICK ? 1000 : 3000));
 const SIZES = values.size !== undefined ? [Number(values.size)] : [10, 100, 1024, 10 * 1024, 100 * 1024];
 const RATES = values.rate !== undefined
@@ -92,9 +98,7 @@ async function durableMain(): Promise<void> {
       const config: GdmMemberConfig = {
         index,
         ports,
-        eatingMs: Number(values["eating-ms"]),
-        batchMs: Number(values["batch-ms"]),
-        idleRoundMs: Number(values["idle-round-ms"]),
+        ...MEMBER_TIMING,
         dataDir: dir,
         level: values.level === "safe" ? "safe" : "agreed",
       };
@@ -162,9 +166,7 @@ async function main(): Promise<void> {
     const config: GdmMemberConfig = {
       index,
       ports,
-      eatingMs: Number(values["eating-ms"]),
-      batchMs: Number(values["batch-ms"]),
-      idleRoundMs: Number(values["idle-round-ms"]),
+      ...MEMBER_TIMING,
     };
     children.push(startTs(`m${index}`, "bench/gdm_member.ts", [JSON.stringify(config)]));
   }

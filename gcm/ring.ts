@@ -1349,7 +1349,7 @@ export class RingCore {
   #wakeBackwards(): void {
     const ring = this.localView;
     const i = indexOfMember(ring, this.me);
-    if (i < 0 || ring.length < 2) return;
+    if (i < 0) return;
     this.#wakeSent = true;
     this.#out.push({
       type: "sendWake",

@@ -6,7 +6,7 @@
  * fencing token granted twice or going back, and replicas that end apart.
  */
 import { describe, expect, it } from "vitest";
-import type { HistoryOp, OpHistory } from "../../sim/gdm/op_history.ts";
+import type { HistoryOp, OpHistory, Version } from "../../sim/gdm/op_history.ts";
 import { checkOpHistory } from "../../sim/jepsen/checker.ts";
 
 /** A small history that keeps every promise. */
@@ -108,6 +108,24 @@ function consistent(): OpHistory {
 
 const kinds = (h: OpHistory) => checkOpHistory(h).map((a) => a.kind);
 const op = (h: OpHistory, i: number) => h.ops[i] as HistoryOp & Record<string, unknown>;
+/** A compare-and-set on register `c`, invoked at `at` and complete a tick later. */
+const cas = (
+  process: string,
+  expected: Version,
+  outcome: "ok" | "fail" | "info",
+  at: number,
+  version?: Version,
+): HistoryOp => ({
+  f: "cas",
+  process,
+  key: "c",
+  expected,
+  value: `${process}@${at}`,
+  invoke: at,
+  complete: at + 1,
+  outcome,
+  ...(version === undefined ? {} : { version }),
+});
 
 describe("the Jepsen-style checker", () => {
   it("passes a history that keeps every promise", () => {
@@ -257,43 +275,11 @@ describe("the Jepsen-style checker", () => {
   it("lets a compare-and-set fail against a version only an indeterminate write of its node could have made", () => {
     const h = consistent();
     // p3's write is indeterminate (it may never have taken effect); p3 then expected its version.
-    h.ops.push(
-      {
-        f: "cas",
-        process: "p3#1",
-        key: "c",
-        expected: null,
-        value: "x",
-        invoke: 40,
-        complete: 45,
-        outcome: "info",
-      },
-      {
-        f: "cas",
-        process: "p3#1",
-        key: "c",
-        expected: [9, "p3"],
-        value: "y",
-        invoke: 46,
-        complete: 47,
-        outcome: "fail",
-      },
-    );
+    h.ops.push(cas("p3#1", null, "info", 40), cas("p3#1", [9, "p3"], "fail", 46));
     expect(kinds(h)).not.toContain("unjustified failure");
     // Without the indeterminate write, nothing explains the expectation: reported.
     const g = consistent();
-    g.ops.push(
-      {
-        f: "cas",
-        process: "p3#1",
-        key: "c",
-        expected: [9, "p3"],
-        value: "y",
-        invoke: 46,
-        complete: 47,
-        outcome: "fail",
-      },
-    );
+    g.ops.push(cas("p3#1", [9, "p3"], "fail", 46));
     expect(kinds(g)).toContain("unjustified failure");
   });
 
@@ -304,51 +290,13 @@ describe("the Jepsen-style checker", () => {
     const latest = [4, "p2"] as const;
     for (const f of h.final) f.registers.c = { value: "z", version: [10, "p4"] };
     h.ops.push(
-      {
-        f: "cas",
-        process: "p3#1",
-        key: "c",
-        expected: latest,
-        value: "x",
-        invoke: 40,
-        complete: 45,
-        outcome: "info",
-      },
-      {
-        f: "cas",
-        process: "p3#1",
-        key: "c",
-        expected: [9, "p3"],
-        value: "y",
-        invoke: 46,
-        complete: 47,
-        outcome: "info",
-      },
-      {
-        f: "cas",
-        process: "p4#1",
-        key: "c",
-        expected: latest,
-        value: "z",
-        invoke: 50,
-        complete: 51,
-        outcome: "ok",
-        version: [10, "p4"],
-      },
+      cas("p3#1", latest, "info", 40),
+      cas("p3#1", [9, "p3"], "info", 46),
+      cas("p4#1", latest, "ok", 50, [10, "p4"]),
     );
     expect(kinds(h)).not.toContain("lost update");
     const g = structuredClone(h);
-    g.ops.push({
-      f: "cas",
-      process: "p3#1",
-      key: "c",
-      expected: [9, "p3"],
-      value: "w",
-      invoke: 48,
-      complete: 49,
-      outcome: "ok",
-      version: [9.5, "p3"],
-    });
+    g.ops.push(cas("p3#1", [9, "p3"], "ok", 48, [9.5, "p3"]));
     expect(kinds(g)).toContain("lost update");
   });
 
