@@ -5,7 +5,7 @@
  * directory — in that order, so a crash at any point leaves the old journal or the new one, whole.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -36,12 +36,16 @@ describe("FileStorage durability, at the system calls", () => {
     dirs.push(dir);
     const probe = join(dir, "probe.mts");
     writeFileSync(probe, PROBE);
-    const trace = join(dir, "trace.txt");
+    // One trace file per thread (-ff), so no call is split across lines by another thread's; each line
+    // stamped (-ttt) to merge them in order, and every file descriptor shown with its path (-y).
+    const trace = join(dir, "trace");
     await new Promise<void>((resolve, reject) =>
       execFile(
         "strace",
         [
-          "-f",
+          "-ff",
+          "-ttt",
+          "-y",
           "-e",
           "trace=openat,fsync,fdatasync,rename",
           "-o",
@@ -60,32 +64,21 @@ describe("FileStorage durability, at the system calls", () => {
         ) => (error === null ? resolve() : reject(new Error(`${error.message}\n${stderr}`))),
       )
     );
-    // The calls on the journal, its directory and the replacement, in order, with file descriptors
-    // replaced by what they were opened for.
-    const names = new Map<string, string>();
+    const lines = mergeByTime(dir, "trace.").filter((line) => line.includes(dir));
+    // The calls on the journal, its directory and the replacement, in order, named by their paths.
+    const what = (path: string) =>
+      path === dir ? "dir" : path === join(dir, "a.gdm") ? "journal" : path.endsWith(".tmp") ? "tmp" : "";
     const seen: string[] = [];
-    for (const line of joinInterrupted(readFileSync(trace, "utf8").split("\n"))) {
-      const open = /openat\(AT_FDCWD, "([^"]+)", [^)]*\) = (\d+)/.exec(line);
-      if (open !== null) {
-        const what = open[1] === dir
-          ? "dir"
-          : open[1] === join(dir, "a.gdm")
-          ? "journal"
-          : open[1].endsWith(".tmp")
-          ? "tmp"
-          : "";
-        if (what === "") names.delete(open[2]);
-        else {
-          names.set(open[2], what);
-          if (what !== "dir") seen.push(`open ${what}`);
-        }
-        continue;
+    for (const line of lines) {
+      const open = /openat\([^,]+, "([^"]+)", [^)]*\) = \d+/.exec(line);
+      if (open !== null && what(open[1]) !== "" && what(open[1]) !== "dir") {
+        seen.push(`open ${what(open[1])}`);
       }
-      const sync = /(fsync|fdatasync)\((\d+)\)\s+= 0/.exec(line);
-      if (sync !== null && names.has(sync[2])) seen.push(`${sync[1]} ${names.get(sync[2])}`);
+      const sync = /(fsync|fdatasync)\(\d+<([^>]+)>\) = 0/.exec(line);
+      if (sync !== null && what(sync[2]) !== "") seen.push(`${sync[1]} ${what(sync[2])}`);
       if (/rename\(".*a\.gdm\.tmp", ".*a\.gdm"\) = 0/.test(line)) seen.push("rename tmp journal");
     }
-    expect(seen).toEqual([
+    expect(seen, lines.join("\n")).toEqual([
       "open journal", // the first append (the read before found none)
       "fdatasync journal", // commit 1, synced
       "fsync dir", // the journal's directory entry, once
@@ -99,26 +92,12 @@ describe("FileStorage durability, at the system calls", () => {
   }, 90_000);
 });
 
-/**
- * strace -f splits a call that another thread interrupts into `PID call(args <unfinished ...>` and, later,
- * `PID <... call resumed>rest`; joined here into one line per call (a split fdatasync was missed before).
- */
-function joinInterrupted(lines: readonly string[]): string[] {
-  const pending = new Map<string, string>();
-  const out: string[] = [];
-  for (const line of lines) {
-    const unfinished = /^(\d+)\s+(.*) <unfinished \.\.\.>$/.exec(line);
-    if (unfinished !== null) {
-      pending.set(unfinished[1], `${unfinished[1]} ${unfinished[2]}`);
-      continue;
-    }
-    const resumed = /^(\d+)\s+<\.\.\. \w+ resumed>(.*)$/.exec(line);
-    if (resumed !== null && pending.has(resumed[1])) {
-      out.push(pending.get(resumed[1]) + resumed[2]);
-      pending.delete(resumed[1]);
-      continue;
-    }
-    out.push(line);
-  }
-  return out;
+/** The lines of every `PREFIX<tid>` trace file in `dir`, merged in the order of their time stamps. */
+function mergeByTime(dir: string, prefix: string): string[] {
+  const stamped = readdirSync(dir)
+    .filter((name) => name.startsWith(prefix))
+    .flatMap((name) => readFileSync(join(dir, name), "utf8").split("\n"))
+    .filter((line) => line !== "")
+    .map((line) => ({ at: Number.parseFloat(line), line }));
+  return stamped.sort((a, b) => a.at - b.at).map((s) => s.line);
 }
