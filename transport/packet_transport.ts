@@ -5,7 +5,10 @@
  * @module
  */
 
-/** Called for every packet a backend receives. `packet` may be reused after the call returns. */
+/**
+ * Called for every packet a backend receives. `packet` may be reused after the call returns, unless
+ * the backend declares {@link PacketTransport.handsOverPackets}.
+ */
 export type PacketHandler = (from: string, packet: Uint8Array) => void;
 
 /** One backend instance: best-effort datagrams to and from addresses such as `udp://127.0.0.1:7001`. */
@@ -21,6 +24,12 @@ export interface PacketTransport {
    * it reaches more kinds of addresses than its own first one shows. @default {the scheme of `addresses[0]`}
    */
   readonly schemes?: readonly string[];
+  /**
+   * Optional: true when every packet handed to the handler is the handler's to keep — the backend
+   * never reuses or changes its bytes afterwards. The Transport Manager then delivers large messages
+   * as views into their packets instead of copying them. @default {false}
+   */
+  readonly handsOverPackets?: boolean;
   /** Sends one packet, best effort: it may be lost, duplicated or reordered; never throws for that. */
   send(to: string, packet: Uint8Array): void;
   /** Registers the handler for incoming packets (one handler; a later call replaces it). */

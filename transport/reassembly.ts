@@ -1,6 +1,6 @@
 /**
- * Reassembly of fragmented messages for one sender session: each fragment is copied as it arrives
- * and the message is put together and handed up only when every byte has arrived — atomic
+ * Reassembly of fragmented messages for one sender session: each fragment is kept as it arrives
+ * (copied, unless its packet is ours to keep) and the message is put together and handed up only when every byte has arrived — atomic
  * delivery.
  *
  * Memory follows what arrived, not what a fragment claims: a first fragment of a "64 MiB message"
@@ -121,20 +121,24 @@ export class Reassembly {
     return added <= 0 || this.#budget.bytes + added <= this.#budget.max;
   }
 
-  /** Adds one fragment frame of a packet that {@link Reassembly.admits} accepted; returns the message once whole. */
-  add(frame: DataFrame): Uint8Array | undefined {
+  /**
+   * Adds one fragment frame of a packet that {@link Reassembly.admits} accepted; returns the message
+   * once whole. With `keep` the frame's bytes are held as a view (its packet is ours to keep), else
+   * copied.
+   */
+  add(frame: DataFrame, keep = false): Uint8Array | undefined {
     let partial = this.#partials.get(frame.msgId);
     if (partial === undefined) {
       if (frame.bytes.length === frame.total) {
         this.#done.record(frame.msgId);
-        return frame.bytes.slice();
+        return keep ? frame.bytes : frame.bytes.slice();
       }
       partial = { channel: frame.channel, total: frame.total, received: 0, pieces: [] };
       this.#partials.set(frame.msgId, partial);
     }
     // Fragments never overlap: each travels in exactly one packet and packets are deduplicated.
     if (partial.received + frame.bytes.length < partial.total) {
-      partial.pieces.push({ offset: frame.offset, bytes: frame.bytes.slice() });
+      partial.pieces.push({ offset: frame.offset, bytes: keep ? frame.bytes : frame.bytes.slice() });
       partial.received += frame.bytes.length;
       this.#hold(frame.bytes.length);
       return undefined;

@@ -326,6 +326,8 @@ export class SimNetwork {
 export class MemoryTransport implements PacketTransport {
   /** Always `"memory"`. */
   readonly kind = "memory";
+  /** The network copies each packet as it is sent, and nobody changes the copy: see {@link PacketTransport.handsOverPackets}. */
+  readonly handsOverPackets = true;
   /** The one address of this transport. */
   readonly address: string;
   /** Addresses at which peers reach this transport (just {@link MemoryTransport.address}). */

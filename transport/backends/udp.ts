@@ -93,6 +93,8 @@ const STAGING_POOL_BYTES = 4 * 1024 * 1024;
 export class UdpTransport implements PacketTransport {
   /** Always `"udp"`. */
   readonly kind = "udp";
+  /** `node:dgram` (Node and Deno) allocates a buffer per datagram: see {@link PacketTransport.handsOverPackets}. */
+  readonly handsOverPackets = true;
   /** Largest packet payload this transport sends. */
   readonly mtu: number;
   /** Addresses at which peers reach this transport, e.g. `udp://127.0.0.1:7001`. */

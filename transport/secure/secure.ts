@@ -125,6 +125,8 @@ class SecureWrapper implements SecureTransport {
   readonly kind: string;
   readonly mtu: number;
   readonly schemes?: readonly string[];
+  /** Decryption works on a copy; authentication alone hands on a view of the inner backend's packet. */
+  readonly handsOverPackets: boolean;
   readonly #cluster?: Uint8Array;
   readonly #credential?: NodeCredential;
   readonly #nodeId?: string;
@@ -188,6 +190,7 @@ class SecureWrapper implements SecureTransport {
     globalThis.crypto.getRandomValues(this.#salt);
     this.kind = inner.kind;
     this.mtu = inner.mtu - SECURE_OVERHEAD;
+    this.handsOverPackets = this.#encrypt || inner.handsOverPackets === true;
     if (inner.schemes !== undefined) this.schemes = inner.schemes;
     if (inner.onAddressChange !== undefined) {
       const f = inner.onAddressChange.bind(inner);

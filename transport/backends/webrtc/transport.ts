@@ -115,6 +115,8 @@ const FIRST_ATTEMPT_QUEUE = 256;
 export class WebRtcTransport implements PacketTransport {
   /** Always `"webrtc"`. */
   readonly kind = "webrtc";
+  /** Every data channel message arrives in a buffer of its own (werift and browsers): see {@link PacketTransport.handsOverPackets}. */
+  readonly handsOverPackets = true;
   /** Address schemes this backend sends to. */
   readonly schemes: readonly string[] = WEBRTC_SCHEMES;
   /** Largest packet payload. */

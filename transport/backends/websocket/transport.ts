@@ -169,6 +169,8 @@ const LOCAL_SERVER = "ws://local.invalid/";
 export class WebSocketTransport implements PacketTransport {
   /** Always `"websocket"`. */
   readonly kind = "websocket";
+  /** Every WebSocket message arrives in a buffer of its own (`ws`, browsers, Deno); a frame's payload is a view of it: see {@link PacketTransport.handsOverPackets}. */
+  readonly handsOverPackets = true;
   /** Address schemes this backend sends to. */
   readonly schemes: readonly string[] = WEBSOCKET_SCHEMES;
   /** Largest packet payload. */
