@@ -30,7 +30,13 @@
  * @module
  */
 import { RetainedLog } from "./retained_log.ts";
-import { type Entry, type Token, TOKEN_FLAG_TRANSITION, type TransitionInfo } from "./token.ts";
+import {
+  type Entry,
+  type Token,
+  TOKEN_FLAG_SHED,
+  TOKEN_FLAG_TRANSITION,
+  type TransitionInfo,
+} from "./token.ts";
 import { indexOfMember, type Member, type View } from "./types.ts";
 
 /** A message handed to the application. */
@@ -183,9 +189,11 @@ export class Multicast {
    * token carried anything (traffic).
    */
   absorb(t: Token): boolean {
+    const shed = (t.flags & TOKEN_FLAG_SHED) !== 0;
+    t.flags &= ~TOKEN_FLAG_SHED;
     const entries = t.entries;
     const n = entries.length;
-    if (n === 0) return false;
+    if (n === 0) return shed;
     const me = this.#me.id;
     const cfg = this.#view?.id;
     const log = this.#log;
@@ -362,6 +370,24 @@ export class Multicast {
       view,
       transitional,
     });
+  }
+
+  /**
+   * Last step before the token goes to `nextId`: drops the entries that node holds. They have been
+   * round the ring — every other member took them from the token, and their holder has them — so the
+   * hop back to the holder, which only removed them, carried bytes nobody read: a message now
+   * crosses N − 1 hops, not N. The token is marked so that the holder still sees the round's traffic.
+   */
+  static shed(t: Token, nextId: string): void {
+    const entries = t.entries;
+    let w = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (e.holder !== nextId) entries[w++] = e;
+    }
+    if (w === entries.length) return;
+    entries.length = w;
+    t.flags |= TOKEN_FLAG_SHED;
   }
 
   /** Hands custody of every entry held by `fromId` to `toId` (that node left the ring). */

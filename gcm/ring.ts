@@ -712,7 +712,9 @@ export class RingCore {
     if (!this.#holding) mc.append(t, entryBytes(t));
     if (t.nodelist.length > 1) {
       myIdx = indexOfMember(t.nodelist, this.me);
-      this.#send(t, myIdx, (myIdx + 1) % t.nodelist.length);
+      const next = (myIdx + 1) % t.nodelist.length;
+      Multicast.shed(t, t.nodelist[next].id);
+      this.#send(t, myIdx, next);
     } else {
       // "Restart EATING timeout"; with traffic or a view change under way, come back at once (but not
       // for messages that must wait: while joining they would spin at one instant).

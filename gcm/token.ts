@@ -36,6 +36,11 @@ import type { Member } from "./types.ts";
 export const TOKEN_FLAG_TBM = 1;
 /** Token flag: the token is not in regular operation of its `cfg` (see the module comment). */
 export const TOKEN_FLAG_TRANSITION = 2;
+/**
+ * Token flag: the sender dropped entries held by the receiver (they had been round the ring), so the
+ * receiver counts the visit as traffic although they are gone (`Multicast.shed`).
+ */
+export const TOKEN_FLAG_SHED = 4;
 
 /** A multicast message on the token. */
 export interface Entry {

@@ -16,7 +16,7 @@ export async function simRing(
   timing: TimingOptions,
   seed: number,
   formMs = 20_000,
-): Promise<{ clock: VirtualClock; nodes: GcmNode[] }> {
+): Promise<{ clock: VirtualClock; net: SimNetwork; nodes: GcmNode[] }> {
   const clock = new VirtualClock();
   const net = new SimNetwork({ clock, random: new Random(seed), link: { delayMs: { min: 1, max: 2 } } });
   const peers = Object.fromEntries(ids.map((id) => [id, [`mem://${id}`]]));
@@ -25,5 +25,5 @@ export async function simRing(
   );
   const together = () => nodes.every((n) => n.gcm.agreed && n.gcm.view.members.length === ids.length);
   expect(await runUntil(clock, together, formMs)).toBe(true);
-  return { clock, nodes };
+  return { clock, net, nodes };
 }
