@@ -90,7 +90,7 @@ export async function runMember(c: MemberConfig): Promise<void> {
     nextSeq[sender] = seq + 1;
     hash.addWord(sender);
     hash.addWord(seq);
-    sentAtBytes.set(b.subarray(8, 16));
+    for (let k = 0; k < 8; k++) sentAtBytes[k] = b[8 + k]; // no subarray: an object per message
     latencies[delivered++] = epochMs() - sentAt[0];
     if (delivered === expected) finish();
   });
