@@ -40,6 +40,7 @@ import {
   resolveGcmOptions,
   type WaitOptions,
 } from "./options.ts";
+import { SlabCopier } from "../base/slab.ts";
 import { RingCore, type RingOptions } from "./ring.ts";
 import { APP_STREAM, checkStream, frame, Streams } from "./streams.ts";
 import { TokenState, type ViewMode, ViewState } from "./types.ts";
@@ -54,6 +55,8 @@ export class GroupCommunicationManager {
   readonly #driver: RingDriver;
   readonly #events = new Emitter<GcmEvents>();
   readonly #streams = new Streams();
+  /** Where multicast payloads are copied to (small ones share slabs). */
+  readonly #copies = new SlabCopier();
   readonly #critical: CriticalSections;
   readonly #health: HealthChecks;
   readonly #writable: WritableWaiters;
@@ -237,7 +240,7 @@ export class GroupCommunicationManager {
     let seq = 0;
     this.#sent++;
     // One copy: the caller may reuse its buffer at once (the token keeps these bytes for a round).
-    const own = data.slice();
+    const own = this.#copies.copy(data);
     this.#driver.step((c) => seq = c.send(own, options.level === "safe", "", options.view, stream));
     return seq;
   }
