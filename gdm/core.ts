@@ -471,7 +471,12 @@ export class GdmCore {
     };
     this.#handle(this.#follower.install(fv));
     // After a rejoin this is not the view that followed the transitional configuration.
-    this.#decideUntilView(fv.primary && !rejoined);
+    this.#decideUntilView(
+      fv.primary && !rejoined,
+      rejoined
+        ? "this member rejoined as a new incarnation since"
+        : "this member is not in a primary component",
+    );
     this.#afterEvent();
   }
 
@@ -482,7 +487,7 @@ export class GdmCore {
    * primary component keeps them (the members left behind may have applied them, or not): their
    * outcome is unknown.
    */
-  #decideUntilView(primary: boolean): void {
+  #decideUntilView(primary: boolean, why: string): void {
     for (const r of [...this.#requests.all()]) {
       if (r.acks?.untilView !== true) continue;
       r.acks.untilView = false;
@@ -491,8 +496,8 @@ export class GdmCore {
         continue;
       }
       const error = new OutcomeUnknownError(
-        `the group changed before every member had this ${r.kind} on disk, and this member is not in a ` +
-          "primary component: whether the group keeps it is unknown — read it after the next `synced` event",
+        `the group changed before every member had this ${r.kind} on disk, and ${why}: whether the group ` +
+          "keeps it is unknown — read it after the next `synced` event",
       );
       if (r.kind === "lock") this.#giveUp(r, error); // withdrawn: released if the primary granted it
       else this.#settle(r.id, undefined, error);

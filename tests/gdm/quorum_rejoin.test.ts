@@ -123,6 +123,7 @@ describe("quorum policy: a write left behind by a transitional configuration", (
     expect(h.core.member).toBe(A2);
     // Settled, and as a rejection (without the rule it resolves with the write's stamp).
     expect(h.settled.get(id)).toEqual({ value: undefined, error: expect.any(OutcomeUnknownError) });
+    expect(h.settled.get(id)?.error?.message).toMatch(/rejoined as a new incarnation/);
     expect(h.core.pending).toEqual([]);
   });
 
