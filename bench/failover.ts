@@ -40,6 +40,12 @@ export interface FailoverTrial {
   stopMs: number;
   /** SIGCONT → all four in one view. */
   contMs: number;
+  /**
+   * Views member f0 (never signalled) committed from this trial's SIGKILL until the next trial's:
+   * 4 expected (without the victim, with it, without, with). More are spurious view changes, e.g.
+   * a live member falsely suspected; a restarted member that merges in two steps also shows here.
+   */
+  views: number;
 }
 
 /** Options of {@link runFailoverBench}. */
@@ -53,6 +59,8 @@ export interface FailoverOptions {
 
 const N = 4;
 const DEADLINE_MS = 30_000;
+/** Wait after the last trial, so that its view count sees a late spurious change too. */
+const SETTLE_MS = 1_000;
 
 /** Runs the trials; resolves with one record per trial. */
 export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTrial[]> {
@@ -72,9 +80,17 @@ export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTria
     ]);
   const nodes = ids.map((_, i) => start(i));
   const trials: FailoverTrial[] = [];
+  const viewsOfF0 = () => nodes[0].lines.filter((l) => l.event === "view").length;
   try {
     await commonView(nodes, ids, 0);
+    let viewsBefore = viewsOfF0();
+    const record = () => { // closes the previous trial's view count (views until now)
+      const now = viewsOfF0();
+      if (trials.length > 0) trials[trials.length - 1].views = now - viewsBefore;
+      viewsBefore = now;
+    };
     for (let trial = 0; trial < o.trials; trial++) {
+      record();
       const victim = 1 + (trial % (N - 1)); // never the lowest ID, so merges are not what we time
       const survivors = nodes.filter((_, i) => i !== victim);
       const survivorIds = ids.filter((_, i) => i !== victim);
@@ -97,13 +113,16 @@ export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTria
       nodes[victim].signal("SIGCONT");
       const contMs = (await commonView(nodes, ids, contAt)) - contAt;
 
-      trials.push({ killMs, rejoinMs, restartTotalMs: joinedAt - restartAt, stopMs, contMs });
+      trials.push({ killMs, rejoinMs, restartTotalMs: joinedAt - restartAt, stopMs, contMs, views: 0 });
       progress(
         `  trial ${trial + 1}/${o.trials}: kill ${killMs.toFixed(0)} ms, rejoin ${
           rejoinMs.toFixed(0)
         } ms, stop ${stopMs.toFixed(0)} ms, cont ${contMs.toFixed(0)} ms`,
       );
     }
+    // The last trial's count includes a settling time in which a false suspicion would show.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    record();
     return trials;
   } finally {
     await killAll(nodes);
