@@ -80,14 +80,21 @@ export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTria
     ]);
   const nodes = ids.map((_, i) => start(i));
   const trials: FailoverTrial[] = [];
-  const viewsOfF0 = () => nodes[0].lines.filter((l) => l.event === "view").length;
+  const viewsOfF0 = () => nodes[0].lines.filter((l) => l.event === "view");
   try {
     await commonView(nodes, ids, 0);
-    let viewsBefore = viewsOfF0();
+    let viewsBefore = viewsOfF0().length;
     const record = () => { // closes the previous trial's view count (views until now)
-      const now = viewsOfF0();
-      if (trials.length > 0) trials[trials.length - 1].views = now - viewsBefore;
-      viewsBefore = now;
+      const views = viewsOfF0();
+      const t = trials.at(-1);
+      if (t !== undefined) {
+        t.views = views.length - viewsBefore;
+        if (t.views !== 4) {
+          const seen = views.slice(viewsBefore).map((v) => `${v.t}:${(v.members as string[]).join(",")}`);
+          progress(`  trial ${trials.length}: ${t.views} views at f0, 4 expected: ${seen.join(" ")}`);
+        }
+      }
+      viewsBefore = views.length;
     };
     for (let trial = 0; trial < o.trials; trial++) {
       record();
