@@ -12,7 +12,12 @@ import { type JsonChild, killAll, startRaincore, waitUntil } from "../tools/json
 import { freeUdpPorts } from "../tools/ports.ts";
 import { epochMs } from "../runtime/json_out.ts";
 
-/** Timeouts used by `--tuned` (fast failure detection on a quiet LAN or loopback). */
+/**
+ * Timeouts used by `--tuned` (fast failure detection on a quiet LAN or loopback). A dead member is
+ * failed after 5 sends at 4, 8, 8, 8, 8 ms = 36 ms (at most 40 ms when load lifts the measured
+ * timeout to its 8 ms ceiling); a live one silent that long is suspected too. 5, 8, 8, 8 ms (29 ms)
+ * suspected live members in 2 of 20 trials at load average 5.4 on the 2-core bench machine.
+ */
 export const TUNED_FLAGS = [
   "--eating-ms",
   "2",
@@ -21,11 +26,11 @@ export const TUNED_FLAGS = [
   "--starving-ms",
   "100",
   "--rto-min-ms",
-  "5",
+  "4",
   "--rto-max-ms",
-  "20",
+  "8",
   "--retries",
-  "3",
+  "4",
 ];
 
 /** One trial's measurements, in ms. */
@@ -40,6 +45,12 @@ export interface FailoverTrial {
   stopMs: number;
   /** SIGCONT → all four in one view. */
   contMs: number;
+  /**
+   * Views member f0 (never signalled) committed from this trial's SIGKILL until the next trial's:
+   * 4 expected (without the victim, with it, without, with). More are spurious view changes, e.g.
+   * a live member falsely suspected; a restarted member that merges in two steps also shows here.
+   */
+  views: number;
 }
 
 /** Options of {@link runFailoverBench}. */
@@ -53,6 +64,8 @@ export interface FailoverOptions {
 
 const N = 4;
 const DEADLINE_MS = 30_000;
+/** Wait after the last trial, so that its view count sees a late spurious change too. */
+const SETTLE_MS = 1_000;
 
 /** Runs the trials; resolves with one record per trial. */
 export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTrial[]> {
@@ -72,9 +85,24 @@ export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTria
     ]);
   const nodes = ids.map((_, i) => start(i));
   const trials: FailoverTrial[] = [];
+  const viewsOfF0 = () => nodes[0].lines.filter((l) => l.event === "view");
   try {
     await commonView(nodes, ids, 0);
+    let viewsBefore = viewsOfF0().length;
+    const record = () => { // closes the previous trial's view count (views until now)
+      const views = viewsOfF0();
+      const t = trials.at(-1);
+      if (t !== undefined) {
+        t.views = views.length - viewsBefore;
+        if (t.views !== 4) {
+          const seen = views.slice(viewsBefore).map((v) => `${v.t}:${(v.members as string[]).join(",")}`);
+          progress(`  trial ${trials.length}: ${t.views} views at f0, 4 expected: ${seen.join(" ")}`);
+        }
+      }
+      viewsBefore = views.length;
+    };
     for (let trial = 0; trial < o.trials; trial++) {
+      record();
       const victim = 1 + (trial % (N - 1)); // never the lowest ID, so merges are not what we time
       const survivors = nodes.filter((_, i) => i !== victim);
       const survivorIds = ids.filter((_, i) => i !== victim);
@@ -97,13 +125,16 @@ export async function runFailoverBench(o: FailoverOptions): Promise<FailoverTria
       nodes[victim].signal("SIGCONT");
       const contMs = (await commonView(nodes, ids, contAt)) - contAt;
 
-      trials.push({ killMs, rejoinMs, restartTotalMs: joinedAt - restartAt, stopMs, contMs });
+      trials.push({ killMs, rejoinMs, restartTotalMs: joinedAt - restartAt, stopMs, contMs, views: 0 });
       progress(
         `  trial ${trial + 1}/${o.trials}: kill ${killMs.toFixed(0)} ms, rejoin ${
           rejoinMs.toFixed(0)
         } ms, stop ${stopMs.toFixed(0)} ms, cont ${contMs.toFixed(0)} ms`,
       );
     }
+    // The last trial's count includes a settling time in which a false suspicion would show.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    record();
     return trials;
   } finally {
     await killAll(nodes);

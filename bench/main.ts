@@ -19,7 +19,8 @@ const usage = `npm run bench -- <benchmark> [flags]   (members are OS processes 
       unmeasured messages per sender that compile the code and grow the heaps (default 0: a cold run);
       prints one JSON line per member: msgs_per_s, MB_per_s, latency p50/p99, fifo_ok, order_hash
   failover [--trials 20] [--tuned]
-      4 members; SIGKILL/restart and SIGSTOP/SIGCONT one per trial; prints p50/p99 of each time`;
+      4 members; SIGKILL/restart and SIGSTOP/SIGCONT one per trial; prints p50/p99 of each time
+      and extra_views (views beyond the 4 each trial causes: false suspicions)`;
 
 /** Runs one benchmark; resolves with the exit code. */
 async function bench(argv: readonly string[]): Promise<number> {
@@ -76,6 +77,9 @@ async function failover(argv: readonly string[]): Promise<number> {
     summary[`${key}_p50`] = percentile(values, 0.5);
     summary[`${key}_p99`] = percentile(values, 0.99);
   }
+  // Views beyond the 4 a trial causes: false suspicions of live members (0 expected).
+  summary.extra_views = trials.reduce((n, t) => n + Math.max(0, t.views - 4), 0);
+  summary.views_per_trial = trials.map((t) => t.views);
   console.log(JSON.stringify(summary));
   return 0;
 }

@@ -20,9 +20,9 @@ const [a, b] = await Promise.all(["a", "b"].map(async (id, i) =>
 const view = await a.gcm.ready({ signal: AbortSignal.timeout(10_000) }); // in a view with another member
 console.log(`ready: view ${view.id} with ${view.members.join(" ")}`);
 
-// Every wait takes an AbortSignal: while b is in its critical section, a gives up after 200 ms.
+// Every wait takes an AbortSignal: while b is in its critical section, a gives up after 100 ms.
 await b.gcm.withToken(async () => {
-  const wait = a.gcm.withToken(() => console.log("never printed"), { signal: AbortSignal.timeout(200) });
+  const wait = a.gcm.withToken(() => console.log("never printed"), { signal: AbortSignal.timeout(100) });
   await wait.catch((error) => console.log("a gave up waiting for the token:", error.name));
 });
 

@@ -44,7 +44,7 @@ export const TIMING_USAGE =
   --starving-ms N         911 resend period while the token is missing, 1..600000 ms (default 300)
   --join-retry-ms N       hand-shake period to members outside the ring (default --starving-ms)
   --rto-initial-ms N      retransmission timeout before a round trip was measured (default 200)
-  --rto-min-ms N          floor of the adaptive retransmission timeout (default 20)
+  --rto-min-ms N          floor of the adaptive retransmission timeout (default 12)
   --rto-max-ms N          ceiling of the retransmission timeout, back-off included (default 1000)
   --retries N             resends per address before a member counts as failed, 1..1000 (default 4)`;
 

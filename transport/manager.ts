@@ -104,7 +104,7 @@ export interface TransportManagerOptions {
   incarnation?: number;
   /** Retransmission timeout before a round trip was measured, in ms. @default {200} */
   rtoInitialMs?: number;
-  /** Floor of the adaptive retransmission timeout, in ms; also the least time between two probe rounds to one peer. @default {20} */
+  /** Floor of the adaptive retransmission timeout, in ms; also the least time between two probe rounds to one peer. @default {12} */
   rtoMinMs?: number;
   /** Ceiling of the retransmission timeout, back-off included, in ms. @default {1000} */
   rtoMaxMs?: number;

@@ -8,13 +8,22 @@
 /**
  * The Transport Manager's timing defaults, in one place: `TransportManager`, `createNode`, the
  * command line and the demo all take them from here.
+ *
+ * A peer that stops answering is failed after 5 sends (`retries` 4), the timeout doubling from the
+ * current one up to `rtoMaxMs` ({@link addressFailureMs}). On loopback and a LAN the measured
+ * timeout sits at the floor, so `rtoMinMs` 12 makes that 12 + 24 + 48 + 96 + 192 = 372 ms: the
+ * bulk of a SIGKILL fail-over (README "Fail-over", target ≤ 500 ms). It is also the longest a live
+ * peer may stay silent (a GC pause, a descheduled process) before it is suspected; on a loaded
+ * machine or a slower link the measured round trips raise the timeout above the floor and the
+ * failure time with it. `rtoMaxMs` stays large so that high-latency links keep their back-off; at
+ * first contact the timeout starts at `rtoInitialMs`: 200 + 400 + 800 + 1,000 + 1,000 = 3,400 ms.
  */
 export const TRANSPORT_TIMING_DEFAULTS: {
   readonly rtoInitialMs: number;
   readonly rtoMinMs: number;
   readonly rtoMaxMs: number;
   readonly retries: number;
-} = Object.freeze({ rtoInitialMs: 200, rtoMinMs: 20, rtoMaxMs: 1000, retries: 4 });
+} = Object.freeze({ rtoInitialMs: 200, rtoMinMs: 12, rtoMaxMs: 1000, retries: 4 });
 
 /**
  * How long one address takes to count as failed when nothing answers: the first timeout `rtoMs`,
