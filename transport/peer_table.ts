@@ -43,8 +43,12 @@ export interface Peer {
   readonly sender: PeerSender;
   /** Receiving half, created with the first packet from the peer. */
   receiver: PeerReceiver | undefined;
-  /** Pending zero-delay ack timer. */
+  /** Pending ack timer. */
   ackTimer: TimerId | undefined;
+  /** Whether the pending ack timer is a delayed one (a fragmented message still arriving). */
+  ackDelayed: boolean;
+  /** Packets arrived since the last ack went out. */
+  unacked: number;
   /** Addresses the application set, in preference order. */
   configured: readonly string[];
   /** Addresses the node declared for itself (passed on by the group layer). Neither: a transient peer. */
