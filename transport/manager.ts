@@ -27,6 +27,8 @@
  *   timeout with Karn's rule and back-off (a timeout resends only the lowest unacknowledged packet),
  *   fast retransmit of holes, and an AIMD congestion window (`congestion.ts`).
  * - Small messages sent in the same instant share packets (the flush waits for a zero-delay timer).
+ * - One ack per sender per instant; while a fragmented message is arriving, one every 4 packets (or
+ *   after 1 ms) and one when it is whole.
  * - Several addresses per node, tried in sequence (stay on the first that works, and go back to a
  *   preferred one when its backend reports it usable again) or in parallel;
  *   the address scheme (`mem://`, `udp://`, …) picks the backend; a backend's `isUnreachable()`
