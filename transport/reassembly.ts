@@ -1,7 +1,7 @@
 /**
  * Reassembly of fragmented messages for one sender session: each fragment is kept as it arrives
- * (copied, unless its packet is ours to keep) and the message is put together and handed up only when every byte has arrived — atomic
- * delivery.
+ * (copied, unless its packet is ours to keep) and the message is put together and handed up only
+ * when every byte has arrived — atomic delivery.
  *
  * Memory follows what arrived, not what a fragment claims: a first fragment of a "64 MiB message"
  * costs its own bytes, not 64 MiB (the whole buffer is allocated once, when the last fragment
