@@ -1001,33 +1001,34 @@ export class TransportManager {
    * of a member's packets in a 1 KB flood.
    */
   #scheduleAck(peer: Peer, now = false): void {
-    const r = peer.receiver;
     peer.unacked++;
-    const delay = !now && r !== undefined && r.reassembly.size > 0 && peer.unacked < ACK_EVERY_PACKETS
-      ? ACK_DELAY_MS
-      : 0;
+    const arriving = (peer.receiver?.reassembly.size ?? 0) > 0;
+    const delay = !now && arriving && peer.unacked < ACK_EVERY_PACKETS ? ACK_DELAY_MS : 0;
     if (peer.ackTimer !== undefined) {
       if (delay > 0 || !peer.ackDelayed) return;
       this.#clock.clearTimer(peer.ackTimer);
     }
     peer.ackDelayed = delay > 0;
-    peer.ackTimer = this.#clock.setTimer(delay, () => {
-      peer.ackTimer = undefined;
-      peer.unacked = 0;
-      const r = peer.receiver;
-      if (r === undefined || r.replyTransport === undefined || this.#closed) return;
-      const w = r.window;
-      const ack = encodeAck(
-        this.#localId,
-        peer.idBytes,
-        this.incarnation,
-        r.inc,
-        r.epoch,
-        w.cum,
-        w.ranges(MAX_ACK_RANGES),
-      );
-      this.#reply(r.replyTransport, r.replyAddress, ack);
-    });
+    peer.ackTimer = this.#clock.setTimer(delay, () => this.#sendAck(peer));
+  }
+
+  /** Sends `peer` one ack of everything that arrived from it (its timer fired). */
+  #sendAck(peer: Peer): void {
+    peer.ackTimer = undefined;
+    peer.unacked = 0;
+    const r = peer.receiver;
+    if (r === undefined || r.replyTransport === undefined || this.#closed) return;
+    const w = r.window;
+    const ack = encodeAck(
+      this.#localId,
+      peer.idBytes,
+      this.incarnation,
+      r.inc,
+      r.epoch,
+      w.cum,
+      w.ranges(MAX_ACK_RANGES),
+    );
+    this.#reply(r.replyTransport, r.replyAddress, ack);
   }
 
   #deliver(channel: number, from: string, message: Uint8Array): void {
